@@ -1,0 +1,272 @@
+"""Runtime API `2018-06-01`, served to one execution environment (LAMBDA_SPEC §1).
+
+Each environment gets its own listener on 127.0.0.1 and its own `RuntimeApi`, so a runtime
+can only ever see and answer its own invocations. The runtime side of the lifecycle is an
+explicit state machine with RIE's state names (RIE `core/states.go`):
+
+    Started ──/next──▶ Ready ──dispatch──▶ Running ──/response|/error──▶ RuntimeResponseSentState
+       │                 ▲                    │ /next: same invocation again      │
+       │                 └────────────────────┴────────────────/next──────────────┘
+       └──/init/error──▶ InitError
+
+An illegal transition is answered `403 InvalidStateTransition`; a request id that is not the
+one in flight (or was already answered) is `400 InvalidRequestID`. The environment learns of
+what the runtime did through callbacks and one future per dispatched invocation; this module
+knows nothing of pools or processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from emulator import errors, wire
+from emulator.engine.invocation import Invocation
+from emulator.httpcore import HttpServer, Request, Response
+
+_JSON = "application/json"
+_ACCEPTED = Response(202, b'{"status":"OK"}', content_type=_JSON)
+
+
+class RuntimeState(StrEnum):
+    STARTED = "Started"
+    INIT_ERROR = "InitError"
+    READY = "Ready"
+    RUNNING = "Running"
+    RESPONSE_SENT = "RuntimeResponseSentState"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionResponse:
+    body: bytes
+    content_type: str
+    at: float  # perf_counter when the runtime posted it
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionError:
+    body: bytes
+    error_type: str  # normalised: Runtime.X / Function.X kept, else Runtime.Unknown
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTooLarge:
+    size: int
+    at: float
+
+
+RuntimeOutcome = FunctionResponse | FunctionError | ResponseTooLarge
+
+
+@dataclass(frozen=True, slots=True)
+class InitFailed:
+    body: bytes
+    error_type: str
+    at: float
+
+
+def normalise_error_type(value: str | None) -> str:
+    """RIE `fatalerror`: `(Runtime|Function).Xxx` kept, other `Function.*` unknown."""
+    if not value:
+        return wire.RUNTIME_UNKNOWN
+    head, _, tail = value.partition(".")
+    if head in ("Runtime", "Function") and tail[:1].isupper() and tail.isalnum():
+        return value
+    return "Function.Unknown" if head == "Function" else wire.RUNTIME_UNKNOWN
+
+
+class RuntimeApi:
+    """The Runtime API of one environment: its listener and its runtime state machine."""
+
+    def __init__(
+        self,
+        *,
+        on_init_done: Callable[[float], None],
+        on_init_error: Callable[[InitFailed], None],
+        on_ready: Callable[[], None],
+        on_server_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.state = RuntimeState.STARTED
+        self._on_init_done = on_init_done
+        self._on_init_error = on_init_error
+        self._on_ready = on_ready
+        self._waiter: asyncio.Future[Invocation] | None = None
+        self._current: Invocation | None = None
+        self._outcome: asyncio.Future[RuntimeOutcome] | None = None
+        self.server = HttpServer(
+            self._handle,
+            host="127.0.0.1",
+            port=0,
+            max_body=wire.MAX_RUNTIME_RESPONSE_BYTES,
+            on_handler_error=on_server_error,
+        )
+
+    @property
+    def address(self) -> str:
+        """`host:port`, no scheme: the value of AWS_LAMBDA_RUNTIME_API."""
+        return f"127.0.0.1:{self.server.port}"
+
+    async def start(self) -> None:
+        await self.server.start()
+
+    async def close(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.cancel()
+        await self.server.close()
+
+    # --- the environment's side -----------------------------------------------------------
+    def dispatch(self, invocation: Invocation) -> asyncio.Future[RuntimeOutcome]:
+        """Hand an invocation to the runtime waiting in `/next` (or to its next `/next`)."""
+        if self.state is not RuntimeState.READY:
+            raise errors.InvalidStateTransition(self.state, RuntimeState.RUNNING)
+        self.state = RuntimeState.RUNNING
+        self._current = invocation
+        self._outcome = asyncio.get_running_loop().create_future()
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(invocation)
+        return self._outcome
+
+    # --- HTTP -------------------------------------------------------------------------------
+    async def _handle(self, request: Request) -> Response:
+        try:
+            path = request.path
+            if path == wire.RUNTIME_NEXT:
+                if request.method != "GET":
+                    return _method_not_allowed()
+                return await self._next()
+            if path.startswith(wire.RUNTIME_INVOCATION_PREFIX):
+                if request.method != "POST":
+                    return _method_not_allowed()
+                request_id, _, action = path[len(wire.RUNTIME_INVOCATION_PREFIX) :].partition("/")
+                if action == "response":
+                    return self._response(request_id, request)
+                if action == "error":
+                    return self._error(request_id, request)
+            elif path == wire.RUNTIME_INIT_ERROR:
+                if request.method != "POST":
+                    return _method_not_allowed()
+                return self._init_error(request)
+            return Response(
+                404,
+                json.dumps(
+                    {"errorMessage": f"Unknown path {path}", "errorType": "NotFound"}
+                ).encode(),
+                content_type=_JSON,
+            )
+        except errors.RuntimeApiError as exc:
+            return Response(exc.status, exc.render(), content_type=_JSON)
+
+    async def _next(self) -> Response:
+        state = self.state
+        if state is RuntimeState.STARTED:
+            self.state = RuntimeState.READY
+            self._on_init_done(time.perf_counter())
+        elif state is RuntimeState.RESPONSE_SENT:
+            self.state = RuntimeState.READY
+            self._current = None
+            self._on_ready()
+        elif state is RuntimeState.RUNNING and self._current is not None:
+            # RIE: a repeated /next while Running returns the same invocation again.
+            return _render_invocation(self._current)
+        elif state is RuntimeState.READY and self._waiter is not None and not self._waiter.done():
+            raise errors.InvalidStateTransition(state, RuntimeState.READY)
+        elif state is RuntimeState.INIT_ERROR:
+            raise errors.InvalidStateTransition(state, RuntimeState.READY)
+
+        if self.state is RuntimeState.RUNNING and self._current is not None:
+            return _render_invocation(self._current)  # dispatched from inside _on_ready
+        waiter: asyncio.Future[Invocation] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        try:
+            invocation = await waiter
+        except asyncio.CancelledError:
+            # The runtime's connection went away. An invocation already dispatched stays
+            # current and is returned by the runtime's next /next.
+            if self._waiter is waiter:
+                self._waiter = None
+            raise
+        return _render_invocation(invocation)
+
+    def _check_in_flight(self, request_id: str, target: str) -> Invocation:
+        if self.state in (RuntimeState.STARTED, RuntimeState.INIT_ERROR):
+            raise errors.InvalidStateTransition(self.state, target)
+        current = self._current
+        if current is None or current.request_id != request_id:
+            raise errors.InvalidRequestID()
+        if self.state is not RuntimeState.RUNNING:
+            raise errors.InvalidRequestID()  # already answered
+        return current
+
+    def _resolve(self, outcome: RuntimeOutcome) -> None:
+        self.state = RuntimeState.RESPONSE_SENT
+        fut = self._outcome
+        if fut is not None and not fut.done():
+            fut.set_result(outcome)
+
+    def _response(self, request_id: str, request: Request) -> Response:
+        self._check_in_flight(request_id, "InvocationResponse")
+        mode = request.headers.get(wire.H_RESPONSE_MODE.lower())
+        if mode is not None and mode != "streaming":
+            raise _InvalidResponseMode()
+        now = time.perf_counter()
+        if request.truncated:
+            self._resolve(ResponseTooLarge(request.body_size, now))
+            raise errors.RuntimeEntityTooLarge()
+        content_type = request.headers.get("content-type") or _JSON
+        self._resolve(FunctionResponse(request.body, content_type, now))
+        return _ACCEPTED
+
+    def _error(self, request_id: str, request: Request) -> Response:
+        self._check_in_flight(request_id, "InvocationErrorResponse")
+        error_type = normalise_error_type(request.headers.get(wire.H_FUNCTION_ERROR_TYPE.lower()))
+        body = request.body if not request.truncated else b""
+        self._resolve(FunctionError(body, error_type, time.perf_counter()))
+        return _ACCEPTED
+
+    def _init_error(self, request: Request) -> Response:
+        if self.state is not RuntimeState.STARTED:
+            raise errors.InvalidStateTransition(self.state, RuntimeState.INIT_ERROR)
+        self.state = RuntimeState.INIT_ERROR
+        error_type = normalise_error_type(request.headers.get(wire.H_FUNCTION_ERROR_TYPE.lower()))
+        self._on_init_error(InitFailed(request.body, error_type, time.perf_counter()))
+        return _ACCEPTED
+
+
+class _InvalidResponseMode(errors.RuntimeApiError):
+    status = 400
+    error_type = wire.INVALID_RESPONSE_MODE
+
+    def __init__(self) -> None:
+        super().__init__("Invalid function response mode")
+
+
+def _method_not_allowed() -> Response:
+    return Response(
+        405,
+        b'{"errorMessage":"Method Not Allowed","errorType":"MethodNotAllowed"}',
+        content_type=_JSON,
+    )
+
+
+def _render_invocation(inv: Invocation) -> Response:
+    # Every header is set only when it has a value (RIE rendering.renderInvokeHeaders);
+    # Content-Type is always present: awslambdaric's native client needs it.
+    headers = [
+        (wire.H_REQUEST_ID, inv.request_id),
+        (wire.H_DEADLINE_MS, str(inv.deadline_ms)),
+        (wire.H_FUNCTION_ARN, inv.invoked_arn),
+        (wire.H_TRACE_ID, inv.trace_id),
+    ]
+    if inv.client_context:
+        headers.append((wire.H_CLIENT_CONTEXT, inv.client_context))
+    if inv.cognito_identity:
+        headers.append((wire.H_COGNITO_IDENTITY, inv.cognito_identity))
+    if inv.tenant_id:
+        headers.append((wire.H_TENANT_ID, inv.tenant_id))
+    return Response(200, inv.payload, headers, content_type=inv.content_type or _JSON)

@@ -1,0 +1,229 @@
+"""`lambda-emu`: the command line. Each command parses its flags into config and calls into
+the package; heavy modules are imported inside the commands so `--help` stays instant."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from emulator.config import EmulatorConfig, FunctionConfig
+
+app = typer.Typer(
+    name="lambda-emu",
+    help="A local AWS Lambda emulator and load-testing harness.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ManifestOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option(
+        "--manifest", "-m", help="lambda-emu.toml or template.yaml (default: ./lambda-emu.toml, else ./template.yaml)"
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"lambda-emu: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _load_functions(manifest: Path | None) -> tuple[FunctionConfig, ...]:
+    from emulator.config import find_manifest, load_manifest
+    from emulator.errors import ManifestError
+
+    try:
+        path = manifest if manifest is not None else find_manifest(Path.cwd())
+        return load_manifest(path)
+    except ManifestError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) -> EmulatorConfig:
+    from emulator.config import EmulatorConfig
+
+    clean = {k: v for k, v in kwargs.items() if v is not None}
+    return EmulatorConfig(functions=functions, **clean)  # type: ignore[arg-type]
+
+
+def _check_sandbox(sandbox: str) -> None:
+    if sandbox not in ("auto", "process", "docker"):
+        raise _fail(f"--sandbox: must be auto, process or docker, got {sandbox!r}")
+    if sandbox == "docker":
+        raise _fail("--sandbox docker: the docker sandbox is not available yet; use process")
+
+
+@app.command()
+def serve(
+    manifest: ManifestOpt = None,
+    host: Annotated[str, typer.Option(help="Address of the Invoke API.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the Invoke API (0: any free port).")] = 9000,
+    sandbox: Annotated[str, typer.Option(help="auto | process | docker")] = "auto",
+    keep_alive: Annotated[float, typer.Option(help="Seconds an idle environment lives.")] = 600.0,
+    account_concurrency: Annotated[int, typer.Option(help="Account-wide concurrency limit.")] = 1000,
+    init_timeout: Annotated[float, typer.Option(help="Init phase limit in seconds.")] = 10.0,
+    event_retry_scale: Annotated[
+        float, typer.Option(help="Factor on Lambda's Event retry delays (1 min, 2 min).")
+    ] = 1.0,
+    state_dir: Annotated[Path, typer.Option(help="Logs and traces go here.")] = Path(".lambda-emu"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Function logs to files only.")] = False,
+) -> None:
+    """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
+    _check_sandbox(sandbox)
+    functions = _load_functions(manifest)
+    cfg = _emulator_config(
+        functions,
+        host=host,
+        port=port,
+        sandbox="process",
+        keep_alive_s=keep_alive,
+        account_concurrency=account_concurrency,
+        init_timeout_s=init_timeout,
+        event_retry_delay_scale=event_retry_scale,
+        state_dir=state_dir.resolve(),
+        log_to_terminal=not quiet,
+    )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            f"lambda-emu: warning: the Invoke API is bound to {host}, not loopback: anyone who "
+            "reaches this address can run your functions",
+            err=True,
+        )
+
+    from emulator.errors import LambdaEmuError
+    from emulator.server import Emulator, run
+
+    def started(emu: Emulator) -> None:
+        names = ", ".join(emu.pools)
+        typer.echo(
+            f"lambda-emu: Invoke API on {emu.url} ({len(emu.pools)} functions: {names})", err=True
+        )
+
+    try:
+        _run_loop(run(cfg, on_started=started))
+    except LambdaEmuError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _run_loop(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        import asyncio
+
+        asyncio.run(coro)
+    else:
+        uvloop.run(coro)
+
+
+@app.command()
+def invoke(
+    name: Annotated[str, typer.Argument(help="Function name.")],
+    payload: Annotated[str, typer.Option(help="JSON payload.")] = "{}",
+    payload_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Read the payload from this file."),
+    ] = None,
+    memory: Annotated[Optional[int], typer.Option(help="Override MemorySize (MB).")] = None,  # noqa: UP045
+    timeout: Annotated[Optional[int], typer.Option(help="Override Timeout (s).")] = None,  # noqa: UP045
+    manifest: ManifestOpt = None,
+    endpoint: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Invoke through a running emulator (or Lambda) at this URL instead."),
+    ] = None,
+) -> None:
+    """Invoke one function once and print its result and REPORT line."""
+    import base64
+    import json
+
+    body = payload_file.read_bytes() if payload_file is not None else payload.encode()
+    if endpoint is not None:
+        import httpx
+
+        url = f"{endpoint.rstrip('/')}/2015-03-31/functions/{name}/invocations"
+        resp = httpx.post(url, content=body, headers={"X-Amz-Log-Type": "Tail"}, timeout=960)
+        log = base64.b64decode(resp.headers.get("X-Amz-Log-Result", "")).decode(errors="replace")
+        _print_result(resp.status_code, resp.content, resp.headers.get("X-Amz-Function-Error"), log)
+        return
+
+    from dataclasses import replace
+
+    from emulator.config import MEMORY_MAX_MB, MEMORY_MIN_MB, TIMEOUT_MAX_S, TIMEOUT_MIN_S
+
+    if memory is not None and not MEMORY_MIN_MB <= memory <= MEMORY_MAX_MB:
+        raise _fail(f"--memory: must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory}")
+    if timeout is not None and not TIMEOUT_MIN_S <= timeout <= TIMEOUT_MAX_S:
+        raise _fail(f"--timeout: must be from {TIMEOUT_MIN_S} to {TIMEOUT_MAX_S} s, got {timeout}")
+    functions = _load_functions(manifest)
+    chosen = [f for f in functions if f.name == name]
+    if not chosen:
+        raise _fail(f"no function named '{name}' (have: {', '.join(f.name for f in functions)})")
+    fn = chosen[0].with_overrides(memory_mb=memory, timeout_s=timeout)
+    fn = replace(fn, provisioned_concurrency=0)
+    cfg = _emulator_config((fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve())
+
+    async def once() -> tuple[int, bytes, str | None, str]:
+        import httpx
+
+        from emulator.server import Emulator
+
+        emu = Emulator(cfg)
+        try:
+            await emu.start()
+            async with httpx.AsyncClient(timeout=960) as client:
+                resp = await client.post(
+                    f"{emu.url}/2015-03-31/functions/{name}/invocations",
+                    content=body,
+                    headers={"X-Amz-Log-Type": "Tail"},
+                )
+        finally:
+            await emu.stop()
+        log = base64.b64decode(resp.headers.get("X-Amz-Log-Result", "")).decode(errors="replace")
+        return resp.status_code, resp.content, resp.headers.get("X-Amz-Function-Error"), log
+
+    import asyncio
+
+    from emulator.errors import LambdaEmuError
+
+    try:
+        status, content, function_error, log = asyncio.run(once())
+    except LambdaEmuError as exc:
+        raise _fail(str(exc)) from None
+    _ = json
+    _print_result(status, content, function_error, log)
+
+
+def _print_result(status: int, content: bytes, function_error: str | None, log: str) -> None:
+    sys.stdout.write(content.decode(errors="replace") + "\n")
+    sys.stdout.flush()
+    for line in log.splitlines():
+        typer.echo(line, err=True)
+    if function_error:
+        typer.echo(f"FunctionError: {function_error}", err=True)
+    if status >= 400:
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor() -> None:
+    """What this machine can enforce, and which sandbox `auto` picks."""
+    from emulator.doctor import report
+
+    typer.echo(report(os.environ))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Typed configuration, parsed once at the edge.
+
+`FunctionConfig` describes one Lambda function as a manifest declares it; `EmulatorConfig`
+holds everything `serve` needs. Both are frozen: every other module receives them explicitly
+and never reads environment variables or files on its own.
+
+Manifest loaders (`lambda-emu.toml`, SAM `template.yaml`) live below the dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+Architecture = Literal["x86_64", "arm64"]
+PackageType = Literal["Zip", "Image"]
+SandboxKind = Literal["auto", "process", "docker"]
+
+# Lambda's documented ranges (LAMBDA_SPEC §5, §7).
+MEMORY_MIN_MB = 128
+MEMORY_MAX_MB = 10240
+TIMEOUT_MIN_S = 1
+TIMEOUT_MAX_S = 900
+EPHEMERAL_MIN_MB = 512
+EPHEMERAL_MAX_MB = 10240
+DEFAULT_MEMORY_MB = 128
+DEFAULT_TIMEOUT_S = 3
+DEFAULT_EPHEMERAL_MB = 512
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+
+def _frozen_env() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """One function, as declared by a manifest (names follow Lambda's CreateFunction)."""
+
+    name: str
+    runtime: str  # "python3.12", "provided.al2023", ...; "" for PackageType Image
+    handler: str  # "app.handler"; for custom runtimes whatever `_HANDLER` should carry
+    code_dir: Path  # absolute; LAMBDA_TASK_ROOT
+    memory_mb: int = DEFAULT_MEMORY_MB
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    environment: Mapping[str, str] = field(default_factory=_frozen_env)
+    architecture: Architecture = "x86_64"
+    ephemeral_storage_mb: int = DEFAULT_EPHEMERAL_MB
+    reserved_concurrency: int | None = None
+    provisioned_concurrency: int = 0
+    package_type: PackageType = "Zip"
+    image_uri: str | None = None
+    sandbox: SandboxKind | None = None  # per-function override of EmulatorConfig.sandbox
+    source: Path | None = None  # the manifest this came from, for error messages
+
+    def with_overrides(
+        self, *, memory_mb: int | None = None, timeout_s: int | None = None
+    ) -> FunctionConfig:
+        from dataclasses import replace
+
+        return replace(
+            self,
+            memory_mb=self.memory_mb if memory_mb is None else memory_mb,
+            timeout_s=self.timeout_s if timeout_s is None else timeout_s,
+        )
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything `lambda-emu serve` needs, built from CLI flags and the manifest."""
+
+    functions: tuple[FunctionConfig, ...]
+    host: str = "127.0.0.1"
+    port: int = 9000  # the port RIE and cargo-lambda users already type; 0 = any free port
+    sandbox: SandboxKind = "auto"
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT_ID
+    account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
+    # Lambda does not document how long an idle environment lives (LAMBDA_SPEC §5 ⚠);
+    # observed lifetimes are 5–15 minutes, so 10 minutes is the default.
+    keep_alive_s: float = 600.0
+    # Lambda's init phase limit for on-demand functions (LAMBDA_SPEC §5).
+    init_timeout_s: float = 10.0
+    # Event invocations are retried after 60 s and 120 s on Lambda; tests scale that down.
+    event_retry_delay_scale: float = 1.0
+    state_dir: Path = Path(".lambda-emu")  # logs, traces, caches of this run
+    cache_dir: Path = Path.home() / ".cache" / "lambda-emu"  # runtime environments, deps
+    log_to_terminal: bool = True
+    trace_path: Path | None = None  # default: state_dir / "traces" / "invocations.jsonl"
+
+    def function(self, name: str) -> FunctionConfig | None:
+        for fn in self.functions:
+            if fn.name == name:
+                return fn
+        return None

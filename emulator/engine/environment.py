@@ -1,0 +1,460 @@
+"""One execution environment: its lifecycle, timings and failures (LAMBDA_SPEC §3, §5).
+
+    Init ──first /next──▶ Ready ──invoke──▶ Invoking ──response──▶ Finishing ──/next──▶ Ready …
+      │                                        │ timeout / exit / OOM                    │
+      └── init error / exit / timeout ─────────┴──────────────────────────────▶ Shutdown ◀┘
+
+An environment owns one Runtime API listener and one sandbox. It turns what the runtime did
+into an `InvocationResult` with Lambda's own error bodies, writes START / END / REPORT, and
+tells its pool when it is ready again (`on_ready`) or gone (`on_gone`). It never decides
+which environment serves a request: that is the pool's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import math
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from emulator import wire
+from emulator.api.runtime import (
+    FunctionError,
+    FunctionResponse,
+    InitFailed,
+    ResponseTooLarge,
+    RuntimeApi,
+    RuntimeOutcome,
+)
+from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.engine.invocation import Invocation, InvocationResult
+from emulator.metrics.logs import InvocationLog, LogSink
+from emulator.metrics.report import (
+    Report,
+    billed_duration_ms,
+    end_line,
+    init_report_line,
+    start_line,
+)
+from emulator.metrics.trace import TraceRecord, TraceWriter
+from emulator.sandbox.base import ExitStatus, Sandbox, SandboxFactory, SandboxSpec
+from emulator.sandbox.runtimes import RuntimeCommand
+
+_MB = 1024 * 1024
+
+
+class EnvState(StrEnum):
+    INIT = "Init"
+    READY = "Ready"
+    INVOKING = "Invoking"
+    FINISHING = "Finishing"  # response sent, runtime has not called /next yet
+    SHUTDOWN = "Shutdown"
+
+
+@dataclass(frozen=True, slots=True)
+class InitDone:
+    init_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class InitFailure:
+    """Init did not finish: the runtime reported an error, exited, or ran out of time."""
+
+    init_ms: float
+    status: str  # "error" | "timeout"
+    error_type: str
+    body: bytes  # what the caller receives if this failure is final
+
+
+InitResult = InitDone | InitFailure
+
+
+@dataclass(frozen=True, slots=True)
+class _Exited:
+    status: ExitStatus
+
+
+@dataclass(frozen=True, slots=True)
+class _TimedOut:
+    pass
+
+
+_PhaseEvent = RuntimeOutcome | InitFailed | _Exited | _TimedOut | float
+
+
+def error_body(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+def lambda_environment(
+    fn: FunctionConfig,
+    cfg: EmulatorConfig,
+    command: RuntimeCommand,
+    *,
+    runtime_api: str,
+    init_type: str,
+    tmp_dir: Path,
+    host_env: Mapping[str, str],
+) -> dict[str, str]:
+    """The environment variables Lambda gives a runtime (LAMBDA_SPEC §5)."""
+    today = dt.datetime.now(dt.UTC)
+    env = {
+        "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": wire.LATEST,
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"{today:%Y/%m/%d}/[$LATEST]{secrets.token_hex(16)}",
+        "AWS_REGION": cfg.region,
+        "AWS_DEFAULT_REGION": cfg.region,
+        "_HANDLER": fn.handler,
+        "LAMBDA_TASK_ROOT": str(fn.code_dir),
+        "LAMBDA_RUNTIME_DIR": command.runtime_dir,
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        # Lambda's PATH first; the host's after it so local tools a function calls resolve.
+        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin:" + host_env.get("PATH", ""),
+        "TMPDIR": str(tmp_dir),
+    }
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LD_LIBRARY_PATH"):
+        if host_env.get(key):
+            env[key] = host_env[key]
+    env.setdefault("AWS_ACCESS_KEY_ID", "lambda-emu")  # what a role gives: some credentials
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "lambda-emu")
+    if command.execution_env:
+        env["AWS_EXECUTION_ENV"] = command.execution_env
+    env.update(command.env)
+    env.update(fn.environment)
+    return env
+
+
+class ExecutionEnvironment:
+    def __init__(
+        self,
+        *,
+        fn: FunctionConfig,
+        cfg: EmulatorConfig,
+        command: RuntimeCommand,
+        sandboxes: SandboxFactory,
+        logs: LogSink,
+        trace: TraceWriter,
+        host_env: Mapping[str, str],
+        init_type: str = "on-demand",
+        on_ready: Callable[[ExecutionEnvironment], None],
+        on_gone: Callable[[ExecutionEnvironment], None],
+    ) -> None:
+        self.id = secrets.token_hex(6)
+        self.fn = fn
+        self.cfg = cfg
+        self.command = command
+        self.init_type = init_type
+        self.state = EnvState.INIT
+        self.created_at = time.time()
+        self.last_used = time.monotonic()
+        self.invocations = 0
+        self.init_ms: float | None = None
+        self._sandboxes = sandboxes
+        self._logs = logs
+        self._trace = trace
+        self._host_env = host_env
+        self._on_ready = on_ready
+        self._on_gone = on_gone
+        self._phase: asyncio.Future[_PhaseEvent] | None = None
+        self._log: InvocationLog | None = None
+        self._partial = b""
+        self._finish_timer: asyncio.TimerHandle | None = None
+        self._stopping: asyncio.Task[None] | None = None
+        self.runtime = RuntimeApi(
+            on_init_done=self._set_phase,
+            on_init_error=self._set_phase,
+            on_ready=self._runtime_ready,
+        )
+        self.sandbox: Sandbox | None = None
+
+    def __repr__(self) -> str:
+        return f"<ExecutionEnvironment {self.fn.name}/{self.id} {self.state}>"
+
+    # --- phase plumbing ---------------------------------------------------------------------
+    def _set_phase(self, event: _PhaseEvent) -> None:
+        phase = self._phase
+        if phase is not None and not phase.done():
+            phase.set_result(event)
+
+    def _forward_outcome(self, fut: asyncio.Future[RuntimeOutcome]) -> None:
+        if not fut.cancelled():
+            self._set_phase(fut.result())
+
+    def _timeout(self) -> None:
+        self._set_phase(_TimedOut())
+
+    def _sandbox_exited(self, fut: asyncio.Future[ExitStatus]) -> None:
+        if fut.cancelled():
+            return
+        self._set_phase(_Exited(fut.result()))
+        if self.state in (EnvState.READY, EnvState.FINISHING):
+            # An idle runtime died: nothing is in flight, the environment is simply gone.
+            self._flush_partial()
+            self._begin_shutdown()
+
+    # --- output -----------------------------------------------------------------------------
+    def _output(self, data: bytes) -> None:
+        data = self._partial + data
+        *lines, self._partial = data.split(b"\n")
+        for raw in lines:
+            self._line(raw.decode("utf-8", "replace").rstrip("\r"))
+
+    def _flush_partial(self) -> None:
+        if self._partial:
+            partial, self._partial = self._partial, b""
+            self._line(partial.decode("utf-8", "replace"))
+
+    def _line(self, line: str) -> None:
+        self._logs.write(self.fn.name, line)
+        if self._log is not None:
+            self._log.lines.append(line)
+
+    # --- init -------------------------------------------------------------------------------
+    async def init(self, timeout_s: float) -> InitResult:
+        """Start the runtime and wait for its first /next (init done), or its failure."""
+        loop = asyncio.get_running_loop()
+        await self.runtime.start()
+        if self.command.init_error is not None:
+            error_type, message = self.command.init_error
+            self._line(f"{message}\n{error_type}")
+            await self._begin_shutdown_now()
+            return InitFailure(0.0, "error", error_type, error_body(error_type, message))
+        tmp_dir = self.cfg.state_dir / "tmp" / f"{self.fn.name}-{self.id}"
+        env = lambda_environment(
+            self.fn,
+            self.cfg,
+            self.command,
+            runtime_api=self.runtime.address,
+            init_type=self.init_type,
+            tmp_dir=tmp_dir,
+            host_env=self._host_env,
+        )
+        spec = SandboxSpec(
+            environment_id=self.id,
+            function_name=self.fn.name,
+            argv=self.command.argv,
+            env=env,
+            cwd=self.fn.code_dir,
+            memory_mb=self.fn.memory_mb,
+            tmp_dir=tmp_dir,
+        )
+        phase: asyncio.Future[_PhaseEvent] = loop.create_future()
+        self._phase = phase
+        started = time.perf_counter()
+        sandbox = self._sandboxes.create(spec, self._output)
+        self.sandbox = sandbox
+        try:
+            await sandbox.start()
+        except Exception as exc:  # SandboxError and anything the OS raised while spawning
+            message = str(exc)
+            self._line(message)
+            await self._begin_shutdown_now()
+            return InitFailure(0.0, "error", wire.RUNTIME_EXIT_ERROR, error_body(
+                wire.RUNTIME_EXIT_ERROR, f"Error: {message}"
+            ))
+        sandbox.exited.add_done_callback(self._sandbox_exited)
+        timer = loop.call_later(timeout_s, self._timeout)
+        event = await phase
+        timer.cancel()
+        self._phase = None
+        elapsed = (time.perf_counter() - started) * 1000
+        if isinstance(event, float):
+            self.init_ms = (event - started) * 1000
+            self.state = EnvState.READY
+            sandbox.init_finished()
+            return InitDone(self.init_ms)
+        sandbox.drain_output()
+        self._flush_partial()
+        if isinstance(event, InitFailed):
+            self.init_ms = (event.at - started) * 1000
+            body = event.body or error_body(event.error_type, "init error")
+            failure = InitFailure(self.init_ms, "error", event.error_type, body)
+        elif isinstance(event, _Exited):
+            message = f"Error: Runtime exited with error: {event.status.describe()}"
+            self._line(f"{message}\n{wire.RUNTIME_EXIT_ERROR}")
+            failure = InitFailure(
+                elapsed, "error", wire.RUNTIME_EXIT_ERROR, error_body(wire.RUNTIME_EXIT_ERROR, message)
+            )
+        else:
+            message = f"Task timed out after {timeout_s:.2f} seconds"
+            failure = InitFailure(
+                elapsed, "timeout", wire.SANDBOX_TIMEDOUT, error_body(wire.SANDBOX_TIMEDOUT, message)
+            )
+        await self._begin_shutdown_now()
+        return failure
+
+    # --- invoke -----------------------------------------------------------------------------
+    async def invoke(
+        self, inv: Invocation, *, init_ms: float | None, timeout_s: float | None = None
+    ) -> InvocationResult:
+        """Run one invocation on this READY environment and answer it with Lambda's shape."""
+        loop = asyncio.get_running_loop()
+        sandbox = self.sandbox
+        assert sandbox is not None and self.state is EnvState.READY
+        self.state = EnvState.INVOKING
+        self.invocations += 1
+        timeout = self.fn.timeout_s if timeout_s is None else timeout_s
+        log = InvocationLog()
+        self._log = log
+        self._line(start_line(inv.request_id))
+        phase: asyncio.Future[_PhaseEvent] = loop.create_future()
+        self._phase = phase
+        started = time.perf_counter()
+        inv.deadline_ms = int(time.time() * 1000 + timeout * 1000)
+        self.runtime.dispatch(inv).add_done_callback(self._forward_outcome)
+        timer = loop.call_later(timeout, self._timeout)
+        event = await phase
+        timer.cancel()
+        self._phase = None
+        ended = time.perf_counter()
+        sandbox.drain_output()
+
+        status: str | None = None
+        error_type: str | None = None
+        function_error = False
+        content_type = "application/json"
+        alive = True
+        if isinstance(event, FunctionResponse):
+            payload, content_type = event.body, event.content_type
+            ended = event.at
+        elif isinstance(event, FunctionError):
+            ended = event.at
+            function_error = True
+            payload = event.body or error_body(event.error_type, "")
+        elif isinstance(event, ResponseTooLarge):
+            ended = event.at
+            function_error = True
+            status, error_type = "error", wire.RESPONSE_SIZE_TOO_LARGE
+            message = (
+                f"Response payload size ({event.size} bytes) exceeded maximum allowed payload "
+                f"size ({wire.MAX_RUNTIME_RESPONSE_BYTES} bytes)."
+            )
+            payload = error_body(error_type, message)
+            self._line(f"RequestId: {inv.request_id} Error: {message}\n{error_type}")
+        elif isinstance(event, _Exited):
+            alive = False
+            function_error = True
+            status, error_type = "error", wire.RUNTIME_EXIT_ERROR
+            message = (
+                f"RequestId: {inv.request_id} Error: Runtime exited with error: "
+                f"{event.status.describe()}"
+            )
+            payload = error_body(error_type, message)
+            self._flush_partial()
+            self._line(f"{message}\n{error_type}")
+        else:  # timed out, or an unexpected event: either way the environment is reset
+            alive = False
+            function_error = True
+            status, error_type = "timeout", wire.SANDBOX_TIMEDOUT
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            self._line(f"{stamp} {inv.request_id} Task timed out after {timeout:.2f} seconds")
+            payload = error_body(
+                error_type,
+                f"RequestId: {inv.request_id} Error: Task timed out after {timeout:.2f} seconds",
+            )
+
+        duration_ms = (ended - started) * 1000
+        peak = sandbox.peak_memory_bytes()
+        report = Report(
+            request_id=inv.request_id,
+            duration_ms=duration_ms,
+            billed_ms=billed_duration_ms(duration_ms, init_ms, bill_init=True),
+            memory_mb=self.fn.memory_mb,
+            max_memory_mb=min(self.fn.memory_mb, math.ceil(peak / _MB)) if peak else 0,
+            init_ms=init_ms,
+            status=status,
+            error_type=error_type,
+        )
+        self._line(end_line(inv.request_id))
+        self._line(report.line())
+        self._log = None
+        self.last_used = time.monotonic()
+        self._trace.write(
+            TraceRecord.from_report(
+                report,
+                function=self.fn.name,
+                environment_id=self.id,
+                invocation_type=inv.invocation_type,
+                accepted_at=inv.accepted_at,
+                started=started,
+                function_error=function_error,
+                init_type=self.init_type,
+                cpu=sandbox.cpu_seconds(),
+            )
+        )
+        if alive:
+            if self.runtime.state == "Ready":  # /next already arrived while we reported
+                self.state = EnvState.READY
+                self._on_ready(self)
+            else:
+                self.state = EnvState.FINISHING
+                # The invoke phase lasts until the runtime calls /next, bounded by the timeout.
+                remaining = max(0.0, inv.deadline_ms / 1000 - time.time())
+                self._finish_timer = loop.call_later(remaining, self._finish_overdue)
+        else:
+            self._begin_shutdown()
+        return InvocationResult(
+            payload=payload,
+            content_type=content_type,
+            function_error=function_error,
+            report=report,
+            log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",
+            environment_id=self.id,
+        )
+
+    def _runtime_ready(self) -> None:
+        if self._finish_timer is not None:
+            self._finish_timer.cancel()
+            self._finish_timer = None
+        if self.state is EnvState.FINISHING:
+            self.state = EnvState.READY
+            self._on_ready(self)
+
+    def _finish_overdue(self) -> None:
+        self._finish_timer = None
+        if self.state is EnvState.FINISHING:
+            self._line(f"Environment {self.id}: runtime did not call /next before the deadline; reset")
+            self._begin_shutdown()
+
+    # --- shutdown ---------------------------------------------------------------------------
+    def _begin_shutdown(self) -> None:
+        if self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_task(self._shutdown())
+
+    async def _begin_shutdown_now(self) -> None:
+        self._begin_shutdown()
+        assert self._stopping is not None
+        await asyncio.shield(self._stopping)
+
+    async def shutdown(self) -> None:
+        """Stop the runtime and its listener; idempotent, awaits completion."""
+        await self._begin_shutdown_now()
+
+    async def _shutdown(self) -> None:
+        was = self.state
+        self.state = EnvState.SHUTDOWN
+        if self._finish_timer is not None:
+            self._finish_timer.cancel()
+        self._set_phase(_Exited(ExitStatus(-9)))
+        try:
+            if self.sandbox is not None:
+                # No extensions: Lambda SIGKILLs the runtime at once (LAMBDA_SPEC §3).
+                await self.sandbox.stop(grace_s=0.0)
+                self.sandbox.drain_output()
+            self._flush_partial()
+            await self.runtime.close()
+        finally:
+            if was is not EnvState.SHUTDOWN:
+                self._on_gone(self)

@@ -1,0 +1,350 @@
+"""Per-function scaling, as Lambda does it (LAMBDA_SPEC §7).
+
+- A request takes the most recently used idle environment (provisioned ones first).
+- With none idle, a new environment is created for it (a cold start): one environment per
+  concurrent request, never a queue.
+- Reserved concurrency, the account-wide limit and the scaling rate (1,000 new environments
+  per 10 s per function, refilled continuously) answer `429 TooManyRequestsException`.
+- Provisioned concurrency keeps N environments initialised ahead of traffic.
+- Idle on-demand environments are reaped after the keep-alive.
+- A failed init is retried once inside the invoke phase, bounded by the function timeout
+  ("suppressed init"), and only then reported to the caller (LAMBDA_SPEC §5).
+
+The pool never knows which sandbox runs an environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Mapping
+
+from emulator import errors, wire
+from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.engine.environment import EnvState, ExecutionEnvironment, InitFailure
+from emulator.engine.invocation import Invocation, InvocationResult
+from emulator.metrics.logs import InvocationLog, LogSink
+from emulator.metrics.report import Report, billed_duration_ms, end_line, init_report_line, start_line
+from emulator.metrics.trace import TraceRecord, TraceWriter
+from emulator.sandbox.base import SandboxFactory
+from emulator.sandbox.runtimes import RuntimeCommand
+
+# Lambda: 1,000 new execution environments every 10 s per function, refilled continuously.
+SCALING_BURST = 1000
+SCALING_REFILL_PER_S = 100.0
+# An environment that has answered and is about to call /next is preferred to a cold start
+# for this long. Lambda's front end keeps sequential callers on one warm environment; without
+# this, the race between a client's next request and the runtime's /next would make
+# spurious cold starts locally. (Our choice: Lambda does not document the mechanism.)
+HANDOFF_GRACE_S = 0.05
+
+
+class AccountConcurrency:
+    """The account-wide concurrency limit shared by every function (default 1,000)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+
+
+class FunctionPool:
+    def __init__(
+        self,
+        fn: FunctionConfig,
+        cfg: EmulatorConfig,
+        command: RuntimeCommand,
+        *,
+        sandboxes: SandboxFactory,
+        logs: LogSink,
+        trace: TraceWriter,
+        account: AccountConcurrency,
+        host_env: Mapping[str, str],
+    ) -> None:
+        self.fn = fn
+        self.cfg = cfg
+        self.command = command
+        self._sandboxes = sandboxes
+        self._logs = logs
+        self._trace = trace
+        self._account = account
+        self._host_env = host_env
+        self.envs: set[ExecutionEnvironment] = set()
+        self._idle: list[ExecutionEnvironment] = []  # on-demand, most recently used last
+        self._idle_provisioned: list[ExecutionEnvironment] = []
+        self._busy: set[ExecutionEnvironment] = set()
+        self._handoff: deque[asyncio.Future[ExecutionEnvironment]] = deque()
+        self._tokens = float(SCALING_BURST)
+        self._tokens_at = time.monotonic()
+        self._stopping: set[asyncio.Task[None]] = set()
+        self.closed = False
+        # counters for the control API and /metrics
+        self.invocations = 0
+        self.cold_starts = 0
+        self.throttles = 0
+        self.errors = 0
+
+    # --- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Initialise the provisioned environments (AWS_LAMBDA_INITIALIZATION_TYPE)."""
+        if self.fn.provisioned_concurrency:
+            await asyncio.gather(
+                *(self._provision() for _ in range(self.fn.provisioned_concurrency))
+            )
+
+    async def _provision(self) -> None:
+        env = self._new_env("provisioned-concurrency")
+        # Provisioned environments may take max(130 s, timeout) to initialise (LAMBDA_SPEC §5).
+        result = await env.init(max(130.0, float(self.fn.timeout_s)))
+        if isinstance(result, InitFailure):
+            self._logs.write(self.fn.name, init_report_line(result.init_ms, "init", result.status, result.error_type))
+            return
+        self._idle_provisioned.append(env)
+
+    async def close(self) -> None:
+        self.closed = True
+        for fut in self._handoff:
+            if not fut.done():
+                fut.cancel()
+        await asyncio.gather(*(env.shutdown() for env in list(self.envs)), return_exceptions=True)
+        if self._stopping:
+            await asyncio.gather(*self._stopping, return_exceptions=True)
+
+    def reap(self, now: float) -> None:
+        """Shut down on-demand environments idle for longer than the keep-alive."""
+        keep = []
+        for env in self._idle:
+            if now - env.last_used > self.cfg.keep_alive_s:
+                self._stop(env)
+            else:
+                keep.append(env)
+        self._idle = keep
+
+    async def reset(self) -> None:
+        """Shut every environment down: the next invocation is a cold start."""
+        idle = self._idle + self._idle_provisioned
+        self._idle, self._idle_provisioned = [], []
+        await asyncio.gather(*(env.shutdown() for env in idle), return_exceptions=True)
+
+    # --- environments -----------------------------------------------------------------------
+    def _new_env(self, init_type: str = "on-demand") -> ExecutionEnvironment:
+        env = ExecutionEnvironment(
+            fn=self.fn,
+            cfg=self.cfg,
+            command=self.command,
+            sandboxes=self._sandboxes,
+            logs=self._logs,
+            trace=self._trace,
+            host_env=self._host_env,
+            init_type=init_type,
+            on_ready=self._on_ready,
+            on_gone=self._on_gone,
+        )
+        self.envs.add(env)
+        return env
+
+    def _stop(self, env: ExecutionEnvironment) -> None:
+        task = asyncio.get_running_loop().create_task(env.shutdown())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
+    def _mark_busy(self, env: ExecutionEnvironment) -> None:
+        if env not in self._busy:
+            self._busy.add(env)
+            self._account.in_use += 1
+
+    def _release(self, env: ExecutionEnvironment) -> None:
+        if env in self._busy:
+            self._busy.discard(env)
+            self._account.in_use -= 1
+
+    def _on_ready(self, env: ExecutionEnvironment) -> None:
+        if self.closed:
+            self._release(env)
+            self._stop(env)
+            return
+        while self._handoff:
+            waiter = self._handoff.popleft()
+            if not waiter.done():
+                waiter.set_result(env)  # stays busy: it serves the waiting request next
+                return
+        self._release(env)
+        if env.init_type == "provisioned-concurrency":
+            self._idle_provisioned.append(env)
+        else:
+            self._idle.append(env)
+
+    def _on_gone(self, env: ExecutionEnvironment) -> None:
+        self.envs.discard(env)
+        self._release(env)
+        for idle in (self._idle, self._idle_provisioned):
+            if env in idle:
+                idle.remove(env)
+
+    def _take_idle(self) -> ExecutionEnvironment | None:
+        for idle in (self._idle_provisioned, self._idle):
+            while idle:
+                env = idle.pop()
+                if env.state is EnvState.READY:
+                    return env
+        return None
+
+    def _admit_cold(self) -> None:
+        reserved = self.fn.reserved_concurrency
+        if reserved is not None and len(self._busy) >= reserved:
+            raise errors.TooManyRequests(wire.REASON_RESERVED_CONCURRENCY)
+        if self._account.in_use >= self._account.limit:
+            raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY)
+        now = time.monotonic()
+        self._tokens = min(
+            float(SCALING_BURST), self._tokens + (now - self._tokens_at) * SCALING_REFILL_PER_S
+        )
+        self._tokens_at = now
+        if self._tokens < 1.0:
+            raise errors.TooManyRequests(wire.REASON_SCALING_RATE)
+        self._tokens -= 1.0
+
+    @property
+    def busy_count(self) -> int:
+        return len(self._busy)
+
+    @property
+    def finishing(self) -> int:
+        return sum(1 for env in self._busy if env.state is EnvState.FINISHING)
+
+    async def _await_handoff(self) -> ExecutionEnvironment | None:
+        waiter: asyncio.Future[ExecutionEnvironment] = asyncio.get_running_loop().create_future()
+        self._handoff.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, HANDOFF_GRACE_S)
+        except TimeoutError:
+            return None
+        finally:
+            with contextlib.suppress(ValueError):
+                self._handoff.remove(waiter)
+
+    # --- invoking ---------------------------------------------------------------------------
+    async def invoke(self, inv: Invocation) -> InvocationResult:
+        """Serve one invocation on a warm environment, or a new one; raises TooManyRequests."""
+        if self.closed:
+            raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY, "Emulator is stopping")
+        env = self._take_idle()
+        if env is not None:
+            if self._account.in_use >= self._account.limit:
+                self._on_ready(env)  # put it back
+                self.throttles += 1
+                raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY)
+            self._mark_busy(env)
+        elif self.finishing > len(self._handoff):
+            env = await self._await_handoff()
+        self.invocations += 1
+        if env is not None:
+            return self._count(await env.invoke(inv, init_ms=None))
+        try:
+            self._admit_cold()
+        except errors.TooManyRequests:
+            self.invocations -= 1
+            self.throttles += 1
+            raise
+        return self._count(await self._cold(inv))
+
+    def _count(self, result: InvocationResult) -> InvocationResult:
+        if result.function_error:
+            self.errors += 1
+        return result
+
+    async def _cold(self, inv: Invocation) -> InvocationResult:
+        self.cold_starts += 1
+        env = self._new_env()
+        self._mark_busy(env)
+        first = await env.init(self.cfg.init_timeout_s)
+        if not isinstance(first, InitFailure):
+            return await env.invoke(inv, init_ms=first.init_ms)
+        # Suppressed init: Lambda logs the failed init and runs it again in the invoke phase,
+        # bounded by the function timeout; the caller sees the second attempt's outcome.
+        self._logs.write(
+            self.fn.name, init_report_line(first.init_ms, "init", first.status, first.error_type)
+        )
+        retry = self._new_env()
+        self._mark_busy(retry)
+        started = time.perf_counter()
+        second = await retry.init(float(self.fn.timeout_s))
+        if not isinstance(second, InitFailure):
+            remaining = self.fn.timeout_s - (time.perf_counter() - started)
+            return await retry.invoke(inv, init_ms=second.init_ms, timeout_s=max(0.001, remaining))
+        return self._init_failed(inv, second)
+
+    def _init_failed(self, inv: Invocation, failure: InitFailure) -> InvocationResult:
+        log = InvocationLog()
+
+        def line(text: str) -> None:
+            self._logs.write(self.fn.name, text)
+            log.lines.append(text)
+
+        line(start_line(inv.request_id))
+        line(init_report_line(failure.init_ms, "invoke", failure.status, failure.error_type))
+        report = Report(
+            request_id=inv.request_id,
+            duration_ms=failure.init_ms,
+            billed_ms=billed_duration_ms(failure.init_ms, None, bill_init=True),
+            memory_mb=self.fn.memory_mb,
+            max_memory_mb=0,
+            status=failure.status,
+            error_type=failure.error_type,
+        )
+        line(end_line(inv.request_id))
+        line(report.line())
+        now = time.perf_counter()
+        self._trace.write(
+            TraceRecord.from_report(
+                report,
+                function=self.fn.name,
+                environment_id="",
+                invocation_type=inv.invocation_type,
+                accepted_at=inv.accepted_at,
+                started=now - failure.init_ms / 1000,
+                function_error=True,
+                init_type="on-demand",
+                cpu=(0.0, 0.0),
+            )
+        )
+        return InvocationResult(
+            payload=failure.body,
+            function_error=True,
+            report=report,
+            log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",
+        )
+
+    # --- introspection ----------------------------------------------------------------------
+    def describe(self) -> dict[str, object]:
+        return {
+            "name": self.fn.name,
+            "runtime": self.fn.runtime,
+            "memory_mb": self.fn.memory_mb,
+            "timeout_s": self.fn.timeout_s,
+            "reserved_concurrency": self.fn.reserved_concurrency,
+            "provisioned_concurrency": self.fn.provisioned_concurrency,
+            "environments": len(self.envs),
+            "busy": len(self._busy),
+            "idle": len(self._idle) + len(self._idle_provisioned),
+            "invocations": self.invocations,
+            "cold_starts": self.cold_starts,
+            "throttles": self.throttles,
+            "errors": self.errors,
+        }
+
+    def environments(self) -> list[dict[str, object]]:
+        return [
+            {
+                "id": env.id,
+                "function": self.fn.name,
+                "state": str(env.state),
+                "init_type": env.init_type,
+                "pid": env.sandbox.pid if env.sandbox else None,
+                "invocations": env.invocations,
+                "init_ms": env.init_ms,
+                "created_at": env.created_at,
+            }
+            for env in self.envs
+        ]

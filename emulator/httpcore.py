@@ -1,0 +1,236 @@
+"""A lean HTTP/1.1 server core: an asyncio Protocol with the httptools parser.
+
+Both the Invoke API and every Runtime API listener run on it. The hot path of a warm
+invocation crosses it four times, so it carries no framework: requests are parsed by
+httptools, handed to one async handler, and answered with a single `transport.write`.
+`TCP_NODELAY` is set on every connection (without it, small responses stall ~40 ms behind
+delayed ACKs). Keep-alive, pipelining (answered in order), `Expect: 100-continue` and
+bodies over a size cap (counted, then discarded, so the handler can answer 413 with the
+real size) are supported. See ARCHITECTURE.md, "the HTTP core decides the warm latency".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import httptools
+
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # names lower-cased; a repeated header keeps its last value
+    body: bytes
+    body_size: int  # bytes received, even when the body was over the cap and discarded
+    truncated: bool  # body_size exceeded the server's max_body; `body` is empty then
+    peer: tuple[str, int] | None = None
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    content_type: str | None = None
+
+    def encode(self, keep_alive: bool) -> bytes:
+        lines = [f"HTTP/1.1 {self.status} {_REASONS.get(self.status, 'Unknown')}"]
+        if self.content_type is not None:
+            lines.append(f"Content-Type: {self.content_type}")
+        lines.extend(f"{k}: {v}" for k, v in self.headers)
+        lines.append(f"Content-Length: {len(self.body)}")
+        if not keep_alive:
+            lines.append("Connection: close")
+        head = "\r\n".join(lines) + "\r\n\r\n"
+        return head.encode("latin-1") + self.body
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection. Requests are answered strictly in arrival order."""
+
+    __slots__ = (
+        "_body",
+        "_body_size",
+        "_closed",
+        "_header_name",
+        "_headers",
+        "_parser",
+        "_peer",
+        "_pending",
+        "_server",
+        "_task",
+        "_transport",
+        "_url",
+    )
+
+    def __init__(self, server: HttpServer) -> None:
+        self._server = server
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._pending: deque[tuple[Request, bool]] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._peer: tuple[str, int] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._header_name = b""
+        self._body: list[bytes] = []
+        self._body_size = 0
+
+    # --- asyncio.Protocol ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self._peer = (str(peer[0]), int(peer[1]))
+        self._server._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self._server._connections.discard(self)
+        if self._task is not None and not self._task.done():
+            # A long poll whose client went away: the handler sees CancelledError.
+            self._task.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(400)
+        except httptools.HttpParserError:
+            self._fail(400)
+
+    # --- httptools callbacks ------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._reset()
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        self._headers[key] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        if self._headers.get("expect", "").lower() == "100-continue" and self._transport:
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        if self._body_size <= self._server.max_body:
+            self._body.append(body)
+        elif self._body:
+            self._body.clear()  # over the cap: keep counting, stop buffering
+
+    def on_message_complete(self) -> None:
+        parsed = httptools.parse_url(self._url)
+        truncated = self._body_size > self._server.max_body
+        request = Request(
+            method=self._parser.get_method().decode("latin-1"),
+            path=parsed.path.decode("latin-1"),
+            query=(parsed.query or b"").decode("latin-1"),
+            headers=self._headers,
+            body=b"" if truncated else b"".join(self._body),
+            body_size=self._body_size,
+            truncated=truncated,
+            peer=self._peer,
+        )
+        self._pending.append((request, self._parser.should_keep_alive()))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._serve())
+
+    # --- request handling ---------------------------------------------------------------
+    async def _serve(self) -> None:
+        try:
+            while self._pending and not self._closed:
+                request, keep_alive = self._pending.popleft()
+                try:
+                    response = await self._server.handler(request)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the server's own bug: answer 500, keep serving
+                    self._server.on_handler_error(exc)
+                    response = Response(500, b'{"message":"Internal Server Error"}')
+                    response.content_type = "application/json"
+                if self._closed or self._transport is None:
+                    return
+                self._transport.write(response.encode(keep_alive))
+                if not keep_alive:
+                    self._transport.close()
+                    return
+        finally:
+            self._task = None
+
+    def _fail(self, status: int) -> None:
+        if self._transport is not None and not self._closed:
+            self._transport.write(Response(status).encode(keep_alive=False))
+            self._transport.close()
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class HttpServer:
+    """`start` binds (port 0 picks a free port, reported in `.port`), `close` stops it."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body: int = 8 * 1024 * 1024,
+        on_handler_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.handler = handler
+        self.host = host
+        self.port = port
+        self.max_body = max_body
+        self._on_handler_error = on_handler_error
+        self._server: asyncio.Server | None = None
+        self._connections: set[_Connection] = set()
+
+    def on_handler_error(self, exc: Exception) -> None:
+        if self._on_handler_error is not None:
+            self._on_handler_error(exc)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self.host, self.port, reuse_address=True, backlog=1024
+        )
+        sockets: Iterable[socket.socket] = self._server.sockets or ()
+        for sock in sockets:
+            self.port = int(sock.getsockname()[1])
+            break
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for conn in list(self._connections):
+                conn.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+            self._server = None

@@ -1,0 +1,49 @@
+"""Where function logs go: one file per function and, optionally, the terminal.
+
+Everything an environment prints (init output, START, the function's own lines, END,
+REPORT) is written in order as it happens, as CloudWatch Logs would receive it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+
+class LogSink:
+    def __init__(self, log_dir: Path, *, to_terminal: bool) -> None:
+        self.log_dir = log_dir
+        self.to_terminal = to_terminal
+        self._files: dict[str, TextIO] = {}
+
+    def _file(self, function: str) -> TextIO:
+        fh = self._files.get(function)
+        if fh is None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            fh = open(self.log_dir / f"{function}.log", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+            self._files[function] = fh
+        return fh
+
+    def write(self, function: str, line: str) -> None:
+        self._file(function).write(line + "\n")
+        if self.to_terminal:
+            sys.stderr.write(f"[{function}] {line}\n")
+
+    def close(self) -> None:
+        for fh in self._files.values():
+            fh.close()
+        self._files.clear()
+
+
+class InvocationLog:
+    """The lines of one invocation, for `X-Amz-Log-Result` (its last 4 KB)."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def tail(self, limit: int) -> bytes:
+        data = ("\n".join(self.lines) + "\n").encode("utf-8", "replace")
+        return data[-limit:]

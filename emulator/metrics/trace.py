@@ -1,0 +1,108 @@
+"""Trace records: one JSON line per invocation (schema in docs/trace-format.md).
+
+The load harness and the offline model read these files; keep the field names stable.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+
+from emulator.metrics.report import Report
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRecord:
+    v: int
+    request_id: str
+    function: str
+    environment_id: str
+    invocation_type: str
+    init_type: str  # on-demand | provisioned-concurrency
+    memory_mb: int
+    cold: bool
+    init_ms: float | None
+    duration_ms: float
+    billed_ms: int
+    max_memory_mb: int
+    cpu_user_ms: float  # the environment's cumulative CPU time when the invocation ended
+    cpu_system_ms: float
+    accepted_at: float  # epoch seconds: the Invoke API accepted the request
+    start: float  # epoch seconds: the invocation was handed to the runtime
+    end: float  # epoch seconds: the runtime answered (or the platform gave up)
+    outcome: str  # success | function_error | error | timeout
+    error_type: str | None
+
+    @classmethod
+    def from_report(
+        cls,
+        report: Report,
+        *,
+        function: str,
+        environment_id: str,
+        invocation_type: str,
+        accepted_at: float,
+        started: float,
+        function_error: bool,
+        init_type: str,
+        cpu: tuple[float, float],
+    ) -> TraceRecord:
+        # perf_counter instants → epoch seconds, through one common reference point
+        offset = time.time() - time.perf_counter()
+        if report.status is not None:
+            outcome = report.status
+        else:
+            outcome = "function_error" if function_error else "success"
+        return cls(
+            v=SCHEMA_VERSION,
+            request_id=report.request_id,
+            function=function,
+            environment_id=environment_id,
+            invocation_type=invocation_type,
+            init_type=init_type,
+            memory_mb=report.memory_mb,
+            cold=report.init_ms is not None,
+            init_ms=None if report.init_ms is None else round(report.init_ms, 3),
+            duration_ms=round(report.duration_ms, 3),
+            billed_ms=report.billed_ms,
+            max_memory_mb=report.max_memory_mb,
+            cpu_user_ms=round(cpu[0] * 1000, 1),
+            cpu_system_ms=round(cpu[1] * 1000, 1),
+            accepted_at=round(accepted_at + offset, 6),
+            start=round(started + offset, 6),
+            end=round(started + offset + report.duration_ms / 1000, 6),
+            outcome=outcome,
+            error_type=report.error_type,
+        )
+
+
+class TraceWriter:
+    """Appends records to a JSONL file; `None` path writes nothing."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._fh: TextIO | None = None
+        self.count = 0
+
+    def write(self, record: TraceRecord) -> None:
+        self.count += 1
+        if self.path is None:
+            return
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self._fh.write(json.dumps(asdict(record), separators=(",", ":")) + "\n")
+
+    def flush(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None

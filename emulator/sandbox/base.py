@@ -1,0 +1,94 @@
+"""The `Sandbox` protocol: where one execution environment's runtime runs.
+
+A sandbox knows processes, limits and counters, never Lambda semantics: it starts a command
+with an environment, reports output bytes and the exit, measures memory and CPU, and tears
+everything down. `process.py` runs a local process tree; the docker sandbox and the cgroup
+limits of the resource model slot in behind the same protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+# Go's os.ProcessState.String() wording, which Lambda's platform messages use
+# ("Runtime exited with error: signal: killed").
+_SIGNAL_WORDS = {
+    signal.SIGKILL: "killed",
+    signal.SIGTERM: "terminated",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGINT: "interrupt",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGHUP: "hangup",
+    signal.SIGPIPE: "broken pipe",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExitStatus:
+    returncode: int  # negative: killed by that signal (subprocess convention)
+    oom_killed: bool = False
+
+    def describe(self) -> str:
+        if self.returncode < 0:
+            sig = -self.returncode
+            try:
+                word = _SIGNAL_WORDS.get(signal.Signals(sig), signal.Signals(sig).name)
+            except ValueError:
+                word = f"signal {sig}"
+            return f"signal: {word}"
+        return f"exit status {self.returncode}"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxSpec:
+    environment_id: str
+    function_name: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: Path
+    memory_mb: int
+    tmp_dir: Path
+
+
+OutputCallback = Callable[[bytes], None]
+
+
+class Sandbox(Protocol):
+    """One environment's runtime, started once, stopped once."""
+
+    spec: SandboxSpec
+    exited: asyncio.Future[ExitStatus]
+
+    @property
+    def pid(self) -> int | None: ...
+
+    async def start(self) -> None: ...
+
+    def init_finished(self) -> None:
+        """The runtime called /next for the first time (resource limits tighten here)."""
+
+    def drain_output(self) -> None:
+        """Deliver every byte the runtime has written so far, synchronously."""
+
+    def peak_memory_bytes(self) -> int:
+        """Peak memory of the whole environment so far."""
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User and system CPU time of the environment so far."""
+
+    async def stop(self, grace_s: float = 0.0) -> None:
+        """SIGTERM (after `grace_s` SIGKILL) the whole tree and remove everything made."""
+
+
+class SandboxFactory(Protocol):
+    kind: str
+
+    def create(self, spec: SandboxSpec, on_output: OutputCallback) -> Sandbox: ...

@@ -1,0 +1,165 @@
+"""The emulator: pools for every function behind one Invoke API listener.
+
+`start` prepares runtimes, initialises provisioned environments and binds the Invoke API
+(port 0 picks a free port, reported in `.port`); `stop` refuses new work, lets in-flight
+invocations finish within a deadline, and shuts every environment down so that no runtime
+process survives. `run` wraps both around a signal-aware wait for the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+
+from emulator.api.control import ControlApi
+from emulator.api.invoke import InvokeApi
+from emulator.config import EmulatorConfig
+from emulator.engine.events import EventQueue
+from emulator.engine.invocation import Invocation, InvocationResult
+from emulator.engine.pool import AccountConcurrency, FunctionPool
+from emulator.httpcore import HttpServer
+from emulator.metrics.logs import LogSink
+from emulator.metrics.trace import TraceWriter
+from emulator.sandbox.base import SandboxFactory
+from emulator.sandbox.process import ProcessSandboxFactory
+from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
+
+REAP_INTERVAL_S = 1.0
+
+
+def _stderr(message: str) -> None:
+    print(f"lambda-emu: {message}", file=sys.stderr, flush=True)
+
+
+class Emulator:
+    def __init__(
+        self,
+        cfg: EmulatorConfig,
+        *,
+        host_env: Mapping[str, str] | None = None,
+        warn: Callable[[str], None] = _stderr,
+    ) -> None:
+        self.cfg = cfg
+        self.host_env = dict(os.environ if host_env is None else host_env)
+        self.warn = warn
+        self.logs = LogSink(cfg.state_dir / "logs", to_terminal=cfg.log_to_terminal)
+        trace_path = cfg.trace_path or cfg.state_dir / "traces" / "invocations.jsonl"
+        self.trace = TraceWriter(trace_path)
+        self.account = AccountConcurrency(cfg.account_concurrency)
+        self.sandboxes: SandboxFactory = ProcessSandboxFactory()
+        self.resolver = RuntimeResolver(cfg.cache_dir, warn)
+        self.pools: dict[str, FunctionPool] = {}
+        self.control = ControlApi(self)
+        self.invoke_api = InvokeApi(self)
+        self.events = EventQueue(
+            self._invoke_event, delay_scale=cfg.event_retry_delay_scale, on_final_failure=self._event_failed
+        )
+        self.server = HttpServer(
+            self.invoke_api.handle,
+            host=cfg.host,
+            port=cfg.port,
+            max_body=8 * 1024 * 1024,
+            on_handler_error=self._handler_error,
+        )
+        self._reaper: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Future[InvocationResult]] = set()
+        self.handler_errors: list[Exception] = []
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def url(self) -> str:
+        host = self.cfg.host if self.cfg.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    def default_pool(self) -> FunctionPool | None:
+        """RIE's `/functions/function/invocations` reaches the only (else the first) function."""
+        return next(iter(self.pools.values()), None)
+
+    def _handler_error(self, exc: Exception) -> None:
+        self.handler_errors.append(exc)
+        self.warn(f"internal error: {exc!r}")
+
+    # --- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        commands: dict[str, RuntimeCommand] = {}
+        for fn in self.cfg.functions:
+            # May run pip once per runtime / requirements.txt: keep it off the event loop.
+            commands[fn.name] = await loop.run_in_executor(None, self.resolver.prepare, fn)
+        for fn in self.cfg.functions:
+            self.pools[fn.name] = FunctionPool(
+                fn,
+                self.cfg,
+                commands[fn.name],
+                sandboxes=self.sandboxes,
+                logs=self.logs,
+                trace=self.trace,
+                account=self.account,
+                host_env=self.host_env,
+            )
+        await asyncio.gather(*(pool.start() for pool in self.pools.values()))
+        await self.server.start()
+        self._reaper = loop.create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REAP_INTERVAL_S)
+            now = time.monotonic()
+            for pool in self.pools.values():
+                pool.reap(now)
+            self.trace.flush()
+
+    async def stop(self, drain_s: float = 5.0) -> None:
+        """Stop listening, let in-flight invocations finish for `drain_s`, remove everything."""
+        await self.server.close()
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        deadline = time.monotonic() + drain_s
+        while any(pool.busy_count for pool in self.pools.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        dropped = await self.events.close()
+        if dropped:
+            self.warn(f"{dropped} queued Event invocation(s) were not delivered before stop")
+        await asyncio.gather(*(pool.close() for pool in self.pools.values()))
+        self.trace.close()
+        self.logs.close()
+
+    # --- Event invocations ------------------------------------------------------------------
+    def _invoke_event(self, inv: Invocation) -> asyncio.Future[InvocationResult]:
+        pool = self.pools[inv.function_name]
+        return asyncio.ensure_future(pool.invoke(inv))
+
+    def _event_failed(self, inv: Invocation, reason: str) -> None:
+        self.logs.write(
+            inv.function_name, f"Event {inv.request_id} was not delivered: {reason}"
+        )
+
+
+async def run(cfg: EmulatorConfig, *, on_started: Callable[[Emulator], None]) -> None:
+    """Serve until SIGINT or SIGTERM, then stop cleanly (handlers restored on the way out)."""
+    emulator = Emulator(cfg)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        await emulator.start()
+        on_started(emulator)
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await emulator.stop()
