@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -25,7 +25,9 @@ app = typer.Typer(
 ManifestOpt = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
     typer.Option(
-        "--manifest", "-m", help="lambda-emu.toml or template.yaml (default: ./lambda-emu.toml, else ./template.yaml)"
+        "--manifest",
+        "-m",
+        help="lambda-emu.toml or template.yaml (default: ./lambda-emu.toml, else ./template.yaml)",
     ),
 ]
 
@@ -67,13 +69,17 @@ def serve(
     port: Annotated[int, typer.Option(help="Port of the Invoke API (0: any free port).")] = 9000,
     sandbox: Annotated[str, typer.Option(help="auto | process | docker")] = "auto",
     keep_alive: Annotated[float, typer.Option(help="Seconds an idle environment lives.")] = 600.0,
-    account_concurrency: Annotated[int, typer.Option(help="Account-wide concurrency limit.")] = 1000,
+    account_concurrency: Annotated[
+        int, typer.Option(help="Account-wide concurrency limit.")
+    ] = 1000,
     init_timeout: Annotated[float, typer.Option(help="Init phase limit in seconds.")] = 10.0,
     event_retry_scale: Annotated[
         float, typer.Option(help="Factor on Lambda's Event retry delays (1 min, 2 min).")
     ] = 1.0,
     state_dir: Annotated[Path, typer.Option(help="Logs and traces go here.")] = Path(".lambda-emu"),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Function logs to files only.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Function logs to files only.")
+    ] = False,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
     _check_sandbox(sandbox)
@@ -169,7 +175,9 @@ def invoke(
         raise _fail(f"no function named '{name}' (have: {', '.join(f.name for f in functions)})")
     fn = chosen[0].with_overrides(memory_mb=memory, timeout_s=timeout)
     fn = replace(fn, provisioned_concurrency=0)
-    cfg = _emulator_config((fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve())
+    cfg = _emulator_config(
+        (fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve()
+    )
 
     async def once() -> tuple[int, bytes, str | None, str]:
         import httpx

@@ -16,8 +16,13 @@ def _cgroup_summary() -> list[tuple[str, str]]:
     if (root / "cgroup.controllers").exists():
         controllers = (root / "cgroup.controllers").read_text().split()
         writable = os.access(root, os.W_OK)
-        rows.append(("cgroup v2", f"unified at {root}, controllers {' '.join(controllers)}"
-                     f"{'' if writable else ' (not writable)'}"))
+        rows.append(
+            (
+                "cgroup v2",
+                f"unified at {root}, controllers {' '.join(controllers)}"
+                f"{'' if writable else ' (not writable)'}",
+            )
+        )
     else:
         for ctrl in ("memory", "cpu", "pids", "freezer"):
             path = root / ctrl

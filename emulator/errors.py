@@ -1,19 +1,19 @@
 """One exception hierarchy that mirrors the wire.
 
-    LambdaEmuError
-    ├── ManifestError              a broken manifest: one line naming file, function, field
-    ├── ServiceError               answered on the Invoke API: status + x-amzn-ErrorType + JSON
-    │   ├── ResourceNotFound           404 ResourceNotFoundException
-    │   ├── TooManyRequests            429 TooManyRequestsException (with Reason)
-    │   ├── RequestTooLarge            413 RequestEntityTooLargeException
-    │   ├── InvalidRequestContent      400 InvalidRequestContentException
-    │   └── InvalidParameterValue      400 InvalidParameterValueException
-    ├── RuntimeApiError            answered to a runtime on the Runtime API
-    │   ├── InvalidRequestID           400
-    │   ├── InvalidStateTransition     403
-    │   └── RuntimeEntityTooLarge      413
-    └── SandboxError               a sandbox could not start or be controlled (OS errors
-                                   are translated into it at the sandbox boundary)
+LambdaEmuError
+├── ManifestError              a broken manifest: one line naming file, function, field
+├── ServiceError               answered on the Invoke API: status + x-amzn-ErrorType + JSON
+│   ├── ResourceNotFound           404 ResourceNotFoundException
+│   ├── TooManyRequests            429 TooManyRequestsException (with Reason)
+│   ├── RequestTooLarge            413 RequestEntityTooLargeException
+│   ├── InvalidRequestContent      400 InvalidRequestContentException
+│   └── InvalidParameterValue      400 InvalidParameterValueException
+├── RuntimeApiError            answered to a runtime on the Runtime API
+│   ├── InvalidRequestID           400
+│   ├── InvalidStateTransition     403
+│   └── RuntimeEntityTooLarge      413
+└── SandboxError               a sandbox could not start or be controlled (OS errors
+                               are translated into it at the sandbox boundary)
 """
 
 from __future__ import annotations
@@ -32,7 +32,12 @@ class ManifestError(LambdaEmuError):
     """A manifest that cannot be used. `str()` is the one-line CLI message."""
 
     def __init__(
-        self, path: Path | str, message: str, *, function: str | None = None, field: str | None = None
+        self,
+        path: Path | str,
+        message: str,
+        *,
+        function: str | None = None,
+        field: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.function = function

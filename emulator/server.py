@@ -22,7 +22,7 @@ from emulator.config import EmulatorConfig
 from emulator.engine.events import EventQueue
 from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.engine.pool import AccountConcurrency, FunctionPool
-from emulator.httpcore import HttpServer
+from emulator.httpserver import HttpServer
 from emulator.metrics.logs import LogSink
 from emulator.metrics.trace import TraceWriter
 from emulator.sandbox.base import SandboxFactory
@@ -57,7 +57,9 @@ class Emulator:
         self.control = ControlApi(self)
         self.invoke_api = InvokeApi(self)
         self.events = EventQueue(
-            self._invoke_event, delay_scale=cfg.event_retry_delay_scale, on_final_failure=self._event_failed
+            self._invoke_event,
+            delay_scale=cfg.event_retry_delay_scale,
+            on_final_failure=self._event_failed,
         )
         self.server = HttpServer(
             self.invoke_api.handle,
@@ -140,9 +142,7 @@ class Emulator:
         return asyncio.ensure_future(pool.invoke(inv))
 
     def _event_failed(self, inv: Invocation, reason: str) -> None:
-        self.logs.write(
-            inv.function_name, f"Event {inv.request_id} was not delivered: {reason}"
-        )
+        self.logs.write(inv.function_name, f"Event {inv.request_id} was not delivered: {reason}")
 
 
 async def run(cfg: EmulatorConfig, *, on_started: Callable[[Emulator], None]) -> None:
@@ -150,7 +150,7 @@ async def run(cfg: EmulatorConfig, *, on_started: Callable[[Emulator], None]) ->
     emulator = Emulator(cfg)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    installed: list[int] = []
+    installed: list[signal.Signals] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)

@@ -1,10 +1,10 @@
 """The emulator's own API: `/_emu/…` (JSON) and `/metrics` (Prometheus text).
 
-    GET  /_emu/health          {"status": "ok", "functions": N}
-    GET  /_emu/functions       configuration and counters per function
-    GET  /_emu/environments    every execution environment (id, state, pid, invocations)
-    POST /_emu/reset           shut every environment down (next invocations are cold)
-    GET  /metrics              counters and gauges per function
+GET  /_emu/health          {"status": "ok", "functions": N}
+GET  /_emu/functions       configuration and counters per function
+GET  /_emu/environments    every execution environment (id, state, pid, invocations)
+POST /_emu/reset           shut every environment down (next invocations are cold)
+GET  /metrics              counters and gauges per function
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from emulator.httpcore import Request, Response
+from emulator.httpserver import Request, Response
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
@@ -43,9 +43,7 @@ class ControlApi:
                 await pool.reset()
             return _json({"status": "reset"})
         if path == "/metrics" and method == "GET":
-            return Response(
-                200, self._metrics().encode(), content_type="text/plain; version=0.0.4"
-            )
+            return Response(200, self._metrics().encode(), content_type="text/plain; version=0.0.4")
         body = json.dumps({"Type": "User", "message": f"Unknown operation {request.path}"})
         return Response(
             404,

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote
 
 from emulator import errors, wire
 from emulator.engine.invocation import Invocation
-from emulator.httpcore import Request, Response
+from emulator.httpserver import Request, Response
 
 if TYPE_CHECKING:
     from emulator.engine.pool import FunctionPool
@@ -56,7 +56,10 @@ class InvokeApi:
         if name.startswith("arn:"):
             # arn:aws:lambda:region:account:function:name[:qualifier]
             if len(parts) not in (7, 8) or parts[5] != "function":
-                raise _Validation(f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint")
+                raise _Validation(
+                    f"1 validation error detected: Value '{name}' at 'functionName' "
+                    "failed to satisfy constraint"
+                )
             fn_name = parts[6]
             qualifier = parts[7] if len(parts) == 8 else qualifier
         elif len(parts) >= 3 and parts[1] == "function":  # account:function:name[:qualifier]
@@ -81,8 +84,12 @@ class InvokeApi:
                 name = path[len(wire.INVOKE_PREFIX) : -len(wire.INVOKE_SUFFIX)]
                 if request.method != "POST":
                     return _not_found(path)
-                return await self._invoke(request, name, request.headers.get(wire.H_INVOCATION_TYPE))
-            if path.startswith(wire.INVOKE_ASYNC_PREFIX) and path.endswith(wire.INVOKE_ASYNC_SUFFIX):
+                return await self._invoke(
+                    request, name, request.headers.get(wire.H_INVOCATION_TYPE)
+                )
+            if path.startswith(wire.INVOKE_ASYNC_PREFIX) and path.endswith(
+                wire.INVOKE_ASYNC_SUFFIX
+            ):
                 name = path[len(wire.INVOKE_ASYNC_PREFIX) : -len(wire.INVOKE_ASYNC_SUFFIX)]
                 response = await self._invoke(request, name, wire.INVOCATION_EVENT)
                 if response.status == 202:
@@ -96,10 +103,15 @@ class InvokeApi:
     async def _invoke(self, request: Request, name: str, invocation_type: str | None) -> Response:
         pool, arn = self._resolve(name, request.query)
         kind = invocation_type or wire.INVOCATION_REQUEST_RESPONSE
-        if kind not in (wire.INVOCATION_REQUEST_RESPONSE, wire.INVOCATION_EVENT, wire.INVOCATION_DRY_RUN):
+        if kind not in (
+            wire.INVOCATION_REQUEST_RESPONSE,
+            wire.INVOCATION_EVENT,
+            wire.INVOCATION_DRY_RUN,
+        ):
             raise _Validation(
-                f"1 validation error detected: Value '{kind}' at 'invocationType' failed to satisfy "
-                "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+                f"1 validation error detected: Value '{kind}' at 'invocationType' failed to "
+                "satisfy constraint: Member must satisfy enum value set: "
+                "[Event, RequestResponse, DryRun]"
             )
         size = request.body_size
         if kind == wire.INVOCATION_EVENT and size > wire.MAX_EVENT_REQUEST_BYTES:

@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from emulator import errors, wire
 from emulator.engine.invocation import Invocation
-from emulator.httpcore import HttpServer, Request, Response
+from emulator.httpserver import HttpServer, Request, Response
 
 _JSON = "application/json"
 _ACCEPTED = Response(202, b'{"status":"OK"}', content_type=_JSON)
@@ -174,9 +174,9 @@ class RuntimeApi:
         elif state is RuntimeState.RUNNING and self._current is not None:
             # RIE: a repeated /next while Running returns the same invocation again.
             return _render_invocation(self._current)
-        elif state is RuntimeState.READY and self._waiter is not None and not self._waiter.done():
-            raise errors.InvalidStateTransition(state, RuntimeState.READY)
-        elif state is RuntimeState.INIT_ERROR:
+        elif (
+            state is RuntimeState.READY and self._waiter is not None and not self._waiter.done()
+        ) or state is RuntimeState.INIT_ERROR:
             raise errors.InvalidStateTransition(state, RuntimeState.READY)
 
         if self.state is RuntimeState.RUNNING and self._current is not None:

@@ -39,7 +39,6 @@ from emulator.metrics.report import (
     Report,
     billed_duration_ms,
     end_line,
-    init_report_line,
     start_line,
 )
 from emulator.metrics.trace import TraceRecord, TraceWriter
@@ -124,7 +123,12 @@ def lambda_environment(
         "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin:" + host_env.get("PATH", ""),
         "TMPDIR": str(tmp_dir),
     }
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LD_LIBRARY_PATH"):
+    for key in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LD_LIBRARY_PATH",
+    ):
         if host_env.get(key):
             env[key] = host_env[key]
     env.setdefault("AWS_ACCESS_KEY_ID", "lambda-emu")  # what a role gives: some credentials
@@ -261,9 +265,12 @@ class ExecutionEnvironment:
             message = str(exc)
             self._line(message)
             await self._begin_shutdown_now()
-            return InitFailure(0.0, "error", wire.RUNTIME_EXIT_ERROR, error_body(
-                wire.RUNTIME_EXIT_ERROR, f"Error: {message}"
-            ))
+            return InitFailure(
+                0.0,
+                "error",
+                wire.RUNTIME_EXIT_ERROR,
+                error_body(wire.RUNTIME_EXIT_ERROR, f"Error: {message}"),
+            )
         sandbox.exited.add_done_callback(self._sandbox_exited)
         timer = loop.call_later(timeout_s, self._timeout)
         event = await phase
@@ -285,12 +292,18 @@ class ExecutionEnvironment:
             message = f"Error: Runtime exited with error: {event.status.describe()}"
             self._line(f"{message}\n{wire.RUNTIME_EXIT_ERROR}")
             failure = InitFailure(
-                elapsed, "error", wire.RUNTIME_EXIT_ERROR, error_body(wire.RUNTIME_EXIT_ERROR, message)
+                elapsed,
+                "error",
+                wire.RUNTIME_EXIT_ERROR,
+                error_body(wire.RUNTIME_EXIT_ERROR, message),
             )
         else:
             message = f"Task timed out after {timeout_s:.2f} seconds"
             failure = InitFailure(
-                elapsed, "timeout", wire.SANDBOX_TIMEDOUT, error_body(wire.SANDBOX_TIMEDOUT, message)
+                elapsed,
+                "timeout",
+                wire.SANDBOX_TIMEDOUT,
+                error_body(wire.SANDBOX_TIMEDOUT, message),
             )
         await self._begin_shutdown_now()
         return failure
@@ -425,7 +438,9 @@ class ExecutionEnvironment:
     def _finish_overdue(self) -> None:
         self._finish_timer = None
         if self.state is EnvState.FINISHING:
-            self._line(f"Environment {self.id}: runtime did not call /next before the deadline; reset")
+            self._line(
+                f"Environment {self.id}: runtime did not call /next before the deadline; reset"
+            )
             self._begin_shutdown()
 
     # --- shutdown ---------------------------------------------------------------------------

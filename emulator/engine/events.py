@@ -61,7 +61,10 @@ class EventQueue:
             try:
                 result = await self._invoke(attempt)
             except errors.TooManyRequests:
-                if time.monotonic() - accepted + backoff * self._scale > MAX_EVENT_AGE_S * self._scale:
+                if (
+                    time.monotonic() - accepted + backoff * self._scale
+                    > MAX_EVENT_AGE_S * self._scale
+                ):
                     self.failed += 1
                     self._on_final_failure(inv, "EventAgeExceeded")
                     return

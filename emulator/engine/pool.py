@@ -26,7 +26,13 @@ from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.engine.environment import EnvState, ExecutionEnvironment, InitFailure
 from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.metrics.logs import InvocationLog, LogSink
-from emulator.metrics.report import Report, billed_duration_ms, end_line, init_report_line, start_line
+from emulator.metrics.report import (
+    Report,
+    billed_duration_ms,
+    end_line,
+    init_report_line,
+    start_line,
+)
 from emulator.metrics.trace import TraceRecord, TraceWriter
 from emulator.sandbox.base import SandboxFactory
 from emulator.sandbox.runtimes import RuntimeCommand
@@ -98,7 +104,10 @@ class FunctionPool:
         # Provisioned environments may take max(130 s, timeout) to initialise (LAMBDA_SPEC §5).
         result = await env.init(max(130.0, float(self.fn.timeout_s)))
         if isinstance(result, InitFailure):
-            self._logs.write(self.fn.name, init_report_line(result.init_ms, "init", result.status, result.error_type))
+            self._logs.write(
+                self.fn.name,
+                init_report_line(result.init_ms, "init", result.status, result.error_type),
+            )
             return
         self._idle_provisioned.append(env)
 
@@ -122,10 +131,12 @@ class FunctionPool:
         self._idle = keep
 
     async def reset(self) -> None:
-        """Shut every environment down: the next invocation is a cold start."""
+        """Shut every idle environment down: the next invocation is a cold start (provisioned
+        environments are initialised again, as Lambda keeps them)."""
         idle = self._idle + self._idle_provisioned
         self._idle, self._idle_provisioned = [], []
         await asyncio.gather(*(env.shutdown() for env in idle), return_exceptions=True)
+        await self.start()
 
     # --- environments -----------------------------------------------------------------------
     def _new_env(self, init_type: str = "on-demand") -> ExecutionEnvironment:

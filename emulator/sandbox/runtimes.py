@@ -89,7 +89,9 @@ class RuntimeResolver:
         for v in candidates:
             exe = self.interpreter(v)
             if exe is not None:
-                self._warn(f"{runtime} is not on this machine; function '{function}' runs on python{v}")
+                self._warn(
+                    f"{runtime} is not on this machine; function '{function}' runs on python{v}"
+                )
                 return v, exe
         raise SandboxError(f"function '{function}': no Python interpreter found for {runtime}")
 
@@ -101,7 +103,7 @@ class RuntimeResolver:
         shutil.rmtree(tmp, ignore_errors=True)
         cmd = [exe, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         cmd += ["--target", str(tmp), *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
         if proc.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
@@ -136,9 +138,7 @@ class RuntimeResolver:
     def prepare(self, fn: FunctionConfig) -> RuntimeCommand:
         """Blocking (may run pip once): call it at start-up, off the event loop."""
         if fn.package_type == "Image":
-            raise SandboxError(
-                f"function '{fn.name}': PackageType Image needs the docker sandbox"
-            )
+            raise SandboxError(f"function '{fn.name}': PackageType Image needs the docker sandbox")
         runtime = fn.runtime
         if runtime.startswith("python"):
             version, exe = self.python_for(runtime, fn.name)

@@ -1,0 +1,45 @@
+"""The suite serves tests/functions/lambda-emu.toml through the project's own pytest plugin."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from emulator.config import EmulatorConfig, load_manifest
+
+FUNCTIONS = Path(__file__).parent / "functions"
+
+
+@pytest.fixture(scope="session")
+def lambda_emu_manifest() -> Path:
+    return FUNCTIONS / "lambda-emu.toml"
+
+
+@pytest.fixture(scope="session")
+def probe_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("probe")
+
+
+@pytest.fixture(scope="session")
+def lambda_emu_config(
+    lambda_emu_manifest: Path, tmp_path_factory: pytest.TempPathFactory, probe_dir: Path
+) -> EmulatorConfig:
+    functions = tuple(
+        replace(fn, environment=MappingProxyType({**fn.environment, "PROBE_DIR": str(probe_dir)}))
+        if fn.runtime.startswith("provided")
+        else fn
+        for fn in load_manifest(lambda_emu_manifest)
+    )
+    return EmulatorConfig(
+        functions=functions,
+        port=0,
+        state_dir=tmp_path_factory.mktemp("lambda-emu"),
+        log_to_terminal=False,
+        # A 1 s init limit keeps the init-timeout test short; Lambda's is 10 s.
+        init_timeout_s=1.0,
+        # Lambda retries failed Event invocations after 60 s and 120 s; 1 % of that here.
+        event_retry_delay_scale=0.01,
+    )
