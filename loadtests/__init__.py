@@ -1,0 +1,1 @@
+"""Locust users and load shapes that speak only the public Invoke API."""
