@@ -109,7 +109,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._server._connections.discard(self)
-        if self._task is not None and not self._task.done():
+        if self._server.cancel_on_disconnect and self._task is not None and not self._task.done():
             # A long poll whose client went away: the handler sees CancelledError.
             self._task.cancel()
 
@@ -175,6 +175,7 @@ class _Connection(asyncio.Protocol):
                     response.content_type = "application/json"
                 if self._closed or self._transport is None:
                     return
+                keep_alive = keep_alive and not self._server.draining
                 self._transport.write(response.encode(keep_alive))
                 if not keep_alive:
                     self._transport.close()
@@ -186,6 +187,10 @@ class _Connection(asyncio.Protocol):
         if self._transport is not None and not self._closed:
             self._transport.write(Response(status).encode(keep_alive=False))
             self._transport.close()
+
+    @property
+    def idle(self) -> bool:
+        return self._task is None and not self._pending
 
     def close(self) -> None:
         if self._transport is not None:
@@ -203,14 +208,19 @@ class HttpServer:
         port: int = 0,
         max_body: int = 8 * 1024 * 1024,
         on_handler_error: Callable[[Exception], None] | None = None,
+        cancel_on_disconnect: bool = False,
     ) -> None:
         self.handler = handler
+        # True for long polls (the Runtime API's /next); False where work must finish even if
+        # the client leaves (an invocation runs to its end on Lambda whoever is waiting).
+        self.cancel_on_disconnect = cancel_on_disconnect
         self.host = host
         self.port = port
         self.max_body = max_body
         self._on_handler_error = on_handler_error
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
+        self.draining = False
 
     def on_handler_error(self, exc: Exception) -> None:
         if self._on_handler_error is not None:
@@ -225,6 +235,16 @@ class HttpServer:
         for sock in sockets:
             self.port = int(sock.getsockname()[1])
             break
+
+    async def stop_accepting(self) -> None:
+        """Stop listening and close idle connections; requests in progress still get their
+        response, and their connection closes after it."""
+        if self._server is not None:
+            self._server.close()
+        self.draining = True
+        for conn in list(self._connections):
+            if conn.idle:
+                conn.close()
 
     async def close(self) -> None:
         if self._server is not None:

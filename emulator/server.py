@@ -66,7 +66,7 @@ class Emulator:
             host=cfg.host,
             port=cfg.port,
             max_body=8 * 1024 * 1024,
-            on_handler_error=self._handler_error,
+            on_handler_error=self.report_internal_error,
         )
         self._reaper: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Future[InvocationResult]] = set()
@@ -85,7 +85,8 @@ class Emulator:
         """RIE's `/functions/function/invocations` reaches the only (else the first) function."""
         return next(iter(self.pools.values()), None)
 
-    def _handler_error(self, exc: Exception) -> None:
+    def report_internal_error(self, exc: Exception) -> None:
+        """An error of the emulator's own (never of a function): kept for tests, printed."""
         self.handler_errors.append(exc)
         self.warn(f"internal error: {exc!r}")
 
@@ -121,7 +122,7 @@ class Emulator:
 
     async def stop(self, drain_s: float = 5.0) -> None:
         """Stop listening, let in-flight invocations finish for `drain_s`, remove everything."""
-        await self.server.close()
+        await self.server.stop_accepting()
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -133,6 +134,7 @@ class Emulator:
         if dropped:
             self.warn(f"{dropped} queued Event invocation(s) were not delivered before stop")
         await asyncio.gather(*(pool.close() for pool in self.pools.values()))
+        await self.server.close()  # answers already written; drop whatever is left
         self.trace.close()
         self.logs.close()
 

@@ -104,6 +104,7 @@ class RuntimeApi:
             port=0,
             max_body=wire.MAX_RUNTIME_RESPONSE_BYTES,
             on_handler_error=on_server_error,
+            cancel_on_disconnect=True,
         )
 
     @property

@@ -31,6 +31,7 @@ from emulator.api.runtime import (
     ResponseTooLarge,
     RuntimeApi,
     RuntimeOutcome,
+    RuntimeState,
 )
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.engine.invocation import Invocation, InvocationResult
@@ -408,7 +409,7 @@ class ExecutionEnvironment:
             )
         )
         if alive:
-            if self.runtime.state == "Ready":  # /next already arrived while we reported
+            if self.runtime.state is RuntimeState.READY:  # /next arrived while we reported
                 self.state = EnvState.READY
                 self._on_ready(self)
             else:
@@ -446,7 +447,10 @@ class ExecutionEnvironment:
     # --- shutdown ---------------------------------------------------------------------------
     def _begin_shutdown(self) -> None:
         if self._stopping is None:
-            self._stopping = asyncio.get_running_loop().create_task(self._shutdown())
+            # The state changes now, not when the task runs: the pool must never hand this
+            # environment out again.
+            was, self.state = self.state, EnvState.SHUTDOWN
+            self._stopping = asyncio.get_running_loop().create_task(self._shutdown(was))
 
     async def _begin_shutdown_now(self) -> None:
         self._begin_shutdown()
@@ -457,12 +461,14 @@ class ExecutionEnvironment:
         """Stop the runtime and its listener; idempotent, awaits completion."""
         await self._begin_shutdown_now()
 
-    async def _shutdown(self) -> None:
-        was = self.state
-        self.state = EnvState.SHUTDOWN
+    async def _shutdown(self, was: EnvState) -> None:
         if self._finish_timer is not None:
             self._finish_timer.cancel()
-        self._set_phase(_Exited(ExitStatus(-9)))
+        exited = self.sandbox.exited if self.sandbox is not None else None
+        if exited is not None and exited.done() and not exited.cancelled():
+            self._set_phase(_Exited(exited.result()))
+        else:
+            self._set_phase(_Exited(ExitStatus(-9)))
         try:
             if self.sandbox is not None:
                 # No extensions: Lambda SIGKILLs the runtime at once (LAMBDA_SPEC §3).

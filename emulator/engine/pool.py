@@ -269,7 +269,11 @@ class FunctionPool:
         self.cold_starts += 1
         env = self._new_env()
         self._mark_busy(env)
-        first = await env.init(self.cfg.init_timeout_s)
+        try:
+            first = await env.init(self.cfg.init_timeout_s)
+        except BaseException:
+            await env.shutdown()  # never leak a concurrency slot or a process
+            raise
         if not isinstance(first, InitFailure):
             return await env.invoke(inv, init_ms=first.init_ms)
         # Suppressed init: Lambda logs the failed init and runs it again in the invoke phase,
@@ -280,7 +284,11 @@ class FunctionPool:
         retry = self._new_env()
         self._mark_busy(retry)
         started = time.perf_counter()
-        second = await retry.init(float(self.fn.timeout_s))
+        try:
+            second = await retry.init(float(self.fn.timeout_s))
+        except BaseException:
+            await retry.shutdown()
+            raise
         if not isinstance(second, InitFailure):
             remaining = self.fn.timeout_s - (time.perf_counter() - started)
             return await retry.invoke(inv, init_ms=second.init_ms, timeout_s=max(0.001, remaining))
