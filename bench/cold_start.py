@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import statistics
 import subprocess
@@ -40,8 +39,14 @@ def runtime_alone(env: dict[str, str], argv: list[str]) -> float:
         port = listener.getsockname()[1]
         run_env = {**env, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}"}
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, env=run_env, cwd=HELLO, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=run_env,
+            cwd=HELLO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             conn, _ = listener.accept()
             with conn:
@@ -59,9 +64,12 @@ def runtime_alone(env: dict[str, str], argv: list[str]) -> float:
     return elapsed
 
 
-async def emulator_cold(rounds: int, state: Path) -> tuple[list[float], list[float], dict[str, str], list[str]]:
-    fn = FunctionConfig(name="hello", runtime="python3.11", handler="app.handler", code_dir=HELLO,
-                        memory_mb=1769)
+async def emulator_cold(
+    rounds: int, state: Path
+) -> tuple[list[float], list[float], dict[str, str], list[str]]:
+    fn = FunctionConfig(
+        name="hello", runtime="python3.11", handler="app.handler", code_dir=HELLO, memory_mb=1769
+    )
     cfg = EmulatorConfig(functions=(fn,), port=0, state_dir=state, log_to_terminal=False)
     emu = Emulator(cfg)
     await emu.start()
@@ -70,14 +78,16 @@ async def emulator_cold(rounds: int, state: Path) -> tuple[list[float], list[flo
     inits: list[float] = []
     try:
         async with httpx.AsyncClient(base_url=emu.url) as client:
-            await client.post("/2015-03-31/functions/hello/invocations", content=b"{}")  # warm caches
+            await client.post(
+                "/2015-03-31/functions/hello/invocations", content=b"{}"
+            )  # warm caches
             for _ in range(rounds):
                 await pool.reset()
                 t = time.perf_counter()
                 r = await client.post("/2015-03-31/functions/hello/invocations", content=b"{}")
                 latencies.append((time.perf_counter() - t) * 1000)
                 assert r.status_code == 200 and b"hello from python" in r.content
-                inits.append(pool.envs and next(iter(pool.envs)).init_ms or 0.0)
+                inits.append((pool.envs and next(iter(pool.envs)).init_ms) or 0.0)
         # the exact environment and command the emulator used, for the runtime-alone runs
         env_obj = next(iter(pool.envs))
         assert env_obj.sandbox is not None
@@ -89,7 +99,9 @@ async def emulator_cold(rounds: int, state: Path) -> tuple[list[float], list[flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     state = ROOT / ".lambda-emu" / "bench-cold-start"
@@ -105,14 +117,17 @@ def main() -> None:
         "emulator_init_duration_ms_p50": round(statistics.median(init_ms + init_ms2), 2),
         "added_ms_p50": round(statistics.median(emu_all) - alone_med, 2),
     }
-    print(f"{'runtime alone (spawn → first /next)':<44} p50 {result['runtime_alone_ms_p50']:8.2f} ms")
-    print(f"{'emulator cold invoke (invoke → response)':<44} p50 {result['emulator_cold_invoke_ms_p50']:8.2f} ms")
-    print(f"{'  of which Init Duration (REPORT)':<44} p50 {result['emulator_init_duration_ms_p50']:8.2f} ms")
-    print(f"{'added by the emulator':<44} p50 {result['added_ms_p50']:8.2f} ms   (target ≤ 10 ms)")
+    rows = [
+        ("runtime alone (spawn → first /next)", "runtime_alone_ms_p50", ""),
+        ("emulator cold invoke (invoke → response)", "emulator_cold_invoke_ms_p50", ""),
+        ("  of which Init Duration (REPORT)", "emulator_init_duration_ms_p50", ""),
+        ("added by the emulator", "added_ms_p50", "   (target ≤ 10 ms)"),
+    ]
+    for label, key, note in rows:
+        print(f"{label:<44} p50 {result[key]:8.2f} ms{note}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "cold_start.json").write_text(json.dumps(result, indent=2) + "\n")
-    _ = os
 
 
 if __name__ == "__main__":

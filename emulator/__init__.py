@@ -26,7 +26,21 @@ _EXPORTS = {
     "InvokeResult": "emulator.pytest_plugin",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorThread",
+    "FunctionConfig",
+    "InvokeResult",
+    "LambdaEmuError",
+    "ManifestError",
+    "Report",
+    "ServiceError",
+    "__version__",
+    "find_manifest",
+    "load_manifest",
+    "parse_report",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -36,6 +36,16 @@ from emulator.metrics.report import Report, parse_report
 from emulator.server import Emulator
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when it is installed, as `lambda-emu serve` uses."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
 class EmulatorThread:
     """An emulator serving from its own event loop in a background thread."""
 
@@ -68,7 +78,7 @@ class EmulatorThread:
         return self
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop()
         self._loop = loop
         try:
             loop.run_until_complete(self._serve())
@@ -165,11 +175,11 @@ def lambda_reset(lambda_emulator: EmulatorThread) -> EmulatorThread:
 
 
 @pytest.fixture
-def lambda_client(lambda_emulator: EmulatorThread) -> Any:
+def lambda_client(lambda_emulator: EmulatorThread) -> Iterator[Any]:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
+    client = boto3.client(
         "lambda",
         endpoint_url=lambda_emulator.url,
         region_name=lambda_emulator.cfg.region,
@@ -177,6 +187,10 @@ def lambda_client(lambda_emulator: EmulatorThread) -> Any:
         aws_secret_access_key="lambda-emu",
         config=Config(retries={"max_attempts": 0}, read_timeout=960),
     )
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture

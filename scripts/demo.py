@@ -27,9 +27,19 @@ def main() -> int:
     args = parser.parse_args()
 
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/lambda-emu"), "serve", "--manifest", str(ROOT / "functions/lambda-emu.toml"),
-         "--port", "0", "--quiet", "--state-dir", str(ROOT / ".lambda-emu/demo")],
-        stderr=subprocess.PIPE, text=True,
+        [
+            str(ROOT / ".venv/bin/lambda-emu"),
+            "serve",
+            "--manifest",
+            str(ROOT / "functions/lambda-emu.toml"),
+            "--port",
+            "0",
+            "--quiet",
+            "--state-dir",
+            str(ROOT / ".lambda-emu/demo"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stderr is not None
     url = None
@@ -46,12 +56,19 @@ def main() -> int:
             names = [f["name"] for f in client.get("/_emu/functions").json()["functions"]]
             print(f"\n== one cold invocation of each function ({len(names)})")
             for name in names:
-                r = client.post(f"/2015-03-31/functions/{name}/invocations", content=b"{}",
-                                headers={"X-Amz-Log-Type": "Tail"})
+                r = client.post(
+                    f"/2015-03-31/functions/{name}/invocations",
+                    content=b"{}",
+                    headers={"X-Amz-Log-Type": "Tail"},
+                )
                 log = base64.b64decode(r.headers.get("x-amz-log-result", "")).decode()
-                report = next((l for l in log.splitlines() if l.startswith("REPORT")), "(no REPORT)")
+                report = next(
+                    (l for l in log.splitlines() if l.startswith("REPORT")), "(no REPORT)"
+                )
                 err = r.headers.get("x-amz-function-error")
-                print(f"{name:>16}: {r.status_code}{' ' + err if err else ''}  {report.replace(chr(9), '  ')}")
+                print(
+                    f"{name:>16}: {r.status_code}{' ' + err if err else ''}  {report.replace(chr(9), '  ')}"
+                )
         print(f"\n== load: {args.clients} clients on {args.function} for {args.seconds:.0f} s")
         latencies: list[float] = []
         errors = 0
@@ -63,7 +80,10 @@ def main() -> int:
             with httpx.Client(base_url=url, timeout=60) as c:
                 while time.monotonic() < stop_at:
                     t = time.perf_counter()
-                    r = c.post(f"/2015-03-31/functions/{args.function}/invocations", content=b'{"demo": true}')
+                    r = c.post(
+                        f"/2015-03-31/functions/{args.function}/invocations",
+                        content=b'{"demo": true}',
+                    )
                     dt = (time.perf_counter() - t) * 1000
                     with lock:
                         latencies.append(dt)
@@ -79,9 +99,15 @@ def main() -> int:
             stats = {f["name"]: f for f in client.get("/_emu/functions").json()["functions"]}
         fn = stats[args.function]
         q = statistics.quantiles(latencies, n=100)
-        print(f"invocations {len(latencies)}  ({len(latencies) / args.seconds:.0f}/s), errors {errors}")
-        print(f"latency p50 {q[49]:.2f} ms  p95 {q[94]:.2f} ms  p99 {q[98]:.2f} ms  (client side, Python threads)")
-        print(f"environments {fn['environments']}, cold starts {fn['cold_starts']}, throttles {fn['throttles']}")
+        print(
+            f"invocations {len(latencies)}  ({len(latencies) / args.seconds:.0f}/s), errors {errors}"
+        )
+        print(
+            f"latency p50 {q[49]:.2f} ms  p95 {q[94]:.2f} ms  p99 {q[98]:.2f} ms  (client side, Python threads)"
+        )
+        print(
+            f"environments {fn['environments']}, cold starts {fn['cold_starts']}, throttles {fn['throttles']}"
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -6,5 +6,6 @@ def test_all_names_resolve() -> None:
         assert getattr(emulator, name) is not None
 
 
-def test_all_is_sorted_and_unique() -> None:
+def test_all_lists_every_export_once_sorted() -> None:
     assert emulator.__all__ == sorted(set(emulator.__all__))
+    assert set(emulator.__all__) == {*emulator._EXPORTS, "__version__"}

@@ -73,10 +73,10 @@ def test_oversized_response(invoke: Any) -> None:
     body = result.json()
     assert body["errorType"] == "Function.ResponseSizeTooLarge"
     assert "exceeded maximum allowed payload size (6291556 bytes)" in body["errorMessage"]
-    # the environment lives on
+    # awslambdaric exits when its /response is refused (as it would on Lambda); the emulator
+    # answers the next invocation from a new environment
     ok = invoke("big", {"size": 10})
     assert ok.function_error is None and ok.json() == "x" * 10
-    assert ok.report is not None and not ok.report.cold
 
 
 def test_custom_runtime_round_trip(invoke: Any) -> None:
@@ -139,7 +139,10 @@ def test_event_invocation_is_retried_twice_on_error(
 
 
 def _wait_probe(path: Path) -> str:
+    # the runtime writes the probe after the caller has its answer: wait for a whole line
     deadline = time.monotonic() + 10
-    while not path.exists() and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().endswith("\n"):
+            break
         time.sleep(0.02)
     return path.read_text()

@@ -75,8 +75,8 @@ def test_response_before_next_is_an_invalid_state_transition() -> None:
         resp = await client.post(f"{BASE}/invocation/abc/response", content=b"{}")
         assert resp.status_code == 403
         assert resp.json() == {
-            "errorMessage": "State transition from Started to InvocationResponse failed for runtime. "
-            "Error: State transition is not allowed",
+            "errorMessage": "State transition from Started to InvocationResponse failed for "
+            "runtime. Error: State transition is not allowed",
             "errorType": "InvalidStateTransition",
         }
 

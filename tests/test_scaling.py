@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from emulator.metrics.report import parse_report
@@ -45,7 +47,9 @@ def test_eight_concurrent_invocations_run_in_eight_environments(
     assert all(r.report is not None and not r.report.cold for r in again)
 
 
-def test_reserved_concurrency_throttles_the_rest(invoke: Any, lambda_client: Any) -> None:
+def test_reserved_concurrency_throttles_the_rest(
+    invoke: Any, lambda_client: Any, lambda_emulator: EmulatorThread
+) -> None:
     results = _concurrently(invoke, "sleepy_reserved", 6, {"sleep": 1})
     ok = [r for r in results if r.status == 200]
     throttled = [r for r in results if r.status == 429]
@@ -54,21 +58,17 @@ def test_reserved_concurrency_throttles_the_rest(invoke: Any, lambda_client: Any
     for r in throttled:
         assert r.headers["x-amzn-errortype"] == "TooManyRequestsException"
         assert r.json()["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
-    # botocore sees the same error code
-    with ThreadPoolExecutor(3) as pool:
-        futures = [
-            pool.submit(
-                lambda_client.invoke, FunctionName="sleepy_reserved", Payload=b'{"sleep": 1}'
-            )
-            for _ in range(3)
-        ]
-        errors = []
-        for f in futures:
-            try:
-                f.result()
-            except ClientError as exc:
-                errors.append(exc.response["Error"]["Code"])
-    assert errors == ["TooManyRequestsException"]
+    # botocore sees the same error code while both slots are busy
+    with ThreadPoolExecutor(2) as pool:
+        busy = [pool.submit(invoke, "sleepy_reserved", {"sleep": 1}) for _ in range(2)]
+        emu = lambda_emulator.emulator
+        assert emu is not None
+        while emu.pools["sleepy_reserved"].busy_count < 2:
+            time.sleep(0.01)
+        with pytest.raises(ClientError) as exc:
+            lambda_client.invoke(FunctionName="sleepy_reserved", Payload=b'{"sleep": 1}')
+        assert exc.value.response["Error"]["Code"] == "TooManyRequestsException"
+        assert all(f.result().status == 200 for f in busy)
 
 
 def test_sequential_calls_stay_on_one_warm_environment(

@@ -68,6 +68,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         if s.proc.poll() is None:
             s.proc.kill()
             s.proc.wait()
+        if s.proc.stderr is not None:
+            s.proc.stderr.close()
 
 
 def _alive(pid: int) -> bool:
