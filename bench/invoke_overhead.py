@@ -35,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import httpx
 import peers
 
 BENCH = Path(__file__).resolve().parent
@@ -153,6 +154,49 @@ def measure_httpx_concurrent(url: str, total_calls: int, deadline_s: float) -> d
         return {"error": "httpx load did not finish in time"}
 
 
+class CpuWatch:
+    """CPU time of the emulator process and of its runtime processes over a load run, per
+    invocation: shows which side limits throughput on this machine."""
+
+    def __init__(self, invoke_url: str) -> None:
+        import psutil
+
+        self.base = invoke_url.split("/2015-03-31/", maxsplit=1)[0]
+        with httpx.Client(base_url=self.base, timeout=10) as client:
+            self.emulator = psutil.Process(client.get("/_emu/health").json()["pid"])
+            self.count0 = self._invocations(client)
+        self.emu0 = self._cpu(self.emulator)
+        self.runtimes0 = self._runtime_cpu()
+
+    @staticmethod
+    def _cpu(proc: Any) -> float:
+        t = proc.cpu_times()
+        return float(t.user + t.system)
+
+    def _invocations(self, client: httpx.Client) -> int:
+        return sum(f["invocations"] for f in client.get("/_emu/functions").json()["functions"])
+
+    def _runtime_cpu(self) -> dict[int, float]:
+        import psutil
+
+        with httpx.Client(base_url=self.base, timeout=10) as client:
+            envs = client.get("/_emu/environments").json()["environments"]
+        out = {}
+        for env in envs:
+            try:
+                out[env["pid"]] = self._cpu(psutil.Process(env["pid"]))
+            except (psutil.Error, TypeError):
+                continue
+        return out
+
+    def stop(self) -> dict[str, float]:
+        with httpx.Client(base_url=self.base, timeout=10) as client:
+            n = max(1, self._invocations(client) - self.count0)
+        emu = self._cpu(self.emulator) - self.emu0
+        runtimes = sum(v - self.runtimes0.get(pid, 0.0) for pid, v in self._runtime_cpu().items())
+        return {"emulator": emu / n * 1e6, "runtimes": runtimes / n * 1e6, "invocations": n}
+
+
 def run_peer(name: str, args: argparse.Namespace) -> dict[str, Any]:
     factory = peers.PEER_FACTORIES[name]
     print(f"\n== {name}: starting", flush=True)
@@ -167,8 +211,17 @@ def run_peer(name: str, args: argparse.Namespace) -> dict[str, Any]:
                 f"({lat['calls']} calls, {lat['errors']} errors)",
                 flush=True,
             )
+            cpu = CpuWatch(url) if name == "lambda-emu" else None
             wrk = measure_wrk(url, args.duration)
             print(f"   wrk: {_fmt(wrk.get('req_per_s'), '.0f')} req/s {wrk.get('error', '')}")
+            if cpu is not None:
+                wrk["cpu_us_per_invocation"] = cpu.stop()
+                split = wrk["cpu_us_per_invocation"]
+                print(
+                    f"   CPU per invocation under wrk: emulator {split['emulator']:.0f} µs, "
+                    f"runtimes (stock awslambdaric) {split['runtimes']:.0f} µs",
+                    flush=True,
+                )
             conc = measure_httpx_concurrent(url, args.calls * 2, deadline_s=args.duration)
             rps = _fmt(conc.get("req_per_s"), ".0f")
             print(f"   httpx x{CONCURRENCY}: {rps} req/s {conc.get('error', '')}", flush=True)

@@ -56,7 +56,7 @@ class Response:
         return head.encode("latin-1") + self.body
 
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], "Response | asyncio.Future[Response] | Awaitable[Response]"]
 
 
 class _Connection(asyncio.Protocol):
@@ -72,7 +72,8 @@ class _Connection(asyncio.Protocol):
         "_peer",
         "_pending",
         "_server",
-        "_task",
+        "_inflight",
+        "_inflight_keep_alive",
         "_transport",
         "_url",
     )
@@ -82,7 +83,8 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._pending: deque[tuple[Request, bool]] = deque()
-        self._task: asyncio.Task[None] | None = None
+        self._inflight: asyncio.Future[Response] | None = None
+        self._inflight_keep_alive = True
         self._closed = False
         self._peer: tuple[str, int] | None = None
         self._reset()
@@ -110,9 +112,10 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._server._connections.discard(self)
-        if self._server.cancel_on_disconnect and self._task is not None and not self._task.done():
-            # A long poll whose client went away: the handler sees CancelledError.
-            self._task.cancel()
+        inflight = self._inflight
+        if self._server.cancel_on_disconnect and inflight is not None and not inflight.done():
+            # A long poll whose client went away: its future (or task) is cancelled.
+            inflight.cancel()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -158,31 +161,58 @@ class _Connection(asyncio.Protocol):
             peer=self._peer,
         )
         self._pending.append((request, self._parser.should_keep_alive()))
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._serve())
+        if self._inflight is None:
+            self._next_request()
 
     # --- request handling ---------------------------------------------------------------
-    async def _serve(self) -> None:
-        try:
-            while self._pending and not self._closed:
-                request, keep_alive = self._pending.popleft()
-                try:
-                    response = await self._server.handler(request)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # the server's own bug: answer 500, keep serving
-                    self._server.on_handler_error(exc)
-                    response = Response(500, b'{"message":"Internal Server Error"}')
-                    response.content_type = "application/json"
-                if self._closed or self._transport is None:
+    # A handler returns a Response (answered at once, no task), a Future (a long poll:
+    # answered when it resolves) or a coroutine (run as a task). Most Runtime API calls are
+    # the first kind, which keeps two asyncio tasks per invocation off the hot path.
+    def _next_request(self) -> None:
+        while self._pending and not self._closed:
+            request, keep_alive = self._pending.popleft()
+            try:
+                result = self._server.handler(request)
+            except Exception as exc:
+                result = self._internal_error(exc)
+            if isinstance(result, Response):
+                if not self._write(result, keep_alive):
                     return
-                keep_alive = keep_alive and not self._server.draining
-                self._transport.write(response.encode(keep_alive))
-                if not keep_alive:
-                    self._transport.close()
-                    return
-        finally:
-            self._task = None
+                continue
+            fut = result if isinstance(result, asyncio.Future) else asyncio.ensure_future(result)
+            self._inflight = fut
+            self._inflight_keep_alive = keep_alive
+            fut.add_done_callback(self._finished)
+            return
+
+    def _finished(self, fut: asyncio.Future[Response]) -> None:
+        self._inflight = None
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        response = fut.result() if exc is None else self._internal_error(exc)
+        if self._write(response, self._inflight_keep_alive):
+            self._next_request()
+
+    def _internal_error(self, exc: BaseException) -> Response:
+        # the server's own bug: answer 500, keep serving
+        if isinstance(exc, Exception):
+            self._server.on_handler_error(exc)
+        return Response(
+            500, b'{"message":"Internal Server Error"}', content_type="application/json"
+        )
+
+    def _write(self, response: Response, keep_alive: bool) -> bool:
+        """Send a response; False when the connection is (now) closed."""
+        if self._closed or self._transport is None:
+            return False
+        keep_alive = keep_alive and not self._server.draining
+        self._transport.write(response.encode(keep_alive))
+        if not keep_alive:
+            self._transport.close()
+            self._closed = True
+            return False
+        return True
 
     def _fail(self, status: int) -> None:
         if self._transport is not None and not self._closed:
@@ -191,7 +221,7 @@ class _Connection(asyncio.Protocol):
 
     @property
     def idle(self) -> bool:
-        return self._task is None and not self._pending
+        return self._inflight is None and not self._pending
 
     def close(self) -> None:
         if self._transport is not None:

@@ -119,6 +119,7 @@ class Emulator:
             for pool in self.pools.values():
                 pool.reap(now)
             self.trace.flush()
+            self.logs.flush()
 
     async def stop(self, drain_s: float = 5.0) -> None:
         """Stop listening, let in-flight invocations finish for `drain_s`, remove everything."""

@@ -33,6 +33,12 @@ def run(body: Callable[[RuntimeApi, httpx.AsyncClient, dict[str, Any]], Awaitabl
     asyncio.run(main())
 
 
+def _dispatch(api: RuntimeApi, inv: Invocation) -> asyncio.Future[Any]:
+    fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    api.dispatch(inv, fut.set_result)
+    return fut
+
+
 def _invocation() -> Invocation:
     inv = Invocation(
         function_name="f", payload=b'{"k": 1}', invoked_arn="arn:aws:lambda:us-east-1:1:function:f"
@@ -48,7 +54,7 @@ def test_next_delivers_the_invocation_with_every_header() -> None:
             await asyncio.sleep(0.005)
         inv = _invocation()
         inv.client_context = '{"custom": {}}'
-        outcome = api.dispatch(inv)
+        outcome = _dispatch(api, inv)
         resp = await poll
         assert resp.status_code == 200
         assert resp.content == b'{"k": 1}'
@@ -120,7 +126,7 @@ def test_wrong_and_repeated_request_ids_are_400() -> None:
         while "init_done" not in seen:
             await asyncio.sleep(0.005)
         inv = _invocation()
-        api.dispatch(inv)
+        _dispatch(api, inv)
         await poll
         wrong = await client.post(f"{BASE}/invocation/other/response", content=b"{}")
         assert wrong.status_code == 400
@@ -144,7 +150,7 @@ def test_oversized_response_is_413() -> None:
         while "init_done" not in seen:
             await asyncio.sleep(0.005)
         inv = _invocation()
-        outcome = api.dispatch(inv)
+        outcome = _dispatch(api, inv)
         await poll
         resp = await client.post(
             f"{BASE}/invocation/{inv.request_id}/response", content=b"x" * 6_291_557
@@ -166,7 +172,7 @@ def test_next_after_response_makes_the_environment_ready() -> None:
         while "init_done" not in seen:
             await asyncio.sleep(0.005)
         inv = _invocation()
-        api.dispatch(inv)
+        _dispatch(api, inv)
         await poll
         await client.post(f"{BASE}/invocation/{inv.request_id}/error", content=b"{}")
         poll2 = asyncio.create_task(client.get(f"{BASE}/invocation/next"))

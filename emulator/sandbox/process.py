@@ -18,6 +18,7 @@ import errno
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from emulator.errors import SandboxError
@@ -46,25 +47,43 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def _status_kb(pid: int, key: bytes) -> int:
+def _read_proc(path: str) -> bytes:
+    # os-level read: /proc files are small, and io.open costs more than the read itself
     try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(key):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _status_kb(pid: int, key: bytes) -> int:
+    data = _read_proc(f"/proc/{pid}/status")
+    at = data.find(key)
+    if at < 0:
+        return 0
+    try:
+        return int(data[at + len(key) : data.index(b"kB", at)])
+    except ValueError:
+        return 0
 
 
 def _cpu_ticks(pid: int) -> tuple[int, int]:
+    data = _read_proc(f"/proc/{pid}/stat")
     try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
+        fields = data.rsplit(b")", 1)[1].split()
         # utime, stime, cutime, cstime are fields 14–17 (1-based); after ")" they are 11–14.
         return int(fields[11]) + int(fields[13]), int(fields[12]) + int(fields[14])
-    except (OSError, ValueError, IndexError):
+    except (ValueError, IndexError):
         return 0, 0
+
+
+# The process tree is walked at most this often; runtimes rarely fork per invocation.
+TREE_REFRESH_S = 1.0
 
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -81,6 +100,8 @@ class ProcessSandbox:
         self._pidfd: int | None = None
         self._peak = 0
         self._cpu = (0.0, 0.0)
+        self._tree_pids: list[int] = []
+        self._tree_at = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self.exited: asyncio.Future[ExitStatus]
 
@@ -168,18 +189,28 @@ class ProcessSandbox:
     def init_finished(self) -> None:
         pass
 
-    def peak_memory_bytes(self) -> int:
+    def _pids(self) -> list[int]:
         proc = self._proc
-        if proc is not None and proc.returncode is None:
-            peak = sum(_status_kb(p, b"VmHWM:") for p in _tree(proc.pid)) * 1024
+        if proc is None or proc.returncode is not None:
+            return []
+        now = time.monotonic()
+        if now - self._tree_at > TREE_REFRESH_S:
+            self._tree_pids = _tree(proc.pid)
+            self._tree_at = now
+        return self._tree_pids
+
+    def peak_memory_bytes(self) -> int:
+        pids = self._pids()
+        if pids:
+            peak = sum(_status_kb(p, b"VmHWM:") for p in pids) * 1024
             self._peak = max(self._peak, peak)
         return self._peak
 
     def cpu_seconds(self) -> tuple[float, float]:
-        proc = self._proc
-        if proc is not None and proc.returncode is None:
+        pids = self._pids()
+        if pids:
             user = system = 0
-            for p in _tree(proc.pid):
+            for p in pids:
                 u, s = _cpu_ticks(p)
                 user += u
                 system += s

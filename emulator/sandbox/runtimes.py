@@ -37,6 +37,21 @@ class RuntimeCommand:
     init_error: tuple[str, str] | None = None  # (errorType, errorMessage)
 
 
+def _real_interpreter(exe: str) -> str | None:
+    """The executable behind `exe` (resolving shims), or None if it does not run."""
+    try:
+        out = subprocess.run(
+            [exe, "-c", "import sys; print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def _version_key(v: str) -> tuple[int, int]:
     major, minor = v.split(".")
     return int(major), int(minor)
@@ -60,21 +75,24 @@ class RuntimeResolver:
         if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
             found = os.path.realpath(sys.executable)
         else:
-            exe = shutil.which(f"python{version}")
-            if exe is not None:
-                try:
-                    out = subprocess.run(
-                        [exe, "-c", "import sys; print(sys.executable)"],
-                        capture_output=True,
-                        text=True,
-                        timeout=30,
-                        check=True,
-                    )
-                    found = out.stdout.strip() or None
-                except (OSError, subprocess.SubprocessError):
-                    found = None
+            for exe in self._candidates(version):
+                found = _real_interpreter(exe)
+                if found is not None:
+                    break
         self._interpreters[version] = found
         return found
+
+    @staticmethod
+    def _candidates(version: str) -> list[str]:
+        """`pythonX.Y` on PATH, then pyenv's and the usual install locations (a pyenv shim
+        refuses every version but the selected one)."""
+        name = f"python{version}"
+        out = [exe for exe in [shutil.which(name)] if exe]
+        pyenv = Path.home() / ".pyenv" / "versions"
+        if pyenv.is_dir():
+            out += [str(p) for p in sorted(pyenv.glob(f"{version}*/bin/{name}"), reverse=True)]
+        out += [f"/usr/bin/{name}", f"/usr/local/bin/{name}"]
+        return [exe for exe in dict.fromkeys(out) if os.access(exe, os.X_OK)]
 
     def python_for(self, runtime: str, function: str) -> tuple[str, str]:
         """(version actually used, interpreter path) for a `python3.X` runtime."""
