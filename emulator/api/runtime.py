@@ -177,9 +177,8 @@ class RuntimeApi:
         elif state is RuntimeState.RUNNING and self._current is not None:
             # RIE: a repeated /next while Running returns the same invocation again.
             return _render_invocation(self._current)
-        elif state is RuntimeState.READY and self._waiter is not None and not self._waiter.done():
-            raise errors.InvalidStateTransition(state, RuntimeState.READY)
-        elif state is RuntimeState.INIT_ERROR:
+        elif state is RuntimeState.INIT_ERROR or self._polling():
+            # /next after /init/error, or a second long poll beside a live one
             raise errors.InvalidStateTransition(state, RuntimeState.READY)
 
         if self.state is RuntimeState.RUNNING and self._current is not None:
@@ -191,6 +190,9 @@ class RuntimeApi:
         waiter.add_done_callback(self._waiter_done)
         self._waiter = waiter
         return waiter
+
+    def _polling(self) -> bool:
+        return self._waiter is not None and not self._waiter.done()
 
     def _waiter_done(self, waiter: asyncio.Future[Response]) -> None:
         if self._waiter is waiter:
