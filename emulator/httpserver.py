@@ -35,6 +35,50 @@ class Request:
     body_size: int  # bytes received, even when the body was over the cap and discarded
     truncated: bool  # body_size exceeded the server's max_body; `body` is empty then
     peer: tuple[str, int] | None = None
+    keep_alive: bool = True
+    connection: _Connection | None = None
+
+    def defer(self, on_cancel: Callable[[], None] | None = None) -> Reply:
+        """Answer later: return the Reply from the handler and `send` it when ready.
+        `on_cancel` runs if the client goes away first (long polls)."""
+        assert self.connection is not None
+        return Reply(self.connection, self.keep_alive, on_cancel)
+
+
+class Reply:
+    """A response sent later. `send` writes at once, in the caller's own step: no task, no
+    future callback, no extra turn of the event loop on the invocation's critical path."""
+
+    __slots__ = ("_conn", "_keep_alive", "_on_cancel", "_registered", "done")
+
+    def __init__(
+        self, conn: _Connection, keep_alive: bool, on_cancel: Callable[[], None] | None
+    ) -> None:
+        self._conn = conn
+        self._keep_alive = keep_alive
+        self._on_cancel = on_cancel
+        self._registered = False  # the handler has returned it: the connection waits on it
+        self.done = False
+
+    def send(self, response: Response) -> bool:
+        """Write the response (once); False if it was already sent or the client left."""
+        if self.done:
+            return False
+        self.done = True
+        conn = self._conn
+        if not self._registered:  # sent from inside the handler: the connection goes on
+            return conn._write(response, self._keep_alive)
+        conn._inflight = None
+        if conn._write(response, self._keep_alive):
+            conn._next_request()
+            return True
+        return False
+
+    def cancel(self) -> None:
+        if not self.done:
+            self.done = True
+            if self._on_cancel is not None:
+                self._on_cancel()
 
 
 @dataclass(slots=True)
@@ -56,7 +100,7 @@ class Response:
         return head.encode("latin-1") + self.body
 
 
-Handler = Callable[[Request], "Response | asyncio.Future[Response] | Awaitable[Response]"]
+Handler = Callable[[Request], "Response | Reply | Awaitable[Response]"]
 
 
 class _Connection(asyncio.Protocol):
@@ -83,7 +127,7 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._pending: deque[tuple[Request, bool]] = deque()
-        self._inflight: asyncio.Future[Response] | None = None
+        self._inflight: asyncio.Future[Response] | Reply | None = None
         self._inflight_keep_alive = True
         self._closed = False
         self._peer: tuple[str, int] | None = None
@@ -113,8 +157,11 @@ class _Connection(asyncio.Protocol):
         self._closed = True
         self._server._connections.discard(self)
         inflight = self._inflight
-        if self._server.cancel_on_disconnect and inflight is not None and not inflight.done():
-            # A long poll whose client went away: its future (or task) is cancelled.
+        if isinstance(inflight, Reply):
+            # A long poll whose client went away; an invocation's Reply simply goes unsent.
+            if self._server.cancel_on_disconnect:
+                inflight.cancel()
+        elif self._server.cancel_on_disconnect and inflight is not None and not inflight.done():
             inflight.cancel()
 
     def data_received(self, data: bytes) -> None:
@@ -160,17 +207,19 @@ class _Connection(asyncio.Protocol):
             truncated=truncated,
             peer=self._peer,
         )
-        self._pending.append((request, self._parser.should_keep_alive()))
+        request.keep_alive = self._parser.should_keep_alive()
+        self._pending.append((request, request.keep_alive))
         if self._inflight is None:
             self._next_request()
 
     # --- request handling ---------------------------------------------------------------
-    # A handler returns a Response (answered at once, no task), a Future (a long poll:
-    # answered when it resolves) or a coroutine (run as a task). Most Runtime API calls are
-    # the first kind, which keeps two asyncio tasks per invocation off the hot path.
+    # A handler returns a Response (answered at once), a Reply (answered when the handler's
+    # owner calls `send`: long polls and invocations) or an awaitable (run as a task; the
+    # control API). Requests on one connection are answered in order.
     def _next_request(self) -> None:
         while self._pending and not self._closed:
             request, keep_alive = self._pending.popleft()
+            request.connection = self
             try:
                 result = self._server.handler(request)
             except Exception as exc:
@@ -179,10 +228,16 @@ class _Connection(asyncio.Protocol):
                 if not self._write(result, keep_alive):
                     return
                 continue
-            fut = result if isinstance(result, asyncio.Future) else asyncio.ensure_future(result)
-            self._inflight = fut
+            if isinstance(result, Reply):
+                if result.done:  # already sent from inside the handler
+                    continue
+                result._registered = True
+                self._inflight = result
+                return
+            task = asyncio.ensure_future(result)
+            self._inflight = task
             self._inflight_keep_alive = keep_alive
-            fut.add_done_callback(self._finished)
+            task.add_done_callback(self._finished)
             return
 
     def _finished(self, fut: asyncio.Future[Response]) -> None:

@@ -10,16 +10,18 @@ validate, build an `Invocation` and await its reply: they never touch processes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import uuid
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote
 
 from emulator import errors, wire
-from emulator.engine.invocation import Invocation
-from emulator.httpserver import Request, Response
+from emulator.engine.invocation import Invocation, InvocationResult
+from emulator.httpserver import Reply, Request, Response
 
 if TYPE_CHECKING:
     from emulator.engine.pool import FunctionPool
@@ -52,6 +54,7 @@ class InvokeApi:
         self.emulator = emulator
         cfg = emulator.cfg
         self._arn_prefix = f"arn:aws:lambda:{cfg.region}:{cfg.account_id}:function:"
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- function names ---------------------------------------------------------------------
     def _resolve(self, raw_name: str, query: str) -> tuple[FunctionPool, str]:
@@ -83,30 +86,29 @@ class InvokeApi:
         return pool, self._arn_prefix + pool.fn.name + (f":{qualifier}" if qualifier else "")
 
     # --- routes -------------------------------------------------------------------------------
-    async def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response | Reply | Awaitable[Response]:
         path = request.path
         try:
             if path.startswith(wire.INVOKE_PREFIX) and path.endswith(wire.INVOKE_SUFFIX):
                 name = path[len(wire.INVOKE_PREFIX) : -len(wire.INVOKE_SUFFIX)]
                 if request.method != "POST":
                     return _not_found(path)
-                return await self._invoke(
-                    request, name, request.headers.get(wire.H_INVOCATION_TYPE)
-                )
+                return self._invoke(request, name, request.headers.get(wire.H_INVOCATION_TYPE))
             if path.startswith(wire.INVOKE_ASYNC_PREFIX) and path.endswith(
                 wire.INVOKE_ASYNC_SUFFIX
             ):
                 name = path[len(wire.INVOKE_ASYNC_PREFIX) : -len(wire.INVOKE_ASYNC_SUFFIX)]
-                response = await self._invoke(request, name, wire.INVOCATION_EVENT)
+                response = self._invoke(request, name, wire.INVOCATION_EVENT)
+                assert isinstance(response, Response)
                 if response.status == 202:
                     response.body = b'{"Status":202}'
                     response.content_type = _JSON
                 return response
-            return await self.emulator.control.handle(request)
+            return self.emulator.control.handle(request)
         except errors.ServiceError as exc:
             return service_error_response(exc)
 
-    async def _invoke(self, request: Request, name: str, invocation_type: str | None) -> Response:
+    def _invoke(self, request: Request, name: str, invocation_type: str | None) -> Response | Reply:
         pool, arn = self._resolve(name, request.query)
         kind = invocation_type or wire.INVOCATION_REQUEST_RESPONSE
         if kind not in (
@@ -162,26 +164,41 @@ class InvokeApi:
             inv.log_tail = False
             self.emulator.events.submit(inv)
             return Response(202, headers=[(wire.H_AMZN_REQUEST_ID, inv.request_id)])
+        reply = request.defer()
+        inv.responder = lambda result: reply.send(_render(inv, result))
+        task = asyncio.get_running_loop().create_task(self._run(pool, inv, reply))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return reply
+
+    async def _run(self, pool: FunctionPool, inv: Invocation, reply: Reply) -> None:
+        """Drive one invocation; the environment answers it through `inv.responder`."""
         try:
             result = await pool.invoke(inv)
         except errors.ServiceError as exc:
-            return service_error_response(exc, inv.request_id)
+            reply.send(service_error_response(exc, inv.request_id))
+            return
         except Exception as exc:  # our own bug: still one answer, in Lambda's 500 shape
             self.emulator.report_internal_error(exc)
-            return service_error_response(
-                _ServiceException(f"{type(exc).__name__}: {exc}"), inv.request_id
+            reply.send(
+                service_error_response(
+                    _ServiceException(f"{type(exc).__name__}: {exc}"), inv.request_id
+                )
             )
-        if not inv.answer(result):
-            raise AssertionError(f"invocation {inv.request_id} answered twice")
-        headers = [
-            (wire.H_AMZN_REQUEST_ID, inv.request_id),
-            (wire.H_EXECUTED_VERSION, wire.LATEST),
-        ]
-        if result.function_error:
-            headers.append((wire.H_FUNCTION_ERROR, wire.FUNCTION_ERROR_UNHANDLED))
-        if inv.log_tail:
-            headers.append((wire.H_LOG_RESULT, base64.b64encode(result.log).decode()))
-        return Response(200, result.payload, headers, content_type=result.content_type)
+            return
+        inv.answer(result)  # paths that did not answer early (a failed init)
+
+
+def _render(inv: Invocation, result: InvocationResult) -> Response:
+    headers = [
+        (wire.H_AMZN_REQUEST_ID, inv.request_id),
+        (wire.H_EXECUTED_VERSION, wire.LATEST),
+    ]
+    if result.function_error:
+        headers.append((wire.H_FUNCTION_ERROR, wire.FUNCTION_ERROR_UNHANDLED))
+    if inv.log_tail:
+        headers.append((wire.H_LOG_RESULT, base64.b64encode(result.log).decode()))
+    return Response(200, result.payload, headers, content_type=result.content_type)
 
 
 def _not_found(path: str) -> Response:

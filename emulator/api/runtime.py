@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from emulator import errors, wire
 from emulator.engine.invocation import Invocation
-from emulator.httpserver import HttpServer, Request, Response
+from emulator.httpserver import HttpServer, Reply, Request, Response
 
 _JSON = "application/json"
 _ACCEPTED = Response(202, b'{"status":"OK"}', content_type=_JSON)
@@ -95,7 +95,7 @@ class RuntimeApi:
         self._on_init_done = on_init_done
         self._on_init_error = on_init_error
         self._on_ready = on_ready
-        self._waiter: asyncio.Future[Response] | None = None
+        self._waiter: Reply | None = None
         self._current: Invocation | None = None
         self._on_outcome: Callable[[RuntimeOutcome], None] | None = None
         self.server = HttpServer(
@@ -116,7 +116,7 @@ class RuntimeApi:
         await self.server.start()
 
     async def close(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
+        if self._waiter is not None:
             self._waiter.cancel()
         await self.server.close()
 
@@ -132,17 +132,17 @@ class RuntimeApi:
         self._current = invocation
         self._on_outcome = on_outcome
         waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(_render_invocation(invocation))
+        if waiter is not None:
+            waiter.send(_render_invocation(invocation))
 
     # --- HTTP -------------------------------------------------------------------------------
-    def _handle(self, request: Request) -> Response | asyncio.Future[Response]:
+    def _handle(self, request: Request) -> Response | Reply:
         try:
             path = request.path
             if path == wire.RUNTIME_NEXT:
                 if request.method != "GET":
                     return _method_not_allowed()
-                return self._next()
+                return self._next(request)
             if path.startswith(wire.RUNTIME_INVOCATION_PREFIX):
                 if request.method != "POST":
                     return _method_not_allowed()
@@ -165,7 +165,7 @@ class RuntimeApi:
         except errors.RuntimeApiError as exc:
             return Response(exc.status, exc.render(), content_type=_JSON)
 
-    def _next(self) -> Response | asyncio.Future[Response]:
+    def _next(self, request: Request) -> Response | Reply:
         state = self.state
         if state is RuntimeState.STARTED:
             self.state = RuntimeState.READY
@@ -186,17 +186,15 @@ class RuntimeApi:
         # The long poll: answered by dispatch(). If the runtime's connection goes away the
         # server cancels this future; an invocation already dispatched stays current and is
         # returned by the runtime's next /next.
-        waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        waiter.add_done_callback(self._waiter_done)
+        waiter = request.defer(on_cancel=self._poll_dropped)
         self._waiter = waiter
         return waiter
 
     def _polling(self) -> bool:
-        return self._waiter is not None and not self._waiter.done()
+        return self._waiter is not None and not self._waiter.done
 
-    def _waiter_done(self, waiter: asyncio.Future[Response]) -> None:
-        if self._waiter is waiter:
-            self._waiter = None
+    def _poll_dropped(self) -> None:
+        self._waiter = None
 
     def _check_in_flight(self, request_id: str, target: str) -> Invocation:
         if self.state in (RuntimeState.STARTED, RuntimeState.INIT_ERROR):

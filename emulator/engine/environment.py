@@ -375,6 +375,16 @@ class ExecutionEnvironment:
                 f"RequestId: {inv.request_id} Error: Task timed out after {timeout:.2f} seconds",
             )
 
+        if not inv.log_tail:
+            # The caller's answer goes out now; the REPORT bookkeeping follows it.
+            inv.answer(
+                InvocationResult(
+                    payload=payload,
+                    content_type=content_type,
+                    function_error=function_error,
+                    environment_id=self.id,
+                )
+            )
         duration_ms = (ended - started) * 1000
         peak = sandbox.peak_memory_bytes()
         report = Report(
@@ -415,7 +425,7 @@ class ExecutionEnvironment:
                 self._finish_timer = loop.call_later(remaining, self._finish_overdue)
         else:
             self._begin_shutdown()
-        return InvocationResult(
+        result = InvocationResult(
             payload=payload,
             content_type=content_type,
             function_error=function_error,
@@ -423,6 +433,8 @@ class ExecutionEnvironment:
             log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",
             environment_id=self.id,
         )
+        inv.answer(result)  # with the log tail, the answer waits for the REPORT line
+        return result
 
     def _runtime_ready(self) -> None:
         if self._finish_timer is not None:

@@ -25,8 +25,6 @@ THROTTLE_BACKOFF_START_S = 1.0
 THROTTLE_BACKOFF_MAX_S = 300.0
 MAX_EVENT_AGE_S = 6 * 3600.0
 
-Submit = Callable[[Invocation], "asyncio.Future[InvocationResult] | asyncio.Task[InvocationResult]"]
-
 
 class EventQueue:
     def __init__(
@@ -57,7 +55,7 @@ class EventQueue:
         retries = 0
         backoff = THROTTLE_BACKOFF_START_S
         while True:
-            attempt = replace(inv, attempt=retries, reply=None)
+            attempt = replace(inv, attempt=retries, responder=None, answered=False)
             try:
                 result = await self._invoke(attempt)
             except errors.TooManyRequests:

@@ -1,15 +1,17 @@
-"""An invocation is a message that carries its own reply future.
+"""An invocation is a message that carries its own way to answer.
 
-The Invoke API builds an `Invocation`, submits it to the function's pool and awaits
-`reply`; the pool and the environment resolve it exactly once with an `InvocationResult`.
+The Invoke API builds an `Invocation` with a `responder`, submits it to the function's pool,
+and the environment answers it exactly once (`answer`) with an `InvocationResult` as soon as
+the result is known; the pool also returns the full result (with its REPORT) to whoever
+submitted it (the Invoke API's task, or the Event queue).
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulator.metrics.report import Report
@@ -41,18 +43,18 @@ class Invocation:
     accepted_at: float = field(default_factory=time.perf_counter)
     deadline_ms: int = 0  # epoch ms; set when the invocation is dispatched to a runtime
     attempt: int = 0  # Event retries
-    reply: asyncio.Future[InvocationResult] | None = None
-
-    def __post_init__(self) -> None:
-        if self.reply is None:
-            self.reply = asyncio.get_running_loop().create_future()
+    # Called once with the result, as early as it is known (before the REPORT bookkeeping
+    # unless the caller asked for the log tail): the Invoke API writes the HTTP answer here.
+    responder: Callable[[InvocationResult], object] | None = None
+    answered: bool = False
 
     def answer(self, result: InvocationResult) -> bool:
-        """Resolve the reply once; a second answer is refused (returns False)."""
-        assert self.reply is not None
-        if self.reply.done():
+        """Answer the caller once; a second answer is refused (returns False)."""
+        if self.answered:
             return False
-        self.reply.set_result(result)
+        self.answered = True
+        if self.responder is not None:
+            self.responder(result)
         return True
 
 
