@@ -17,7 +17,6 @@ knows nothing of pools or processes.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
