@@ -80,6 +80,17 @@ def serve(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Function logs to files only.")
     ] = False,
+    cgroups: Annotated[str, typer.Option(help="auto | v2 | v1 | off")] = "auto",
+    freeze: Annotated[
+        bool, typer.Option(help="Freeze environments between invocations, as Lambda does.")
+    ] = True,
+    private_tmp: Annotated[
+        bool, typer.Option(help="A private /tmp per environment (needs root).")
+    ] = True,
+    cpu_period_us: Annotated[int, typer.Option(help="CFS period of the CPU quota (µs).")] = 20_000,
+    sample_interval: Annotated[
+        float, typer.Option(help="Seconds between resource samples (0: off).")
+    ] = 0.5,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
     _check_sandbox(sandbox)
@@ -95,7 +106,14 @@ def serve(
         event_retry_delay_scale=event_retry_scale,
         state_dir=state_dir.resolve(),
         log_to_terminal=not quiet,
+        cgroups=cgroups,
+        freeze=freeze,
+        private_tmp=private_tmp,
+        cpu_period_us=cpu_period_us,
+        sample_interval_s=sample_interval,
     )
+    if cgroups not in ("auto", "v2", "v1", "off"):
+        raise _fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
             f"lambda-emu: warning: the Invoke API is bound to {host}, not loopback: anyone who "
@@ -108,6 +126,7 @@ def serve(
 
     def started(emu: Emulator) -> None:
         names = ", ".join(emu.pools)
+        typer.echo(f"lambda-emu: {emu.limits}", err=True)
         typer.echo(
             f"lambda-emu: Invoke API on {emu.url} ({len(emu.pools)} functions: {names})", err=True
         )

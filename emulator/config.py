@@ -101,6 +101,12 @@ class EmulatorConfig:
     cache_dir: Path = Path.home() / ".cache" / "lambda-emu"  # runtime environments, deps
     log_to_terminal: bool = True
     trace_path: Path | None = None  # default: state_dir / "traces" / "invocations.jsonl"
+    # Resource model (LAMBDA_SPEC §5–§6)
+    cgroups: Literal["auto", "v2", "v1", "off"] = "auto"
+    freeze: bool = True  # freeze environments between invocations, as Lambda does
+    private_tmp: bool = True  # a private /tmp per environment where the emulator may mount
+    cpu_period_us: int = 20_000  # CFS period of the CPU quota (see docs/fidelity.md)
+    sample_interval_s: float = 0.5  # RSS/CPU samples of every environment; 0 = off
 
     def function(self, name: str) -> FunctionConfig | None:
         for fn in self.functions:

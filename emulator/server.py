@@ -26,7 +26,10 @@ from emulator.httpserver import HttpServer
 from emulator.metrics.logs import LogSink
 from emulator.metrics.trace import TraceWriter
 from emulator.sandbox.base import SandboxFactory
-from emulator.sandbox.process import ProcessSandboxFactory
+from emulator.metrics.sampler import Sampler
+from emulator.sandbox import cgroups
+from emulator.sandbox.cgroups import CgroupBackend
+from emulator.sandbox.process import ProcessSandboxFactory, can_mount_private_tmp
 from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 
 REAP_INTERVAL_S = 1.0
@@ -50,8 +53,15 @@ class Emulator:
         self.logs = LogSink(cfg.state_dir / "logs", to_terminal=cfg.log_to_terminal)
         trace_path = cfg.trace_path or cfg.state_dir / "traces" / "invocations.jsonl"
         self.trace = TraceWriter(trace_path)
+        self.sampler = Sampler(
+            trace_path.with_name("samples.jsonl"),
+            cfg.sample_interval_s,
+            lambda: [env for pool in self.pools.values() for env in pool.envs],
+        )
         self.account = AccountConcurrency(cfg.account_concurrency)
-        self.sandboxes: SandboxFactory = ProcessSandboxFactory()
+        self.sandboxes: SandboxFactory = ProcessSandboxFactory()  # replaced in start()
+        self.cgroups: CgroupBackend | None = None
+        self.limits = ""
         self.resolver = RuntimeResolver(cfg.cache_dir, warn)
         self.pools: dict[str, FunctionPool] = {}
         self.control = ControlApi(self)
@@ -91,8 +101,22 @@ class Emulator:
         self.warn(f"internal error: {exc!r}")
 
     # --- lifecycle --------------------------------------------------------------------------
+    def _prepare_sandboxes(self) -> None:
+        """Detect what this machine can enforce (once), after cleaning a crashed run's state."""
+        cfg = self.cfg
+        if cfg.cgroups != "off":
+            for stale in cgroups.remove_stale():
+                self.warn(f"removed a stale cgroup of a previous run: {stale}")
+            self.cgroups = cgroups.detect(cfg.cgroups)
+        private_tmp = cfg.private_tmp and can_mount_private_tmp()
+        self.sandboxes = ProcessSandboxFactory(
+            self.cgroups, private_tmp=private_tmp, cpu_period_us=cfg.cpu_period_us
+        )
+        self.limits = cgroups.summary(self.cgroups, private_tmp=private_tmp, freeze=cfg.freeze)
+
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self._prepare_sandboxes()
         commands: dict[str, RuntimeCommand] = {}
         for fn in self.cfg.functions:
             # May run pip once per runtime / requirements.txt: keep it off the event loop.
@@ -111,6 +135,7 @@ class Emulator:
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
         await self.server.start()
         self._reaper = loop.create_task(self._reap_forever())
+        self.sampler.start()
 
     async def _reap_forever(self) -> None:
         while True:
@@ -134,8 +159,11 @@ class Emulator:
         dropped = await self.events.close()
         if dropped:
             self.warn(f"{dropped} queued Event invocation(s) were not delivered before stop")
+        await self.sampler.stop()
         await asyncio.gather(*(pool.close() for pool in self.pools.values()))
         await self.server.close()  # answers already written; drop whatever is left
+        if self.cgroups is not None:
+            self.cgroups.remove_all()
         self.trace.close()
         self.logs.close()
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
 
@@ -19,8 +22,14 @@ def lambda_emu_manifest() -> Path:
 
 
 @pytest.fixture(scope="session")
-def probe_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("probe")
+def probe_dir() -> Iterator[Path]:
+    # Not under /tmp: each environment gets a private /tmp, which would hide it.
+    path = Path(__file__).resolve().parent.parent / ".lambda-emu" / f"probe-{os.getpid()}"
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -278,6 +278,7 @@ class ExecutionEnvironment:
             self.init_ms = (event - started) * 1000
             self.state = EnvState.READY
             sandbox.init_finished()
+            self._freeze()
             return InitDone(self.init_ms)
         sandbox.drain_output()
         self._flush_partial()
@@ -323,6 +324,8 @@ class ExecutionEnvironment:
         self._phase = phase
         started = time.perf_counter()
         inv.deadline_ms = int(time.time() * 1000 + timeout * 1000)
+        if self.cfg.freeze:
+            sandbox.thaw()
         self.runtime.dispatch(inv, self._set_phase)
         timer = loop.call_later(timeout, self._timeout)
         event = await phase
@@ -417,6 +420,7 @@ class ExecutionEnvironment:
         if alive:
             if self.runtime.state is RuntimeState.READY:  # /next arrived while we reported
                 self.state = EnvState.READY
+                self._freeze()
                 self._on_ready(self)
             else:
                 self.state = EnvState.FINISHING
@@ -436,12 +440,18 @@ class ExecutionEnvironment:
         inv.answer(result)  # with the log tail, the answer waits for the REPORT line
         return result
 
+    def _freeze(self) -> None:
+        # Lambda freezes an environment whose runtime waits on /next with nothing to do.
+        if self.cfg.freeze and self.sandbox is not None:
+            self.sandbox.freeze()
+
     def _runtime_ready(self) -> None:
         if self._finish_timer is not None:
             self._finish_timer.cancel()
             self._finish_timer = None
         if self.state is EnvState.FINISHING:
             self.state = EnvState.READY
+            self._freeze()
             self._on_ready(self)
 
     def _finish_overdue(self) -> None:

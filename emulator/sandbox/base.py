@@ -75,11 +75,20 @@ class Sandbox(Protocol):
     def init_finished(self) -> None:
         """The runtime called /next for the first time (resource limits tighten here)."""
 
+    def freeze(self) -> None:
+        """Stop the environment between invocations (Lambda freezes it)."""
+
+    def thaw(self) -> None:
+        """Let it run again, before an invocation is dispatched."""
+
     def drain_output(self) -> None:
         """Deliver every byte the runtime has written so far, synchronously."""
 
     def peak_memory_bytes(self) -> int:
         """Peak memory of the whole environment so far."""
+
+    def memory_current_bytes(self) -> int:
+        """Memory in use by the whole environment now (for the sampler)."""
 
     def cpu_seconds(self) -> tuple[float, float]:
         """User and system CPU time of the environment so far."""

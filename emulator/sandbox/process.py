@@ -5,9 +5,14 @@ at once; its stdout and stderr share one pipe that the event loop reads, and tha
 environment drains synchronously when a response arrives, so every line printed before the
 response lands in that invocation's log. The exit is watched through a pidfd.
 
-Memory and CPU limits (cgroups) arrive with the resource model; until then Max Memory Used
-is the sum of the tree's peak RSS (VmHWM), which, like Lambda's figure, never decreases
-within one environment.
+Resources (LAMBDA_SPEC §5–§6), when a cgroup hierarchy is writable: the runtime is started
+through a small launcher that joins the environment's cgroup *before* exec (so every byte and
+every child is accounted), gives it a private `/tmp` (a mount namespace with the environment's
+own directory bound on `/tmp`, when the emulator may mount), and then execs the runtime. Memory
+= MB with no swap; the CPU quota (MB/1769 of a vCPU) is applied when init ends; Max Memory Used
+and CPU time come from the cgroup's counters; the freezer stops the environment between
+invocations. Without cgroups: RLIMIT_DATA for memory, VmHWM / `/proc` for the counters and
+SIGSTOP/SIGCONT for freezing, and the emulator says so at start.
 """
 
 from __future__ import annotations
@@ -23,6 +28,17 @@ from pathlib import Path
 
 from emulator.errors import SandboxError
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec
+from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
+
+# Joins the cgroup(s) given before "--", binds the private /tmp, then execs the runtime.
+# The emulator runs it as: unshare --mount --propagation private sh -c LAUNCHER ...
+# (unshare without --fork execs in place: the runtime keeps the pid the emulator spawned).
+_LAUNCHER = """
+tmp=$1; shift
+while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
+if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
+exec "$@"
+"""
 
 _READ_CHUNK = 65536
 
@@ -92,9 +108,23 @@ _CLK_TCK = os.sysconf("SC_CLK_TCK")
 class ProcessSandbox:
     kind = "process"
 
-    def __init__(self, spec: SandboxSpec, on_output: OutputCallback) -> None:
+    def __init__(
+        self,
+        spec: SandboxSpec,
+        on_output: OutputCallback,
+        *,
+        cgroups: CgroupBackend | None = None,
+        private_tmp: bool = False,
+        cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
+    ) -> None:
         self.spec = spec
         self._on_output = on_output
+        self._backend = cgroups
+        self._private_tmp = private_tmp
+        self._cpu_period_us = cpu_period_us
+        self.cgroup: Cgroup | None = None
+        self.private_tmp = False  # whether this environment got its own /tmp
+        self._frozen = False
         self._proc: subprocess.Popen[bytes] | None = None
         self._read_fd: int | None = None
         self._pidfd: int | None = None
@@ -114,12 +144,30 @@ class ProcessSandbox:
         self._loop = loop
         self.exited = loop.create_future()
         self.spec.tmp_dir.mkdir(parents=True, exist_ok=True)
+        argv = list(self.spec.argv)
+        env = dict(self.spec.env)
+        procs: list[str] = []
+        if self._backend is not None:
+            self.cgroup = self._backend.create(f"env-{self.spec.environment_id}")
+            self.cgroup.set_memory(self.spec.memory_mb * 1024 * 1024)
+            self.cgroup.set_pids()
+            self.cgroup.set_cpu(None)  # Lambda runs init unthrottled; the quota comes at init end
+            procs = [str(f) for f in self.cgroup.procs_files()]
+        private = self._private_tmp and not _needs_host_tmp(self.spec)
+        if procs or private:
+            tmp = str(self.spec.tmp_dir) if private else ""
+            launcher = ["/bin/sh", "-c", _LAUNCHER, "lambda-emu-launch", tmp, *procs, "--"]
+            if private:
+                launcher = ["unshare", "--mount", "--propagation", "private", "--", *launcher]
+                env.pop("TMPDIR", None)  # the function's /tmp is its own: no TMPDIR, as on Lambda
+            self.private_tmp = private
+            argv = launcher + argv
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
         try:
             self._proc = subprocess.Popen(
-                list(self.spec.argv),
-                env=dict(self.spec.env),
+                argv,
+                env=env,
                 cwd=self.spec.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=write_fd,
@@ -130,10 +178,14 @@ class ProcessSandbox:
         except OSError as exc:
             os.close(read_fd)
             os.close(write_fd)
+            if self.cgroup is not None:
+                self.cgroup.remove()
             raise SandboxError(f"cannot start {self.spec.argv[0]}: {exc.strerror}") from exc
         finally:
             with contextlib.suppress(OSError):
                 os.close(write_fd)
+        if self._backend is None:
+            _limit_data(self._proc.pid, self.spec.memory_mb)
         self._read_fd = read_fd
         loop.add_reader(read_fd, self._read_available)
         try:
@@ -183,11 +235,29 @@ class ProcessSandbox:
             os.close(self._pidfd)
             self._pidfd = None
         self._read_available()
-        self.exited.set_result(ExitStatus(rc))
+        oom = self.cgroup is not None and self.cgroup.oom_killed()
+        self.exited.set_result(ExitStatus(rc, oom_killed=oom))
 
     # --- measurements --------------------------------------------------------------------
     def init_finished(self) -> None:
-        pass
+        if self.cgroup is not None:
+            share = cpu_share(self.spec.memory_mb)
+            self.cgroup.set_cpu(share.applied, self._cpu_period_us)
+
+    def freeze(self) -> None:
+        """Stop every process of the environment (cgroup freezer, else SIGSTOP)."""
+        if self._frozen or self._proc is None or self._proc.returncode is not None:
+            return
+        self._frozen = True
+        if self.cgroup is None or not self.cgroup.freeze():
+            self._signal_group(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if not self._frozen:
+            return
+        self._frozen = False
+        if self.cgroup is None or not self.cgroup.thaw():
+            self._signal_group(signal.SIGCONT)
 
     def _pids(self) -> list[int]:
         proc = self._proc
@@ -200,13 +270,36 @@ class ProcessSandbox:
         return self._tree_pids
 
     def peak_memory_bytes(self) -> int:
+        if self.cgroup is not None:
+            peak = self.cgroup.memory_peak()
+            if peak is not None:
+                self._peak = max(self._peak, peak)
+                return self._peak
         pids = self._pids()
         if pids:
             peak = sum(_status_kb(p, b"VmHWM:") for p in pids) * 1024
             self._peak = max(self._peak, peak)
         return self._peak
 
+    def memory_current_bytes(self) -> int:
+        if self.cgroup is not None:
+            current = self.cgroup.memory_current()
+            if current is not None:
+                return current
+        import psutil
+
+        total = 0
+        for pid in self._pids():
+            with contextlib.suppress(psutil.Error):
+                total += psutil.Process(pid).memory_info().rss
+        return total
+
     def cpu_seconds(self) -> tuple[float, float]:
+        if self.cgroup is not None:
+            cpu = self.cgroup.cpu_seconds()
+            if cpu is not None:
+                self._cpu = cpu
+                return cpu
         pids = self._pids()
         if pids:
             user = system = 0
@@ -236,8 +329,14 @@ class ProcessSandbox:
             self._signal_group(signal.SIGTERM)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.exited), grace_s)
-        # SIGKILL the group even after the leader exited: its children may live on.
+        # SIGKILL the group even after the leader exited: its children may live on; a frozen
+        # environment must be thawed for the kill to land.
         self._signal_group(signal.SIGKILL)
+        if self._frozen:
+            self.thaw()
+        if self.cgroup is not None:
+            # whatever left the process group (setsid, daemons) is still in the cgroup
+            await asyncio.get_running_loop().run_in_executor(None, self.cgroup.kill_all)
         if not self.exited.done():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.exited), 5.0)
@@ -246,7 +345,27 @@ class ProcessSandbox:
                 proc.wait(1.0)
             self._reap()
         self._close_output()
+        if self.cgroup is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.cgroup.remove)
+            self.cgroup = None
         _remove_tree(self.spec.tmp_dir)
+
+
+def _needs_host_tmp(spec: SandboxSpec) -> bool:
+    """A private /tmp would hide the function's own files if they live under /tmp."""
+    paths = [str(spec.cwd), spec.argv[0], *spec.env.get("PYTHONPATH", "").split(os.pathsep)]
+    paths += [spec.env.get("LAMBDA_TASK_ROOT", ""), spec.env.get("LAMBDA_RUNTIME_DIR", "")]
+    return any(p == "/tmp" or p.startswith("/tmp/") for p in paths if p)
+
+
+def _limit_data(pid: int, memory_mb: int) -> None:
+    """Without cgroups: RLIMIT_DATA bounds heap and anonymous memory (the function sees
+    MemoryError where Lambda would kill it); code and shared libraries are not counted."""
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    with contextlib.suppress(OSError, ValueError):
+        resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
 
 
 def _remove_tree(path: Path) -> None:
@@ -258,5 +377,29 @@ def _remove_tree(path: Path) -> None:
 class ProcessSandboxFactory:
     kind = "process"
 
+    def __init__(
+        self,
+        cgroups: CgroupBackend | None = None,
+        *,
+        private_tmp: bool = False,
+        cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
+    ) -> None:
+        self.cgroups = cgroups
+        self.private_tmp = private_tmp
+        self.cpu_period_us = cpu_period_us
+
     def create(self, spec: SandboxSpec, on_output: OutputCallback) -> ProcessSandbox:
-        return ProcessSandbox(spec, on_output)
+        return ProcessSandbox(
+            spec,
+            on_output,
+            cgroups=self.cgroups,
+            private_tmp=self.private_tmp,
+            cpu_period_us=self.cpu_period_us,
+        )
+
+
+def can_mount_private_tmp() -> bool:
+    """Root (or CAP_SYS_ADMIN) and util-linux's unshare: a mount namespace per environment."""
+    import shutil
+
+    return os.geteuid() == 0 and shutil.which("unshare") is not None
