@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import socket
 import statistics
@@ -70,6 +71,7 @@ async def emulator_cold(
     fn = FunctionConfig(
         name="hello", runtime="python3.11", handler="app.handler", code_dir=HELLO, memory_mb=1769
     )
+    # the full resource model: cgroups (where writable), freezing, private /tmp
     cfg = EmulatorConfig(functions=(fn,), port=0, state_dir=state, log_to_terminal=False)
     emu = Emulator(cfg)
     await emu.start()
@@ -82,11 +84,22 @@ async def emulator_cold(
                 "/2015-03-31/functions/hello/invocations", content=b"{}"
             )  # warm caches
             for _ in range(rounds):
+                await asyncio.sleep(0.05)  # the last environment calls /next and goes idle
                 await pool.reset()
+                while pool.envs:
+                    await asyncio.sleep(0.01)
+                # a cold start after a quiet moment: the pool has staged its spare by then
+                await asyncio.sleep(0.3)
                 t = time.perf_counter()
-                r = await client.post("/2015-03-31/functions/hello/invocations", content=b"{}")
+                r = await client.post(
+                    "/2015-03-31/functions/hello/invocations",
+                    content=b"{}",
+                    headers={"X-Amz-Log-Type": "Tail"},
+                )
                 latencies.append((time.perf_counter() - t) * 1000)
                 assert r.status_code == 200 and b"hello from python" in r.content
+                log = base64.b64decode(r.headers["x-amz-log-result"]).decode()
+                assert "Init Duration" in log, "not a cold start"
                 inits.append((pool.envs and next(iter(pool.envs)).init_ms) or 0.0)
         # the exact environment and command the emulator used, for the runtime-alone runs
         env_obj = next(iter(pool.envs))

@@ -24,10 +24,10 @@ from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.engine.pool import AccountConcurrency, FunctionPool
 from emulator.httpserver import HttpServer
 from emulator.metrics.logs import LogSink
-from emulator.metrics.trace import TraceWriter
-from emulator.sandbox.base import SandboxFactory
 from emulator.metrics.sampler import Sampler
+from emulator.metrics.trace import TraceWriter
 from emulator.sandbox import cgroups
+from emulator.sandbox.base import SandboxFactory
 from emulator.sandbox.cgroups import CgroupBackend
 from emulator.sandbox.process import ProcessSandboxFactory, can_mount_private_tmp
 from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver

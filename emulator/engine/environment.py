@@ -223,15 +223,12 @@ class ExecutionEnvironment:
             self._log.lines.append(line)
 
     # --- init -------------------------------------------------------------------------------
-    async def init(self, timeout_s: float) -> InitResult:
-        """Start the runtime and wait for its first /next (init done), or its failure."""
-        loop = asyncio.get_running_loop()
+    async def stage(self) -> None:
+        """Everything before the runtime starts: listener, environment, sandbox (a cgroup and
+        a launcher waiting to exec). Pools stage a spare environment ahead of need."""
+        if self.sandbox is not None or self.command.init_error is not None:
+            return
         await self.runtime.start()
-        if self.command.init_error is not None:
-            error_type, message = self.command.init_error
-            self._line(f"{message}\n{error_type}")
-            await self._begin_shutdown_now()
-            return InitFailure(0.0, "error", error_type, error_body(error_type, message))
         tmp_dir = self.cfg.state_dir / "tmp" / f"{self.fn.name}-{self.id}"
         env = lambda_environment(
             self.fn,
@@ -251,14 +248,31 @@ class ExecutionEnvironment:
             memory_mb=self.fn.memory_mb,
             tmp_dir=tmp_dir,
         )
-        phase: asyncio.Future[_PhaseEvent] = loop.create_future()
-        self._phase = phase
-        started = time.perf_counter()
         sandbox = self._sandboxes.create(spec, self._output)
         self.sandbox = sandbox
+        await sandbox.stage()
+        sandbox.exited.add_done_callback(self._sandbox_exited)
+
+    async def init(self, timeout_s: float) -> InitResult:
+        """Start the runtime and wait for its first /next (init done), or its failure.
+        Init Duration runs from the runtime's start, as on Lambda: not the staging before it."""
+        loop = asyncio.get_running_loop()
+        if self.command.init_error is not None:
+            await self.runtime.start()
+            error_type, message = self.command.init_error
+            self._line(f"{message}\n{error_type}")
+            await self._begin_shutdown_now()
+            return InitFailure(0.0, "error", error_type, error_body(error_type, message))
+        phase: asyncio.Future[_PhaseEvent] = loop.create_future()
         try:
+            await self.stage()
+            sandbox = self.sandbox
+            assert sandbox is not None
+            self._phase = phase
+            started = time.perf_counter()
             await sandbox.start()
         except Exception as exc:  # SandboxError and anything the OS raised while spawning
+            self._phase = None
             message = str(exc)
             self._line(message)
             await self._begin_shutdown_now()
@@ -268,7 +282,6 @@ class ExecutionEnvironment:
                 wire.RUNTIME_EXIT_ERROR,
                 error_body(wire.RUNTIME_EXIT_ERROR, f"Error: {message}"),
             )
-        sandbox.exited.add_done_callback(self._sandbox_exited)
         timer = loop.call_later(timeout_s, self._timeout)
         event = await phase
         timer.cancel()

@@ -84,6 +84,8 @@ class FunctionPool:
         self._tokens = float(SCALING_BURST)
         self._tokens_at = time.monotonic()
         self._stopping: set[asyncio.Task[None]] = set()
+        self._spare: ExecutionEnvironment | None = None
+        self._spare_task: asyncio.Task[None] | None = None
         self.closed = False
         # counters for the control API and /metrics
         self.invocations = 0
@@ -93,7 +95,9 @@ class FunctionPool:
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Initialise the provisioned environments (AWS_LAMBDA_INITIALIZATION_TYPE)."""
+        """Initialise the provisioned environments (AWS_LAMBDA_INITIALIZATION_TYPE) and stage
+        the spare."""
+        self._stage_spare()
         if self.fn.provisioned_concurrency:
             await asyncio.gather(
                 *(self._provision() for _ in range(self.fn.provisioned_concurrency))
@@ -113,6 +117,11 @@ class FunctionPool:
 
     async def close(self) -> None:
         self.closed = True
+        if self._spare_task is not None:
+            await asyncio.gather(self._spare_task, return_exceptions=True)
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            await spare.shutdown()
         for fut in self._handoff:
             if not fut.done():
                 fut.cancel()
@@ -138,9 +147,49 @@ class FunctionPool:
         await asyncio.gather(*(env.shutdown() for env in idle), return_exceptions=True)
         await self.start()
 
+    # --- the staged spare -------------------------------------------------------------------
+    # Like Lambda's pool of pre-created sandboxes: one environment per function is staged
+    # ahead of need (listener bound, cgroup joined, launcher waiting), so a cold start pays
+    # only for the runtime's own init. Spares are not counted as environments until used.
+    def _stage_spare(self) -> None:
+        if self.closed or self._spare is not None or self._spare_task is not None:
+            return
+        if not self._sandboxes.stages:
+            return
+        if self.fn.reserved_concurrency == 0:
+            return
+        self._spare_task = asyncio.get_running_loop().create_task(self._staging())
+
+    async def _staging(self) -> None:
+        env = self._make_env("on-demand")
+        try:
+            await env.stage()
+        except Exception as exc:
+            self._logs.write(self.fn.name, f"staging a spare environment failed: {exc}")
+            await env.shutdown()
+        else:
+            if self.closed or self._spare is not None:
+                await env.shutdown()
+            else:
+                self._spare = env
+        finally:
+            self._spare_task = None
+
+    def _take_spare(self) -> ExecutionEnvironment | None:
+        env, self._spare = self._spare, None
+        if env is None or env.state is not EnvState.INIT:
+            return None
+        self.envs.add(env)
+        return env
+
     # --- environments -----------------------------------------------------------------------
     def _new_env(self, init_type: str = "on-demand") -> ExecutionEnvironment:
-        env = ExecutionEnvironment(
+        env = self._make_env(init_type)
+        self.envs.add(env)
+        return env
+
+    def _make_env(self, init_type: str) -> ExecutionEnvironment:
+        return ExecutionEnvironment(
             fn=self.fn,
             cfg=self.cfg,
             command=self.command,
@@ -152,8 +201,6 @@ class FunctionPool:
             on_ready=self._on_ready,
             on_gone=self._on_gone,
         )
-        self.envs.add(env)
-        return env
 
     def _stop(self, env: ExecutionEnvironment) -> None:
         task = asyncio.get_running_loop().create_task(env.shutdown())
@@ -267,8 +314,9 @@ class FunctionPool:
 
     async def _cold(self, inv: Invocation) -> InvocationResult:
         self.cold_starts += 1
-        env = self._new_env()
+        env = self._take_spare() or self._new_env()
         self._mark_busy(env)
+        self._stage_spare()
         try:
             first = await env.init(self.cfg.init_timeout_s)
         except BaseException:

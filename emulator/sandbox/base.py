@@ -70,7 +70,11 @@ class Sandbox(Protocol):
     @property
     def pid(self) -> int | None: ...
 
-    async def start(self) -> None: ...
+    async def stage(self) -> None:
+        """Do everything that can happen before a request needs the environment."""
+
+    async def start(self) -> None:
+        """Start the runtime (its init begins now)."""
 
     def init_finished(self) -> None:
         """The runtime called /next for the first time (resource limits tighten here)."""
@@ -99,5 +103,9 @@ class Sandbox(Protocol):
 
 class SandboxFactory(Protocol):
     kind: str
+
+    @property
+    def stages(self) -> bool:
+        """Whether staging a spare environment ahead of need saves cold-start time."""
 
     def create(self, spec: SandboxSpec, on_output: OutputCallback) -> Sandbox: ...

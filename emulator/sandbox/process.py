@@ -33,10 +33,14 @@ from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBacken
 # Joins the cgroup(s) given before "--", binds the private /tmp, then execs the runtime.
 # The emulator runs it as: unshare --mount --propagation private sh -c LAUNCHER ...
 # (unshare without --fork execs in place: the runtime keeps the pid the emulator spawned).
+# It is started ahead of need ("staged"): joining a cgroup costs ~10 ms (the kernel waits for
+# an RCU grace period), so that happens before a request needs the environment; `start` then
+# only writes "go" on its stdin.
 _LAUNCHER = """
 tmp=$1; shift
 while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
 if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
+read -r go || exit 0
 exec "$@"
 """
 
@@ -139,7 +143,15 @@ class ProcessSandbox:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    async def start(self) -> None:
+    @property
+    def stages(self) -> bool:
+        """Whether `stage` does slow work worth doing ahead of time (a launcher)."""
+        return self._backend is not None or self._private_tmp
+
+    async def stage(self) -> None:
+        """Everything before the runtime's exec: cgroup, launcher process, pipes."""
+        if self._proc is not None:
+            return
         loop = asyncio.get_running_loop()
         self._loop = loop
         self.exited = loop.create_future()
@@ -154,7 +166,8 @@ class ProcessSandbox:
             self.cgroup.set_cpu(None)  # Lambda runs init unthrottled; the quota comes at init end
             procs = [str(f) for f in self.cgroup.procs_files()]
         private = self._private_tmp and not _needs_host_tmp(self.spec)
-        if procs or private:
+        launched = bool(procs or private)
+        if launched:
             tmp = str(self.spec.tmp_dir) if private else ""
             launcher = ["/bin/sh", "-c", _LAUNCHER, "lambda-emu-launch", tmp, *procs, "--"]
             if private:
@@ -169,7 +182,7 @@ class ProcessSandbox:
                 argv,
                 env=env,
                 cwd=self.spec.cwd,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if launched else subprocess.DEVNULL,
                 stdout=write_fd,
                 stderr=write_fd,
                 start_new_session=True,
@@ -193,6 +206,22 @@ class ProcessSandbox:
             loop.add_reader(self._pidfd, self._reap)
         except OSError:  # no pidfd (old kernel): fall back to a thread that waits
             loop.run_in_executor(None, self._proc.wait).add_done_callback(lambda _f: self._reap())
+
+    async def start(self) -> None:
+        """Exec the runtime (staging first if that has not happened)."""
+        await self.stage()
+        assert self._proc is not None
+        go = self._proc.stdin
+        if go is None:
+            return  # spawned directly: already running
+        self._proc.stdin = None
+        try:
+            go.write(b"go\n")
+            go.close()  # the runtime's stdin then reads end-of-file, never blocks
+        except OSError as exc:
+            raise SandboxError(
+                f"the launcher of environment {self.spec.environment_id} is gone"
+            ) from exc
 
     # --- output --------------------------------------------------------------------------
     def _read_available(self) -> None:
@@ -345,6 +374,10 @@ class ProcessSandbox:
                 proc.wait(1.0)
             self._reap()
         self._close_output()
+        if proc.stdin is not None:  # a staged launcher that never got its "go"
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+            proc.stdin = None
         if self.cgroup is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.cgroup.remove)
             self.cgroup = None
@@ -387,6 +420,10 @@ class ProcessSandboxFactory:
         self.cgroups = cgroups
         self.private_tmp = private_tmp
         self.cpu_period_us = cpu_period_us
+
+    @property
+    def stages(self) -> bool:
+        return self.cgroups is not None or self.private_tmp
 
     def create(self, spec: SandboxSpec, on_output: OutputCallback) -> ProcessSandbox:
         return ProcessSandbox(
