@@ -367,10 +367,13 @@ def summary(backend: CgroupBackend | None, *, private_tmp: bool, freeze: bool) -
     caps = backend.caps if backend is not None else Capabilities("none")
     v = caps.version
     parts = [
-        f"memory {'enforced (cgroup ' + v + ')' if caps.memory else 'NOT enforced (RLIMIT_DATA only)'}",
+        "memory " + (f"enforced (cgroup {v})" if caps.memory else "NOT enforced (RLIMIT_DATA)"),
         f"CPU {'MB/1769 vCPU (cgroup ' + v + ')' if caps.cpu else 'NOT limited'}",
         f"Max Memory Used from {'the cgroup peak' if caps.memory_peak else 'process RSS peaks'}",
-        "freeze " + (("cgroup.freeze" if caps.freezer else "SIGSTOP") if freeze else "off"),
+        "freeze "
+        + (
+            ("SIGSTOP, cgroup.freeze after 1 s" if caps.freezer else "SIGSTOP") if freeze else "off"
+        ),
         "/tmp " + ("private per environment" if private_tmp else "TMPDIR per environment"),
     ]
     return "limits: " + ", ".join(parts)

@@ -102,6 +102,8 @@ def _cpu_ticks(pid: int) -> tuple[int, int]:
         return 0, 0
 
 
+DEEP_FREEZE_AFTER_S = 1.0
+
 # The process tree is walked at most this often; runtimes rarely fork per invocation.
 TREE_REFRESH_S = 1.0
 
@@ -129,6 +131,8 @@ class ProcessSandbox:
         self.cgroup: Cgroup | None = None
         self.private_tmp = False  # whether this environment got its own /tmp
         self._frozen = False
+        self._deep = False
+        self._deep_timer: asyncio.TimerHandle | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._read_fd: int | None = None
         self._pidfd: int | None = None
@@ -273,20 +277,42 @@ class ProcessSandbox:
             share = cpu_share(self.spec.memory_mb)
             self.cgroup.set_cpu(share.applied, self._cpu_period_us)
 
+    # Freezing is two-level, for the hot path's sake (measured here, per invocation): SIGSTOP
+    # of the process group at once (~7 µs, and the runtime wakes fast), deepened to the
+    # cgroup freezer after DEEP_FREEZE_AFTER_S idle, which also stops processes that left the
+    # group. Thawing a cgroup-frozen environment on every warm call cost ~120 µs of latency.
     def freeze(self) -> None:
-        """Stop every process of the environment (cgroup freezer, else SIGSTOP)."""
+        """Stop every process of the environment, as Lambda freezes an idle one."""
         if self._frozen or self._proc is None or self._proc.returncode is not None:
             return
         self._frozen = True
-        if self.cgroup is None or not self.cgroup.freeze():
-            self._signal_group(signal.SIGSTOP)
+        self._signal_group(signal.SIGSTOP)
+        if self.cgroup is not None and self.cgroup.backend.caps.freezer and self._loop:
+            self._deep_timer = self._loop.call_later(DEEP_FREEZE_AFTER_S, self._deep_freeze)
+
+    def _deep_freeze(self) -> None:
+        self._deep_timer = None
+        if self._frozen and self.cgroup is not None:
+            self._deep = self.cgroup.freeze()
 
     def thaw(self) -> None:
         if not self._frozen:
             return
         self._frozen = False
-        if self.cgroup is None or not self.cgroup.thaw():
-            self._signal_group(signal.SIGCONT)
+        if self._deep_timer is not None:
+            self._deep_timer.cancel()
+            self._deep_timer = None
+        if self._deep and self.cgroup is not None:
+            self.cgroup.thaw()
+            self._deep = False
+        self._signal_group(signal.SIGCONT)
+
+    @property
+    def frozen(self) -> str | None:
+        """None, "stopped" (SIGSTOP) or "cgroup" (cgroup freezer)."""
+        if not self._frozen:
+            return None
+        return "cgroup" if self._deep else "stopped"
 
     def _pids(self) -> list[int]:
         proc = self._proc
