@@ -113,6 +113,14 @@ class Emulator:
             self.cgroups, private_tmp=private_tmp, cpu_period_us=cfg.cpu_period_us
         )
         self.limits = cgroups.summary(self.cgroups, private_tmp=private_tmp, freeze=cfg.freeze)
+        if self.cgroups is not None and self.cgroups.caps.cpu:
+            for fn in cfg.functions:
+                share = cgroups.cpu_share(fn.memory_mb)
+                if share.capped:
+                    self.warn(
+                        f"function '{fn.name}': {fn.memory_mb} MB is {share.vcpus:.2f} vCPU on "
+                        f"Lambda; capped at this machine's {share.applied:.0f} cores"
+                    )
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

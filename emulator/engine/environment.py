@@ -177,6 +177,7 @@ class ExecutionEnvironment:
         self._partial = b""
         self._finish_timer: asyncio.TimerHandle | None = None
         self._stopping: asyncio.Task[None] | None = None
+        self._cpu_mark = (0.0, 0.0)
         self.runtime = RuntimeApi(
             on_init_done=self._set_phase,
             on_init_error=self._set_phase,
@@ -427,7 +428,7 @@ class ExecutionEnvironment:
                 started=started,
                 function_error=function_error,
                 init_type=self.init_type,
-                cpu=sandbox.cpu_seconds(),
+                cpu=self._cpu_since_last(sandbox),
             )
         )
         if alive:
@@ -452,6 +453,14 @@ class ExecutionEnvironment:
         )
         inv.answer(result)  # with the log tail, the answer waits for the REPORT line
         return result
+
+    def _cpu_since_last(self, sandbox: Sandbox) -> tuple[float, float]:
+        """CPU the environment used since its previous invocation ended (it is frozen in
+        between, so this is the invocation's own, plus init on a cold start)."""
+        user, system = sandbox.cpu_seconds()
+        last_user, last_system = self._cpu_mark
+        self._cpu_mark = (user, system)
+        return max(0.0, user - last_user), max(0.0, system - last_system)
 
     def _freeze(self) -> None:
         # Lambda freezes an environment whose runtime waits on /next with nothing to do.

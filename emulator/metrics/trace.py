@@ -30,7 +30,7 @@ class TraceRecord:
     duration_ms: float
     billed_ms: int
     max_memory_mb: int
-    cpu_user_ms: float  # the environment's cumulative CPU time when the invocation ended
+    cpu_user_ms: float  # CPU the environment used for this invocation (and init, when cold)
     cpu_system_ms: float
     accepted_at: float  # epoch seconds: the Invoke API accepted the request
     start: float  # epoch seconds: the invocation was handed to the runtime
