@@ -120,7 +120,10 @@ def _run(functions: tuple[FunctionConfig, ...], tmp_path: Path, **kw: Any) -> Em
 @pytest.fixture
 def hog_fn() -> FunctionConfig:
     return FunctionConfig(
-        name="hog", runtime="python3.11", handler="app.handler", code_dir=FUNCTIONS.parent.parent / "functions" / "memory_hog"
+        name="hog",
+        runtime="python3.11",
+        handler="app.handler",
+        code_dir=FUNCTIONS.parent.parent / "functions" / "memory_hog",
     )
 
 
