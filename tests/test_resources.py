@@ -214,3 +214,38 @@ def test_cpu_share_is_proportional_and_capped() -> None:
     assert cgroups.cpu_share(128, host_cores=2).applied == pytest.approx(128 / 1769)
     six = cgroups.cpu_share(10240, host_cores=2)
     assert six.vcpus == pytest.approx(10240 / 1769) and six.applied == 2.0 and six.capped
+
+
+def test_v2_limit_files(tmp_path: Path) -> None:
+    """What the v2 writer writes, on a directory laid out like a v2 cgroup (this machine's
+    kernel binds memory and cpu to v1, so the real v2 files cannot be written here)."""
+    caps = cgroups.Capabilities("v2", memory=True, swap=True, cpu=True, pids=True)
+    backend = cgroups.CgroupBackend("v2", caps, {"unified": tmp_path})
+    cg = backend.create("env-x")
+    cg.set_memory(128 * 1024 * 1024)
+    cg.set_pids()
+    cg.set_cpu(None)
+    d = tmp_path / "env-x"
+    assert (d / "memory.max").read_text() == str(128 * 1024 * 1024)
+    assert (d / "memory.swap.max").read_text() == "0"
+    assert (d / "pids.max").read_text() == "1024"
+    assert (d / "cpu.max").read_text() == "max 20000"  # init runs unthrottled
+    cg.set_cpu(cgroups.cpu_share(128, host_cores=2).applied)
+    assert (d / "cpu.max").read_text() == "1447 20000"  # 128/1769 of 20 ms
+    cg.set_cpu(cgroups.cpu_share(10240, host_cores=2).applied)
+    assert (d / "cpu.max").read_text() == "40000 20000"  # capped at two cores
+
+
+def test_v1_limit_files(tmp_path: Path) -> None:
+    caps = cgroups.Capabilities("v1", memory=True, swap=True, cpu=True, pids=True)
+    bases = {c: tmp_path / c for c in ("memory", "cpu", "pids")}
+    for b in bases.values():
+        b.mkdir()
+    cg = cgroups.CgroupBackend("v1", caps, bases).create("env-x")
+    cg.set_memory(256 * 1024 * 1024)
+    cg.set_cpu(cgroups.cpu_share(1769, host_cores=2).applied)
+    mem = tmp_path / "memory" / "env-x"
+    assert (mem / "memory.limit_in_bytes").read_text() == str(256 * 1024 * 1024)
+    assert (mem / "memory.memsw.limit_in_bytes").read_text() == str(256 * 1024 * 1024)
+    assert (tmp_path / "cpu" / "env-x" / "cpu.cfs_quota_us").read_text() == "20000"
+    assert (tmp_path / "cpu" / "env-x" / "cpu.cfs_period_us").read_text() == "20000"
