@@ -168,7 +168,6 @@ def invoke(
 ) -> None:
     """Invoke one function once and print its result and REPORT line."""
     import base64
-    import json
 
     body = payload_file.read_bytes() if payload_file is not None else payload.encode()
     if endpoint is not None:
@@ -225,7 +224,6 @@ def invoke(
         status, content, function_error, log = asyncio.run(once())
     except LambdaEmuError as exc:
         raise _fail(str(exc)) from None
-    _ = json
     _print_result(status, content, function_error, log)
 
 

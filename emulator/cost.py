@@ -1,8 +1,8 @@
 """Lambda's price model (LAMBDA_SPEC §6): what an invocation, a million of them, or a month of
 traffic would cost on AWS, from the durations the emulator reports.
 
-    billed ms    = ceil(Duration [+ Init Duration when INIT is billed])      (1 ms granularity)
-    GB-s         = billed ms / 1000 × memory MB / 1024                       (Lambda's GB is 1024 MB)
+    billed ms    = ceil(Duration [+ Init Duration when INIT is billed])  (1 ms granularity)
+    GB-s         = billed ms / 1000 × memory MB / 1024  (a GB is 1,024 MB)
     duration $   = GB-s priced through the architecture's monthly tiers
     request $    = invocations × $0.20 / 1M
     ephemeral $  = GB-s of /tmp above the free 512 MB × its rate
