@@ -93,8 +93,8 @@ class Capabilities:
                 "Max Memory Used",
                 yes(
                     self.memory_peak,
-                    "cgroup peak counter",
-                    "psutil/VmHWM sampling of the process tree",
+                    "the larger of the cgroup peak and the processes' peak RSS",
+                    "peak RSS (VmHWM) of the process tree",
                 ),
             ),
             (
@@ -112,7 +112,9 @@ class Capabilities:
             (
                 "freeze",
                 yes(
-                    self.freezer, "cgroup v2 cgroup.freeze", "SIGSTOP/SIGCONT of the process group"
+                    self.freezer,
+                    "SIGSTOP at once, cgroup v2 cgroup.freeze after 1 s idle",
+                    "SIGSTOP/SIGCONT of the process group",
                 ),
             ),
         ]
@@ -369,7 +371,7 @@ def summary(backend: CgroupBackend | None, *, private_tmp: bool, freeze: bool) -
     parts = [
         "memory " + (f"enforced (cgroup {v})" if caps.memory else "NOT enforced (RLIMIT_DATA)"),
         f"CPU {'MB/1769 vCPU (cgroup ' + v + ')' if caps.cpu else 'NOT limited'}",
-        f"Max Memory Used from {'the cgroup peak' if caps.memory_peak else 'process RSS peaks'}",
+        "Max Memory Used from " + ("cgroup and RSS peaks" if caps.memory_peak else "RSS peaks"),
         "freeze "
         + (
             ("SIGSTOP, cgroup.freeze after 1 s" if caps.freezer else "SIGSTOP") if freeze else "off"
