@@ -103,6 +103,13 @@ class EmulatorConfig:
     cpu_period_us: int = 20_000  # CFS period of the CPU quota (see docs/fidelity.md)
     sample_interval_s: float = 0.5  # RSS/CPU samples of every environment; 0 = off
 
+    def __post_init__(self) -> None:
+        # Runtimes run with their code directory as cwd, so every path they are given
+        # (the private /tmp's source among them) must be absolute.
+        object.__setattr__(self, "state_dir", self.state_dir.resolve())
+        if self.trace_path is not None:
+            object.__setattr__(self, "trace_path", self.trace_path.resolve())
+
     def function(self, name: str) -> FunctionConfig | None:
         for fn in self.functions:
             if fn.name == name:

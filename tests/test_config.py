@@ -11,6 +11,7 @@ import pytest
 from emulator.config import (
     KNOWN_RUNTIMES,
     RESERVED_ENV_KEYS,
+    EmulatorConfig,
     FunctionConfig,
     find_manifest,
     load_manifest,
@@ -642,3 +643,9 @@ def test_known_runtimes_constant() -> None:
     assert {"provided", "provided.al2", "provided.al2023", "dotnet8", "java21"} <= set(
         KNOWN_RUNTIMES
     )
+
+
+def test_state_dir_is_made_absolute() -> None:
+    # runtimes run in their code directory, so a relative state dir would point elsewhere
+    cfg = EmulatorConfig(functions=(), state_dir=Path(".lambda-emu"))
+    assert cfg.state_dir.is_absolute() and cfg.state_dir == Path(".lambda-emu").resolve()
