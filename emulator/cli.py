@@ -246,6 +246,18 @@ def doctor() -> None:
     typer.echo(report(os.environ))
 
 
+def _register_commands() -> None:
+    # Each capability keeps its commands in its own module; they import their heavy parts
+    # (matplotlib, locust, docker) inside the command bodies, so `--help` stays instant.
+    from emulator import cli_images, cli_load, cli_model, cli_tune
+
+    for module in (cli_tune, cli_load, cli_model, cli_images):
+        module.register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     app()
 

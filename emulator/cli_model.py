@@ -1,0 +1,9 @@
+"""lambda-emu model: the offline cold/warm model (issue 7)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `lambda-emu` app."""

@@ -1,0 +1,9 @@
+"""lambda-emu tune / compare: power tuning (issue 6)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `lambda-emu` app."""
