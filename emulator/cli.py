@@ -249,9 +249,9 @@ def doctor() -> None:
 def _register_commands() -> None:
     # Each capability keeps its commands in its own module; they import their heavy parts
     # (matplotlib, locust, docker) inside the command bodies, so `--help` stays instant.
-    from emulator import cli_images, cli_load, cli_model, cli_tune
+    from emulator import cli_images, cli_lessons, cli_load, cli_model, cli_tune
 
-    for module in (cli_tune, cli_load, cli_model, cli_images):
+    for module in (cli_tune, cli_load, cli_model, cli_images, cli_lessons):
         module.register(app)
 
 

@@ -1,0 +1,9 @@
+"""lambda-emu lessons: the sample functions' performance lessons, measured (issue 8)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `lambda-emu` app."""
