@@ -78,3 +78,18 @@ def test_sequential_calls_stay_on_one_warm_environment(
     reports = [parse_report(r.log) for r in results]
     assert reports[0] is not None and reports[0].cold
     assert all(rep is not None and not rep.cold for rep in reports[1:])
+
+
+def test_reset_retires_busy_environments_after_their_invocation(
+    invoke: Any, lambda_reset: EmulatorThread
+) -> None:
+    assert invoke("sleepy", {"sleep": 0}).report is not None  # one warm environment
+    with ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke, "sleepy", {"sleep": 0.5})
+        time.sleep(0.2)  # it is running now
+        lambda_reset.call(lambda emu: emu.pools["sleepy"].reset())
+        first = busy.result()
+    assert first.function_error is None and first.report is not None and not first.report.cold
+    after = invoke("sleepy", {"sleep": 0})
+    assert after.report is not None and after.report.cold
+    assert after.json()["pid"] != first.json()["pid"]

@@ -161,6 +161,7 @@ class ExecutionEnvironment:
         self.cfg = cfg
         self.command = command
         self.init_type = init_type
+        self.generation = 0  # the pool's generation it was made in (reset and reload bump it)
         self.state = EnvState.INIT
         self.created_at = time.time()
         self.last_used = time.monotonic()

@@ -7,6 +7,8 @@
   per 10 s per function, refilled continuously) answer `429 TooManyRequestsException`.
 - Provisioned concurrency keeps N environments initialised ahead of traffic.
 - Idle on-demand environments are reaped after the keep-alive.
+- `reset` and `reload` start a new generation: idle environments of the old one are shut
+  down at once, busy ones finish their invocation and are shut down instead of going idle.
 - A failed init is retried once inside the invoke phase, bounded by the function timeout
   ("suppressed init"), and only then reported to the caller (LAMBDA_SPEC §5).
 
@@ -87,6 +89,7 @@ class FunctionPool:
         self._spare: ExecutionEnvironment | None = None
         self._spare_task: asyncio.Task[None] | None = None
         self.closed = False
+        self.generation = 0
         # counters for the control API and /metrics
         self.invocations = 0
         self.cold_starts = 0
@@ -112,6 +115,9 @@ class FunctionPool:
                 self.fn.name,
                 init_report_line(result.init_ms, "init", result.status, result.error_type),
             )
+            return
+        if env.generation != self.generation or self.closed:
+            self._stop(env)  # reset or reloaded while it initialised
             return
         self._idle_provisioned.append(env)
 
@@ -140,12 +146,26 @@ class FunctionPool:
         self._idle = keep
 
     async def reset(self) -> None:
-        """Shut every idle environment down: the next invocation is a cold start (provisioned
-        environments are initialised again, as Lambda keeps them)."""
-        idle = self._idle + self._idle_provisioned
-        self._idle, self._idle_provisioned = [], []
-        await asyncio.gather(*(env.shutdown() for env in idle), return_exceptions=True)
+        """Start a new generation: the next invocation is a cold start. Idle environments are
+        shut down now, busy ones when their invocation ends; provisioned environments are
+        initialised again, as Lambda keeps them."""
+        await self._new_generation()
         await self.start()
+
+    async def reload(self, fn: FunctionConfig, command: RuntimeCommand) -> None:
+        """New code or configuration: new invocations go to fresh environments, running ones
+        finish, the old ones are drained and removed (hot reload)."""
+        self.fn, self.command = fn, command
+        await self.reset()
+
+    async def _new_generation(self) -> None:
+        self.generation += 1
+        old = self._idle + self._idle_provisioned
+        self._idle, self._idle_provisioned = [], []
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            old.append(spare)
+        await asyncio.gather(*(env.shutdown() for env in old), return_exceptions=True)
 
     # --- the staged spare -------------------------------------------------------------------
     # Like Lambda's pool of pre-created sandboxes: one environment per function is staged
@@ -168,7 +188,7 @@ class FunctionPool:
             self._logs.write(self.fn.name, f"staging a spare environment failed: {exc}")
             await env.shutdown()
         else:
-            if self.closed or self._spare is not None:
+            if self.closed or self._spare is not None or env.generation != self.generation:
                 await env.shutdown()
             else:
                 self._spare = env
@@ -177,7 +197,9 @@ class FunctionPool:
 
     def _take_spare(self) -> ExecutionEnvironment | None:
         env, self._spare = self._spare, None
-        if env is None or env.state is not EnvState.INIT:
+        if env is None or env.state is not EnvState.INIT or env.generation != self.generation:
+            if env is not None:
+                self._stop(env)
             return None
         self.envs.add(env)
         return env
@@ -189,7 +211,7 @@ class FunctionPool:
         return env
 
     def _make_env(self, init_type: str) -> ExecutionEnvironment:
-        return ExecutionEnvironment(
+        env = ExecutionEnvironment(
             fn=self.fn,
             cfg=self.cfg,
             command=self.command,
@@ -201,6 +223,8 @@ class FunctionPool:
             on_ready=self._on_ready,
             on_gone=self._on_gone,
         )
+        env.generation = self.generation
+        return env
 
     def _stop(self, env: ExecutionEnvironment) -> None:
         task = asyncio.get_running_loop().create_task(env.shutdown())
@@ -218,7 +242,7 @@ class FunctionPool:
             self._account.in_use -= 1
 
     def _on_ready(self, env: ExecutionEnvironment) -> None:
-        if self.closed:
+        if self.closed or env.generation != self.generation:
             self._release(env)
             self._stop(env)
             return
