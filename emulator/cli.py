@@ -37,13 +37,22 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _load_functions(manifest: Path | None) -> tuple[FunctionConfig, ...]:
-    from emulator.config import find_manifest, load_manifest
+def _manifest_path(manifest: Path | None) -> Path:
+    from emulator.config import find_manifest
     from emulator.errors import ManifestError
 
     try:
-        path = manifest if manifest is not None else find_manifest(Path.cwd())
-        return load_manifest(path)
+        return (manifest if manifest is not None else find_manifest(Path.cwd())).resolve()
+    except ManifestError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _load_functions(manifest: Path | None) -> tuple[FunctionConfig, ...]:
+    from emulator.config import load_manifest
+    from emulator.errors import ManifestError
+
+    try:
+        return load_manifest(_manifest_path(manifest))
     except ManifestError as exc:
         raise _fail(str(exc)) from None
 
@@ -91,10 +100,15 @@ def serve(
     sample_interval: Annotated[
         float, typer.Option(help="Seconds between resource samples (0: off).")
     ] = 0.5,
+    reload: Annotated[
+        bool,
+        typer.Option(help="Serve changed code and manifest entries from fresh environments."),
+    ] = True,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
     _check_sandbox(sandbox)
-    functions = _load_functions(manifest)
+    manifest_path = _manifest_path(manifest)
+    functions = _load_functions(manifest_path)
     cfg = _emulator_config(
         functions,
         host=host,
@@ -111,6 +125,8 @@ def serve(
         private_tmp=private_tmp,
         cpu_period_us=cpu_period_us,
         sample_interval_s=sample_interval,
+        manifest_path=manifest_path,
+        hot_reload=reload,
     )
     if cgroups not in ("auto", "v2", "v1", "off"):
         raise _fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")

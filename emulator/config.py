@@ -102,6 +102,9 @@ class EmulatorConfig:
     private_tmp: bool = True  # a private /tmp per environment where the emulator may mount
     cpu_period_us: int = 20_000  # CFS period of the CPU quota (see docs/fidelity.md)
     sample_interval_s: float = 0.5  # RSS/CPU samples of every environment; 0 = off
+    # Hot reload (emulator/reload.py): watch the manifest and the code directories.
+    manifest_path: Path | None = None
+    hot_reload: bool = False
 
     def __post_init__(self) -> None:
         # Runtimes run with their code directory as cwd, so every path they are given

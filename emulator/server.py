@@ -15,10 +15,12 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
+from emulator import errors
 from emulator.api.control import ControlApi
 from emulator.api.invoke import InvokeApi
-from emulator.config import EmulatorConfig
+from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.engine.events import EventQueue
 from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.engine.pool import AccountConcurrency, FunctionPool
@@ -31,6 +33,9 @@ from emulator.sandbox.base import SandboxFactory
 from emulator.sandbox.cgroups import CgroupBackend
 from emulator.sandbox.process import ProcessSandboxFactory, can_mount_private_tmp
 from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
+
+if TYPE_CHECKING:
+    from emulator.reload import Reloader
 
 REAP_INTERVAL_S = 1.0
 
@@ -79,6 +84,7 @@ class Emulator:
             on_handler_error=self.report_internal_error,
         )
         self._reaper: asyncio.Task[None] | None = None
+        self.reloader: Reloader | None = None
         self._inflight: set[asyncio.Future[InvocationResult]] = set()
         self.handler_errors: list[Exception] = []
 
@@ -130,20 +136,54 @@ class Emulator:
             # May run pip once per runtime / requirements.txt: keep it off the event loop.
             commands[fn.name] = await loop.run_in_executor(None, self.resolver.prepare, fn)
         for fn in self.cfg.functions:
-            self.pools[fn.name] = FunctionPool(
-                fn,
-                self.cfg,
-                commands[fn.name],
-                sandboxes=self.sandboxes,
-                logs=self.logs,
-                trace=self.trace,
-                account=self.account,
-                host_env=self.host_env,
-            )
+            self.pools[fn.name] = self._make_pool(fn, commands[fn.name])
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
         await self.server.start()
         self._reaper = loop.create_task(self._reap_forever())
         self.sampler.start()
+        if self.cfg.hot_reload and self.cfg.manifest_path is not None:
+            from emulator.reload import Reloader
+
+            self.reloader = Reloader(self, self.cfg.manifest_path, self.warn)
+            await self.reloader.start()
+
+    def _make_pool(self, fn: FunctionConfig, command: RuntimeCommand) -> FunctionPool:
+        return FunctionPool(
+            fn,
+            self.cfg,
+            command,
+            sandboxes=self.sandboxes,
+            logs=self.logs,
+            trace=self.trace,
+            account=self.account,
+            host_env=self.host_env,
+        )
+
+    # --- hot reload (emulator/reload.py) ----------------------------------------------------
+    async def _command(self, fn: FunctionConfig) -> RuntimeCommand:
+        # May run pip (a changed requirements.txt): keep it off the event loop.
+        return await asyncio.get_running_loop().run_in_executor(None, self.resolver.prepare, fn)
+
+    async def reload_function(self, fn: FunctionConfig) -> None:
+        pool = self.pools.get(fn.name)
+        if pool is None:
+            await self.add_function(fn)
+            return
+        await pool.reload(fn, await self._command(fn))
+
+    async def add_function(self, fn: FunctionConfig) -> None:
+        pool = self._make_pool(fn, await self._command(fn))
+        self.pools[fn.name] = pool
+        await pool.start()
+
+    async def remove_function(self, name: str) -> None:
+        pool = self.pools.pop(name, None)  # new invocations get ResourceNotFound from here on
+        if pool is None:
+            return
+        deadline = time.monotonic() + pool.fn.timeout_s + 1.0
+        while pool.busy_count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)  # in-flight invocations are answered first
+        await pool.close()
 
     async def _reap_forever(self) -> None:
         while True:
@@ -157,6 +197,8 @@ class Emulator:
     async def stop(self, drain_s: float = 5.0) -> None:
         """Stop listening, let in-flight invocations finish for `drain_s`, remove everything."""
         await self.server.stop_accepting()
+        if self.reloader is not None:
+            await self.reloader.stop()
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -177,7 +219,11 @@ class Emulator:
 
     # --- Event invocations ------------------------------------------------------------------
     def _invoke_event(self, inv: Invocation) -> asyncio.Future[InvocationResult]:
-        pool = self.pools[inv.function_name]
+        pool = self.pools.get(inv.function_name)
+        if pool is None:  # removed by a hot reload while the event waited
+            fut: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
+            fut.set_exception(errors.ResourceNotFound(inv.function_name))
+            return fut
         return asyncio.ensure_future(pool.invoke(inv))
 
     def _event_failed(self, inv: Invocation, reason: str) -> None:

@@ -163,8 +163,10 @@ class RuntimeResolver:
             rdir = self.runtime_dir(version, exe)
             deps = self.deps_dir(fn, version, exe)
             path = [str(fn.code_dir)] + ([str(deps)] if deps else []) + [str(rdir)]
+            # -B: no __pycache__ in the code directory, as on Lambda, where /var/task is
+            # read-only; a stale .pyc (same size, same second) would also defeat hot reload.
             return RuntimeCommand(
-                argv=(exe, "-m", "awslambdaric", fn.handler),
+                argv=(exe, "-B", "-m", "awslambdaric", fn.handler),
                 env={"PYTHONPATH": os.pathsep.join(path)},
                 execution_env=f"AWS_Lambda_{runtime}",
                 runtime_dir=str(rdir),

@@ -1,0 +1,141 @@
+"""Hot reload: a changed function is served by fresh environments, without a restart.
+
+The watcher (watchfiles) follows the manifest's directory and every function's code directory.
+After a burst of changes settles:
+
+- a changed manifest is parsed again; a broken one is reported in one line and the functions
+  keep running as they were;
+- a function whose manifest entry or code changed is reloaded: new invocations go to fresh
+  environments, running ones finish, old ones are drained and removed (`FunctionPool.reload`);
+- a function added to the manifest is served, a removed one answers ResourceNotFound.
+
+Lambda has no such thing (a deployment publishes new code, and new environments pick it up);
+this is the local counterpart of `sam sync --watch`. Sandbox-neutral: the pool does the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from emulator.config import FunctionConfig, load_manifest
+from emulator.errors import ManifestError
+
+if TYPE_CHECKING:
+    from emulator.server import Emulator
+
+# Directories whose changes never mean new code: build trees, caches, our own state.
+IGNORED_DIRS = frozenset({"__pycache__", ".git", "target", ".mypy_cache", ".ruff_cache"})
+DEBOUNCE_MS = 300
+# The watcher yields an empty batch after this long without changes: the first one tells us
+# it is live (watchfiles has no other "ready" signal).
+IDLE_YIELD_MS = 200
+WATCH_READY_S = 5.0
+
+
+def changed_functions(functions: Iterable[FunctionConfig], paths: Iterable[Path]) -> set[str]:
+    """Names of the functions whose code directory holds one of `paths`."""
+    resolved = [p.resolve() for p in paths]
+    return {
+        fn.name
+        for fn in functions
+        if any(p == fn.code_dir or fn.code_dir in p.parents for p in resolved)
+    }
+
+
+def relevant(path: Path, ignored_roots: Iterable[Path]) -> bool:
+    if any(part in IGNORED_DIRS for part in path.parts) or path.suffix in (".pyc", ".swp"):
+        return False
+    return not any(root == path or root in path.parents for root in ignored_roots)
+
+
+class Reloader:
+    def __init__(self, emulator: Emulator, manifest: Path, warn: Callable[[str], None]) -> None:
+        self.emulator = emulator
+        self.manifest = manifest.resolve()
+        self.warn = warn
+        self.reloads = 0  # for tests and /_emu/health
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._watching = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start watching; returns once the watcher is live, so no edit made after `serve`
+        printed its address is missed."""
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._watching.wait(), WATCH_READY_S)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _roots(self) -> list[Path]:
+        roots = {self.manifest.parent}
+        for fn in self.emulator.cfg.functions:
+            if fn.code_dir.exists() and not any(
+                r == fn.code_dir or r in fn.code_dir.parents for r in roots
+            ):
+                roots.add(fn.code_dir)
+        return sorted(roots)
+
+    async def _watch(self) -> None:
+        import watchfiles
+
+        ignored = [self.emulator.cfg.state_dir]
+        while not self._stop.is_set():
+            roots = self._roots()
+            async for changes in watchfiles.awatch(
+                *roots,
+                stop_event=self._stop,
+                debounce=DEBOUNCE_MS,
+                recursive=True,
+                ignore_permission_denied=True,
+                rust_timeout=IDLE_YIELD_MS,
+                yield_on_timeout=True,
+            ):
+                self._watching.set()
+                paths = [Path(p) for _, p in changes]
+                paths = [p for p in paths if relevant(p, ignored)]
+                if not paths:
+                    continue
+                try:
+                    await self.apply(paths)
+                except Exception as exc:  # never let a reload take the emulator down
+                    self.warn(f"hot reload failed: {exc!r}")
+                if self._roots() != roots:
+                    break  # a code directory appeared or moved: watch the new set
+
+    async def apply(self, paths: list[Path]) -> None:
+        emu = self.emulator
+        old = {fn.name: fn for fn in emu.cfg.functions}
+        new = old
+        if any(p.resolve() == self.manifest for p in paths):
+            try:
+                new = {fn.name: fn for fn in load_manifest(self.manifest)}
+            except ManifestError as exc:
+                self.warn(f"hot reload: {exc} (still serving the previous manifest)")
+                return
+        touched = changed_functions(new.values(), paths)
+        touched |= {name for name, fn in new.items() if name in old and old[name] != fn}
+        added = [fn for name, fn in new.items() if name not in old]
+        removed = [name for name in old if name not in new]
+        emu.cfg = replace(emu.cfg, functions=tuple(new.values()))
+        for name in removed:
+            await emu.remove_function(name)
+            self.warn(f"hot reload: function '{name}' removed")
+        for fn in added:
+            await emu.add_function(fn)
+            self.warn(f"hot reload: function '{fn.name}' added")
+        for name in sorted(touched - {fn.name for fn in added}):
+            await emu.reload_function(new[name])
+            self.warn(f"hot reload: function '{name}' reloaded; new invocations start cold")
+        if touched or added or removed:
+            self.reloads += 1

@@ -1,0 +1,127 @@
+"""Hot reload: edited code and manifest entries are served by fresh environments."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.config import EmulatorConfig, load_manifest
+from emulator.metrics.report import Report, parse_report
+from emulator.pytest_plugin import EmulatorThread
+
+APP = """import os, time
+def handler(event, context):
+    time.sleep(float(event.get("sleep", 0)))
+    return {{"version": {version}, "pid": os.getpid()}}
+"""
+MANIFEST = """[defaults]
+runtime = "python3.11"
+handler = "app.handler"
+timeout = 10
+
+[functions.fn]
+code = "fn"
+memory = {memory}
+"""
+SECOND = """
+[functions.other]
+code = "fn"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "app.py").write_text(APP.format(version=1))
+    (tmp_path / "lambda-emu.toml").write_text(MANIFEST.format(memory=128))
+    return tmp_path
+
+
+@pytest.fixture
+def served(project: Path) -> Iterator[EmulatorThread]:
+    manifest = project / "lambda-emu.toml"
+    cfg = EmulatorConfig(
+        functions=load_manifest(manifest),
+        port=0,
+        state_dir=project / "state",
+        log_to_terminal=False,
+        manifest_path=manifest,
+        hot_reload=True,
+    )
+    running = EmulatorThread(cfg).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _invoke(
+    emu: EmulatorThread, name: str, sleep: float = 0
+) -> tuple[int, dict[str, object], Report | None]:
+    resp = httpx.post(
+        f"{emu.url}/2015-03-31/functions/{name}/invocations",
+        json={"sleep": sleep},
+        headers={"X-Amz-Log-Type": "Tail"},
+        timeout=30,
+    )
+    log = base64.b64decode(resp.headers.get("x-amz-log-result", "")).decode()
+    return resp.status_code, resp.json(), parse_report(log)
+
+
+def _eventually(check: Callable[[], bool], what: str, within_s: float = 20.0) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not seen within {within_s} s: {what}")
+
+
+def _reloads(emu: EmulatorThread) -> int:
+    assert emu.emulator is not None and emu.emulator.reloader is not None
+    return emu.emulator.reloader.reloads
+
+
+def test_edited_code_goes_to_fresh_environments_running_ones_finish(
+    served: EmulatorThread, project: Path
+) -> None:
+    status, body, _ = _invoke(served, "fn")
+    assert status == 200 and body["version"] == 1
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(_invoke, served, "fn", 1.5)
+        time.sleep(0.3)
+        (project / "fn" / "app.py").write_text(APP.format(version=2))
+        _eventually(lambda: _reloads(served) >= 1, "a reload")
+        _, new, report = _invoke(served, "fn")
+        _, old, _ = running.result()
+    assert old["version"] == 1  # the running invocation finished on the old code
+    assert new["version"] == 2 and report is not None and report.cold
+    assert new["pid"] != old["pid"]
+    # the old environment was drained and removed
+    assert served.emulator is not None
+    _eventually(lambda: len(served.emulator.pools["fn"].envs) == 1, "old environment removed")  # type: ignore[union-attr]
+
+
+def test_manifest_changes_apply_and_a_broken_manifest_keeps_serving(
+    served: EmulatorThread, project: Path
+) -> None:
+    manifest = project / "lambda-emu.toml"
+    manifest.write_text(MANIFEST.format(memory=256) + SECOND)
+    _eventually(lambda: _reloads(served) >= 1, "a reload")
+    _, _, report = _invoke(served, "fn")
+    assert report is not None and report.memory_mb == 256 and report.cold
+    assert _invoke(served, "other")[0] == 200  # added
+
+    manifest.write_text("[functions.fn]\nmemory = 'lots'\n")  # broken: nothing changes
+    time.sleep(1.0)
+    assert _invoke(served, "fn")[0] == 200
+
+    manifest.write_text(MANIFEST.format(memory=256))  # "other" removed
+    _eventually(lambda: _invoke(served, "other")[0] == 404, "other removed")
+    assert _invoke(served, "fn")[0] == 200
