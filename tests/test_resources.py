@@ -76,9 +76,9 @@ def test_tmp_survives_warm_calls_and_is_fresh_per_environment(
     assert first.json()["count"] == 1 and second.json()["count"] == 2
     assert first.json()["pid"] == second.json()["pid"]
     sandbox = _sandbox(lambda_reset, "tmp_counter")
-    if sandbox.private_tmp:
-        # the function's /tmp is its own directory, not the host's /tmp
-        assert (sandbox.spec.tmp_dir / "counter").read_text() == "2"
+    # the function's /tmp is its own directory, not the host's /tmp
+    assert (sandbox.spec.tmp_dir / "counter").read_text() == "2"
+    assert first.json()["tmp"] == ("/tmp" if sandbox.private_tmp else str(sandbox.spec.tmp_dir))
     assert lambda_reset.emulator is not None
     lambda_reset.call(lambda emu: emu.pools["tmp_counter"].reset())
     assert invoke("tmp_counter").json()["count"] == 1  # a new environment, a fresh /tmp
