@@ -60,6 +60,9 @@ class FunctionConfig:
     package_type: PackageType = "Zip"
     image_uri: str | None = None
     sandbox: SandboxKind | None = None  # per-function override of EmulatorConfig.sandbox
+    # Local layer directories, Lambda's /opt (native manifests only): `<layer>/extensions/*`
+    # are external extensions, `<layer>/python` joins a Python runtime's path.
+    layers: tuple[Path, ...] = ()
     source: Path | None = None  # the manifest this came from, for error messages
 
     def with_overrides(

@@ -92,6 +92,8 @@ _ARCHITECTURES: dict[str, Architecture] = {"x86_64": "x86_64", "arm64": "arm64"}
 _PACKAGE_TYPES: dict[str, PackageType] = {"Zip": "Zip", "Image": "Image"}
 _SANDBOXES: dict[str, SandboxKind] = {"auto": "auto", "process": "process", "docker": "docker"}
 
+MAX_LAYERS = 5  # Lambda's limit (LAMBDA_SPEC §7)
+
 # Canonical keys of a function; the native format spells them exactly like this.
 _KEYS = (
     "runtime",
@@ -107,6 +109,7 @@ _KEYS = (
     "package_type",
     "image_uri",
     "sandbox",
+    "layers",
 )
 _NATIVE_LABELS: dict[str, str] = {"name": "name", **{key: key for key in _KEYS}}
 _SAM_LABELS: dict[str, str] = {
@@ -124,6 +127,7 @@ _SAM_LABELS: dict[str, str] = {
     "package_type": "PackageType",
     "image_uri": "ImageUri",
     "sandbox": "sandbox",
+    "layers": "Layers",
 }
 _CFN_LABELS: dict[str, str] = {**_SAM_LABELS, "code": "Code", "image_uri": "Code.ImageUri"}
 
@@ -345,6 +349,21 @@ def _validate(path: Path, base_dir: Path, raw: _RawFunction) -> FunctionConfig:
             f"must be at most {label('reserved_concurrency')} ({reserved}), got {provisioned}",
         )
 
+    layers: list[Path] = []
+    raw_layers = get("layers")
+    if raw_layers is not None:
+        if not isinstance(raw_layers, list) or not all(
+            isinstance(item, str) and item.strip() for item in raw_layers
+        ):
+            raise fail("layers", f"must be a list of directories, got {_show(raw_layers)}")
+        if len(raw_layers) > MAX_LAYERS:
+            raise fail("layers", f"must list at most {MAX_LAYERS} layers, got {len(raw_layers)}")
+        for item in raw_layers:
+            layer = (base_dir / item).resolve()
+            if not layer.is_dir():
+                raise fail("layers", f"must be directories, got {_show(item)}: {layer} is not one")
+            layers.append(layer)
+
     environment: dict[str, str] = {}
     size = 0
     for key, item in raw.env.items():
@@ -396,6 +415,7 @@ def _validate(path: Path, base_dir: Path, raw: _RawFunction) -> FunctionConfig:
         package_type=package_type,
         image_uri=image_uri,
         sandbox=choice("sandbox", _SANDBOXES),
+        layers=tuple(layers),
         source=path,
     )
 

@@ -22,12 +22,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from emulator import errors, wire
 from emulator.engine.invocation import Invocation
 from emulator.httpserver import HttpServer, Reply, Request, Response
 
+if TYPE_CHECKING:
+    from emulator.api.extensions import ExtensionsApi
+
 _JSON = "application/json"
+_EXTENSION_APIS = ("/2020-01-01/", "/2022-07-01/", "/2020-08-15/")
 _ACCEPTED = Response(202, b'{"status":"OK"}', content_type=_JSON)
 
 
@@ -97,6 +102,8 @@ class RuntimeApi:
         self._waiter: Reply | None = None
         self._current: Invocation | None = None
         self._on_outcome: Callable[[RuntimeOutcome], None] | None = None
+        # The Extensions and Telemetry APIs share this listener (AWS_LAMBDA_RUNTIME_API).
+        self.extensions: ExtensionsApi | None = None
         self.server = HttpServer(
             self._handle,
             host="127.0.0.1",
@@ -154,6 +161,10 @@ class RuntimeApi:
                 if request.method != "POST":
                     return _method_not_allowed()
                 return self._init_error(request)
+            elif path.startswith(_EXTENSION_APIS):
+                if self.extensions is None:
+                    return Response(404, b"", content_type=_JSON)  # RIE: extensions disabled
+                return self.extensions.handle(request)
             return Response(
                 404,
                 json.dumps(

@@ -13,10 +13,13 @@ which environment serves a request: that is the pool's job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import math
+import os
 import secrets
+import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from emulator import wire
+from emulator.api.extensions import ExtensionFailure, ExtensionsApi
 from emulator.api.runtime import (
     FunctionError,
     FunctionResponse,
@@ -43,10 +47,21 @@ from emulator.metrics.report import (
     start_line,
 )
 from emulator.metrics.trace import TraceRecord, TraceWriter
-from emulator.sandbox.base import ExitStatus, Sandbox, SandboxFactory, SandboxSpec
+from emulator.sandbox.base import (
+    ExitStatus,
+    Sandbox,
+    SandboxFactory,
+    SandboxSpec,
+    SupportsExtensions,
+)
 from emulator.sandbox.runtimes import RuntimeCommand
 
 _MB = 1024 * 1024
+MAX_EXTENSIONS = 10
+# Shutdown with external extensions (LAMBDA_SPEC §3): 2,000 ms in all, of which the runtime
+# gets up to 300 ms after SIGTERM; then SHUTDOWN to the extensions; SIGKILL at the deadline.
+SHUTDOWN_BUDGET_S = 2.0
+RUNTIME_SHUTDOWN_S = 0.3
 
 
 class EnvState(StrEnum):
@@ -85,7 +100,34 @@ class _TimedOut:
     pass
 
 
-_PhaseEvent = RuntimeOutcome | InitFailed | _Exited | _TimedOut | float
+@dataclass(frozen=True, slots=True)
+class _ExtensionsReady:
+    """What the environment waited for on its extensions holds (registered, or all in next)."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class _ExtensionFailed:
+    failure: ExtensionFailure
+
+
+_PhaseEvent = (
+    RuntimeOutcome | InitFailed | _Exited | _TimedOut | _ExtensionsReady | _ExtensionFailed | float
+)
+
+
+def extension_executables(layers: tuple[Path, ...]) -> tuple[Path, ...]:
+    """External extensions: the executable files in each layer's `extensions/` (Lambda's
+    /opt/extensions), by name, at most 10 (LAMBDA_SPEC §3)."""
+    found: dict[str, Path] = {}
+    for layer in layers:
+        folder = layer / "extensions"
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and os.access(path, os.X_OK):
+                    found[path.name] = path  # a later layer's file of the same name wins
+    return tuple(found.values())[:MAX_EXTENSIONS]
 
 
 def error_body(error_type: str, message: str) -> bytes:
@@ -185,6 +227,20 @@ class ExecutionEnvironment:
             on_ready=self._runtime_ready,
         )
         self.sandbox: Sandbox | None = None
+        # Extensions (LAMBDA_SPEC §3): internal ones may register with any function.
+        self.extension_paths = extension_executables(fn.layers)
+        self.extensions = ExtensionsApi(
+            function_name=fn.name,
+            handler=fn.handler,
+            account_id=cfg.account_id,
+            external_names=tuple(p.name for p in self.extension_paths),
+            on_change=self._extensions_changed,
+            on_failure=self._extension_failed,
+        )
+        self.runtime.extensions = self.extensions
+        self._ext_pred: Callable[[], bool] | None = None
+        self._ext_failure: ExtensionFailure | None = None
+        self._shutdown_reason = "spindown"
 
     def __repr__(self) -> str:
         return f"<ExecutionEnvironment {self.fn.name}/{self.id} {self.state}>"
@@ -197,6 +253,29 @@ class ExecutionEnvironment:
 
     def _timeout(self) -> None:
         self._set_phase(_TimedOut())
+
+    async def _await_extensions(self, predicate: Callable[[], bool]) -> _PhaseEvent:
+        """Wait, on a fresh phase, until `predicate` holds for the extensions (or the runtime
+        exits, an extension fails, the phase times out)."""
+        if predicate():
+            return _ExtensionsReady(time.perf_counter())
+        phase: asyncio.Future[_PhaseEvent] = asyncio.get_running_loop().create_future()
+        self._phase = phase
+        self._ext_pred = predicate
+        try:
+            return await phase
+        finally:
+            self._ext_pred = None
+
+    def _extensions_changed(self) -> None:
+        predicate = self._ext_pred
+        if predicate is not None and predicate():
+            self._set_phase(_ExtensionsReady(time.perf_counter()))
+
+    def _extension_failed(self, failure: ExtensionFailure) -> None:
+        # An extension's init/exit error is fatal for the environment (LAMBDA_SPEC §3).
+        self._ext_failure = failure
+        self._set_phase(_ExtensionFailed(failure))
 
     def _sandbox_exited(self, fut: asyncio.Future[ExitStatus]) -> None:
         if fut.cancelled():
@@ -212,7 +291,9 @@ class ExecutionEnvironment:
         data = self._partial + data
         *lines, self._partial = data.split(b"\n")
         for raw in lines:
-            self._line(raw.decode("utf-8", "replace").rstrip("\r"))
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            self._line(line)
+            self.extensions.record("function", line)
 
     def _flush_partial(self) -> None:
         if self._partial:
@@ -241,6 +322,11 @@ class ExecutionEnvironment:
             tmp_dir=tmp_dir,
             host_env=self._host_env,
         )
+        if self.fn.layers and "PYTHONPATH" in env:
+            # Lambda's order: the code, then each layer's python/ (/opt/python), the runtime.
+            first, _, rest = env["PYTHONPATH"].partition(os.pathsep)
+            extra = [str(layer / "python") for layer in self.fn.layers]
+            env["PYTHONPATH"] = os.pathsep.join([first, *extra, *([rest] if rest else [])])
         spec = SandboxSpec(
             environment_id=self.id,
             function_name=self.fn.name,
@@ -249,6 +335,7 @@ class ExecutionEnvironment:
             cwd=self.fn.code_dir,
             memory_mb=self.fn.memory_mb,
             tmp_dir=tmp_dir,
+            extensions=self.extension_paths,
         )
         sandbox = self._sandboxes.create(spec, self._output)
         self.sandbox = sandbox
@@ -285,19 +372,57 @@ class ExecutionEnvironment:
                 error_body(wire.RUNTIME_EXIT_ERROR, f"Error: {message}"),
             )
         timer = loop.call_later(timeout_s, self._timeout)
-        event = await phase
+        ext = self.extensions
+        if sandbox.spec.extensions:
+            # Lambda starts the runtime once every external extension has registered.
+            event = await self._await_extensions(ext.externals_registered)
+            if isinstance(event, _ExtensionsReady):
+                assert isinstance(sandbox, SupportsExtensions)
+                self._phase = phase = loop.create_future()
+                sandbox.start_runtime()
+                event = await phase
+        else:
+            event = await phase
+        if isinstance(event, float) and ext.count and not ext.all_waiting():
+            # Init ends when the runtime and every extension wait in next.
+            event = await self._await_extensions(ext.all_waiting)
+            if isinstance(event, _ExtensionsReady):
+                event = event.at
         timer.cancel()
         self._phase = None
         elapsed = (time.perf_counter() - started) * 1000
         if isinstance(event, float):
             self.init_ms = (event - started) * 1000
             self.state = EnvState.READY
+            ext.close_registration()
+            ext.record(
+                "platform.initRuntimeDone",
+                {"initializationType": self.init_type, "phase": "init", "status": "success"},
+            )
+            ext.record(
+                "platform.initReport",
+                {
+                    "initializationType": self.init_type,
+                    "phase": "init",
+                    "status": "success",
+                    "metrics": {"durationMs": round(self.init_ms, 3)},
+                },
+            )
             sandbox.init_finished()
             self._freeze()
             return InitDone(self.init_ms)
         sandbox.drain_output()
         self._flush_partial()
-        if isinstance(event, InitFailed):
+        if isinstance(event, _ExtensionFailed):
+            f = event.failure
+            self._line(f"Extension {f.name} reported {f.kind} error: {f.error_type}")
+            failure = InitFailure(
+                elapsed,
+                "error",
+                "Extension.InitError",
+                f.body or error_body("Extension.InitError", f"{f.name}: {f.error_type}"),
+            )
+        elif isinstance(event, InitFailed):
             self.init_ms = (event.at - started) * 1000
             body = event.body or error_body(event.error_type, "init error")
             failure = InitFailure(self.init_ms, "error", event.error_type, body)
@@ -342,6 +467,10 @@ class ExecutionEnvironment:
         if self.cfg.freeze:
             sandbox.thaw()
         self.runtime.dispatch(inv, self._set_phase)
+        ext = self.extensions
+        if ext.count:
+            ext.invoke(inv)
+            ext.record("platform.start", {"requestId": inv.request_id, "version": wire.LATEST})
         timer = loop.call_later(timeout, self._timeout)
         event = await phase
         timer.cancel()
@@ -382,6 +511,17 @@ class ExecutionEnvironment:
             payload = error_body(error_type, message)
             self._flush_partial()
             self._line(f"{message}\n{error_type}")
+            self._shutdown_reason = "failure"
+        elif isinstance(event, _ExtensionFailed):
+            alive = False
+            function_error = True
+            # ⚠ our guess at the caller's error for an extension's exit/error mid-invoke
+            status, error_type = "error", "Extension.ExitError"
+            f = event.failure
+            message = f"RequestId: {inv.request_id} Error: extension {f.name}: {f.error_type}"
+            payload = error_body(error_type, message)
+            self._line(f"{message}\n{error_type}")
+            self._shutdown_reason = "failure"
         else:  # timed out, or an unexpected event: either way the environment is reset
             alive = False
             function_error = True
@@ -392,6 +532,61 @@ class ExecutionEnvironment:
                 error_type,
                 f"RequestId: {inv.request_id} Error: Task timed out after {timeout:.2f} seconds",
             )
+            self._shutdown_reason = "timeout"
+
+        if ext.count:
+            ext.record(
+                "platform.runtimeDone",
+                {
+                    "requestId": inv.request_id,
+                    "status": status or ("failure" if function_error else "success"),
+                    "metrics": {
+                        "durationMs": round((ended - started) * 1000, 3),
+                        "producedBytes": len(payload),
+                    },
+                },
+            )
+        if ext.count and alive:
+            # The caller gets the response now; the invoke phase, and Duration with it, runs
+            # on until the runtime and every extension wait in next (LAMBDA_SPEC §3).
+            # ⚠ A log tail asked for here holds what was logged so far, without REPORT.
+            inv.answer(
+                InvocationResult(
+                    payload=payload,
+                    content_type=content_type,
+                    function_error=function_error,
+                    log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",
+                    environment_id=self.id,
+                )
+            )
+            remaining = max(0.0, inv.deadline_ms / 1000 - time.time())
+            timer = loop.call_later(remaining, self._timeout)
+            after = await self._await_extensions(
+                lambda: self.runtime.state is RuntimeState.READY and ext.all_waiting()
+            )
+            timer.cancel()
+            self._phase = None
+            sandbox.drain_output()
+            if isinstance(after, _ExtensionsReady):
+                ended = after.at
+            else:
+                ended = time.perf_counter()
+                alive = False
+                if isinstance(after, _TimedOut):
+                    status, error_type = "timeout", wire.SANDBOX_TIMEDOUT
+                    self._line(
+                        f"RequestId: {inv.request_id} Error: the runtime or an extension did "
+                        f"not call next within the timeout ({timeout:.2f} seconds)"
+                    )
+                    self._shutdown_reason = "timeout"
+                else:
+                    status = "error"
+                    error_type = (
+                        "Extension.ExitError"
+                        if isinstance(after, _ExtensionFailed)
+                        else wire.RUNTIME_EXIT_ERROR
+                    )
+                    self._shutdown_reason = "failure"
 
         if not inv.log_tail:
             # The caller's answer goes out now; the REPORT bookkeeping follows it.
@@ -417,6 +612,23 @@ class ExecutionEnvironment:
         )
         self._line(end_line(inv.request_id))
         self._line(report.line())
+        if ext.count:
+            metrics: dict[str, float] = {
+                "durationMs": round(report.duration_ms, 3),
+                "billedDurationMs": report.billed_ms,
+                "memorySizeMB": report.memory_mb,
+                "maxMemoryUsedMB": report.max_memory_mb,
+            }
+            if init_ms is not None:
+                metrics["initDurationMs"] = round(init_ms, 3)
+            ext.record(
+                "platform.report",
+                {
+                    "requestId": inv.request_id,
+                    "status": status or ("failure" if function_error else "success"),
+                    "metrics": metrics,
+                },
+            )
         self._log = None
         self.last_used = time.monotonic()
         self._trace.write(
@@ -469,6 +681,7 @@ class ExecutionEnvironment:
             self.sandbox.freeze()
 
     def _runtime_ready(self) -> None:
+        self._extensions_changed()
         if self._finish_timer is not None:
             self._finish_timer.cancel()
             self._finish_timer = None
@@ -502,6 +715,36 @@ class ExecutionEnvironment:
         """Stop the runtime and its listener; idempotent, awaits completion."""
         await self._begin_shutdown_now()
 
+    async def _shutdown_extensions(self, sandbox: Sandbox) -> None:
+        """With external extensions: SIGTERM the runtime (up to 300 ms), SHUTDOWN to the
+        extensions, wait until they are done or the 2,000 ms budget is spent (LAMBDA_SPEC §3).
+        The caller SIGKILLs whatever is left."""
+        ext = self.extensions
+        if not isinstance(sandbox, SupportsExtensions) or not any(
+            e.external for e in ext.extensions.values()
+        ):
+            return
+        deadline = time.monotonic() + SHUTDOWN_BUDGET_S
+        sandbox.thaw()
+        if not sandbox.exited.done():
+            sandbox.signal_runtime(signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(sandbox.exited), RUNTIME_SHUTDOWN_S)
+        # What is buffered for telemetry subscribers goes out before SHUTDOWN does.
+        await ext.flush(max(0.0, min(0.5, deadline - time.monotonic())))
+        deadline_ms = int((time.time() + deadline - time.monotonic()) * 1000)
+        if not ext.shutdown(self._shutdown_reason, deadline_ms):
+            return
+        while time.monotonic() < deadline:
+            if ext.shutdown_acknowledged() or not sandbox.others_alive():
+                return
+            await asyncio.sleep(0.02)
+        sandbox.drain_output()
+        self._line(
+            f"Environment {self.id}: extensions still running at the shutdown deadline "
+            f"({SHUTDOWN_BUDGET_S * 1000:.0f} ms): killed"
+        )
+
     async def _shutdown(self, was: EnvState) -> None:
         if self._finish_timer is not None:
             self._finish_timer.cancel()
@@ -512,7 +755,9 @@ class ExecutionEnvironment:
             self._set_phase(_Exited(ExitStatus(-9)))
         try:
             if self.sandbox is not None:
-                # No extensions: Lambda SIGKILLs the runtime at once (LAMBDA_SPEC §3).
+                await self._shutdown_extensions(self.sandbox)
+                await self.extensions.close()
+                # No extensions (or after them): SIGKILL at once (LAMBDA_SPEC §3).
                 await self.sandbox.stop(grace_s=0.0)
                 self.sandbox.drain_output()
             self._flush_partial()

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # Go's os.ProcessState.String() wording, which Lambda's platform messages use
 # ("Runtime exited with error: signal: killed").
@@ -56,6 +56,8 @@ class SandboxSpec:
     cwd: Path
     memory_mb: int
     tmp_dir: Path
+    # External extensions (executables) started before the runtime, in the same sandbox.
+    extensions: tuple[Path, ...] = ()
 
 
 OutputCallback = Callable[[bytes], None]
@@ -99,6 +101,20 @@ class Sandbox(Protocol):
 
     async def stop(self, grace_s: float = 0.0) -> None:
         """SIGTERM (after `grace_s` SIGKILL) the whole tree and remove everything made."""
+
+
+@runtime_checkable
+class SupportsExtensions(Protocol):
+    """A sandbox that can run external extensions beside the runtime (LAMBDA_SPEC §3):
+    `start` then starts the extensions only, `start_runtime` the runtime once they registered."""
+
+    def start_runtime(self) -> None: ...
+
+    def signal_runtime(self, sig: int) -> None:
+        """Signal the runtime alone (SIGTERM at shutdown; extensions get a SHUTDOWN event)."""
+
+    def others_alive(self) -> bool:
+        """Whether any process of the environment other than the runtime still runs."""
 
 
 class SandboxFactory(Protocol):

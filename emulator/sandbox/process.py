@@ -25,6 +25,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import IO
 
 from emulator.errors import SandboxError
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec
@@ -36,11 +37,24 @@ from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBacken
 # It is started ahead of need ("staged"): joining a cgroup costs ~10 ms (the kernel waits for
 # an RCU grace period), so that happens before a request needs the environment; `start` then
 # only writes "go" on its stdin.
+#
+# With external extensions (listed between the second pair of "--"), "go" reads "extensions":
+# the launcher starts each extension in the background (stdin closed, without the variables
+# Lambda keeps from extensions: LAMBDA_SPEC §3), then waits for a second line before it execs
+# the runtime, as Lambda starts the runtime once every extension has registered.
 _LAUNCHER = """
 tmp=$1; shift
 while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
 if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
 read -r go || exit 0
+while [ "$1" != "--" ]; do
+  env -u AWS_EXECUTION_ENV -u AWS_LAMBDA_LOG_GROUP_NAME -u AWS_LAMBDA_LOG_STREAM_NAME \
+    -u AWS_XRAY_CONTEXT_MISSING -u AWS_XRAY_DAEMON_ADDRESS -u LAMBDA_RUNTIME_DIR \
+    -u LAMBDA_TASK_ROOT -u _AWS_XRAY_DAEMON_ADDRESS -u _AWS_XRAY_DAEMON_PORT -u _HANDLER \
+    -u PYTHONPATH "$1" </dev/null &
+  shift
+done; shift
+if [ "$go" = "extensions" ]; then read -r go || exit 0; fi
 exec "$@"
 """
 
@@ -134,6 +148,7 @@ class ProcessSandbox:
         self._deep = False
         self._deep_timer: asyncio.TimerHandle | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._go: IO[bytes] | None = None  # the launcher's stdin while extensions register
         self._read_fd: int | None = None
         self._pidfd: int | None = None
         self._peak = 0
@@ -170,10 +185,12 @@ class ProcessSandbox:
             self.cgroup.set_cpu(None)  # Lambda runs init unthrottled; the quota comes at init end
             procs = [str(f) for f in self.cgroup.procs_files()]
         private = self._private_tmp and not _needs_host_tmp(self.spec)
-        launched = bool(procs or private)
+        extensions = [str(p) for p in self.spec.extensions]
+        launched = bool(procs or private or extensions)
         if launched:
             tmp = str(self.spec.tmp_dir) if private else ""
             launcher = ["/bin/sh", "-c", _LAUNCHER, "lambda-emu-launch", tmp, *procs, "--"]
+            launcher += [*extensions, "--"]
             if private:
                 launcher = ["unshare", "--mount", "--propagation", "private", "--", *launcher]
                 env.pop("TMPDIR", None)  # the function's /tmp is its own: no TMPDIR, as on Lambda
@@ -220,12 +237,38 @@ class ProcessSandbox:
             return  # spawned directly: already running
         self._proc.stdin = None
         try:
-            go.write(b"go\n")
-            go.close()  # the runtime's stdin then reads end-of-file, never blocks
+            if self.spec.extensions:
+                go.write(b"extensions\n")
+                go.flush()
+                self._go = go  # start_runtime writes the second line
+            else:
+                go.write(b"go\n")
+                go.close()  # the runtime's stdin then reads end-of-file, never blocks
         except OSError as exc:
             raise SandboxError(
                 f"the launcher of environment {self.spec.environment_id} is gone"
             ) from exc
+
+    # --- extensions (SupportsExtensions) ---------------------------------------------------
+    def start_runtime(self) -> None:
+        go, self._go = self._go, None
+        if go is None:
+            return
+        with contextlib.suppress(OSError):  # a launcher that died shows up as an exit
+            go.write(b"go\n")
+            go.close()
+
+    def signal_runtime(self, sig: int) -> None:
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, sig)
+
+    def others_alive(self) -> bool:
+        proc = self._proc
+        if proc is None:
+            return False
+        return any(pid != proc.pid for pid in _group_members(proc.pid))
 
     # --- output --------------------------------------------------------------------------
     def _read_available(self) -> None:
@@ -403,6 +446,10 @@ class ProcessSandbox:
                 proc.wait(1.0)
             self._reap()
         self._close_output()
+        if self._go is not None:  # extensions started, the runtime never was
+            with contextlib.suppress(OSError):
+                self._go.close()
+            self._go = None
         if proc.stdin is not None:  # a staged launcher that never got its "go"
             with contextlib.suppress(OSError):
                 proc.stdin.close()
@@ -411,6 +458,22 @@ class ProcessSandbox:
             await asyncio.get_running_loop().run_in_executor(None, self.cgroup.remove)
             self.cgroup = None
         _remove_tree(self.spec.tmp_dir)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, from /proc."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            out.append(int(name))
+    return out
 
 
 def _needs_host_tmp(spec: SandboxSpec) -> bool:
