@@ -38,12 +38,12 @@ WATCH_READY_S = 5.0
 
 
 def changed_functions(functions: Iterable[FunctionConfig], paths: Iterable[Path]) -> set[str]:
-    """Names of the functions whose code directory holds one of `paths`."""
+    """Names of the functions whose code or layer directories hold one of `paths`."""
     resolved = [p.resolve() for p in paths]
     return {
         fn.name
         for fn in functions
-        if any(p == fn.code_dir or fn.code_dir in p.parents for p in resolved)
+        if any(p == d or d in p.parents for p in resolved for d in (fn.code_dir, *fn.layers))
     }
 
 
@@ -80,10 +80,9 @@ class Reloader:
     def _roots(self) -> list[Path]:
         roots = {self.manifest.parent}
         for fn in self.emulator.cfg.functions:
-            if fn.code_dir.exists() and not any(
-                r == fn.code_dir or r in fn.code_dir.parents for r in roots
-            ):
-                roots.add(fn.code_dir)
+            for folder in (fn.code_dir, *fn.layers):
+                if folder.exists() and not any(r == folder or r in folder.parents for r in roots):
+                    roots.add(folder)
         return sorted(roots)
 
     async def _watch(self) -> None:
