@@ -63,6 +63,12 @@ class FunctionConfig:
     # Local layer directories, Lambda's /opt (native manifests only): `<layer>/extensions/*`
     # are external extensions, `<layer>/python` joins a Python runtime's path.
     layers: tuple[Path, ...] = ()
+    # EventInvokeConfig (LAMBDA_SPEC §7): retries of failed Event invocations, their maximum
+    # age, and where an event that fails for good goes: "function:NAME" (an Event invocation
+    # of that function) or a JSONL file (Lambda's invocation record per line).
+    maximum_retry_attempts: int = 2
+    maximum_event_age_s: int = 21_600
+    on_failure: str | None = None
     source: Path | None = None  # the manifest this came from, for error messages
 
     def with_overrides(

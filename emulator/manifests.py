@@ -110,6 +110,9 @@ _KEYS = (
     "image_uri",
     "sandbox",
     "layers",
+    "maximum_retry_attempts",
+    "maximum_event_age",
+    "on_failure",
 )
 _NATIVE_LABELS: dict[str, str] = {"name": "name", **{key: key for key in _KEYS}}
 _SAM_LABELS: dict[str, str] = {
@@ -128,6 +131,9 @@ _SAM_LABELS: dict[str, str] = {
     "image_uri": "ImageUri",
     "sandbox": "sandbox",
     "layers": "Layers",
+    "maximum_retry_attempts": "EventInvokeConfig.MaximumRetryAttempts",
+    "maximum_event_age": "EventInvokeConfig.MaximumEventAgeInSeconds",
+    "on_failure": "EventInvokeConfig.DestinationConfig.OnFailure.Destination",
 }
 _CFN_LABELS: dict[str, str] = {**_SAM_LABELS, "code": "Code", "image_uri": "Code.ImageUri"}
 
@@ -364,6 +370,12 @@ def _validate(path: Path, base_dir: Path, raw: _RawFunction) -> FunctionConfig:
                 raise fail("layers", f"must be directories, got {_show(item)}: {layer} is not one")
             layers.append(layer)
 
+    retries = integer("maximum_retry_attempts", 0, 2)
+    max_age = integer("maximum_event_age", 60, 21_600)
+    on_failure = string("on_failure")
+    if on_failure is not None and not on_failure.startswith("function:"):
+        on_failure = str((base_dir / on_failure).resolve())  # a JSONL file
+
     environment: dict[str, str] = {}
     size = 0
     for key, item in raw.env.items():
@@ -416,6 +428,9 @@ def _validate(path: Path, base_dir: Path, raw: _RawFunction) -> FunctionConfig:
         image_uri=image_uri,
         sandbox=choice("sandbox", _SANDBOXES),
         layers=tuple(layers),
+        maximum_retry_attempts=2 if retries is None else retries,
+        maximum_event_age_s=21_600 if max_age is None else max_age,
+        on_failure=on_failure,
         source=path,
     )
 
@@ -744,14 +759,18 @@ class _SamFunction:
 
         for key, prop, sub in (
             ("ephemeral_storage", "EphemeralStorage", "Size"),
+            ("maximum_retry_attempts", "EventInvokeConfig", "MaximumRetryAttempts"),
+            ("maximum_event_age", "EventInvokeConfig", "MaximumEventAgeInSeconds"),
             (
                 "provisioned_concurrency",
                 "ProvisionedConcurrencyConfig",
                 "ProvisionedConcurrentExecutions",
             ),
         ):
-            if key == "provisioned_concurrency" and not self.serverless:
-                continue  # AWS::Lambda::Function has none (it lives on a Version or Alias)
+            if key != "ephemeral_storage" and not self.serverless:
+                # AWS::Lambda::Function has neither (they live on a Version, an Alias or an
+                # AWS::Lambda::EventInvokeConfig resource)
+                continue
             value = self.nested(prop, sub)
             if value is not None:
                 values[key] = value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -17,11 +18,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from emulator import errors
+from emulator import errors, wire
 from emulator.api.control import ControlApi
 from emulator.api.invoke import InvokeApi
 from emulator.config import EmulatorConfig, FunctionConfig
-from emulator.engine.events import EventQueue
+from emulator.engine.events import EventFailure, EventQueue, EventSettings
+from emulator.engine.eventstore import EventStore
 from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.engine.pool import AccountConcurrency, FunctionPool
 from emulator.httpserver import HttpServer
@@ -75,6 +77,8 @@ class Emulator:
             self._invoke_event,
             delay_scale=cfg.event_retry_delay_scale,
             on_final_failure=self._event_failed,
+            settings=self._event_settings,
+            store=EventStore(cfg.state_dir / "events.sqlite3"),
         )
         self.server = HttpServer(
             self.invoke_api.handle,
@@ -138,6 +142,9 @@ class Emulator:
         for fn in self.cfg.functions:
             self.pools[fn.name] = self._make_pool(fn, commands[fn.name])
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
+        recovered = self.events.recover()
+        if recovered:
+            self.warn(f"delivering {recovered} Event invocation(s) queued by a previous run")
         await self.server.start()
         self._reaper = loop.create_task(self._reap_forever())
         self.sampler.start()
@@ -206,9 +213,12 @@ class Emulator:
         deadline = time.monotonic() + drain_s
         while any(pool.busy_count for pool in self.pools.values()) and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
-        dropped = await self.events.close()
-        if dropped:
-            self.warn(f"{dropped} queued Event invocation(s) were not delivered before stop")
+        kept = await self.events.close()
+        if kept:
+            self.warn(
+                f"{kept} queued Event invocation(s) kept in {self.cfg.state_dir / 'events.sqlite3'}"
+                "; the next start on this state directory delivers them"
+            )
         await self.sampler.stop()
         await asyncio.gather(*(pool.close() for pool in self.pools.values()))
         await self.server.close()  # answers already written; drop whatever is left
@@ -226,8 +236,76 @@ class Emulator:
             return fut
         return asyncio.ensure_future(pool.invoke(inv))
 
-    def _event_failed(self, inv: Invocation, reason: str) -> None:
-        self.logs.write(inv.function_name, f"Event {inv.request_id} was not delivered: {reason}")
+    def _event_settings(self, name: str) -> EventSettings:
+        pool = self.pools.get(name)
+        if pool is None:
+            return EventSettings()
+        return EventSettings(pool.fn.maximum_retry_attempts, float(pool.fn.maximum_event_age_s))
+
+    def _event_failed(self, failure: EventFailure) -> None:
+        inv = failure.invocation
+        self.logs.write(
+            inv.function_name, f"Event {inv.request_id} was not delivered: {failure.condition}"
+        )
+        pool = self.pools.get(inv.function_name)
+        destination = pool.fn.on_failure if pool is not None else None
+        if destination is None:
+            return
+        record = json.dumps(invocation_record(failure), separators=(",", ":"))
+        if destination.startswith("function:"):
+            target = self.pools.get(destination.removeprefix("function:"))
+            if target is None:
+                self.warn(f"on_failure: no function '{destination}' for event {inv.request_id}")
+                return
+            self.events.submit(
+                Invocation(
+                    function_name=target.fn.name,
+                    payload=record.encode(),
+                    invoked_arn=self.invoke_api.arn(target.fn.name),
+                    invocation_type=wire.INVOCATION_EVENT,
+                )
+            )
+            return
+        try:
+            with open(destination, "a", encoding="utf-8") as fh:
+                fh.write(record + "\n")
+        except OSError as exc:
+            self.warn(f"on_failure: cannot write {destination}: {exc.strerror}")
+
+
+def invocation_record(failure: EventFailure) -> dict[str, object]:
+    """Lambda's invocation record for an asynchronous invocation's destination."""
+    inv = failure.invocation
+    try:
+        request_payload: object = json.loads(inv.payload or b"{}")
+    except ValueError:
+        request_payload = inv.payload.decode("utf-8", "replace")
+    record: dict[str, object] = {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z",
+        "requestContext": {
+            "requestId": inv.request_id,
+            # qualified, as Lambda writes it: ...:function:<name>:<version>
+            "functionArn": inv.invoked_arn
+            if inv.invoked_arn.count(":") >= 7
+            else f"{inv.invoked_arn}:{wire.LATEST}",
+            "condition": failure.condition,
+            "approximateInvokeCount": failure.invoke_count,
+        },
+        "requestPayload": request_payload,
+    }
+    result = failure.result
+    if result is not None:
+        record["responseContext"] = {
+            "statusCode": 200,
+            "executedVersion": wire.LATEST,
+            "functionError": "Unhandled" if result.function_error else None,
+        }
+        try:
+            record["responsePayload"] = json.loads(result.payload or b"null")
+        except ValueError:
+            record["responsePayload"] = result.payload.decode("utf-8", "replace")
+    return record
 
 
 async def run(cfg: EmulatorConfig, *, on_started: Callable[[Emulator], None]) -> None:

@@ -89,6 +89,11 @@ def _runtime_api(emu: EmulatorThread) -> str:
 
 
 def _reset(emu: EmulatorThread) -> float:
+    """Shut the (idle) environment down; returns how long that took."""
+    assert emu.emulator is not None
+    pool = emu.emulator.pools["ext"]
+    # the caller has its answer before the invoke phase ends: wait until it has
+    _eventually(lambda: pool.describe()["idle"] == 1, "the environment idle")
     started = time.monotonic()
     emu.call(lambda e: e.pools["ext"].reset())
     return time.monotonic() - started

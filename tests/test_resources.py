@@ -250,3 +250,13 @@ def test_v1_limit_files(tmp_path: Path) -> None:
     assert (mem / "memory.memsw.limit_in_bytes").read_text() == str(256 * 1024 * 1024)
     assert (tmp_path / "cpu" / "env-x" / "cpu.cfs_quota_us").read_text() == "20000"
     assert (tmp_path / "cpu" / "env-x" / "cpu.cfs_period_us").read_text() == "20000"
+
+
+def test_the_code_directory_is_read_only_to_the_function(
+    invoke: Any, lambda_emulator: EmulatorThread
+) -> None:
+    result = invoke("ro_code").json()
+    if not _sandbox(lambda_emulator, "ro_code").private_tmp:
+        pytest.skip("no mount namespace here (not root, or the code lives under /tmp)")
+    assert result == {"writable": False, "errno": 30}  # EROFS, as /var/task on Lambda
+    assert not (FUNCTIONS / "ro_code" / "written-by-the-function").exists()

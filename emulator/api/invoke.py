@@ -85,6 +85,9 @@ class InvokeApi:
             raise errors.ResourceNotFound(f"Function not found: {arn}")
         return pool, self._arn_prefix + pool.fn.name + (f":{qualifier}" if qualifier else "")
 
+    def arn(self, function_name: str) -> str:
+        return self._arn_prefix + function_name
+
     # --- routes -------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response | Reply | Awaitable[Response]:
         path = request.path

@@ -31,7 +31,8 @@ from emulator.errors import SandboxError
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
 
-# Joins the cgroup(s) given before "--", binds the private /tmp, then execs the runtime.
+# Joins the cgroup(s) given before "--", binds the private /tmp, makes the code directory
+# read-only (in its own mount namespace: the host still writes it), then execs the runtime.
 # The emulator runs it as: unshare --mount --propagation private sh -c LAUNCHER ...
 # (unshare without --fork execs in place: the runtime keeps the pid the emulator spawned).
 # It is started ahead of need ("staged"): joining a cgroup costs ~10 ms (the kernel waits for
@@ -43,9 +44,12 @@ from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBacken
 # Lambda keeps from extensions: LAMBDA_SPEC §3), then waits for a second line before it execs
 # the runtime, as Lambda starts the runtime once every extension has registered.
 _LAUNCHER = """
-tmp=$1; shift
+tmp=$1; code=$2; shift 2
 while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
 if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
+if [ -n "$code" ]; then
+  mount --bind "$code" "$code" && mount -o remount,bind,ro "$code" "$code" || exit 113
+fi
 read -r go || exit 0
 while [ "$1" != "--" ]; do
   env -u AWS_EXECUTION_ENV -u AWS_LAMBDA_LOG_GROUP_NAME -u AWS_LAMBDA_LOG_STREAM_NAME \
@@ -189,7 +193,9 @@ class ProcessSandbox:
         launched = bool(procs or private or extensions)
         if launched:
             tmp = str(self.spec.tmp_dir) if private else ""
-            launcher = ["/bin/sh", "-c", _LAUNCHER, "lambda-emu-launch", tmp, *procs, "--"]
+            # the code directory is read-only to the function, as /var/task is on Lambda
+            code = str(self.spec.cwd) if private else ""
+            launcher = ["/bin/sh", "-c", _LAUNCHER, "lambda-emu-launch", tmp, code, *procs, "--"]
             launcher += [*extensions, "--"]
             if private:
                 launcher = ["unshare", "--mount", "--propagation", "private", "--", *launcher]
