@@ -1,6 +1,6 @@
 """The emulator's own API: `/_emu/…` (JSON) and `/metrics` (Prometheus text).
 
-GET  /_emu/health          {"status": "ok", "functions": N}
+GET  /_emu/health          {"status": "ok", "functions": N, "pid", "cgroups", "limits", …}
 GET  /_emu/functions       configuration and counters per function
 GET  /_emu/environments    every execution environment (id, state, pid, invocations)
 POST /_emu/reset           shut every environment down (next invocations are cold)
@@ -33,7 +33,17 @@ class ControlApi:
         path, method = request.path.rstrip("/"), request.method
         pools = self.emulator.pools
         if path == "/_emu/health" and method == "GET":
-            return _json({"status": "ok", "functions": len(pools), "pid": os.getpid()})
+            emu = self.emulator
+            return _json(
+                {
+                    "status": "ok",
+                    "functions": len(pools),
+                    "pid": os.getpid(),
+                    "cgroups": emu.cgroups.version if emu.cgroups is not None else None,
+                    "limits": emu.limits,
+                    "events_pending": emu.events.pending,
+                }
+            )
         if path == "/_emu/functions" and method == "GET":
             return _json({"functions": [pool.describe() for pool in pools.values()]})
         if path == "/_emu/environments" and method == "GET":
