@@ -257,14 +257,17 @@ class Emulator:
             if target is None:
                 self.warn(f"on_failure: no function '{destination}' for event {inv.request_id}")
                 return
-            self.events.submit(
-                Invocation(
-                    function_name=target.fn.name,
-                    payload=record.encode(),
-                    invoked_arn=self.invoke_api.arn(target.fn.name),
-                    invocation_type=wire.INVOCATION_EVENT,
+            try:
+                self.events.submit(
+                    Invocation(
+                        function_name=target.fn.name,
+                        payload=record.encode(),
+                        invoked_arn=self.invoke_api.arn(target.fn.name),
+                        invocation_type=wire.INVOCATION_EVENT,
+                    )
                 )
-            )
+            except errors.TooManyRequests:
+                self.warn(f"on_failure: the Event queue is full; record of {inv.request_id} lost")
             return
         try:
             with open(destination, "a", encoding="utf-8") as fh:

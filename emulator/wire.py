@@ -76,6 +76,8 @@ UNSUPPORTED_MEDIA_TYPE: Final = "UnsupportedMediaTypeException"
 REASON_ACCOUNT_CONCURRENCY: Final = "ConcurrentInvocationLimitExceeded"
 REASON_RESERVED_CONCURRENCY: Final = "ReservedFunctionConcurrentInvocationLimitExceeded"
 REASON_SCALING_RATE: Final = "FunctionInvocationRateLimitExceeded"
+# Lambda's reason for a caller over its request rate; ours when the Event queue is full.
+REASON_CALLER_RATE: Final = "CallerRateLimitExceeded"
 
 # Function errors the platform reports to the caller
 RUNTIME_EXIT_ERROR: Final = "Runtime.ExitError"

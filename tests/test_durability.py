@@ -239,3 +239,21 @@ def test_many_events_are_each_delivered_once(tmp_path: Path, n: int) -> None:
     path = state / "traces" / "invocations.jsonl"
     seen = [json.loads(line)["request_id"] for line in path.read_text().splitlines()]
     assert sorted(seen) == sorted(ids)  # each exactly once
+
+
+def test_a_full_event_queue_answers_429_not_memory(tmp_path: Path) -> None:
+    emu = _start(tmp_path / "state", _functions(), scale=0.001)
+    try:
+        assert emu.emulator is not None
+        emu.emulator.events.max_pending = 1
+        _event(emu.url, "sleepy", {"sleep": 1})
+        resp = httpx.post(
+            f"{emu.url}/2015-03-31/functions/sleepy/invocations",
+            json={"sleep": 0},
+            headers={"X-Amz-Invocation-Type": "Event"},
+        )
+        assert resp.status_code == 429
+        assert resp.json()["Reason"] == "CallerRateLimitExceeded"
+        assert resp.headers["x-amzn-errortype"] == "TooManyRequestsException"
+    finally:
+        emu.stop()

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from emulator import errors
+from emulator import errors, wire
 from emulator.engine.eventstore import EventStore
 from emulator.engine.invocation import Invocation, InvocationResult
 
@@ -29,6 +29,9 @@ THROTTLE_BACKOFF_START_S = 1.0
 THROTTLE_BACKOFF_MAX_S = 300.0
 MAX_EVENT_AGE_S = 6 * 3600.0
 MAX_RETRY_ATTEMPTS = 2
+# Back-pressure: beyond this many undelivered events, new ones get 429 instead of growing the
+# emulator's memory without bound (our limit; Lambda's queue has none a caller can reach).
+MAX_PENDING_EVENTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class EventQueue:
         self._on_final_failure = on_final_failure
         self._settings = settings
         self.store = store
+        self.max_pending = MAX_PENDING_EVENTS
         self._tasks: set[asyncio.Task[None]] = set()
         self.delivered = 0
         self.failed = 0
@@ -73,7 +77,12 @@ class EventQueue:
         return len(self._tasks)
 
     def submit(self, inv: Invocation) -> None:
-        """Accept an event: durable on return (the caller's 202 follows)."""
+        """Accept an event: durable on return (the caller's 202 follows); TooManyRequests
+        when the queue is full."""
+        if len(self._tasks) >= self.max_pending:
+            raise errors.TooManyRequests(
+                wire.REASON_CALLER_RATE, "Too many Event invocations are waiting for delivery."
+            )
         accepted = self.store.add(inv) if self.store is not None else time.time()
         self._start(inv, accepted, 0)
 
