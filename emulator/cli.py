@@ -13,6 +13,7 @@ import typer
 
 if TYPE_CHECKING:
     from emulator.config import EmulatorConfig, FunctionConfig
+    from emulator.server import Emulator
 
 app = typer.Typer(
     name="lambda-emu",
@@ -138,7 +139,7 @@ def serve(
         )
 
     from emulator.errors import LambdaEmuError
-    from emulator.server import Emulator, run
+    from emulator.server import run
 
     def started(emu: Emulator) -> None:
         names = ", ".join(emu.pools)
@@ -227,9 +228,17 @@ def invoke(
                     content=body,
                     headers={"X-Amz-Log-Type": "Tail"},
                 )
+            log = base64.b64decode(resp.headers.get("X-Amz-Log-Result", "")).decode(
+                errors="replace"
+            )
+            if "REPORT RequestId" not in log and name in emu.pools:
+                # With extensions the answer leaves before the invoke phase ends (and before
+                # REPORT): wait for the phase, then show its END and REPORT lines too.
+                log = log.rstrip("\n") + await _report_lines(
+                    emu, name, resp.headers.get("x-amzn-RequestId", "")
+                )
         finally:
             await emu.stop()
-        log = base64.b64decode(resp.headers.get("X-Amz-Log-Result", "")).decode(errors="replace")
         return resp.status_code, resp.content, resp.headers.get("X-Amz-Function-Error"), log
 
     import asyncio
@@ -241,6 +250,21 @@ def invoke(
     except LambdaEmuError as exc:
         raise _fail(str(exc)) from None
     _print_result(status, content, function_error, log)
+
+
+async def _report_lines(emu: Emulator, name: str, request_id: str) -> str:
+    import asyncio
+    import time
+
+    pool = emu.pools[name]
+    deadline = time.monotonic() + pool.fn.timeout_s + 1
+    while pool.busy_count and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    emu.logs.flush()
+    path = emu.cfg.state_dir / "logs" / f"{name}.log"
+    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+    ours = [ln for ln in lines if request_id and request_id in ln]
+    return "".join(f"\n{ln}" for ln in ours if ln.startswith(("END RequestId", "REPORT RequestId")))
 
 
 def _print_result(status: int, content: bytes, function_error: str | None, log: str) -> None:
