@@ -12,8 +12,24 @@ Every price lives in one frozen `PriceTable` with its `as_of` date and `source`;
 `load_prices(path)` overrides it from a JSON or TOML file. Prices are us-east-1 list prices;
 fields marked ⚠ in `PriceTable.unverified` could not be confirmed on aws.amazon.com.
 
-Pure and import-light: `lambda-emu tune`, `compare` and the docs use it, and it can price real
-Lambda's REPORT lines as well as the emulator's.
+Pure and import-light: `lambda-emu tune`, `compare`, the load harness and the offline model use
+it, and it prices real Lambda's REPORT lines as well as the emulator's. The public API (stable;
+amounts in USD, unrounded; every function takes `prices=` and `architecture=`):
+
+    billed_ms(duration_ms, init_ms=None, *, bill_init=True) -> int     one invocation's ms
+    gb_seconds(billed_ms, memory_mb) -> float
+    cost(invocations, billed_ms_each, memory_mb, ...) -> CostBreakdown   the general case
+    invocation_cost(memory_mb, duration_ms, *, init_ms, bill_init, provisioned) -> CostBreakdown
+    cost_per_million(memory_mb, billed_ms_each, ...) -> CostBreakdown
+    monthly_cost(memory_mb, duration_ms, requests_per_s, *, init_ms, cold_start_ratio,
+                 provisioned_concurrency, free_tier, ...) -> CostBreakdown
+    tiered_usd(gb_s, tiers, *, already_gb_s=0) -> float
+    load_prices(path, base=DEFAULT_PRICES) -> PriceTable                raises PriceFileError
+    CostBreakdown: request_usd, duration_usd, provisioned_usd, provisioned_duration_usd,
+                   ephemeral_usd, compute_usd, total_usd, gb_s; `a + b` adds two parts of a bill
+    PriceTable, PriceTier, DEFAULT_PRICES, INIT_BILLED_SINCE, SECONDS_PER_MONTH
+
+docs/cost-model.md has the formulas and worked cases.
 """
 
 from __future__ import annotations
@@ -164,6 +180,25 @@ class CostBreakdown:
     def total_usd(self) -> float:
         return self.request_usd + self.compute_usd
 
+    def __add__(self, other: CostBreakdown) -> CostBreakdown:
+        """Two parts of one bill (say, on-demand and provisioned invocations) as one."""
+        invocations = self.invocations + other.invocations
+        billed = (
+            (self.invocations * self.billed_ms + other.invocations * other.billed_ms) / invocations
+            if invocations
+            else 0.0
+        )
+        return CostBreakdown(
+            invocations=invocations,
+            billed_ms=billed,
+            gb_s=self.gb_s + other.gb_s,
+            request_usd=self.request_usd + other.request_usd,
+            duration_usd=self.duration_usd + other.duration_usd,
+            provisioned_usd=self.provisioned_usd + other.provisioned_usd,
+            provisioned_duration_usd=self.provisioned_duration_usd + other.provisioned_duration_usd,
+            ephemeral_usd=self.ephemeral_usd + other.ephemeral_usd,
+        )
+
 
 def gb_seconds(billed_ms: float, memory_mb: int) -> float:
     return billed_ms / 1000.0 * memory_mb / MB_PER_GB
@@ -302,33 +337,47 @@ def monthly_cost(
 ) -> CostBreakdown:
     """A month of steady traffic at `requests_per_s`.
 
-    `cold_start_ratio` of the invocations are cold and, with `bill_init`, bill `init_ms` too.
-    With `provisioned_concurrency`, that many environments are allocated all month; by
-    Little's law the traffic needs `requests_per_s × duration` concurrent environments, and the
-    share beyond the provisioned ones spills over to on-demand environments.
+    `cold_start_ratio` of the on-demand invocations are cold and, with `bill_init`, bill
+    `init_ms` too. With `provisioned_concurrency`, that many environments are allocated all
+    month; by Little's law the traffic keeps `requests_per_s × duration` environments busy, and
+    the share beyond the provisioned ones spills over to on-demand environments. Provisioned
+    environments initialise before they are invoked, so their invocations are warm: their INIT
+    is part of the allocation charge.
     """
     if not 0.0 <= cold_start_ratio <= 1.0:
         raise ValueError(f"cold_start_ratio must be from 0 to 1, got {cold_start_ratio}")
     warm = billed_ms(duration_ms, bill_init=bill_init)
     cold = billed_ms(duration_ms, init_ms, bill_init=bill_init)
-    billed_each = (1.0 - cold_start_ratio) * warm + cold_start_ratio * cold
+    on_demand_each = (1.0 - cold_start_ratio) * warm + cold_start_ratio * cold
     invocations = requests_per_s * seconds
-    needed = requests_per_s * billed_each / 1000.0
+    busy = requests_per_s * duration_ms / 1000.0
     share = 0.0
     if provisioned_concurrency > 0:
-        share = 1.0 if needed <= provisioned_concurrency else provisioned_concurrency / needed
-    allocated = provisioned_concurrency * (memory_mb / MB_PER_GB) * seconds
-    return cost(
-        invocations,
-        billed_each,
+        share = 1.0 if busy <= provisioned_concurrency else provisioned_concurrency / busy
+    common: dict[str, Any] = {
+        "architecture": architecture,
+        "ephemeral_mb": ephemeral_mb,
+        "prices": prices,
+    }
+    on_demand = cost(
+        invocations * (1.0 - share),
+        on_demand_each,
         memory_mb,
-        architecture=architecture,
-        ephemeral_mb=ephemeral_mb,
-        provisioned_share=share,
-        provisioned_allocated_gb_s=allocated,
-        free_tier=free_tier,
-        prices=prices,
+        free_tier=free_tier and provisioned_concurrency == 0,
+        **common,
     )
+    if provisioned_concurrency == 0:
+        return on_demand
+    allocated = provisioned_concurrency * (memory_mb / MB_PER_GB) * seconds
+    provisioned = cost(
+        invocations * share,
+        warm,
+        memory_mb,
+        provisioned_share=1.0,
+        provisioned_allocated_gb_s=allocated,
+        **common,
+    )
+    return on_demand + provisioned
 
 
 # --- overrides -------------------------------------------------------------------------------

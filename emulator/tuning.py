@@ -1,0 +1,771 @@
+"""Power tuning, locally: the same workload at several memory sizes, priced like Lambda.
+
+Like aws-lambda-power-tuning, each memory size is a fresh function (`<name>-<MB>`, so each
+starts cold), invoked N times through the Invoke API with the REPORT line in the log tail;
+durations come from REPORT (not from the client), so the figures are Lambda's own:
+
+    Duration           the handler's time; averaged with the top and bottom `trim` dropped
+    Billed Duration    ceil(Duration [+ Init Duration on a cold start, when INIT is billed])
+    cost / invocation  billed GB-s at the first duration tier + the request fee (emulator.cost)
+
+A strategy then picks one size: `cost` (cheapest), `speed` (fastest) or `balanced`, which
+minimises w·cost/max(cost) + (1−w)·duration/max(duration) as power tuning does.
+
+`measure` runs workloads on one emulator (`tune` and `compare` are built on it); the
+`format_*` and `write_*` functions render results as a text table, JSON, and a chart (PNG,
+and a self-contained HTML file with the chart as inline SVG). matplotlib, httpx and the
+server are imported where they are used, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+import io
+import json
+import math
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from emulator import cost
+from emulator.config import (
+    MEMORY_MAX_MB,
+    MEMORY_MIN_MB,
+    Architecture,
+    EmulatorConfig,
+    FunctionConfig,
+)
+from emulator.errors import LambdaEmuError
+from emulator.metrics.report import Report, parse_report
+
+if TYPE_CHECKING:
+    import httpx
+
+    from emulator.engine.pool import FunctionPool
+    from emulator.server import Emulator
+
+Strategy = Literal["cost", "speed", "balanced"]
+STRATEGIES: tuple[Strategy, ...] = ("cost", "speed", "balanced")
+DEFAULT_MEMORY_SIZES = (128, 256, 512, 1024, 1536, 1769, 3008)
+DEFAULT_INVOCATIONS = 10
+DEFAULT_TRIM = 0.2  # power tuning's discardTopBottom
+DEFAULT_BALANCED_WEIGHT = 0.5
+RESET_DEADLINE_S = 30.0
+
+ProgressCallback = Callable[[int, int, str], None]  # (done, total, what is running)
+
+
+class TuningError(LambdaEmuError):
+    """A sweep that cannot run or cannot conclude. `str()` is the one-line CLI message."""
+
+
+# --- payloads --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedPayload:
+    weight: float
+    payload: bytes
+
+
+def payload_choices(text: str) -> tuple[WeightedPayload, ...]:
+    """One payload, or power tuning's weighted list `[{"weight": w, "payload": {...}}, ...]`."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TuningError(f"the payload is not valid JSON: {exc}") from None
+    if (
+        isinstance(data, list)
+        and data
+        and all(isinstance(item, dict) and set(item) == {"weight", "payload"} for item in data)
+    ):
+        choices = []
+        for item in data:
+            weight = item["weight"]
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+                raise TuningError(f"payload weights must be numbers > 0, got {weight!r}")
+            choices.append(WeightedPayload(float(weight), json.dumps(item["payload"]).encode()))
+        return tuple(choices)
+    return (WeightedPayload(1.0, text.encode()),)
+
+
+def payload_sequence(choices: Sequence[WeightedPayload], n: int) -> list[bytes]:
+    """`n` payloads in proportion to their weights, interleaved, the same for every size
+    (largest remainder for the counts, then the most-behind payload goes next)."""
+    total = sum(c.weight for c in choices)
+    exact = [c.weight * n / total for c in choices]
+    counts = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(choices)), key=lambda i: counts[i] - exact[i])
+    for i in by_remainder[: n - sum(counts)]:
+        counts[i] += 1
+    issued = [0] * len(choices)
+    sequence: list[bytes] = []
+    for step in range(n):
+        behind = [counts[i] * (step + 1) / n - issued[i] for i in range(len(choices))]
+        pick = max(
+            (i for i in range(len(choices)) if issued[i] < counts[i]), key=lambda i: behind[i]
+        )
+        issued[pick] += 1
+        sequence.append(choices[pick].payload)
+    return sequence
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What is sent to every function of a sweep, and how it is priced."""
+
+    invocations: int = DEFAULT_INVOCATIONS
+    payloads: tuple[WeightedPayload, ...] = (WeightedPayload(1.0, b"{}"),)
+    parallel: bool = False
+    only_cold_starts: bool = False
+    trim: float = DEFAULT_TRIM
+    architecture: Architecture | None = None  # for pricing; None: each function's own
+    bill_init: bool = True  # on-demand INIT is billed since 2025-08-01
+    prices: cost.PriceTable = cost.DEFAULT_PRICES
+
+    def __post_init__(self) -> None:
+        if self.invocations < 1:
+            raise TuningError(f"invocations must be at least 1, got {self.invocations}")
+        if not 0.0 <= self.trim < 0.5:
+            raise TuningError(f"trim must be from 0 to below 0.5, got {self.trim}")
+        if not self.payloads:
+            raise TuningError("at least one payload is needed")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One invocation as its REPORT line tells it."""
+
+    duration_ms: float
+    billed_ms: int
+    init_ms: float | None
+    max_memory_mb: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One function (one memory size) under the workload."""
+
+    function: str
+    memory_mb: int
+    architecture: Architecture
+    invocations: int
+    errors: int
+    cold_starts: int
+    avg_ms: float  # trimmed mean of Duration
+    p50_ms: float
+    p95_ms: float
+    avg_billed_ms: float  # trimmed mean of Billed Duration
+    avg_init_ms: float | None  # mean Init Duration of the cold starts
+    max_memory_used_mb: int
+    cost_per_invocation_usd: float  # billed GB-s + request fee
+    cost_per_million_usd: float
+    durations_ms: tuple[float, ...] = field(repr=False)
+    first_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    memory_mb: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    function: str
+    strategy: Strategy
+    balanced_weight: float
+    workload: Workload
+    measurements: tuple[Measurement, ...]
+    recommendation: Recommendation
+
+    @property
+    def recommended(self) -> Measurement:
+        return next(m for m in self.measurements if m.memory_mb == self.recommendation.memory_mb)
+
+
+def trimmed_mean(values: Sequence[float], trim: float) -> float:
+    """Mean without the `trim` share of the values at each end (at least one value kept)."""
+    ordered = sorted(values)
+    k = int(len(ordered) * trim)
+    if len(ordered) - 2 * k < 1:
+        k = (len(ordered) - 1) // 2
+    kept = ordered[k : len(ordered) - k]
+    return sum(kept) / len(kept)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def sample_from(report: Report, error: str | None, *, bill_init: bool) -> Sample:
+    return Sample(
+        duration_ms=report.duration_ms,
+        billed_ms=cost.billed_ms(report.duration_ms, report.init_ms, bill_init=bill_init),
+        init_ms=report.init_ms,
+        max_memory_mb=report.max_memory_mb,
+        error=error,
+    )
+
+
+def summarise(
+    fn: FunctionConfig,
+    samples: Sequence[Sample],
+    errors: Sequence[str],
+    workload: Workload,
+    invocations: int,
+) -> Measurement:
+    """Statistics and prices of one function's `invocations`. `errors` lists every failed
+    invocation (with or without a REPORT line); `samples` every invocation with one."""
+    if not samples:
+        first = errors[0] if errors else "no REPORT line"
+        raise TuningError(
+            f"no invocation of '{fn.name}' at {fn.memory_mb} MB returned a REPORT line "
+            f"(first error: {first})"
+        )
+    architecture = workload.architecture or fn.architecture
+    durations = [s.duration_ms for s in samples]
+    billed = trimmed_mean([float(s.billed_ms) for s in samples], workload.trim)
+    inits = [s.init_ms for s in samples if s.init_ms is not None]
+    per_invocation = cost.cost(
+        1,
+        billed,
+        fn.memory_mb,
+        architecture=architecture,
+        ephemeral_mb=fn.ephemeral_storage_mb,
+        prices=workload.prices,
+    )
+    per_million = cost.cost_per_million(
+        fn.memory_mb,
+        billed,
+        architecture=architecture,
+        ephemeral_mb=fn.ephemeral_storage_mb,
+        prices=workload.prices,
+    )
+    return Measurement(
+        function=fn.name,
+        memory_mb=fn.memory_mb,
+        architecture=architecture,
+        invocations=invocations,
+        errors=len(errors),
+        cold_starts=len(inits),
+        avg_ms=trimmed_mean(durations, workload.trim),
+        p50_ms=percentile(durations, 50),
+        p95_ms=percentile(durations, 95),
+        avg_billed_ms=billed,
+        avg_init_ms=sum(inits) / len(inits) if inits else None,
+        max_memory_used_mb=max(s.max_memory_mb for s in samples),
+        cost_per_invocation_usd=per_invocation.total_usd,
+        cost_per_million_usd=per_million.total_usd,
+        durations_ms=tuple(durations),
+        first_error=errors[0] if errors else None,
+    )
+
+
+def recommend(
+    measurements: Sequence[Measurement],
+    strategy: Strategy,
+    balanced_weight: float = DEFAULT_BALANCED_WEIGHT,
+) -> Recommendation:
+    """The size `strategy` picks among the sizes without errors, with a one-line reason."""
+    ok = [m for m in measurements if m.errors == 0]
+    if not ok:
+        raise TuningError("every memory size had failed invocations; nothing to recommend")
+    if not 0.0 <= balanced_weight <= 1.0:
+        raise TuningError(f"the balanced weight must be from 0 to 1, got {balanced_weight}")
+    cheapest = min(ok, key=lambda m: (m.cost_per_invocation_usd, m.avg_ms))
+    fastest = min(ok, key=lambda m: (m.avg_ms, m.cost_per_invocation_usd))
+    skipped = sorted(m.memory_mb for m in measurements if m.errors)
+    note = f"; skipped {', '.join(map(str, skipped))} MB (errors)" if skipped else ""
+    if strategy == "cost":
+        pick = cheapest
+        reason = (
+            f"cheapest at ${pick.cost_per_million_usd:.2f} per 1M invocations; "
+            f"{pick.avg_ms / fastest.avg_ms:.2f}× the duration of the fastest "
+            f"({fastest.memory_mb} MB)"
+        )
+    elif strategy == "speed":
+        pick = fastest
+        reason = (
+            f"fastest at {pick.avg_ms:.1f} ms; "
+            f"{pick.cost_per_invocation_usd / cheapest.cost_per_invocation_usd:.2f}× the cost "
+            f"of the cheapest ({cheapest.memory_mb} MB)"
+        )
+    else:
+        max_cost = max(m.cost_per_invocation_usd for m in ok)
+        max_ms = max(m.avg_ms for m in ok) or 1.0
+
+        def score(m: Measurement) -> float:
+            return (
+                balanced_weight * m.cost_per_invocation_usd / max_cost
+                + (1.0 - balanced_weight) * m.avg_ms / max_ms
+            )
+
+        pick = min(ok, key=lambda m: (score(m), m.cost_per_invocation_usd))
+        reason = (
+            f"lowest {balanced_weight:g}·cost + {1.0 - balanced_weight:g}·duration "
+            f"(each relative to its maximum): {score(pick):.3f}, at {pick.avg_ms:.1f} ms and "
+            f"${pick.cost_per_million_usd:.2f} per 1M invocations"
+        )
+    return Recommendation(pick.memory_mb, reason + note)
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def sized_function(fn: FunctionConfig, memory_mb: int) -> FunctionConfig:
+    """`fn` at `memory_mb` under its own name, on demand only, so that it starts cold."""
+    if not MEMORY_MIN_MB <= memory_mb <= MEMORY_MAX_MB:
+        raise TuningError(
+            f"memory sizes must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory_mb}"
+        )
+    suffix = f"-{memory_mb}"
+    name = fn.name[: 64 - len(suffix)] + suffix  # Lambda's 64-character limit on names
+    return replace(fn.with_overrides(memory_mb=memory_mb), name=name, provisioned_concurrency=0)
+
+
+def measure(
+    functions: Sequence[FunctionConfig],
+    workload: Workload,
+    *,
+    state_dir: Path,
+    on_progress: ProgressCallback | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> list[Measurement]:
+    """Run `workload` through each function in turn on one emulator (port 0, 127.0.0.1)."""
+    names = [fn.name for fn in functions]
+    if len(set(names)) != len(names):
+        raise TuningError(f"function names must differ, got {', '.join(names)}")
+    cfg = EmulatorConfig(
+        functions=tuple(replace(fn, provisioned_concurrency=0) for fn in functions),
+        host="127.0.0.1",
+        port=0,
+        state_dir=state_dir,
+        log_to_terminal=False,
+    )
+    return _run(_measure(cfg, workload, on_progress, warn))
+
+
+def tune(
+    fn: FunctionConfig,
+    memory_sizes: Sequence[int] = DEFAULT_MEMORY_SIZES,
+    workload: Workload | None = None,
+    *,
+    strategy: Strategy = "cost",
+    balanced_weight: float = DEFAULT_BALANCED_WEIGHT,
+    state_dir: Path,
+    on_progress: ProgressCallback | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> TuningResult:
+    """Measure `fn` at every size in `memory_sizes` and recommend one."""
+    if strategy not in STRATEGIES:
+        raise TuningError(f"the strategy must be cost, speed or balanced, got {strategy!r}")
+    if not 0.0 <= balanced_weight <= 1.0:
+        raise TuningError(f"the balanced weight must be from 0 to 1, got {balanced_weight}")
+    sizes = sorted(set(memory_sizes))
+    if not sizes:
+        raise TuningError("at least one memory size is needed")
+    workload = workload or Workload()
+    variants = [sized_function(fn, mb) for mb in sizes]
+    measurements = measure(
+        variants, workload, state_dir=state_dir, on_progress=on_progress, warn=warn
+    )
+    return TuningResult(
+        function=fn.name,
+        strategy=strategy,
+        balanced_weight=balanced_weight,
+        workload=workload,
+        measurements=tuple(measurements),
+        recommendation=recommend(measurements, strategy, balanced_weight),
+    )
+
+
+def _run(coro: Coroutine[Any, Any, list[Measurement]]) -> list[Measurement]:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    result: list[Measurement] = uvloop.run(coro)
+    return result
+
+
+async def _measure(
+    cfg: EmulatorConfig,
+    workload: Workload,
+    on_progress: ProgressCallback | None,
+    warn: Callable[[str], None] | None,
+) -> list[Measurement]:
+    import httpx
+
+    from emulator.server import Emulator
+
+    emu = Emulator(cfg) if warn is None else Emulator(cfg, warn=warn)
+    payloads = payload_sequence(workload.payloads, workload.invocations)
+    total = len(cfg.functions) * workload.invocations
+    done = 0
+
+    def step(label: str) -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total, label)
+
+    try:
+        await emu.start()
+        timeout = max(fn.timeout_s for fn in cfg.functions) + cfg.init_timeout_s + 30.0
+        limits = httpx.Limits(max_connections=max(10, workload.invocations))
+        async with httpx.AsyncClient(base_url=emu.url, timeout=timeout, limits=limits) as client:
+            results = []
+            for fn in cfg.functions:
+                if on_progress is not None:
+                    on_progress(done, total, _label(fn))
+                results.append(await _workload(emu, client, fn, workload, payloads, step))
+            return results
+    finally:
+        await emu.stop()
+
+
+def _label(fn: FunctionConfig) -> str:
+    return f"{fn.name} ({fn.memory_mb} MB)"
+
+
+async def _workload(
+    emu: Emulator,
+    client: httpx.AsyncClient,
+    fn: FunctionConfig,
+    workload: Workload,
+    payloads: Sequence[bytes],
+    step: Callable[[str], None],
+) -> Measurement:
+    pool = emu.pools[fn.name]
+
+    async def one(body: bytes) -> tuple[Report | None, str | None]:
+        outcome = await _invoke(client, fn.name, body)
+        step(_label(fn))
+        return outcome
+
+    outcomes: list[tuple[Report | None, str | None]] = []
+    if workload.parallel:
+        if workload.only_cold_starts:
+            await _reset(pool)
+        outcomes = list(await asyncio.gather(*(one(body) for body in payloads)))
+    else:
+        for body in payloads:
+            if workload.only_cold_starts:
+                await _reset(pool)
+            outcomes.append(await one(body))
+    samples = [
+        sample_from(report, error, bill_init=workload.bill_init)
+        for report, error in outcomes
+        if report is not None
+    ]
+    errors = [error for _, error in outcomes if error is not None]
+    return summarise(fn, samples, errors, workload, len(outcomes))
+
+
+async def _invoke(
+    client: httpx.AsyncClient, name: str, body: bytes
+) -> tuple[Report | None, str | None]:
+    resp = await client.post(
+        f"/2015-03-31/functions/{name}/invocations",
+        content=body,
+        headers={"X-Amz-Log-Type": "Tail", "Content-Type": "application/json"},
+    )
+    log = base64.b64decode(resp.headers.get("x-amz-log-result", "")).decode("utf-8", "replace")
+    report = parse_report(log)
+    error: str | None = None
+    if resp.status_code >= 400:
+        error_type = resp.headers.get("x-amzn-errortype", "")
+        error = f"HTTP {resp.status_code} {error_type}".strip()
+    elif resp.headers.get("x-amz-function-error"):
+        error = (report.error_type if report else None) or _error_type(resp.content)
+    elif report is not None and report.status is not None:
+        error = report.error_type or report.status
+    return report, error
+
+
+def _error_type(content: bytes) -> str:
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return "Unhandled"
+    if isinstance(body, dict) and isinstance(body.get("errorType"), str):
+        return str(body["errorType"])
+    return "Unhandled"
+
+
+async def _reset(pool: FunctionPool) -> None:
+    """Shut every environment of the function down, so the next invocation starts cold."""
+    await pool.reset()
+    deadline = time.monotonic() + RESET_DEADLINE_S
+    while pool.envs:
+        if time.monotonic() > deadline:
+            raise TuningError(
+                f"'{pool.fn.name}': environments still running {RESET_DEADLINE_S:.0f} s "
+                "after a reset"
+            )
+        await asyncio.sleep(0.01)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _describe(workload: Workload, architecture: str) -> str:
+    mode = "parallel" if workload.parallel else "serial"
+    cold = ", every invocation cold" if workload.only_cold_starts else ""
+    init = "INIT billed" if workload.bill_init else "INIT not billed"
+    return (
+        f"{workload.invocations} invocations per size ({mode}{cold}), trimmed mean drops "
+        f"{workload.trim:.0%} at each end; {architecture} prices, {workload.prices.region}, "
+        f"as of {workload.prices.as_of}, {init}"
+    )
+
+
+_COLUMNS = (
+    ("memory MB", 9),
+    ("avg ms", 9),
+    ("p50 ms", 9),
+    ("p95 ms", 9),
+    ("billed ms", 9),
+    ("init ms", 8),
+    ("max MB", 6),
+    ("$/invocation", 14),
+    ("$/1M", 9),
+    ("errors", 6),
+)
+
+
+def _row(m: Measurement) -> list[str]:
+    init = "-" if m.avg_init_ms is None else f"{m.avg_init_ms:.1f}"
+    return [
+        str(m.memory_mb),
+        f"{m.avg_ms:.1f}",
+        f"{m.p50_ms:.1f}",
+        f"{m.p95_ms:.1f}",
+        f"{m.avg_billed_ms:.1f}",
+        init,
+        str(m.max_memory_used_mb),
+        f"{m.cost_per_invocation_usd:.10f}",
+        f"{m.cost_per_million_usd:.2f}",
+        str(m.errors),
+    ]
+
+
+def format_table(result: TuningResult) -> str:
+    """The sweep as a text table, then the recommendation and its reason."""
+    architecture = result.workload.architecture or result.measurements[0].architecture
+    lines = [f"{result.function}: {_describe(result.workload, architecture)}", ""]
+    lines.append("  ".join(f"{name:>{width}}" for name, width in _COLUMNS))
+    for m in result.measurements:
+        mark = " ←" if m.memory_mb == result.recommendation.memory_mb else ""
+        cells = _row(m)
+        lines.append("  ".join(f"{c:>{w}}" for c, (_, w) in zip(cells, _COLUMNS, strict=True)))
+        lines[-1] += mark
+    lines.append("")
+    lines.append(
+        f"recommended ({result.strategy}): {result.recommendation.memory_mb} MB - "
+        f"{result.recommendation.reason}"
+    )
+    return "\n".join(lines)
+
+
+def format_comparison(a: Measurement, b: Measurement, workload: Workload) -> str:
+    """Two functions side by side, with B/A ratios."""
+
+    def ratio(x: float | None, y: float | None) -> str:
+        if x is None or y is None or x == 0:
+            return "-"
+        return f"{y / x:.2f}×"
+
+    def num(value: float | None, digits: int = 1) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    rows: list[tuple[str, str, str, str]] = [
+        ("memory (MB)", str(a.memory_mb), str(b.memory_mb), ratio(a.memory_mb, b.memory_mb)),
+        ("architecture", a.architecture, b.architecture, ""),
+        ("avg duration (ms)", num(a.avg_ms), num(b.avg_ms), ratio(a.avg_ms, b.avg_ms)),
+        ("p50 duration (ms)", num(a.p50_ms), num(b.p50_ms), ratio(a.p50_ms, b.p50_ms)),
+        ("p95 duration (ms)", num(a.p95_ms), num(b.p95_ms), ratio(a.p95_ms, b.p95_ms)),
+        (
+            "avg billed (ms)",
+            num(a.avg_billed_ms),
+            num(b.avg_billed_ms),
+            ratio(a.avg_billed_ms, b.avg_billed_ms),
+        ),
+        (
+            "init (ms, cold)",
+            num(a.avg_init_ms),
+            num(b.avg_init_ms),
+            ratio(a.avg_init_ms, b.avg_init_ms),
+        ),
+        (
+            "max memory used (MB)",
+            str(a.max_memory_used_mb),
+            str(b.max_memory_used_mb),
+            ratio(a.max_memory_used_mb, b.max_memory_used_mb),
+        ),
+        (
+            "$ per invocation",
+            f"{a.cost_per_invocation_usd:.10f}",
+            f"{b.cost_per_invocation_usd:.10f}",
+            ratio(a.cost_per_invocation_usd, b.cost_per_invocation_usd),
+        ),
+        (
+            "$ per 1M invocations",
+            f"{a.cost_per_million_usd:.2f}",
+            f"{b.cost_per_million_usd:.2f}",
+            ratio(a.cost_per_million_usd, b.cost_per_million_usd),
+        ),
+        ("errors", str(a.errors), str(b.errors), ""),
+    ]
+    widths = [
+        max(len(r[i]) for r in [("", a.function, b.function, "B/A"), *rows]) for i in range(4)
+    ]
+    header = ("", a.function, b.function, "B/A")
+    lines = [
+        _describe(workload, workload.architecture or "each function's"),
+        "",
+        f"{header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:>{widths[2]}}  "
+        f"{header[3]:>{widths[3]}}",
+    ]
+    for label, x, y, r in rows:
+        lines.append(f"{label:<{widths[0]}}  {x:>{widths[1]}}  {y:>{widths[2]}}  {r:>{widths[3]}}")
+    return "\n".join(lines)
+
+
+def to_json(result: TuningResult) -> dict[str, Any]:
+    w = result.workload
+    return {
+        "function": result.function,
+        "strategy": result.strategy,
+        "balanced_weight": result.balanced_weight,
+        "recommendation": asdict(result.recommendation),
+        "workload": {
+            "invocations": w.invocations,
+            "payloads": [
+                {"weight": p.weight, "payload": p.payload.decode("utf-8", "replace")}
+                for p in w.payloads
+            ],
+            "parallel": w.parallel,
+            "only_cold_starts": w.only_cold_starts,
+            "trim": w.trim,
+            "architecture": w.architecture,
+            "bill_init": w.bill_init,
+        },
+        "prices": {"as_of": w.prices.as_of, "source": w.prices.source, "region": w.prices.region},
+        "results": [
+            {**asdict(m), "durations_ms": list(m.durations_ms)} for m in result.measurements
+        ],
+    }
+
+
+def write_json(result: TuningResult, path: Path) -> None:
+    path.write_text(json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n")
+
+
+def _figure(result: TuningResult) -> Any:
+    """Duration and cost against memory on two y axes, like power tuning's visualisation."""
+    from matplotlib.figure import Figure
+
+    ms = result.measurements
+    x = list(range(len(ms)))
+    fig = Figure(figsize=(8.0, 4.5), dpi=100, layout="constrained")
+    left = fig.add_subplot()
+    right = left.twinx()
+    left.plot(x, [m.avg_ms for m in ms], marker="o", color="#1f77b4", label="avg duration")
+    right.plot(
+        x,
+        [m.cost_per_million_usd for m in ms],
+        marker="s",
+        color="#d62728",
+        label="cost per 1M invocations",
+    )
+    best = next(i for i, m in enumerate(ms) if m.memory_mb == result.recommendation.memory_mb)
+    left.axvline(best, color="#2ca02c", linestyle="--", linewidth=1, label="recommended")
+    left.set_xticks(x, [f"{m.memory_mb}" for m in ms])
+    left.set_xlabel("memory (MB)")
+    left.set_ylabel("avg duration (ms)", color="#1f77b4")
+    right.set_ylabel("USD per 1M invocations (incl. requests)", color="#d62728")
+    left.set_ylim(bottom=0)
+    right.set_ylim(bottom=0)
+    left.grid(True, axis="y", alpha=0.3)
+    handles = left.get_lines() + right.get_lines()
+    fig.legend(
+        handles,
+        [str(h.get_label()) for h in handles],
+        loc="outside lower center",
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+    )
+    left.set_title(
+        f"{result.function}: {result.strategy} → {result.recommendation.memory_mb} MB", fontsize=11
+    )
+    return fig
+
+
+def write_chart(result: TuningResult, png_path: Path) -> Path:
+    """The chart as PNG at `png_path`, and an HTML page beside it (same name, `.html`) with the
+    chart as inline SVG and the table: no scripts, nothing fetched. Returns the HTML path."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = _figure(result)
+    FigureCanvasAgg(fig)
+    fig.savefig(png_path, format="png", metadata={"Software": None})
+    svg = io.StringIO()
+    fig.savefig(svg, format="svg", metadata={"Date": None})
+    html_path = png_path.with_suffix(".html")
+    html_path.write_text(_html(result, svg.getvalue()), encoding="utf-8")
+    return html_path
+
+
+def _html(result: TuningResult, svg: str) -> str:
+    start = svg.find("<svg")
+    inline = svg[start:] if start >= 0 else svg
+    architecture = result.workload.architecture or result.measurements[0].architecture
+    header = "".join(f"<th>{html.escape(name)}</th>" for name, _ in _COLUMNS)
+    rows = []
+    for m in result.measurements:
+        cls = ' class="pick"' if m.memory_mb == result.recommendation.memory_mb else ""
+        cells = "".join(f"<td>{html.escape(c)}</td>" for c in _row(m))
+        rows.append(f"<tr{cls}>{cells}</tr>")
+    prices = result.workload.prices
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>lambda-emu tune: {html.escape(result.function)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; font-variant-numeric: tabular-nums; }}
+th, td {{ padding: 0.25em 0.7em; text-align: right; border-bottom: 1px solid #ddd; }}
+tr.pick {{ background: #e8f5e9; font-weight: 600; }}
+.chart svg {{ max-width: 100%; height: auto; }}
+small {{ color: #666; }}
+</style>
+</head>
+<body>
+<h1>{html.escape(result.function)}: {result.recommendation.memory_mb} MB</h1>
+<p><strong>{html.escape(result.strategy)}</strong>: {html.escape(result.recommendation.reason)}</p>
+<p>{html.escape(_describe(result.workload, architecture))}</p>
+<div class="chart">{inline}</div>
+<table><tr>{header}</tr>
+{chr(10).join(rows)}
+</table>
+<p><small>Prices: {html.escape(prices.source)}</small></p>
+</body>
+</html>
+"""
