@@ -326,15 +326,23 @@ def recommend(
 # --- running ---------------------------------------------------------------------------------
 
 
-def sized_function(fn: FunctionConfig, memory_mb: int) -> FunctionConfig:
-    """`fn` at `memory_mb` under its own name, on demand only, so that it starts cold."""
+def sized_function(
+    fn: FunctionConfig, memory_mb: int, architecture: Architecture | None = None
+) -> FunctionConfig:
+    """`fn` at `memory_mb` under its own name, on demand only, so that it starts cold.
+    `architecture` is declared (and priced); the code still runs on this host's CPU."""
     if not MEMORY_MIN_MB <= memory_mb <= MEMORY_MAX_MB:
         raise TuningError(
             f"memory sizes must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory_mb}"
         )
     suffix = f"-{memory_mb}"
     name = fn.name[: 64 - len(suffix)] + suffix  # Lambda's 64-character limit on names
-    return replace(fn.with_overrides(memory_mb=memory_mb), name=name, provisioned_concurrency=0)
+    return replace(
+        fn.with_overrides(memory_mb=memory_mb),
+        name=name,
+        provisioned_concurrency=0,
+        architecture=architecture or fn.architecture,
+    )
 
 
 def measure(
@@ -379,7 +387,7 @@ def tune(
     if not sizes:
         raise TuningError("at least one memory size is needed")
     workload = workload or Workload()
-    variants = [sized_function(fn, mb) for mb in sizes]
+    variants = [sized_function(fn, mb, workload.architecture) for mb in sizes]
     measurements = measure(
         variants, workload, state_dir=state_dir, on_progress=on_progress, warn=warn
     )
