@@ -1,0 +1,42 @@
+"""Local runtime images for the docker sandbox, built from local material only.
+
+Nothing is pulled: a Debian root filesystem made by `debootstrap` (minbase, with python3,
+which is Python 3.11 on bookworm) plus Lambda's runtime directory (awslambdaric and boto3
+wheels installed by pip into `/var/runtime`) is imported as `lambda-emu/base`; the runtime
+images are thin layers on it that set the environment and entrypoint AWS's base images use:
+
+- `lambda-emu/python:3.11`: `/lambda-entrypoint.sh HANDLER` runs `/var/runtime/bootstrap`
+  (awslambdaric) when `AWS_LAMBDA_RUNTIME_API` is set, as `public.ecr.aws/lambda/python` does;
+- `lambda-emu/provided:al2023`: the same entrypoint runs the function's own
+  `/var/task/bootstrap` (custom runtimes), as `public.ecr.aws/lambda/provided` does.
+
+`RUNTIME_IMAGES` maps Lambda runtime names to these tags; a runtime with no local image of
+its own version uses the nearest one (with a warning, as the process sandbox does).
+"""
+
+from __future__ import annotations
+
+BASE_IMAGE = "lambda-emu/base:bookworm"
+PYTHON_IMAGE = "lambda-emu/python:3.11"
+PROVIDED_IMAGE = "lambda-emu/provided:al2023"
+# Every image this module builds carries this label (with the build recipe's digest).
+IMAGE_LABEL = "dev.lambda-emu.image"
+
+RUNTIME_IMAGES = {
+    "python3.11": PYTHON_IMAGE,
+    "provided.al2023": PROVIDED_IMAGE,
+    "provided.al2": PROVIDED_IMAGE,
+    "provided": PROVIDED_IMAGE,
+}
+
+
+def image_for_runtime(runtime: str) -> tuple[str, bool]:
+    """(local image, exact) for a zip function's runtime; `exact` is False when a nearby
+    runtime's image stands in (another python3.x runs on the python3.11 image)."""
+    if runtime in RUNTIME_IMAGES:
+        return RUNTIME_IMAGES[runtime], True
+    if runtime.startswith("python3"):
+        return PYTHON_IMAGE, False
+    if runtime.startswith("provided"):
+        return PROVIDED_IMAGE, False
+    raise ValueError(f"no local image for runtime {runtime}")
