@@ -1,0 +1,270 @@
+"""Power tuning against the CPU-bound sample: real emulator, real runtimes, real cgroups.
+
+The sweep is small (3 invocations of ~0.1 CPU-second per size) so the module stays well under a
+minute on two shared cores; its assertions are about shapes, never about wall-clock bounds.
+"""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from typer.testing import CliRunner
+
+from emulator import tuning
+from emulator.cli import app
+from emulator.config import FunctionConfig, load_manifest
+
+SAMPLES = Path(__file__).resolve().parent.parent / "functions" / "lambda-emu.toml"
+SIZES = (128, 256, 512, 1024, 1769, 3008)
+# About 0.1 s of one vCPU (1.4 s at 128 MB): long against the 20 ms CFS period of the quota.
+WORK = '{"n": 1500000}'
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def sample(name: str) -> FunctionConfig:
+    return next(fn for fn in load_manifest(SAMPLES) if fn.name == name)
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuning.TuningResult:
+    workload = tuning.Workload(invocations=3, payloads=tuning.payload_choices(WORK))
+    return tuning.tune(
+        sample("cpu_python"),
+        SIZES,
+        workload,
+        strategy="cost",
+        state_dir=tmp_path_factory.mktemp("tune-state"),
+    )
+
+
+def by_size(result: tuning.TuningResult) -> dict[int, tuning.Measurement]:
+    return {m.memory_mb: m for m in result.measurements}
+
+
+@pytest.mark.slow
+def test_duration_falls_with_memory_up_to_one_vcpu_then_flattens(
+    sweep: tuning.TuningResult,
+) -> None:
+    m = by_size(sweep)
+    assert [x.memory_mb for x in sweep.measurements] == list(SIZES)
+    assert all(x.errors == 0 and x.invocations == 3 for x in sweep.measurements)
+    # Fresh environments per size. (A second one may start when an invocation arrives before
+    # the environment asked for the next event, as on Lambda.)
+    assert all(x.cold_starts >= 1 for x in sweep.measurements)
+    # CPU = MB/1769 vCPU: 128 MB has 1/13.8 of the 1769 MB share, 512 MB 1/3.5.
+    assert m[128].avg_ms > m[256].avg_ms > m[512].avg_ms > m[1024].avg_ms > m[1769].avg_ms
+    assert 4.0 < m[128].avg_ms / m[1769].avg_ms < 30.0
+    assert 2.0 < m[128].avg_ms / m[512].avg_ms < 8.0
+    # One thread cannot use the second vCPU that 3008 MB buys.
+    assert m[3008].avg_ms > 0.7 * m[1769].avg_ms
+    assert m[3008].cost_per_invocation_usd > m[1769].cost_per_invocation_usd
+    for x in sweep.measurements:
+        assert x.p50_ms <= x.p95_ms
+        assert x.avg_billed_ms >= x.avg_ms
+        assert x.avg_init_ms is not None and x.avg_init_ms > 0
+        assert 0 < x.max_memory_used_mb <= x.memory_mb
+        assert x.cost_per_million_usd == pytest.approx(x.cost_per_invocation_usd * 1e6)
+
+
+@pytest.mark.slow
+def test_cost_and_speed_pick_different_sizes(sweep: tuning.TuningResult) -> None:
+    cheapest = tuning.recommend(sweep.measurements, "cost")
+    fastest = tuning.recommend(sweep.measurements, "speed")
+    assert sweep.recommendation == cheapest
+    assert fastest.memory_mb >= 1769
+    assert cheapest.memory_mb < 1769
+    assert "cheapest" in cheapest.reason and "fastest" in fastest.reason
+    # balanced with all the weight on one side is that side's strategy
+    assert tuning.recommend(sweep.measurements, "balanced", 1.0).memory_mb == cheapest.memory_mb
+    assert tuning.recommend(sweep.measurements, "balanced", 0.0).memory_mb == fastest.memory_mb
+
+
+@pytest.mark.slow
+def test_table_json_and_chart(sweep: tuning.TuningResult, tmp_path: Path) -> None:
+    table = tuning.format_table(sweep)
+    for size in SIZES:
+        assert f"\n{size:>9}  " in table
+    assert f"recommended (cost): {sweep.recommendation.memory_mb} MB" in table
+
+    path = tmp_path / "tune.json"
+    tuning.write_json(sweep, path)
+    data = json.loads(path.read_text())
+    assert data["recommendation"]["memory_mb"] == sweep.recommendation.memory_mb
+    assert [r["memory_mb"] for r in data["results"]] == list(SIZES)
+    assert data["workload"]["payloads"] == [{"weight": 1.0, "payload": WORK}]
+
+    html_path = tuning.write_chart(sweep, tmp_path / "tune.png")
+    assert_png(tmp_path / "tune.png")
+    assert_self_contained_html(html_path)
+
+
+def assert_png(path: Path) -> None:
+    from matplotlib.image import imread
+
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    pixels = imread(path)
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+
+
+def assert_self_contained_html(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    parser = _Tags()
+    parser.feed(text)
+    assert "script" not in parser.tags
+    assert not [v for v in parser.links if not v.startswith("#")], "fetches nothing"
+    svg = text[text.index("<svg") : text.index("</svg>") + len("</svg>")]
+    root = ElementTree.fromstring(svg)
+    assert root.tag.endswith("svg")
+    assert "<table>" in text and 'class="pick"' in text
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href") and value:
+                self.links.append(value)
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_tune_command_writes_its_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            "cpu_python",
+            "--manifest",
+            str(SAMPLES),
+            "--memory",
+            "256,1769",
+            "-n",
+            "2",
+            "--payload",
+            '[{"weight": 3, "payload": {"n": 100000}}, {"weight": 1, "payload": {"n": 200000}}]',
+            "--strategy",
+            "speed",
+            "--out",
+            str(out),
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "recommended (speed): 1769 MB" in result.stdout
+    assert "cpu_python-256 (256 MB)" in result.stderr  # the progress bar's label
+    data = json.loads((out / "tune.json").read_text())
+    assert [r["memory_mb"] for r in data["results"]] == [256, 1769]
+    assert [p["weight"] for p in data["workload"]["payloads"]] == [3.0, 1.0]
+    assert_png(out / "tune.png")
+    assert_self_contained_html(out / "tune.html")
+
+
+@pytest.mark.slow
+def test_compare_two_functions(tmp_path: Path) -> None:
+    json_path = tmp_path / "compare.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            "cpu_python",
+            "hello_python",
+            "--manifest",
+            str(SAMPLES),
+            "-n",
+            "3",
+            "--payload",
+            '{"n": 300000}',
+            "--json",
+            str(json_path),
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if "cpu_python" in line and "hello_python" in line)
+    assert header.rstrip().endswith("B/A")
+    for label in ("avg duration (ms)", "init (ms, cold)", "max memory used (MB)", "$ per 1M"):
+        assert any(line.startswith(label) for line in lines), label
+    a, b = json.loads(json_path.read_text())
+    assert (a["function"], b["function"]) == ("cpu_python", "hello_python")
+    assert a["memory_mb"] == 1769 and b["memory_mb"] == 128
+    # The hashing loop is work; hello is not. cpu_python also costs more per invocation.
+    assert a["avg_ms"] > b["avg_ms"]
+    assert a["cost_per_invocation_usd"] > b["cost_per_invocation_usd"]
+    ratio = next(line for line in lines if line.startswith("avg duration"))
+    assert ratio.rstrip().endswith("×")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["tune", "nope"], "no function named 'nope'"),
+        (["tune", "cpu_python", "--memory", "64"], "--memory: sizes must be from 128"),
+        (["tune", "cpu_python", "--memory", "lots"], "--memory: not a number of MB"),
+        (["tune", "cpu_python", "--strategy", "cheap"], "--strategy: must be cost, speed"),
+        (["tune", "cpu_python", "--payload", "{"], "the payload is not valid JSON"),
+        (["tune", "cpu_python", "--trim", "0.5"], "trim must be from 0 to below 0.5"),
+        (["compare", "cpu_python", "cpu_python"], "two different functions"),
+        (["compare", "cpu_python", "hello_python", "--architecture", "sparc"], "x86_64 or arm64"),
+    ],
+)
+def test_bad_input_is_one_line(args: list[str], says: str) -> None:
+    result = CliRunner().invoke(app, [*args, "--manifest", str(SAMPLES)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("lambda-emu: ")
+    assert says in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_broken_price_file_names_file_and_field(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text("request_usd_per_million = -1\n")
+    result = CliRunner().invoke(
+        app, ["tune", "cpu_python", "--manifest", str(SAMPLES), "--prices", str(prices)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"lambda-emu: --prices: {prices}: key 'request_usd_per_million': "
+        "must be a number >= 0, got -1\n"
+    )
+
+
+# --- pure parts ------------------------------------------------------------------------------
+
+
+def test_trimmed_mean_drops_a_share_at_each_end() -> None:
+    assert tuning.trimmed_mean([1, 2, 3, 4, 100], 0.2) == 3.0
+    assert tuning.trimmed_mean([1, 2, 3, 4, 100], 0.0) == 22.0
+    assert tuning.trimmed_mean([5.0], 0.4) == 5.0
+    assert tuning.trimmed_mean([1, 9], 0.4) == 5.0
+
+
+def test_percentile_interpolates() -> None:
+    assert tuning.percentile([1, 2, 3, 4], 50) == 2.5
+    assert tuning.percentile(list(range(1, 101)), 95) == pytest.approx(95.05)
+
+
+def test_weighted_payloads_keep_their_proportions_interleaved() -> None:
+    choices = tuning.payload_choices(
+        '[{"weight": 3, "payload": {"a": 1}}, {"weight": 1, "payload": {"b": 2}}]'
+    )
+    sequence = tuning.payload_sequence(choices, 8)
+    assert sequence.count(b'{"a": 1}') == 6 and sequence.count(b'{"b": 2}') == 2
+    assert sequence[:4].count(b'{"b": 2}') == 1
+    # A list that is not weighted payloads is one payload.
+    assert tuning.payload_choices("[1, 2]") == (tuning.WeightedPayload(1.0, b"[1, 2]"),)
