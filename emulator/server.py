@@ -123,6 +123,7 @@ class Emulator:
             self.cgroups, private_tmp=private_tmp, cpu_period_us=cfg.cpu_period_us
         )
         self.limits = cgroups.summary(self.cgroups, private_tmp=private_tmp, freeze=cfg.freeze)
+        self._prepare_docker()
         if self.cgroups is not None and self.cgroups.caps.cpu:
             for fn in cfg.functions:
                 share = cgroups.cpu_share(fn.memory_mb)
@@ -131,6 +132,37 @@ class Emulator:
                         f"function '{fn.name}': {fn.memory_mb} MB is {share.vcpus:.2f} vCPU on "
                         f"Lambda; capped at this machine's {share.applied:.0f} cores"
                     )
+
+    def _prepare_docker(self) -> None:
+        """Functions that run in containers (`--sandbox docker`, a function's own `sandbox`,
+        PackageType Image) get the docker sandbox; the others keep the process sandbox."""
+        from emulator.sandbox import docker
+
+        cfg = self.cfg
+        if cfg.sandbox != "docker" and all(
+            fn.sandbox in (None, "auto", "process") and fn.package_type == "Zip"
+            for fn in cfg.functions
+        ):
+            return
+        if not docker.engine_answers():
+            raise errors.SandboxError(
+                "the docker sandbox needs a Docker engine and none answers "
+                "(scripts/setup-docker starts one)"
+            )
+
+        def kind(fn: FunctionConfig) -> str:
+            return docker.choose(fn, cfg.sandbox, True)
+
+        factory = docker.DockerSandboxFactory(cpu_period_us=cfg.cpu_period_us, warn=self.warn)
+        for name in factory.remove_stale():
+            self.warn(f"removed a stale container of a previous run: {name}")
+        resolver = docker.DispatchingResolver(self.resolver, factory, kind)
+        self.resolver = resolver
+        in_docker = sorted(fn.name for fn in cfg.functions if kind(fn) == "docker")
+        self.sandboxes = docker.DispatchingFactory(
+            self.sandboxes, resolver, all_docker=len(in_docker) == len(cfg.functions)
+        )
+        self.limits += f"; docker sandbox for {', '.join(in_docker) or 'no function'}"
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
