@@ -65,11 +65,19 @@ def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) ->
     return EmulatorConfig(functions=functions, **clean)  # type: ignore[arg-type]
 
 
-def _check_sandbox(sandbox: str) -> None:
+def _check_sandbox(sandbox: str) -> str:
+    """The sandbox `serve` runs: `auto` is docker when an engine answers, else process."""
     if sandbox not in ("auto", "process", "docker"):
         raise _fail(f"--sandbox: must be auto, process or docker, got {sandbox!r}")
+    if sandbox == "process":
+        return sandbox
+    from emulator.sandbox.docker import engine_answers
+
+    if engine_answers():
+        return "docker"
     if sandbox == "docker":
-        raise _fail("--sandbox docker: the docker sandbox is not available yet; use process")
+        raise _fail("--sandbox docker: no Docker engine answers (scripts/setup-docker starts one)")
+    return "process"
 
 
 @app.command()
@@ -107,14 +115,14 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
-    _check_sandbox(sandbox)
+    kind = _check_sandbox(sandbox)
     manifest_path = _manifest_path(manifest)
     functions = _load_functions(manifest_path)
     cfg = _emulator_config(
         functions,
         host=host,
         port=port,
-        sandbox="process",
+        sandbox=kind,
         keep_alive_s=keep_alive,
         account_concurrency=account_concurrency,
         init_timeout_s=init_timeout,

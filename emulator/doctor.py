@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,9 +10,39 @@ from emulator.sandbox.process import can_mount_private_tmp
 from emulator.sandbox.runtimes import PYTHON_VERSIONS, RuntimeResolver
 
 
-def _docker_answers() -> bool:
-    sock = Path("/var/run/docker.sock")
-    return sock.exists() and shutil.which("docker") is not None
+def _docker_engine() -> str | None:
+    """The version of the Docker engine that answers, or None."""
+    try:
+        from emulator.images.build import docker_client
+
+        client = docker_client()
+    except Exception:
+        return None
+    try:
+        return str(client.version().get("Version", "?"))
+    except Exception:
+        return None
+    finally:
+        client.close()
+
+
+def _docker_rows() -> list[tuple[str, str]]:
+    from emulator.images import PROVIDED_IMAGE, PYTHON_IMAGE
+    from emulator.images.build import current, docker_client, recipe_digest
+
+    version = _docker_engine()
+    if version is None:
+        return [("docker engine", "not answering (scripts/setup-docker starts one)")]
+    client = docker_client()
+    try:
+        digest = recipe_digest()
+        images = ", ".join(
+            f"{tag} {'ready' if current(client, tag, digest) else 'missing'}"
+            for tag in (PYTHON_IMAGE, PROVIDED_IMAGE)
+        )
+    finally:
+        client.close()
+    return [("docker engine", f"{version} answers"), ("runtime images", images)]
 
 
 def report(env: Mapping[str, str], prefer: str = "auto") -> str:
@@ -46,7 +75,9 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
             else "TMPDIR per environment (no mount namespace without root)",
         )
     )
-    rows.append(("docker engine", "socket present" if _docker_answers() else "not answering"))
-    rows.append(("sandbox auto picks", "process"))
+    docker_rows = _docker_rows()
+    rows.extend(docker_rows)
+    picks = "docker" if docker_rows[0][1].endswith("answers") else "process"
+    rows.append(("sandbox auto picks", f"{picks} (lambda-emu serve)"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
