@@ -1,9 +1,141 @@
-"""lambda-emu load: Locust load runs (issue 5)."""
+"""lambda-emu load: Locust load runs (issue 5).
+
+    lambda-emu load hello --users 20 --run-time 30s            headless, emulator started here
+    lambda-emu load hello --shape spike:at=2,hold=5 --users 50
+    lambda-emu load hello --web                                 Locust's UI, with a Lambda tab
+    lambda-emu load hello --workers 2                           Locust's distributed mode
+    lambda-emu load hello --target https://lambda.eu-west-1.amazonaws.com --sigv4
+
+The work is in `loadtests.run`; Locust itself only ever runs in child processes.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `lambda-emu` app."""
+    app.command()(load)
+
+
+def load(
+    function: Annotated[str, typer.Argument(help="Function to load.")],
+    manifest: Annotated[
+        Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+        typer.Option(
+            "--manifest", "-m", help="lambda-emu.toml or template.yaml (default: ./lambda-emu.toml)"
+        ),
+    ] = None,
+    target: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Invoke API to load instead of starting an emulator (URL)."),
+    ] = None,
+    users: Annotated[int, typer.Option("--users", "-u", help="Peak concurrent users.")] = 10,
+    spawn_rate: Annotated[
+        float, typer.Option("--spawn-rate", "-r", help="Users started per second.")
+    ] = 10.0,
+    run_time: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--run-time", "-t", help="30s, 5m, 1h30m (headless default: 30s)."),
+    ] = None,
+    shape: Annotated[
+        str,
+        typer.Option(
+            help="steady | step[:steps=4,every=10] | spike[:at=3,hold=10,base=1] | "
+            "diurnal[:period=60,min=1] | replay:TRACE.jsonl[,speed=1,function=NAME]"
+        ),
+    ] = "steady",
+    payload: Annotated[
+        str, typer.Option(help="JSON payload, @FILE, or weighted:FILE.json.")
+    ] = "{}",
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Reports go here (default: ./lambda-load/FUNCTION)."),
+    ] = None,
+    web: Annotated[bool, typer.Option("--web", help="Serve Locust's web UI.")] = False,
+    web_port: Annotated[int, typer.Option(help="Port of the web UI (0: any free).")] = 8089,
+    autostart: Annotated[
+        bool, typer.Option("--autostart", help="With --web: start at once.")
+    ] = False,
+    autoquit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="With --web --autostart: quit this many seconds after the run."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Locust workers on this machine (0: one local runner).")
+    ] = 0,
+    client: Annotated[str, typer.Option(help="fasthttp (faster) | httpx")] = "fasthttp",
+    sigv4: Annotated[
+        bool, typer.Option("--sigv4", help="Sign with SigV4 (real Lambda; AWS credentials).")
+    ] = False,
+    region: Annotated[str, typer.Option(help="SigV4 region.")] = "us-east-1",
+    architecture: Annotated[str, typer.Option(help="x86_64 | arm64, for the cost.")] = "x86_64",
+    stop_timeout: Annotated[
+        float, typer.Option(help="Seconds users get to finish their invocation at the end.")
+    ] = 30.0,
+) -> None:
+    """Load a function with Locust and report cold starts, memory, throttles and cost."""
+    from emulator.cli import _fail, _manifest_path
+
+    if client not in ("fasthttp", "httpx"):
+        raise _fail(f"--client: must be fasthttp or httpx, got {client!r}")
+    if architecture not in ("x86_64", "arm64"):
+        raise _fail(f"--architecture: must be x86_64 or arm64, got {architecture!r}")
+    if users < 1 or workers < 0:
+        raise _fail("--users must be >= 1 and --workers >= 0")
+
+    from loadtests.payloads import PayloadError, Payloads
+    from loadtests.run import LoadRun, LoadRunError, execute, free_port
+    from loadtests.schedules import ShapeError, parse_shape
+
+    try:
+        Payloads.parse(payload)
+        parse_shape(shape, users, spawn_rate)
+    except (PayloadError, ShapeError) as exc:
+        raise _fail(str(exc)) from None
+
+    manifest_path = None
+    if target is None:
+        from emulator.config import load_manifest
+        from emulator.errors import ManifestError
+
+        manifest_path = _manifest_path(manifest)
+        try:
+            names = [fn.name for fn in load_manifest(manifest_path)]
+        except ManifestError as exc:
+            raise _fail(str(exc)) from None
+        if function not in names:
+            raise _fail(f"no function named '{function}' (have: {', '.join(names)})")
+
+    run = LoadRun(
+        function=function,
+        out=(out or Path("lambda-load") / function).resolve(),
+        manifest=manifest_path,
+        target=target,
+        users=users,
+        spawn_rate=spawn_rate,
+        run_time=run_time if (run_time or web) else "30s",
+        shape=shape,
+        payload=payload,
+        client=client,
+        web=web,
+        web_port=web_port or free_port(),
+        autostart=autostart,
+        autoquit=autoquit,
+        workers=workers,
+        sigv4=sigv4,
+        region=region,
+        architecture=architecture,
+        stop_timeout_s=stop_timeout,
+    )
+    if web:
+        typer.echo(f"lambda-emu load: web UI on http://127.0.0.1:{run.web_port}", err=True)
+    try:
+        execute(run)
+    except LoadRunError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"lambda-emu load: reports in {run.out}", err=True)

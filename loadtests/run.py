@@ -1,0 +1,297 @@
+"""`lambda-emu load`: one load run, end to end, without importing Locust.
+
+    1. unless --target: `lambda-emu serve` of the manifest in a child process, on a free port,
+       its state (and trace) under OUT/emulator
+    2. Locust (child processes: one, or a master and N workers) on loadtests/locustfile.py
+    3. the emulator stops (its trace is flushed), OUT/trace.jsonl is the run's trace, and
+       OUT/summary.json gains the trace's own count of the run
+
+Locust and the emulator run as separate processes: Locust monkey-patches the stdlib with
+gevent, and the emulator wants a core of its own. Every child is ended by its PID
+(SIGTERM, a deadline, SIGKILL), whatever happens.
+
+OUT holds: summary.json (Lambda summary), locust_stats.csv, locust_stats_history.csv,
+locust_failures.csv, locust_exceptions.csv, report.html (Locust's), trace.jsonl,
+emulator/ (the emulator's logs and samples), locust.log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+_URL_LINE = re.compile(r"Invoke API on (http://\S+)")
+
+
+class LoadRunError(RuntimeError):
+    """A load run that could not start. `str()` is the one-line CLI message."""
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    function: str
+    out: Path
+    manifest: Path | None = None  # served by a child emulator unless `target`
+    target: str | None = None
+    users: int = 10
+    spawn_rate: float = 10.0
+    run_time: str | None = "30s"
+    shape: str = "steady"
+    payload: str = "{}"
+    client: str = "fasthttp"
+    web: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int = 8089
+    autostart: bool = False
+    autoquit: int | None = None
+    workers: int = 0
+    sigv4: bool = False
+    region: str = "us-east-1"
+    architecture: str = "x86_64"
+    stop_timeout_s: float = 30.0
+    keep_alive_s: float = 600.0
+    extra_locust_args: tuple[str, ...] = ()
+    emulator_args: tuple[str, ...] = field(default_factory=tuple)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def lambda_args(run: LoadRun, host: str) -> list[str]:
+    args = [
+        "--host",
+        host,
+        "--lambda-function",
+        run.function,
+        "--lambda-payload",
+        run.payload,
+        "--lambda-shape",
+        run.shape,
+        "--lambda-client",
+        run.client,
+        "--lambda-region",
+        run.region,
+        "--lambda-architecture",
+        run.architecture,
+        "--lambda-workers",
+        str(max(1, run.workers)),
+    ]
+    if run.sigv4:
+        args.append("--lambda-sigv4")
+    return args
+
+
+def locust_command(run: LoadRun, host: str, master_port: int | None = None) -> list[str]:
+    """The command of the local runner, or of the master when `master_port`."""
+    out = run.out
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *lambda_args(run, host)]
+    cmd += ["--users", str(run.users), "--spawn-rate", str(run.spawn_rate)]
+    if run.run_time:
+        cmd += ["--run-time", run.run_time]
+    cmd += [
+        "--lambda-summary",
+        str(out / "summary.json"),
+        "--csv",
+        str(out / "locust"),
+        "--csv-full-history",
+        "--html",
+        str(out / "report.html"),
+        "--stop-timeout",
+        f"{run.stop_timeout_s:g}",
+        # Throttles and function errors are results of the run, reported in the summary.
+        "--exit-code-on-error",
+        "0",
+        "--logfile",
+        str(out / "locust.log"),
+    ]
+    if run.web:
+        cmd += ["--web-host", run.web_host, "--web-port", str(run.web_port)]
+        if run.autostart:
+            cmd.append("--autostart")
+        if run.autoquit is not None:
+            cmd += ["--autoquit", str(run.autoquit)]
+    else:
+        cmd.append("--headless")
+    if master_port is not None:
+        cmd += [
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(master_port),
+            "--expect-workers",
+            str(run.workers),
+        ]
+    return cmd + list(run.extra_locust_args)
+
+
+def worker_command(run: LoadRun, host: str, master_port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--worker",
+        "--master-host",
+        "127.0.0.1",
+        "--master-port",
+        str(master_port),
+        *lambda_args(run, host),
+    ]
+
+
+def end_process(proc: subprocess.Popen[Any], grace_s: float = 20.0) -> None:
+    """SIGTERM, wait, SIGKILL: the child and nothing else, by its PID."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+class ChildEmulator:
+    """`lambda-emu serve` in a child process, its Invoke API on a free port."""
+
+    def __init__(self, run: LoadRun) -> None:
+        assert run.manifest is not None
+        self.state_dir = run.out / "emulator"
+        trace = self.state_dir / "traces" / "invocations.jsonl"
+        trace.unlink(missing_ok=True)
+        self.trace_path = trace
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.state_dir / "serve.log"
+        self._log: IO[bytes] = self.log_path.open("wb")
+        cmd = [
+            sys.executable,
+            "-m",
+            "emulator.cli",
+            "serve",
+            "--manifest",
+            str(run.manifest),
+            "--port",
+            "0",
+            "--quiet",
+            "--no-reload",
+            "--state-dir",
+            str(self.state_dir),
+            "--keep-alive",
+            f"{run.keep_alive_s:g}",
+            *run.emulator_args,
+        ]
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
+        self.url = ""
+
+    def wait_ready(self, timeout_s: float = 300.0) -> str:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            match = _URL_LINE.search(self.log_path.read_text(errors="replace"))
+            if match:
+                self.url = match.group(1)
+                return self.url
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        log = self.log_path.read_text(errors="replace").strip()
+        self.stop()
+        raise LoadRunError(f"the emulator did not start: {log[-2000:] or 'no output'}")
+
+    def stop(self) -> None:
+        end_process(self.proc, grace_s=30.0)
+        self._log.close()
+
+
+def trace_facts(path: Path, function: str) -> dict[str, Any]:
+    """The run as the emulator recorded it: one record per invocation of `function`."""
+    invocations = cold = 0
+    environments: set[str] = set()
+    outcomes: dict[str, int] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if record.get("function") != function:
+                continue
+            invocations += 1
+            cold += bool(record.get("cold"))
+            if record.get("environment_id"):
+                environments.add(record["environment_id"])
+            outcome = str(record.get("outcome"))
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return {
+        "path": path.name,
+        "invocations": invocations,
+        "cold_starts": cold,
+        "environments": len(environments),
+        "outcomes": outcomes,
+    }
+
+
+def _start(cmd: Sequence[str], log: IO[bytes] | None = None) -> subprocess.Popen[Any]:
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return subprocess.Popen(list(cmd), env=env, stdout=log, stderr=log)
+
+
+def execute(run: LoadRun, *, echo: bool = True) -> dict[str, Any]:
+    """Run it; return the summary (also in OUT/summary.json)."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    summary_path = run.out / "summary.json"
+    summary_path.unlink(missing_ok=True)
+    emulator: ChildEmulator | None = None
+    children: list[subprocess.Popen[Any]] = []
+    try:
+        if run.target is None:
+            emulator = ChildEmulator(run)
+            host = emulator.wait_ready()
+        else:
+            host = run.target.rstrip("/")
+        if echo:
+            print(f"lambda-emu load: {run.function} at {host}", file=sys.stderr, flush=True)
+        master_port = free_port() if run.workers > 0 else None
+        main = _start(locust_command(run, host, master_port))
+        children.append(main)
+        if master_port is not None:
+            for _ in range(run.workers):
+                children.append(_start(worker_command(run, host, master_port)))
+        main.wait()
+        for worker in children[1:]:
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                end_process(worker)
+    finally:
+        for child in reversed(children):
+            end_process(child)
+        if emulator is not None:
+            emulator.stop()
+    if not summary_path.exists():
+        raise LoadRunError(f"Locust wrote no summary; see {run.out / 'locust.log'}")
+    summary: dict[str, Any] = json.loads(summary_path.read_text(encoding="utf-8"))
+    if emulator is not None:
+        trace = run.out / "trace.jsonl"
+        if emulator.trace_path.exists():
+            shutil.copyfile(emulator.trace_path, trace)
+        summary["trace"] = trace_facts(trace, run.function)
+        summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary

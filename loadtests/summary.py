@@ -1,0 +1,148 @@
+"""The Lambda summary of a load run: a JSON-ready dict, its rows for the web UI's Lambda tab,
+and the text block printed at the end of a headless run.
+
+Cost comes from `emulator.cost` (LAMBDA_SPEC §6): per million invocations at the run's mean
+Billed Duration, and for the invocations of this run (requests included, no free tier).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from emulator.config import Architecture
+from loadtests.stats import LambdaStats, Outcome
+
+SCHEMA = "lambda-emu.load-summary/1"
+
+
+def _cost(stats: LambdaStats, architecture: Architecture) -> dict[str, Any] | None:
+    from emulator.cost import DEFAULT_PRICES, cost, cost_per_million
+
+    billed = stats.billed_ms
+    if billed.count == 0 or stats.memory_mb <= 0:
+        return None
+    mean_billed = billed.total / billed.count
+    per_million = cost_per_million(stats.memory_mb, mean_billed, architecture=architecture)
+    run = cost(billed.count, mean_billed, stats.memory_mb, architecture=architecture)
+    return {
+        "architecture": architecture,
+        "memory_mb": stats.memory_mb,
+        "mean_billed_ms": round(mean_billed, 3),
+        "per_million_usd": round(per_million.total_usd, 6),
+        "run_usd": run.total_usd,
+        "prices_as_of": DEFAULT_PRICES.as_of,
+        "region": DEFAULT_PRICES.region,
+    }
+
+
+def build_summary(
+    stats: LambdaStats,
+    *,
+    function: str,
+    target: str,
+    started_at: float,
+    ended_at: float | None = None,
+    architecture: Architecture = "x86_64",
+    emulator: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    ended = time.time() if ended_at is None else ended_at
+    outcomes = stats.outcomes
+    cold = stats.cold_starts
+    classified = cold + stats.latency_warm_ms.count
+    return {
+        "schema": SCHEMA,
+        "function": function,
+        "target": target,
+        "started_at": started_at,
+        "ended_at": ended,
+        "duration_s": round(ended - started_at, 3),
+        "invocations": stats.invocations,
+        "cold_starts": cold,
+        "warm": stats.latency_warm_ms.count,
+        "cold_start_rate": round(cold / classified, 6) if classified else None,
+        "outcomes": {o.value: outcomes.get(o.value, 0) for o in Outcome},
+        "throttles": outcomes.get(Outcome.THROTTLE.value, 0),
+        "function_errors": outcomes.get(Outcome.FUNCTION_ERROR.value, 0),
+        "errors": outcomes.get(Outcome.ERROR.value, 0),
+        "error_types": dict(stats.error_types),
+        "init_ms": stats.init_ms.summary(),
+        "latency_ms": {
+            "cold": stats.latency_cold_ms.summary(),
+            "warm": stats.latency_warm_ms.summary(),
+        },
+        "duration_ms": stats.duration_ms.summary(),
+        "billed_ms": stats.billed_ms.summary(),
+        "max_memory_used_mb": stats.max_memory_mb.summary(),
+        "memory_mb": stats.memory_mb or None,
+        "cost": _cost(stats, architecture),
+        "emulator": emulator,
+    }
+
+
+def _ms(value: object) -> str:
+    return "–" if value is None else f"{value:g} ms"
+
+
+def _usd(value: object) -> str:
+    return "–" if not isinstance(value, int | float) else f"${value:.6f}".rstrip("0")
+
+
+def rows(summary: dict[str, Any]) -> list[dict[str, str]]:
+    """(metric, value) rows: the Lambda tab's table and the headless block."""
+    rate = summary["cold_start_rate"]
+    init, cold, warm = (
+        summary["init_ms"],
+        summary["latency_ms"]["cold"],
+        summary["latency_ms"]["warm"],
+    )
+    memory = summary["max_memory_used_mb"]
+    out = [
+        ("Function", summary["function"]),
+        ("Invocations", str(summary["invocations"])),
+        ("Cold starts", str(summary["cold_starts"])),
+        ("Warm invocations", str(summary["warm"])),
+        ("Cold-start rate", "–" if rate is None else f"{rate:.2%}"),
+        ("Throttles (429)", str(summary["throttles"])),
+        ("Function errors", str(summary["function_errors"])),
+        ("Other errors", str(summary["errors"])),
+    ]
+    for p in ("p50", "p95", "p99"):
+        out.append((f"Init Duration {p}", _ms(init[p])))
+    for p in ("p50", "p95", "p99"):
+        out.append((f"Latency warm {p}", _ms(warm[p])))
+    for p in ("p50", "p95", "p99"):
+        out.append((f"Latency cold {p}", _ms(cold[p])))
+    out.append(("Duration p50", _ms(summary["duration_ms"]["p50"])))
+    out.append(("Billed Duration mean", _ms(summary["billed_ms"]["mean"])))
+    mem = summary["memory_mb"]
+    out.append(
+        (
+            "Max Memory Used (max / p50)",
+            "–"
+            if memory["max"] is None
+            else f"{memory['max']:g} / {memory['p50']:g} MB" + (f" of {mem} MB" if mem else ""),
+        )
+    )
+    emulator = summary.get("emulator")
+    if emulator:
+        out.append(("Environments created", str(emulator["environments_created"])))
+        out.append(("Environments peak", str(emulator["environments_peak"])))
+    cost = summary.get("cost")
+    if cost:
+        out.append(("Cost per 1M invocations", _usd(cost["per_million_usd"])))
+        out.append(("Cost of this run", _usd(cost["run_usd"])))
+    return [{"metric": metric, "value": value} for metric, value in out]
+
+
+def render_text(summary: dict[str, Any]) -> str:
+    lines = [f"Lambda summary ({summary['function']} at {summary['target']})"]
+    width = max(len(r["metric"]) for r in rows(summary))
+    lines += [f"  {r['metric']:<{width}}  {r['value']}" for r in rows(summary)]
+    emulator = summary.get("emulator")
+    if emulator and emulator.get("timeline"):
+        points = emulator["timeline"]
+        step = max(1, len(points) // 12)
+        shown = " ".join(f"{t:g}s:{n}" for t, n, _ in points[::step])
+        lines.append(f"  {'Environments over time':<{width}}  {shown}")
+    return "\n".join(lines)
