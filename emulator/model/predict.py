@@ -1,0 +1,112 @@
+"""One prediction: traffic + service times + keep-alive + limits → a `Summary`; and the
+provisioned-concurrency recommendation, which re-runs the same draws for several
+provisioned counts (common random numbers, so candidates differ only by the setting)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from emulator.config import Architecture
+from emulator.model.distributions import FloatArray
+from emulator.model.keepalive import KeepAlivePolicy
+from emulator.model.results import Summary, summarise
+from emulator.model.simulator import Limits, Run, simulate
+from emulator.model.traces import ServiceModel
+from emulator.model.traffic import Traffic
+
+
+@dataclass(frozen=True)
+class Draws:
+    """The random inputs of a run, drawn once."""
+
+    arrivals: FloatArray
+    warm_s: FloatArray
+    init_s: FloatArray
+    horizon_s: float
+
+
+def draw(traffic: Traffic, service: ServiceModel, duration_s: float, seed: int = 0) -> Draws:
+    rng = np.random.default_rng(seed)
+    arrivals = traffic.arrivals(rng, duration_s)
+    n = len(arrivals)
+    return Draws(
+        arrivals=arrivals,
+        warm_s=service.duration.sample(rng, n),
+        init_s=service.init.sample(rng, n),
+        horizon_s=duration_s,
+    )
+
+
+def run(draws: Draws, keep_alive: KeepAlivePolicy, limits: Limits, seed: int = 0) -> Run:
+    return simulate(
+        draws.arrivals,
+        draws.warm_s,
+        draws.init_s,
+        keep_alive,
+        limits=limits,
+        horizon_s=draws.horizon_s,
+        rng=np.random.default_rng(seed + 1),
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    provisioned: int
+    cold_start_probability: float
+    throttles: int
+    monthly_cost_usd: float
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    provisioned: int
+    target_cold_start_probability: float
+    met: bool  # False: no candidate reached the target; the one with fewest cold starts
+    candidates: tuple[Candidate, ...]
+
+
+def recommend_provisioned(
+    draws: Draws,
+    keep_alive: KeepAlivePolicy,
+    limits: Limits,
+    *,
+    target: float,
+    memory_mb: int,
+    architecture: Architecture = "x86_64",
+    baseline: Summary | None = None,
+    max_candidates: int = 12,
+    seed: int = 0,
+) -> Recommendation:
+    """The provisioned concurrency with the lowest monthly cost whose cold-start probability is
+    at most `target`. Candidates run from 0 to the peak concurrency of the on-demand run."""
+    if baseline is None:
+        baseline = summarise(
+            run(draws, keep_alive, replace(limits, provisioned=0), seed), memory_mb=memory_mb
+        )
+    peak = max(1, baseline.max_concurrency)
+    step = max(1, math.ceil(peak / (max_candidates - 1)))
+    counts = sorted({*range(0, peak + 1, step), peak})
+    candidates = []
+    for count in counts:
+        summary = summarise(
+            run(draws, keep_alive, replace(limits, provisioned=count), seed),
+            memory_mb=memory_mb,
+            architecture=architecture,
+        )
+        candidates.append(
+            Candidate(
+                count,
+                summary.cold_start_probability,
+                summary.throttles,
+                summary.monthly_cost_usd,
+            )
+        )
+    meeting = [c for c in candidates if c.cold_start_probability <= target]
+    if meeting:
+        best = min(meeting, key=lambda c: (c.monthly_cost_usd, c.provisioned))
+        return Recommendation(best.provisioned, target, True, tuple(candidates))
+    best = min(candidates, key=lambda c: (c.cold_start_probability, c.provisioned))
+    return Recommendation(best.provisioned, target, False, tuple(candidates))

@@ -1,0 +1,175 @@
+"""Figures of a simulated run: cold starts, latency, concurrency, idle time and cost.
+
+Every time-average is over [0, horizon]: live environments are the provisioned ones plus the
+on-demand births minus deaths up to `t`; busy ones are the invocations in flight. Idle
+environment-seconds are live minus busy environment-seconds. Cost goes through
+`emulator.cost.cost` for the simulated period and for a 730-hour month of the same traffic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from emulator.config import Architecture
+from emulator.cost import MB_PER_GB, SECONDS_PER_MONTH, CostBreakdown, cost
+from emulator.model.distributions import FloatArray
+from emulator.model.simulator import COLD, PROVISIONED, THROTTLED, Run
+
+PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+
+
+@dataclass(frozen=True)
+class Summary:
+    invocations: int
+    served: int
+    cold_starts: int
+    cold_start_probability: float  # cold starts / served invocations
+    provisioned_invocations: int
+    throttles: int
+    latency_ms: dict[str, float]  # p50 … p99.9 of Duration (+ Init Duration on cold starts)
+    init_ms_mean: float  # of the cold starts
+    mean_environments: float  # live environments, time-average
+    max_environments: int
+    mean_concurrency: float  # invocations in flight, time-average
+    max_concurrency: int
+    environment_s: float
+    idle_environment_s: float
+    horizon_s: float
+    provisioned: int
+    cost_usd: float  # the simulated period
+    monthly_cost_usd: float  # 730 hours of the same traffic
+    cost_breakdown: dict[str, float]  # monthly, by line of the bill
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def summarise(
+    run: Run,
+    *,
+    memory_mb: int = 128,
+    architecture: Architecture = "x86_64",
+) -> Summary:
+    kind = run.kind
+    served_mask = kind != THROTTLED
+    cold_mask = kind == COLD
+    served = int(served_mask.sum())
+    colds = int(cold_mask.sum())
+    horizon = run.horizon_s
+    latency = run.busy_s[served_mask] * 1000.0
+    latency_ms = (
+        {f"p{p:g}": float(np.percentile(latency, p)) for p in PERCENTILES}
+        if served
+        else {f"p{p:g}": math.nan for p in PERCENTILES}
+    )
+    starts = run.arrivals[served_mask]
+    ends = starts + run.busy_s[served_mask]
+    births, deaths = run.births, run.deaths
+    env_s = run.provisioned * horizon + _integral(births, deaths, horizon)
+    busy_s = _integral(starts, ends, horizon)
+    period, monthly = _costs(run, memory_mb=memory_mb, architecture=architecture)
+    return Summary(
+        invocations=len(kind),
+        served=served,
+        cold_starts=colds,
+        cold_start_probability=colds / served if served else math.nan,
+        provisioned_invocations=int((kind == PROVISIONED).sum()),
+        throttles=int((kind == THROTTLED).sum()),
+        latency_ms=latency_ms,
+        init_ms_mean=float(run.init_s[cold_mask].mean() * 1000.0) if colds else 0.0,
+        mean_environments=env_s / horizon if horizon > 0 else math.nan,
+        max_environments=run.provisioned + _peak(births, deaths, horizon),
+        mean_concurrency=busy_s / horizon if horizon > 0 else math.nan,
+        max_concurrency=_peak(starts, np.sort(ends), horizon),
+        environment_s=env_s,
+        idle_environment_s=max(0.0, env_s - busy_s),
+        horizon_s=horizon,
+        provisioned=run.provisioned,
+        cost_usd=period.total_usd,
+        monthly_cost_usd=monthly.total_usd,
+        cost_breakdown={
+            "requests": monthly.request_usd,
+            "duration": monthly.duration_usd,
+            "provisioned": monthly.provisioned_usd,
+            "provisioned_duration": monthly.provisioned_duration_usd,
+        },
+    )
+
+
+def billed_ms(run: Run) -> npt.NDArray[np.float64]:
+    """Billed Duration of each served invocation: ceil to 1 ms, Init Duration included on
+    on-demand cold starts (billed since 2025-08-01, LAMBDA_SPEC §6)."""
+    served = run.kind != THROTTLED
+    billed: npt.NDArray[np.float64] = np.ceil(run.busy_s[served] * 1000.0 - 1e-9)
+    return billed
+
+
+def _costs(run: Run, *, memory_mb: int, architecture: Architecture) -> tuple[CostBreakdown, ...]:
+    billed = billed_ms(run)
+    served = run.kind[run.kind != THROTTLED]
+    total_ms = float(billed.sum())
+    pc_ms = float(billed[served == PROVISIONED].sum())
+    each = total_ms / len(billed) if len(billed) else 0.0
+    share = pc_ms / total_ms if total_ms > 0 else 0.0
+    allocated_per_s = run.provisioned * memory_mb / MB_PER_GB
+    out = []
+    for seconds in (run.horizon_s, SECONDS_PER_MONTH):
+        scale = seconds / run.horizon_s if run.horizon_s > 0 else 0.0
+        out.append(
+            cost(
+                len(billed) * scale,
+                each,
+                memory_mb,
+                architecture=architecture,
+                provisioned_share=share,
+                provisioned_allocated_gb_s=allocated_per_s * seconds,
+            )
+        )
+    return tuple(out)
+
+
+def _integral(ups: FloatArray, downs: FloatArray, horizon: float) -> float:
+    """∫₀ᴴ (#ups ≤ t − #downs ≤ t) dt."""
+    up = ups[ups <= horizon]
+    down = downs[downs <= horizon]
+    return float((horizon - up).sum() - (horizon - down).sum())
+
+
+def _peak(ups: FloatArray, downs: FloatArray, horizon: float) -> int:
+    """max over [0, H] of #ups ≤ t − #downs ≤ t; a down at the same instant counts first."""
+    up = ups[ups <= horizon]
+    if not len(up):
+        return 0
+    # at each up, the count is (ups so far) − (downs up to and including that instant)
+    ups_so_far = np.arange(1, len(up) + 1)
+    downs_so_far = np.searchsorted(downs, up, side="right")
+    return int(max(0, (ups_so_far - downs_so_far).max()))
+
+
+def timeline(run: Run, bins: int = 200) -> dict[str, FloatArray]:
+    """Live environments, invocations in flight (sampled at bin ends) and cold starts per bin."""
+    horizon = max(run.horizon_s, 1e-9)
+    edges = np.linspace(0.0, horizon, bins + 1)
+    at = edges[1:]
+    served = run.kind != THROTTLED
+    starts = run.arrivals[served]
+    ends = np.sort(starts + run.busy_s[served])
+    live = (
+        run.provisioned
+        + np.searchsorted(run.births, at, side="right")
+        - np.searchsorted(run.deaths, at, side="right")
+    )
+    busy = np.searchsorted(starts, at, side="right") - np.searchsorted(ends, at, side="right")
+    colds, _ = np.histogram(run.arrivals[run.kind == COLD], bins=edges)
+    throttles, _ = np.histogram(run.arrivals[run.kind == THROTTLED], bins=edges)
+    return {
+        "t": at,
+        "environments": live.astype(np.float64),
+        "concurrency": busy.astype(np.float64),
+        "cold_starts": colds.astype(np.float64),
+        "throttles": throttles.astype(np.float64),
+    }
