@@ -16,7 +16,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -30,6 +30,11 @@ from emulator.metrics.report import Report, parse_report
 from emulator.pytest_plugin import EmulatorThread
 
 SAMPLES_MANIFEST = Path(__file__).resolve().parents[2] / "functions" / "lambda-emu.toml"
+
+
+def sized_name(function: str, memory_mb: int) -> str:
+    """The name of `function`'s copy at another memory size."""
+    return f"{function}_{memory_mb}"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class Sample:
     @property
     def invocations(self) -> tuple[Invocation, ...]:
         return (self.cold, *self.warm)
+
+    @property
+    def cold_ms(self) -> float:
+        return self.cold.report.duration_ms
 
     @property
     def warm_ms(self) -> float:
@@ -86,35 +95,41 @@ class LessonBench:
         *,
         manifest: Path = SAMPLES_MANIFEST,
         names: Sequence[str] | None = None,
-        memory: dict[str, int] | None = None,
+        sizes: Sequence[tuple[str, int]] = (),
         delay_ms: float | None = None,
     ) -> None:
         self.manifest = manifest
         self.state_dir = state_dir
         self.names = names
-        self.memory = memory or {}
+        # (function, memory MB): served as a copy named `sized_name(function, mb)` as well
+        self.sizes = tuple(dict.fromkeys(sizes))
         self.downstream = DownstreamThread(
             DownstreamConfig() if delay_ms is None else DownstreamConfig(delay_ms=delay_ms)
         )
         self.emulator: EmulatorThread | None = None
         self._client: httpx.Client | None = None
 
-    def _function(self, fn: FunctionConfig) -> FunctionConfig:
-        if URL_ENV in fn.environment:
-            env = MappingProxyType({**fn.environment, URL_ENV: self.downstream.url})
-            fn = replace(fn, environment=env)
-        return fn.with_overrides(memory_mb=self.memory.get(fn.name))
+    def _functions(self) -> tuple[FunctionConfig, ...]:
+        out: list[FunctionConfig] = []
+        for declared in load_manifest(self.manifest):
+            fn = declared
+            if URL_ENV in fn.environment:
+                env = MappingProxyType({**fn.environment, URL_ENV: self.downstream.url})
+                fn = replace(fn, environment=env)
+            out += [
+                replace(fn, name=sized_name(fn.name, mb), memory_mb=mb)
+                for name, mb in self.sizes
+                if name == fn.name
+            ]
+            if self.names is None or fn.name in self.names:
+                out.append(fn)
+        return tuple(out)
 
     def start(self) -> LessonBench:
         self.downstream.start()
         try:
-            functions = tuple(
-                self._function(fn)
-                for fn in load_manifest(self.manifest)
-                if self.names is None or fn.name in self.names
-            )
             cfg = EmulatorConfig(
-                functions=functions,
+                functions=self._functions(),
                 port=0,
                 sandbox="process",
                 state_dir=self.state_dir,
@@ -164,10 +179,12 @@ class LessonBench:
         latency = (time.perf_counter() - started) * 1000
         log = base64.b64decode(resp.headers.get("x-amz-log-result", "")).decode("utf-8", "replace")
         report = parse_report(log)
+        if report is None and "x-amzn-requestid" in resp.headers:
+            # With extensions the response leaves before the invoke phase ends, so the tail
+            # has no REPORT yet: the trace record written when it ends carries the figures.
+            report = self._traced_report(resp.headers["x-amzn-requestid"])
         if report is None:
-            raise RuntimeError(
-                f"{name}: no REPORT line (HTTP {resp.status_code}): {resp.text[:300]}"
-            )
+            raise RuntimeError(f"{name}: no REPORT (HTTP {resp.status_code}): {resp.text[:300]}")
         try:
             body: Any = resp.json()
         except ValueError:
@@ -175,6 +192,32 @@ class LessonBench:
         return Invocation(
             resp.status_code, body, resp.headers.get("x-amz-function-error"), report, latency
         )
+
+    def _traced_report(self, request_id: str, timeout_s: float = 10.0) -> Report | None:
+        assert self.emulator is not None and self.emulator.emulator is not None
+        trace = self.emulator.emulator.trace
+
+        async def flush(emu: Any) -> None:
+            emu.trace.flush()
+
+        deadline = time.monotonic() + timeout_s
+        while trace.path is not None and time.monotonic() < deadline:
+            self.emulator.call(flush)
+            with trace.path.open(encoding="utf-8") as fh:
+                for line in fh:
+                    if request_id in line:
+                        rec = json.loads(line)
+                        return Report(
+                            request_id=request_id,
+                            duration_ms=float(rec["duration_ms"]),
+                            billed_ms=int(rec["billed_ms"]),
+                            memory_mb=int(rec["memory_mb"]),
+                            max_memory_mb=int(rec["max_memory_mb"]),
+                            init_ms=rec["init_ms"],
+                            error_type=rec["error_type"],
+                        )
+            time.sleep(0.05)
+        return None
 
     def measure(
         self, name: str, payload: Any = None, *, warm: int = 3, pause_s: float = 0.0
@@ -209,7 +252,17 @@ class Variant:
     label: str
     function: str
     payload: Any = None
-    memory_mb: int | None = None  # None: the manifest's
+    memory_mb: int | None = None  # None: the manifest's size
+
+    @property
+    def served_as(self) -> str:
+        return (
+            self.function if self.memory_mb is None else sized_name(self.function, self.memory_mb)
+        )
+
+
+def _no_check(a: Sample, b: Sample) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -217,12 +270,13 @@ class Lesson:
     title: str
     a: Variant
     b: Variant
-    figure: str  # the Sample property compared: "warm_ms", "init_ms", ...
-    expect: str  # what Lambda's lesson predicts of B / A, as a human reads it
+    figure: str  # the Sample property compared (B / A): "warm_ms", "init_ms", ...
+    expect: str  # what Lambda's lesson predicts of B / A, as a reader reads it
     holds: Callable[[float], bool]  # B / A meets the expectation
+    figure_a: str | None = None  # A's figure when it differs from B's (cold vs warm)
     warm: int = 3
     pause_s: float = 0.0
-    check: Callable[[Sample, Sample], str | None] = field(default=lambda a, b: None)
+    check: Callable[[Sample, Sample], str | None] = _no_check  # a further condition
 
 
 @dataclass(frozen=True)
@@ -232,14 +286,192 @@ class Row:
     b: Sample
 
     @property
+    def figure_a(self) -> float:
+        return float(getattr(self.a, self.lesson.figure_a or self.lesson.figure))
+
+    @property
+    def figure_b(self) -> float:
+        return float(getattr(self.b, self.lesson.figure))
+
+    @property
     def ratio(self) -> float:
-        fa = float(getattr(self.a, self.lesson.figure))
-        fb = float(getattr(self.b, self.lesson.figure))
-        return fb / fa if fa else float("inf")
+        return self.figure_b / self.figure_a if self.figure_a else float("inf")
 
     @property
     def problem(self) -> str | None:
         """Why the lesson did not show, or None when it did."""
         if not self.lesson.holds(self.ratio):
-            return f"{self.lesson.figure} ratio {self.ratio:.2f}, expected {self.lesson.expect}"
+            return f"B/A = {self.ratio:.3g}, expected {self.lesson.expect}"
         return self.lesson.check(self.a, self.b)
+
+
+def _payload_key(inv: Invocation, key: str) -> Any:
+    return inv.payload.get(key) if isinstance(inv.payload, dict) else None
+
+
+def _same_hash(a: Sample, b: Sample) -> str | None:
+    ha, hb = (_payload_key(s.cold, "hash") for s in (a, b))
+    return None if ha is not None and ha == hb else f"different results: {ha} vs {hb}"
+
+
+def _no_errors(a: Sample, b: Sample) -> str | None:
+    for sample in (a, b):
+        for inv in sample.invocations:
+            if inv.function_error is not None:
+                return f"{sample.function}: {inv.function_error} {str(inv.payload)[:200]}"
+    return None
+
+
+def _cache_hits(a: Sample, b: Sample) -> str | None:
+    seen = [_payload_key(inv, "cache") for inv in b.invocations]
+    return None if seen[:1] == ["miss"] and set(seen[1:]) == {"hit"} else f"cache: {seen}"
+
+
+def _both_billed(a: Sample, b: Sample) -> str | None:
+    # the analytics round trip (100 ms) is billed either way: after the response, in the
+    # extension's post-response work
+    if min(a.warm_ms, b.warm_ms) < 100:
+        return f"Duration {a.warm_ms:.0f} / {b.warm_ms:.0f} ms: the analytics work was not billed"
+    return _no_errors(a, b)
+
+
+def _killed_at_limit(a: Sample, b: Sample) -> str | None:
+    report = b.cold.report
+    if report.error_type != "Runtime.ExitError":
+        return f"not killed: {report.error_type or 'succeeded'} (no memory cgroup here?)"
+    if report.max_memory_mb > b.memory_mb:
+        return f"Max Memory Used {report.max_memory_mb} MB above the {b.memory_mb} MB size"
+    return None
+
+
+CPU_N = 2_000_000
+FAN_OUT = {"ids": list(range(1, 21)), "concurrency": 10}
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "concurrent I/O beats sequential (3 calls of 100 ms)",
+        Variant("await one by one", "io_sequential"),
+        Variant("asyncio.gather", "io_concurrent"),
+        "warm_ms",
+        "≤ 0.5",
+        lambda r: r <= 0.5,
+        check=_no_errors,
+    ),
+    Lesson(
+        "bounded fan-out (20 users, 10 at a time)",
+        Variant("await one by one", "io_sequential", FAN_OUT),
+        Variant("gather + semaphore", "io_concurrent", FAN_OUT),
+        "warm_ms",
+        "≤ 0.25",
+        lambda r: r <= 0.25,
+        warm=2,
+        check=_no_errors,
+    ),
+    Lesson(
+        "initialise clients outside the handler",
+        Variant("client per call", "init_in_handler"),
+        Variant("client at init", "init_global"),
+        "warm_ms",
+        "< 0.7",
+        lambda r: r < 0.7,
+        check=_no_errors,
+    ),
+    Lesson(
+        "memory buys CPU (Python loop, n=500k)",
+        Variant("128 MB", "cpu_python", {"n": 500_000}, 128),
+        Variant("1769 MB", "cpu_python", {"n": 500_000}, 1769),
+        "warm_ms",
+        "< 0.3",
+        lambda r: r < 0.3,
+        warm=2,
+        check=_same_hash,
+    ),
+    Lesson(
+        f"Rust beats Python on CPU (n={CPU_N:,}, 1769 MB)",
+        Variant("python", "cpu_python", {"n": CPU_N}, 1769),
+        Variant("rust", "cpu_rust", {"n": CPU_N}, 1769),
+        "warm_ms",
+        "< 0.2",
+        lambda r: r < 0.2,
+        check=_same_hash,
+    ),
+    Lesson(
+        "Rust cold start: Init Duration",
+        Variant("python", "hello_python"),
+        Variant("rust", "hello_rust"),
+        "init_ms",
+        "< 0.5",
+        lambda r: r < 0.5,
+        check=_no_errors,
+    ),
+    Lesson(
+        "Rust memory: Max Memory Used",
+        Variant("python", "hello_python"),
+        Variant("rust", "hello_rust"),
+        "max_memory_mb",
+        "< 0.5",
+        lambda r: r < 0.5,
+        check=_no_errors,
+    ),
+    Lesson(
+        "/tmp survives warm invocations (8 MiB download)",
+        Variant("cold: download", "tmp_cache"),
+        Variant("warm: /tmp hit", "tmp_cache"),
+        "warm_ms",
+        "< 0.5",
+        lambda r: r < 0.5,
+        figure_a="cold_ms",
+        check=_cache_hits,
+    ),
+    Lesson(
+        "extensions work after the response: caller latency",
+        Variant("analytics inline", "analytics_inline", {"name": "x"}),
+        Variant("analytics extension", "analytics_extension", {"name": "x"}),
+        "warm_latency_ms",
+        "≤ 0.5",
+        lambda r: r <= 0.5,
+        pause_s=0.3,
+        check=_both_billed,
+    ),
+    Lesson(
+        "memory_hog killed at its limit (128 MB)",
+        Variant("allocate 64 MB", "memory_hog", {"mb": 64}),
+        Variant("allocate 300 MB", "memory_hog", {"mb": 300}),
+        "max_memory_mb",
+        "≥ 1 (at the limit)",
+        lambda r: r >= 1,
+        warm=0,
+        check=_killed_at_limit,
+    ),
+)
+
+
+def sizes_of(lessons: Sequence[Lesson]) -> list[tuple[str, int]]:
+    """The (function, memory) copies `lessons` need a `LessonBench` to serve."""
+    return [
+        (v.function, v.memory_mb)
+        for lesson in lessons
+        for v in (lesson.a, lesson.b)
+        if v.memory_mb is not None
+    ]
+
+
+def run_lessons(
+    bench: LessonBench,
+    lessons: Sequence[Lesson] = LESSONS,
+    progress: Callable[[str], None] | None = None,
+) -> list[Row]:
+    """Measure every lesson's two variants (the same variant is measured once)."""
+    measured: dict[tuple[str, str, int, float], Sample] = {}
+
+    def sample(v: Variant, lesson: Lesson) -> Sample:
+        key = (v.served_as, json.dumps(v.payload), lesson.warm, lesson.pause_s)
+        if key not in measured:
+            if progress is not None:
+                progress(f"{lesson.title}: {v.label} ({v.served_as})")
+            measured[key] = bench.measure(
+                v.served_as, v.payload, warm=lesson.warm, pause_s=lesson.pause_s
+            )
+        return measured[key]
+
+    return [Row(lesson, sample(lesson.a, lesson), sample(lesson.b, lesson)) for lesson in lessons]

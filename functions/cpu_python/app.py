@@ -1,7 +1,8 @@
 """CPU-bound work in pure Python, single-threaded: memory buys CPU on Lambda.
 
-Payload: {"n": <loop iterations>} (default 12,000,000: about 1 s at full speed on the development machine) — the
-same arithmetic as cpu_rust's FNV-1a loop, so the two can be compared.
+Payload: {"n": <loop iterations>} (default 12,000,000: about 1 s at full speed on the
+development machine). functions/cpu_rust runs the same FNV-1a loop and returns the same hash
+for the same n, so the two languages can be compared on identical work.
 """
 
 
