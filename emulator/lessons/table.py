@@ -27,7 +27,7 @@ HEADER = (
     "expected",
     "met",
 )
-_LEFT = {0, 1, 10}
+_LEFT = {0, 1, 10}  # text columns; the others are numbers, right-aligned
 _FIGURES = {
     "cold_ms": "cold",
     "warm_ms": "warm",
@@ -35,13 +35,6 @@ _FIGURES = {
     "init_ms": "init",
     "max_memory_mb": "max MB",
 }
-_FIGURES = {
-    "cold_ms": "cold",
-    "warm_ms": "warm",
-    "warm_latency_ms": "caller",
-    "init_ms": "init",
-    "max_memory_mb": "max MB",
-}  # text columns; the others are numbers, right-aligned
 
 
 def _cells(label: str, s: Sample) -> list[str]:
