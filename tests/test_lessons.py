@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from emulator.lessons.downstream import file_bytes
-from emulator.lessons.measure import LessonBench, lesson_bench
+from emulator.lessons.measure import LessonBench, lesson_bench, sized_name
 
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LessonBench]:
-    with lesson_bench(tmp_path_factory.mktemp("lessons")) as running:
+    sizes = [("cpu_rust", 1769)]  # the CPU pair at one size: cpu_python's
+    with lesson_bench(tmp_path_factory.mktemp("lessons"), sizes=sizes) as running:
         yield running
 
 
@@ -63,3 +65,62 @@ def test_tmp_cache_downloads_once_per_environment(bench: LessonBench) -> None:
     # a new environment starts with an empty /tmp
     bench.reset()
     assert bench.invoke("tmp_cache", {"size": 1 << 20}).payload["cache"] == "miss"
+
+
+def test_cpu_rust_does_cpu_pythons_work_faster(bench: LessonBench) -> None:
+    payload = {"n": 1_000_000}
+    python = bench.measure("cpu_python", payload, warm=2)
+    rust = bench.measure(sized_name("cpu_rust", 1769), payload, warm=2)
+    assert python.memory_mb == rust.memory_mb == 1769
+    # the same loop: the same hash, which only the full loop produces
+    assert {run.payload["hash"] for run in (*python.invocations, *rust.invocations)} == {
+        cpu_python_hash(1_000_000)
+    }
+    assert rust.warm_ms < python.warm_ms / 5
+
+
+def cpu_python_hash(n: int) -> int:
+    h = 0xCBF29CE484222325
+    for i in range(n):
+        h = ((h ^ (i & 0xFF)) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def test_rust_starts_faster_and_uses_less_memory_than_python(bench: LessonBench) -> None:
+    python = bench.measure("hello_python", warm=1)
+    rust = bench.measure("hello_rust", warm=1)
+    assert python.cold.payload["message"] == "hello from python"
+    assert rust.cold.payload == {"message": "hello from rust"}
+    assert rust.init_ms < python.init_ms / 2
+    assert rust.max_memory_mb < python.max_memory_mb / 2
+
+
+def test_memory_hog_is_killed_at_its_limit(bench: LessonBench) -> None:
+    assert bench.emulator is not None and bench.emulator.emulator is not None
+    backend = bench.emulator.emulator.cgroups
+    if backend is None or not backend.caps.memory:
+        pytest.skip("no writable memory cgroup on this machine")
+    fits = bench.measure("memory_hog", {"mb": 64}, warm=0)
+    over = bench.measure("memory_hog", {"mb": 300}, warm=0)
+    assert fits.cold.function_error is None and fits.cold.payload == {"allocated_mb": 64}
+    assert over.cold.function_error == "Unhandled"
+    assert over.cold.payload["errorType"] == "Runtime.ExitError"
+    assert over.cold.report.error_type == "Runtime.ExitError"
+    assert 120 <= over.max_memory_mb <= 128  # killed at the limit, never above it
+
+
+def test_the_lessons_command_prints_and_writes_the_table(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from emulator.cli import app
+
+    out = tmp_path / "lessons.md"
+    args = ["lessons", "--only", "rust memory", "--markdown", str(out)]
+    result = CliRunner().invoke(app, [*args, "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 lessons shown" in result.output
+    assert "B: rust" in result.output
+    table = out.read_text()
+    assert table.startswith("| lesson | variant | memory |")
+    assert "| Rust memory: Max Memory Used | A: python | 128 MB |" in table
+    assert table.count("\n") == 4  # header, alignment, A and B
