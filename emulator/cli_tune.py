@@ -160,6 +160,10 @@ def tune(
 def compare(
     a: Annotated[str, typer.Argument(help="First function.")],
     b: Annotated[str, typer.Argument(help="Second function.")],
+    memory: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--memory", "-M", help="Run both at this size (MB) instead of their own."),
+    ] = None,
     invocations: InvocationsOpt = 10,
     payload: PayloadOpt = "{}",
     payload_file: PayloadFileOpt = None,
@@ -197,6 +201,10 @@ def compare(
         prices,
     )
     functions = [_function(manifest, name) for name in (a, b)]
+    if memory is not None:
+        functions = [
+            fn.with_overrides(memory_mb=_memory_sizes([str(memory)])[0]) for fn in functions
+        ]
     if workload.architecture is not None:
         functions = [replace(fn, architecture=workload.architecture) for fn in functions]
     try:

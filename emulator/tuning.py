@@ -1,8 +1,10 @@
 """Power tuning, locally: the same workload at several memory sizes, priced like Lambda.
 
 Like aws-lambda-power-tuning, each memory size is a fresh function (`<name>-<MB>`, so each
-starts cold), invoked N times through the Invoke API with the REPORT line in the log tail;
-durations come from REPORT (not from the client), so the figures are Lambda's own:
+starts cold), invoked N times through the Invoke API with the REPORT line in the log tail. Serial
+runs go in rounds of one invocation per size, so that other load on the host slows every size
+alike; parallel runs send a size's N invocations at once. Durations come from REPORT (not from
+the client), so the figures are Lambda's own:
 
     Duration           the handler's time; averaged with the top and bottom `trim` dropped
     Billed Duration    ceil(Duration [+ Init Duration on a cold start, when INIT is billed])
@@ -436,45 +438,72 @@ async def _measure(
         timeout = max(fn.timeout_s for fn in cfg.functions) + cfg.init_timeout_s + 30.0
         limits = httpx.Limits(max_connections=max(10, workload.invocations))
         async with httpx.AsyncClient(base_url=emu.url, timeout=timeout, limits=limits) as client:
-            results = []
-            for fn in cfg.functions:
-                if on_progress is not None:
-                    on_progress(done, total, _label(fn))
-                results.append(await _workload(emu, client, fn, workload, payloads, step))
-            return results
+            if workload.parallel:
+                outcomes = [
+                    await _parallel(emu, client, fn, workload, payloads, step)
+                    for fn in cfg.functions
+                ]
+            else:
+                outcomes = await _interleaved(emu, client, cfg.functions, workload, payloads, step)
+        return [
+            _summarise_outcomes(fn, runs, workload)
+            for fn, runs in zip(cfg.functions, outcomes, strict=True)
+        ]
     finally:
         await emu.stop()
+
+
+Outcome = tuple[Report | None, str | None]  # the REPORT line, the error if it failed
 
 
 def _label(fn: FunctionConfig) -> str:
     return f"{fn.name} ({fn.memory_mb} MB)"
 
 
-async def _workload(
+async def _parallel(
     emu: Emulator,
     client: httpx.AsyncClient,
     fn: FunctionConfig,
     workload: Workload,
     payloads: Sequence[bytes],
     step: Callable[[str], None],
-) -> Measurement:
-    pool = emu.pools[fn.name]
+) -> list[Outcome]:
+    """A function's invocations all at once: each in its own environment, as power tuning's
+    parallel mode does."""
+    if workload.only_cold_starts:
+        await _reset(emu.pools[fn.name])
 
-    async def one(body: bytes) -> tuple[Report | None, str | None]:
+    async def one(body: bytes) -> Outcome:
         outcome = await _invoke(client, fn.name, body)
         step(_label(fn))
         return outcome
 
-    outcomes: list[tuple[Report | None, str | None]] = []
-    if workload.parallel:
-        if workload.only_cold_starts:
-            await _reset(pool)
-        outcomes = list(await asyncio.gather(*(one(body) for body in payloads)))
-    else:
-        for body in payloads:
+    return list(await asyncio.gather(*(one(body) for body in payloads)))
+
+
+async def _interleaved(
+    emu: Emulator,
+    client: httpx.AsyncClient,
+    functions: Sequence[FunctionConfig],
+    workload: Workload,
+    payloads: Sequence[bytes],
+    step: Callable[[str], None],
+) -> list[list[Outcome]]:
+    """One invocation at a time, in rounds of one per function: a burst of other load on the
+    host then slows every size alike instead of whichever size it lands on."""
+    outcomes: list[list[Outcome]] = [[] for _ in functions]
+    for round_no, body in enumerate(payloads, start=1):
+        for fn, runs in zip(functions, outcomes, strict=True):
             if workload.only_cold_starts:
-                await _reset(pool)
-            outcomes.append(await one(body))
+                await _reset(emu.pools[fn.name])
+            runs.append(await _invoke(client, fn.name, body))
+            step(f"round {round_no}/{len(payloads)}")
+    return outcomes
+
+
+def _summarise_outcomes(
+    fn: FunctionConfig, outcomes: Sequence[Outcome], workload: Workload
+) -> Measurement:
     samples = [
         sample_from(report, error, bill_init=workload.bill_init)
         for report, error in outcomes
@@ -484,9 +513,7 @@ async def _workload(
     return summarise(fn, samples, errors, workload, len(outcomes))
 
 
-async def _invoke(
-    client: httpx.AsyncClient, name: str, body: bytes
-) -> tuple[Report | None, str | None]:
+async def _invoke(client: httpx.AsyncClient, name: str, body: bytes) -> Outcome:
     resp = await client.post(
         f"/2015-03-31/functions/{name}/invocations",
         content=body,
@@ -531,12 +558,12 @@ async def _reset(pool: FunctionPool) -> None:
 # --- output ----------------------------------------------------------------------------------
 
 
-def _describe(workload: Workload, architecture: str) -> str:
+def _describe(workload: Workload, architecture: str, per: str = "size") -> str:
     mode = "parallel" if workload.parallel else "serial"
     cold = ", every invocation cold" if workload.only_cold_starts else ""
     init = "INIT billed" if workload.bill_init else "INIT not billed"
     return (
-        f"{workload.invocations} invocations per size ({mode}{cold}), trimmed mean drops "
+        f"{workload.invocations} invocations per {per} ({mode}{cold}), trimmed mean drops "
         f"{workload.trim:.0%} at each end; {architecture} prices, {workload.prices.region}, "
         f"as of {workload.prices.as_of}, {init}"
     )
@@ -587,6 +614,13 @@ def format_table(result: TuningResult) -> str:
         f"recommended ({result.strategy}): {result.recommendation.memory_mb} MB - "
         f"{result.recommendation.reason}"
     )
+    others = [
+        f"{name}{f' ({result.balanced_weight:g})' if name == 'balanced' else ''} → "
+        f"{recommend(result.measurements, name, result.balanced_weight).memory_mb} MB"
+        for name in STRATEGIES
+        if name != result.strategy
+    ]
+    lines.append(f"other strategies: {', '.join(others)}")
     return "\n".join(lines)
 
 
@@ -644,7 +678,7 @@ def format_comparison(a: Measurement, b: Measurement, workload: Workload) -> str
     ]
     header = ("", a.function, b.function, "B/A")
     lines = [
-        _describe(workload, workload.architecture or "each function's"),
+        _describe(workload, workload.architecture or "each function's own", "function"),
         "",
         f"{header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:>{widths[2]}}  "
         f"{header[3]:>{widths[3]}}",

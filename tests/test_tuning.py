@@ -55,12 +55,14 @@ def test_duration_falls_with_memory_up_to_one_vcpu_then_flattens(
     # Fresh environments per size. (A second one may start when an invocation arrives before
     # the environment asked for the next event, as on Lambda.)
     assert all(x.cold_starts >= 1 for x in sweep.measurements)
+    # The fastest of each size's invocations: other load on this shared host only adds time.
+    fastest = {size: min(x.durations_ms) for size, x in m.items()}
     # CPU = MB/1769 vCPU: 128 MB has 1/13.8 of the 1769 MB share, 512 MB 1/3.5.
-    assert m[128].avg_ms > m[256].avg_ms > m[512].avg_ms > m[1024].avg_ms > m[1769].avg_ms
-    assert 4.0 < m[128].avg_ms / m[1769].avg_ms < 30.0
-    assert 2.0 < m[128].avg_ms / m[512].avg_ms < 8.0
+    assert fastest[128] > fastest[256] > fastest[512] > fastest[1024] > fastest[1769]
+    assert 4.0 < fastest[128] / fastest[1769] < 30.0
+    assert 2.0 < fastest[128] / fastest[512] < 8.0
     # One thread cannot use the second vCPU that 3008 MB buys.
-    assert m[3008].avg_ms > 0.7 * m[1769].avg_ms
+    assert fastest[3008] > 0.7 * fastest[1769]
     assert m[3008].cost_per_invocation_usd > m[1769].cost_per_invocation_usd
     for x in sweep.measurements:
         assert x.p50_ms <= x.p95_ms
@@ -165,7 +167,7 @@ def test_tune_command_writes_its_outputs(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "recommended (speed): 1769 MB" in result.stdout
-    assert "cpu_python-256 (256 MB)" in result.stderr  # the progress bar's label
+    assert "round 1/2" in result.stderr  # the progress bar's label
     data = json.loads((out / "tune.json").read_text())
     assert [r["memory_mb"] for r in data["results"]] == [256, 1769]
     assert [p["weight"] for p in data["workload"]["payloads"]] == [3.0, 1.0]
