@@ -106,6 +106,10 @@ def serve(
         bool, typer.Option(help="A private /tmp per environment (needs root).")
     ] = True,
     cpu_period_us: Annotated[int, typer.Option(help="CFS period of the CPU quota (µs).")] = 20_000,
+    function_user: Annotated[
+        str,
+        typer.Option(help="As root, functions run as this user: auto (nobody), NAME or root."),
+    ] = "auto",
     sample_interval: Annotated[
         float, typer.Option(help="Seconds between resource samples (0: off).")
     ] = 0.5,
@@ -133,6 +137,7 @@ def serve(
         freeze=freeze,
         private_tmp=private_tmp,
         cpu_period_us=cpu_period_us,
+        function_user=function_user,
         sample_interval_s=sample_interval,
         manifest_path=manifest_path,
         hot_reload=reload,

@@ -110,6 +110,8 @@ class EmulatorConfig:
     freeze: bool = True  # freeze environments between invocations, as Lambda does
     private_tmp: bool = True  # a private /tmp per environment where the emulator may mount
     cpu_period_us: int = 20_000  # CFS period of the CPU quota (see docs/fidelity.md)
+    # Whom functions run as when the emulator is root: auto = nobody (emulator/sandbox/users.py)
+    function_user: str = "auto"
     sample_interval_s: float = 0.5  # RSS/CPU samples of every environment; 0 = off
     # Hot reload (emulator/reload.py): watch the manifest and the code directories.
     manifest_path: Path | None = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from emulator.sandbox import cgroups
+from emulator.sandbox import cgroups, users
 from emulator.sandbox.process import can_mount_private_tmp
 from emulator.sandbox.runtimes import PYTHON_VERSIONS, RuntimeResolver
 
@@ -73,6 +74,15 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
             "private per environment (mount namespace), size not limited"
             if can_mount_private_tmp()
             else "TMPDIR per environment (no mount namespace without root)",
+        )
+    )
+    user = users.resolve("auto") if can_mount_private_tmp() else None
+    rows.append(
+        (
+            "functions run as",
+            f"{user.name} (uid {user.uid}; root's private paths hidden)"
+            if user is not None
+            else f"the emulator's own user (uid {os.geteuid()})",
         )
     )
     docker_rows = _docker_rows()

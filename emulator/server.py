@@ -30,7 +30,7 @@ from emulator.httpserver import HttpServer
 from emulator.metrics.logs import LogSink
 from emulator.metrics.sampler import Sampler
 from emulator.metrics.trace import TraceWriter
-from emulator.sandbox import cgroups
+from emulator.sandbox import cgroups, users
 from emulator.sandbox.base import SandboxFactory
 from emulator.sandbox.cgroups import CgroupBackend
 from emulator.sandbox.process import ProcessSandboxFactory, can_mount_private_tmp
@@ -69,6 +69,7 @@ class Emulator:
         self.sandboxes: SandboxFactory = ProcessSandboxFactory()  # replaced in start()
         self.cgroups: CgroupBackend | None = None
         self.limits = ""
+        self.function_user: users.FunctionUser | None = None
         self.resolver = RuntimeResolver(cfg.cache_dir, warn)
         self.pools: dict[str, FunctionPool] = {}
         self.control = ControlApi(self)
@@ -119,10 +120,15 @@ class Emulator:
                 self.warn(f"removed a stale cgroup of a previous run: {stale}")
             self.cgroups = cgroups.detect(cfg.cgroups)
         private_tmp = cfg.private_tmp and can_mount_private_tmp()
+        # functions run as another user only with a private mount namespace (see users.py)
+        user = users.resolve(cfg.function_user) if private_tmp else None
+        self.function_user = user
         self.sandboxes = ProcessSandboxFactory(
-            self.cgroups, private_tmp=private_tmp, cpu_period_us=cfg.cpu_period_us
+            self.cgroups, private_tmp=private_tmp, cpu_period_us=cfg.cpu_period_us, user=user
         )
         self.limits = cgroups.summary(self.cgroups, private_tmp=private_tmp, freeze=cfg.freeze)
+        whom = f"{user.name} (uid {user.uid})" if user is not None else f"uid {os.geteuid()}"
+        self.limits += f", functions run as {whom}"
         self._prepare_docker()
         if self.cgroups is not None and self.cgroups.caps.cpu:
             for fn in cfg.functions:

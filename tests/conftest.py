@@ -26,6 +26,7 @@ def probe_dir() -> Iterator[Path]:
     # Not under /tmp: each environment gets a private /tmp, which would hide it.
     path = Path(__file__).resolve().parent.parent / ".lambda-emu" / f"probe-{os.getpid()}"
     path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o1777)  # as root, functions run as nobody
     try:
         yield path
     finally:

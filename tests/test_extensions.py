@@ -25,6 +25,8 @@ def _start(tmp_path: Path, **env: str) -> tuple[EmulatorThread, Path]:
     # Not under /tmp: the environment's /tmp is its own and would hide the file from us.
     log = Path(__file__).resolve().parent.parent / ".lambda-emu" / f"probe-{uuid.uuid4().hex}.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
+    log.touch()
+    log.chmod(0o666)  # as root, functions and extensions run as nobody
     fn = FunctionConfig(
         name="ext",
         runtime="python3.11",

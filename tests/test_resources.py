@@ -6,6 +6,9 @@ need a capability the machine lacks are skipped with the reason.
 
 from __future__ import annotations
 
+import errno
+import os
+import pwd
 import time
 from pathlib import Path
 from typing import Any
@@ -260,3 +263,22 @@ def test_the_code_directory_is_read_only_to_the_function(
         pytest.skip("no mount namespace here (not root, or the code lives under /tmp)")
     assert result == {"writable": False, "errno": 30}  # EROFS, as /var/task on Lambda
     assert not (FUNCTIONS / "ro_code" / "written-by-the-function").exists()
+
+
+def test_as_root_functions_run_as_an_unprivileged_user(
+    invoke: Any, lambda_emulator: EmulatorThread
+) -> None:
+    """LAMBDA_SPEC §5: Lambda runs functions as an unprivileged sandbox user, not root."""
+    result = invoke("whoami", {"emulator_pid": os.getpid()}).json()
+    sandbox = _sandbox(lambda_emulator, "whoami")
+    if sandbox.user is None:
+        pytest.skip("functions run as the emulator's user here (not root, or no mount namespace)")
+    nobody = pwd.getpwnam("nobody")
+    assert result["uid"] == nobody.pw_uid and result["gid"] == nobody.pw_gid
+    assert result["groups"] == []
+    assert result["tmp_owner"] == nobody.pw_uid  # its /tmp is its own
+    assert result["signal_emulator"] == errno.EPERM
+    assert result["read_emulator_environ"] == errno.EACCES
+    assert result["read_shadow"] == errno.EACCES
+    health = httpx.get(f"{lambda_emulator.url}/_emu/health").json()
+    assert health["function_uid"] == nobody.pw_uid

@@ -42,6 +42,9 @@ class ControlApi:
                     "cgroups": emu.cgroups.version if emu.cgroups is not None else None,
                     "limits": emu.limits,
                     "events_pending": emu.events.pending,
+                    "function_uid": (
+                        emu.function_user.uid if emu.function_user is not None else os.geteuid()
+                    ),
                 }
             )
         if path == "/_emu/functions" and method == "GET":

@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import IO
 
 from emulator.errors import SandboxError
+from emulator.sandbox import users
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
+from emulator.sandbox.users import FunctionUser
 
 # Joins the cgroup(s) given before "--", binds the private /tmp, makes the code directory
 # read-only (in its own mount namespace: the host still writes it), then execs the runtime.
@@ -43,23 +45,27 @@ from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBacken
 # the launcher starts each extension in the background (stdin closed, without the variables
 # Lambda keeps from extensions: LAMBDA_SPEC §3), then waits for a second line before it execs
 # the runtime, as Lambda starts the runtime once every extension has registered.
+#
+# When functions run as another user (emulator/sandbox/users.py), "prep" first exposes the
+# paths the function needs, and the runtime and extensions are exec'd through "drop" (setpriv).
 _LAUNCHER = """
-tmp=$1; code=$2; shift 2
+tmp=$1; code=$2; prep=$3; drop=$4; shift 4
 while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
+if [ -n "$prep" ]; then eval "$prep" || exit 114; fi
 if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
 if [ -n "$code" ]; then
   mount --bind "$code" "$code" && mount -o remount,bind,ro "$code" "$code" || exit 113
 fi
 read -r go || exit 0
 while [ "$1" != "--" ]; do
-  env -u AWS_EXECUTION_ENV -u AWS_LAMBDA_LOG_GROUP_NAME -u AWS_LAMBDA_LOG_STREAM_NAME \
+  $drop env -u AWS_EXECUTION_ENV -u AWS_LAMBDA_LOG_GROUP_NAME -u AWS_LAMBDA_LOG_STREAM_NAME \
     -u AWS_XRAY_CONTEXT_MISSING -u AWS_XRAY_DAEMON_ADDRESS -u LAMBDA_RUNTIME_DIR \
     -u LAMBDA_TASK_ROOT -u _AWS_XRAY_DAEMON_ADDRESS -u _AWS_XRAY_DAEMON_PORT -u _HANDLER \
     -u PYTHONPATH "$1" </dev/null &
   shift
 done; shift
 if [ "$go" = "extensions" ]; then read -r go || exit 0; fi
-exec "$@"
+exec $drop "$@"
 """
 
 _READ_CHUNK = 65536
@@ -140,11 +146,14 @@ class ProcessSandbox:
         cgroups: CgroupBackend | None = None,
         private_tmp: bool = False,
         cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
+        user: FunctionUser | None = None,
     ) -> None:
         self.spec = spec
         self._on_output = on_output
         self._backend = cgroups
         self._private_tmp = private_tmp
+        self._user = user
+        self.user: FunctionUser | None = None  # whom the function runs as, when not us
         self._cpu_period_us = cpu_period_us
         self.cgroup: Cgroup | None = None
         self.private_tmp = False  # whether this environment got its own /tmp
@@ -195,7 +204,9 @@ class ProcessSandbox:
             tmp = str(self.spec.tmp_dir) if private else ""
             # the code directory is read-only to the function, as /var/task is on Lambda
             code = str(self.spec.cwd) if private else ""
-            launcher = ["/bin/sh", "-c", _LAUNCHER, "lambda-emu-launch", tmp, code, *procs, "--"]
+            prep, drop = self._as_user(env) if private else ("", "")
+            launcher = ["/bin/sh", "-c", _LAUNCHER, "lambda-emu-launch", tmp, code, prep, drop]
+            launcher += [*procs, "--"]
             launcher += [*extensions, "--"]
             if private:
                 launcher = ["unshare", "--mount", "--propagation", "private", "--", *launcher]
@@ -233,6 +244,19 @@ class ProcessSandbox:
             loop.add_reader(self._pidfd, self._reap)
         except OSError:  # no pidfd (old kernel): fall back to a thread that waits
             loop.run_in_executor(None, self._proc.wait).add_done_callback(lambda _f: self._reap())
+
+    def _as_user(self, env: dict[str, str]) -> tuple[str, str]:
+        """The launcher's "prep" and "drop" when the function runs as another user: only
+        with a private mount namespace, where the paths it needs can be exposed."""
+        user = self._user
+        if user is None:
+            return "", ""
+        spec = self.spec
+        os.chown(spec.tmp_dir, user.uid, user.gid)  # its /tmp is its own to write
+        extras = [spec.tmp_dir, *(p.parent for p in spec.extensions)]
+        paths = users.needed_paths(spec.argv[0], spec.cwd, env, extras)
+        self.user = user
+        return users.exposure_script(paths, user), " ".join(user.setpriv())
 
     async def start(self) -> None:
         """Exec the runtime (staging first if that has not happened)."""
@@ -514,10 +538,12 @@ class ProcessSandboxFactory:
         *,
         private_tmp: bool = False,
         cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
+        user: FunctionUser | None = None,
     ) -> None:
         self.cgroups = cgroups
         self.private_tmp = private_tmp
         self.cpu_period_us = cpu_period_us
+        self.user = user  # functions run as this user (with a private mount namespace only)
 
     @property
     def stages(self) -> bool:
@@ -530,6 +556,7 @@ class ProcessSandboxFactory:
             cgroups=self.cgroups,
             private_tmp=self.private_tmp,
             cpu_period_us=self.cpu_period_us,
+            user=self.user,
         )
 
 
