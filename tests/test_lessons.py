@@ -124,3 +124,37 @@ def test_the_lessons_command_prints_and_writes_the_table(tmp_path: Path) -> None
     assert table.startswith("| lesson | variant | memory |")
     assert "| Rust memory: Max Memory Used | A: python | 128 MB |" in table
     assert table.count("\n") == 4  # header, alignment, A and B
+
+
+def test_the_downstream_service_overlaps_its_delays() -> None:
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from emulator.lessons.downstream import DownstreamConfig, DownstreamThread
+
+    service = DownstreamThread(DownstreamConfig(delay_ms=200)).start()
+    try:
+        with httpx.Client(base_url=service.url, timeout=10) as client:
+            assert client.get("/users/7").json() == {"id": 7, "name": "user 7"}
+            posts = client.get("/posts", params={"userId": 3}).json()
+            assert [p["userId"] for p in posts] == [3, 3, 3]
+            got = client.get("/files/a.bin", params={"size": 1000, "delay_ms": 0}).content
+            assert got == file_bytes("a.bin", 1000)
+            assert client.get("/nowhere").status_code == 404
+            assert client.post("/users/1").status_code == 405
+        assert service.peak_in_flight == 1
+
+        def get(uid: int) -> float:
+            started = time.perf_counter()
+            assert httpx.get(f"{service.url}/users/{uid}", timeout=10).status_code == 200
+            return (time.perf_counter() - started) * 1000
+
+        with ThreadPoolExecutor(8) as pool:
+            waited = list(pool.map(get, range(8)))
+        assert min(waited) >= 190  # every answer waits its delay (200 ms) ...
+        assert service.peak_in_flight > 1  # ... and the delays overlap
+        assert service.stats() == {"users": 9, "posts": 1, "files": 1}
+    finally:
+        service.stop()

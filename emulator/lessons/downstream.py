@@ -9,7 +9,7 @@ together and sequential ones add up:
     GET /comments?userId=7     [{"id": 70, "userId": 7, "body": ...}, ...]
     GET /files/{name}?size=N   N bytes (default 1 MiB), the same bytes for the same name
     GET /secrets/{name}        {"name": "db", "secret": ...}, as a secrets store hands out
-    GET /_stats                requests served per route (no delay)
+    GET /_stats                requests served per route, most in flight at once (no delay)
     GET /health                "ok" (no delay)
 
 The sample functions find it through `DOWNSTREAM_URL`; `functions/lambda-emu.toml` names
@@ -66,6 +66,8 @@ class DownstreamService:
     def __init__(self, cfg: DownstreamConfig) -> None:
         self.cfg = cfg
         self.requests: Counter[str] = Counter()  # by route: "users", "posts", "files", ...
+        self.in_flight = 0
+        self.peak_in_flight = 0  # requests waiting out their delay at once, at most
         self._http = HttpServer(self._handle, host=cfg.host, port=cfg.port)
 
     @property
@@ -91,12 +93,17 @@ class DownstreamService:
         if route == "health":
             return Response(200, b"ok", content_type="text/plain")
         if route == "_stats":
-            return _json(dict(self.requests))
+            return _json({"requests": dict(self.requests), "peak_in_flight": self.peak_in_flight})
         if route not in ("users", "posts", "comments", "files", "secrets"):
             return _json({"message": f"no route {req.path}"}, 404)
         self.requests[route] += 1
         delay_ms = _int(query, "delay_ms", round(self.cfg.delay_ms))
-        await asyncio.sleep(max(0, delay_ms) / 1000)
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(max(0, delay_ms) / 1000)
+        finally:
+            self.in_flight -= 1
         if route == "users" and len(parts) == 2 and parts[1].isdigit():
             uid = int(parts[1])
             return _json({"id": uid, "name": f"user {uid}"})
@@ -142,10 +149,16 @@ class DownstreamThread:
         return self
 
     def stats(self) -> dict[str, int]:
+        """Requests served per route."""
+
         async def snapshot() -> dict[str, int]:
             return dict(self.service.requests)
 
         return asyncio.run_coroutine_threadsafe(snapshot(), self._loop).result(30)
+
+    @property
+    def peak_in_flight(self) -> int:
+        return self.service.peak_in_flight
 
     def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self.service.stop(), self._loop).result(30)
