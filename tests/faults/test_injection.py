@@ -106,6 +106,18 @@ def test_exit_during_init(fault_emulator: EmulatorThread, call: Call) -> None:
     one_outcome(fault_emulator, answer, "error")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="emulator bug: pool._init_failed writes START after the invoke-phase init ran, so "
+    "that init's output precedes START in the log and is missing from the caller's log tail",
+)
+def test_invoke_phase_init_output_is_in_the_log_tail(call: Call) -> None:
+    answer = call("fault_init_exit")
+    log = answer.log
+    assert "rogue: exiting during init" in log
+    assert log.index("START") < log.index("rogue: exiting during init")
+
+
 def test_garbage_init_error(fault_emulator: EmulatorThread, call: Call) -> None:
     # /init/error with a body that is not JSON (nor UTF-8) and a type that is no Lambda type
     answer = call("fault_init_bad_error")

@@ -1,0 +1,322 @@
+"""Hypothesis-generated requests against the Invoke API and a live Runtime API.
+
+Requests go over raw sockets, so anything goes: wrong methods, invalid function names and
+qualifiers, bad JSON, bytes that are not UTF-8, huge headers, oversized bodies, requests that
+are not HTTP at all. Whatever arrives, the emulator answers within a bound with a 4xx (or the
+2xx of a valid call), never a 5xx of its own, keeps no internal error, and goes on serving.
+The number of cases tried is printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import string
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from emulator.pytest_plugin import EmulatorThread
+
+from .conftest import Answer, trace_records
+
+Call = Callable[..., Answer]
+ANSWER_WITHIN_S = 10.0  # a hang is a request without an answer in this time
+FUZZ = settings(
+    max_examples=600,
+    deadline=None,
+    database=None,  # nothing written to the checkout
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+METHOD_NAMES = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "BREW"]
+# mostly POST, so that most requests reach the API's own checks past the method's
+METHODS = st.one_of(st.just("POST"), st.just("POST"), st.sampled_from(METHOD_NAMES))
+METHOD_PREFIXES = tuple(f"{m} ".encode() for m in METHOD_NAMES)
+TEXT = st.text(alphabet=string.printable + "é€☃\x00", max_size=40)
+NOT_UTF8 = st.sampled_from([b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x80abc"])
+# Bytes that keep a request line or a header line whole (no space, CR, LF) ...
+RAW_SEGMENT = st.one_of(
+    TEXT.map(lambda t: t.encode("utf-8")),
+    st.binary(max_size=20),
+    NOT_UTF8,
+).map(lambda b: b.replace(b" ", b"").replace(b"\r", b"").replace(b"\n", b""))
+# ... and what a client library would send: percent-encoded text.
+QUOTED = TEXT.map(lambda t: quote(t, safe="").encode())
+SEGMENT = st.one_of(QUOTED, QUOTED, RAW_SEGMENT)
+NOT_HTTP = st.binary(min_size=1, max_size=300).map(lambda b: b + b"\r\n\r\n")
+SIZES = st.sampled_from([0, 1, 100, 262_145, 1_048_577, 6_291_457, 8 * 1024 * 1024 + 1])
+
+
+def _raw_request(
+    method: bytes, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
+) -> bytes:
+    lines = [method + b" " + target + b" HTTP/1.1", b"Host: 127.0.0.1", b"Connection: close"]
+    lines += [k + b": " + v for k, v in headers]
+    lines.append(b"Content-Length: " + str(len(body)).encode())
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def send(port: int, data: bytes) -> int:
+    """Send one request; the status of the answer. What is not a whole request is followed by
+    the end of the stream, and may be closed without an answer (0). A hang fails."""
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN_S) as sock:
+        # answered (413, 400) and closed before the whole body was sent: read the answer
+        with contextlib.suppress(OSError):  # BrokenPipe, ConnectionReset, NotConnected
+            sock.sendall(data)
+            if not data.startswith(METHOD_PREFIXES):
+                sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    head = b"".join(chunks)
+    if not head:
+        return 0
+    assert head.startswith(b"HTTP/1.1 "), f"not HTTP: {head[:200]!r} for {data[:200]!r}"
+    return int(head.split(b" ", 2)[1])
+
+
+def answered(status: int, data: bytes) -> bool:
+    """Every whole request gets an answer; bytes that are not one may get none."""
+    return status != 0 or not data.startswith(METHOD_PREFIXES)
+
+
+def report(surface: str, statuses: dict[int, int], capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        cases = sum(statuses.values())
+        print(f"\nfuzz: {surface}: {cases} cases tried, answers {sorted(statuses.items())}")
+
+
+# --- Invoke API --------------------------------------------------------------------------------
+FUNCTION_NAMES = st.one_of(
+    st.just(b"fault_echo"),
+    st.sampled_from([b"fault_echo:$LATEST", b"fault_echo:1", b"fault_echo:alias", b"nope", b""]),
+    st.builds(
+        lambda q: b"arn:aws:lambda:us-east-1:123456789012:function:fault_echo" + q,
+        st.sampled_from([b"", b":$LATEST", b":7", b":x:y"]),
+    ),
+    st.sampled_from([b"123456789012:function:fault_echo", b"arn:aws:s3:::bucket", b"a" * 300]),
+    SEGMENT,
+)
+INVOKE_PATHS = st.one_of(
+    st.builds(lambda n: b"/2015-03-31/functions/" + n + b"/invocations", FUNCTION_NAMES),
+    st.builds(lambda n: b"/2014-11-13/functions/" + n + b"/invoke-async", FUNCTION_NAMES),
+    st.builds(lambda s: b"/2015-03-31/" + s, SEGMENT),
+    st.sampled_from([b"/", b"/_emu/health", b"/_emu/functions", b"/metrics", b"*"]),
+)
+QUERIES = st.one_of(
+    st.just(b""),
+    st.builds(lambda q: b"?Qualifier=" + q, SEGMENT),
+    st.builds(lambda q: b"?" + q, SEGMENT),
+)
+INVOKE_HEADERS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                b"X-Amz-Invocation-Type",
+                b"X-Amz-Log-Type",
+                b"X-Amz-Client-Context",
+                b"X-Amz-Tenant-Id",
+                b"Content-Type",
+                b"X-Fuzz",
+            ]
+        ),
+        st.one_of(
+            st.sampled_from([b"RequestResponse", b"Event", b"DryRun", b"Tail", b"None"]),
+            st.sampled_from([b"eyJjdXN0b20iOnt9fQ==", b"bm90IGpzb24=", b"!!!", b"e30"]),
+            RAW_SEGMENT,
+            st.integers(1, 256).map(lambda k: b"h" * (k * 1024)),  # up to 256 KB
+        ),
+    ),
+    max_size=4,
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=10,
+)
+BODIES = st.one_of(
+    JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+    st.binary(max_size=200),
+    NOT_UTF8.map(lambda b: b'{"k": "' + b + b'"}'),
+    st.sampled_from([b"", b"{", b"[1,", b'{"a":}', b"nul", b"\x00" * 10]),
+    SIZES.map(lambda n: b'"' + b"x" * n + b'"'),
+)
+INVOKE_REQUESTS = st.one_of(
+    *[
+        st.builds(
+            lambda m, p, q, h, b: _raw_request(m.encode(), p + q, h, b),
+            METHODS,
+            INVOKE_PATHS,
+            QUERIES,
+            INVOKE_HEADERS,
+            BODIES,
+        )
+    ]
+    * 4,
+    NOT_HTTP,
+)
+
+
+def test_fuzz_invoke_api(
+    fault_emulator: EmulatorThread, call: Call, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fault_emulator.emulator is not None
+    statuses: dict[int, int] = {}
+
+    @FUZZ
+    @given(INVOKE_REQUESTS)
+    def case(data: bytes) -> None:
+        status = send(fault_emulator.port, data)
+        statuses[status] = statuses.get(status, 0) + 1
+        assert answered(status, data) and status < 500, f"{status} for {data[:300]!r}"
+
+    case()
+    assert fault_emulator.emulator.handler_errors == []
+    ok = call("fault_echo", {"after": "fuzz"})
+    assert ok.status == 200 and ok.json() == {"after": "fuzz"}
+    report("Invoke API", statuses, capsys)
+
+
+# --- Runtime API of a live environment -----------------------------------------------------------
+RUNTIME_PATHS = st.one_of(
+    st.sampled_from(
+        [
+            b"/2018-06-01/runtime/invocation/next",
+            b"/2018-06-01/runtime/init/error",
+            b"/2018-06-01/runtime/restore/next",
+            b"/2020-01-01/extension/register",
+            b"/2020-01-01/extension/event/next",
+            b"/2020-01-01/extension/init/error",
+            b"/2020-01-01/extension/exit/error",
+            b"/2022-07-01/telemetry",
+            b"/2020-08-15/logs",
+        ]
+    ),
+    st.builds(
+        lambda rid, action: b"/2018-06-01/runtime/invocation/" + rid + b"/" + action,
+        st.one_of(st.uuids().map(lambda u: str(u).encode()), SEGMENT),
+        st.one_of(st.sampled_from([b"response", b"error", b""]), SEGMENT),
+    ),
+    st.builds(lambda s: b"/2018-06-01/" + s, SEGMENT),
+    st.builds(lambda s: b"/" + s, SEGMENT),
+)
+RUNTIME_HEADERS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                b"Lambda-Runtime-Function-Error-Type",
+                b"Lambda-Runtime-Function-Response-Mode",
+                b"Lambda-Extension-Name",
+                b"Lambda-Extension-Identifier",
+                b"Lambda-Extension-Function-Error-Type",
+                b"Content-Type",
+            ]
+        ),
+        st.one_of(
+            st.sampled_from([b"streaming", b"buffered", b"Runtime.Fuzz", b"application/json"]),
+            st.uuids().map(lambda u: str(u).encode()),
+            RAW_SEGMENT,
+            st.integers(1, 64).map(lambda k: b"h" * (k * 1024)),
+        ),
+    ),
+    max_size=4,
+)
+RUNTIME_REQUESTS = st.one_of(
+    *[
+        st.builds(
+            lambda m, p, h, b: _raw_request(m.encode(), p, h, b),
+            METHODS,
+            RUNTIME_PATHS,
+            RUNTIME_HEADERS,
+            BODIES,
+        )
+    ]
+    * 4,
+    NOT_HTTP,
+)
+
+
+def test_fuzz_runtime_api_of_a_live_environment(
+    fault_emulator: EmulatorThread, call: Call, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu = fault_emulator.emulator
+    assert emu is not None
+    first = call("fault_rogue", {"mode": "echo"})
+    assert first.function_error is None
+    (env,) = emu.pools["fault_rogue"].envs
+    port = int(env.runtime.address.rpartition(":")[2])
+    statuses: dict[int, int] = {}
+
+    # The runtime waits in /next: none of this is its own request, so every one is refused
+    # (wrong state, unknown id, unknown path, not HTTP) and none may change what it gets next.
+    @FUZZ
+    @given(RUNTIME_REQUESTS)
+    def case(data: bytes) -> None:
+        status = send(port, data)
+        statuses[status] = statuses.get(status, 0) + 1
+        assert answered(status, data), f"no answer to {data[:300]!r}"
+        assert status == 0 or 400 <= status < 500, f"{status} for {data[:300]!r}"
+
+    case()
+    assert emu.handler_errors == []
+    after = call("fault_rogue", {"mode": "echo", "after": "fuzz"})
+    assert after.status == 200 and after.function_error is None
+    assert after.json() == {"event": {"mode": "echo", "after": "fuzz"}, "pid": first.json()["pid"]}
+    assert after.report is not None and not after.report.cold  # the same environment served
+    report("Runtime API (environment ready)", statuses, capsys)
+
+
+def test_fuzz_runtime_api_during_an_invocation(
+    fault_emulator: EmulatorThread,
+    call: Call,
+    fault_probe_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu = fault_emulator.emulator
+    assert emu is not None
+    pool = emu.pools["fault_hold"]
+    statuses: dict[int, int] = {}
+    with ThreadPoolExecutor(1) as runner:
+        held = runner.submit(call, "fault_hold", {"mode": "hold", "k": 1})
+        deadline = time.monotonic() + 30
+        while not list(fault_probe_dir.glob("holding-*")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (holding,) = fault_probe_dir.glob("holding-*")
+        request_id = holding.name.removeprefix("holding-")
+        (env,) = pool.envs
+        port = int(env.runtime.address.rpartition(":")[2])
+
+        # Running: /next gives the same invocation again (200); anything else is refused.
+        @FUZZ
+        @given(RUNTIME_REQUESTS)
+        def case(data: bytes) -> None:
+            assume(request_id.encode() not in data)  # only the runtime answers its invocation
+            status = send(port, data)
+            statuses[status] = statuses.get(status, 0) + 1
+            assert answered(status, data) and status < 500, f"{status} for {data[:300]!r}"
+
+        try:
+            case()
+        finally:
+            (fault_probe_dir / f"release-{request_id}").touch()
+        answer = held.result(60)
+    assert answer.status == 200 and answer.function_error is None
+    assert answer.request_id == request_id
+    assert answer.json()["event"] == {"mode": "hold", "k": 1}
+    assert len(trace_records(fault_emulator, request_id)) == 1
+    assert emu.handler_errors == []
+    report("Runtime API (invocation in flight)", statuses, capsys)
