@@ -695,6 +695,10 @@ def to_json(result: TuningResult) -> dict[str, Any]:
         "strategy": result.strategy,
         "balanced_weight": result.balanced_weight,
         "recommendation": asdict(result.recommendation),
+        "picks": {
+            name: recommend(result.measurements, name, result.balanced_weight).memory_mb
+            for name in STRATEGIES
+        },
         "workload": {
             "invocations": w.invocations,
             "payloads": [
@@ -737,6 +741,17 @@ def _figure(result: TuningResult) -> Any:
     )
     best = next(i for i, m in enumerate(ms) if m.memory_mb == result.recommendation.memory_mb)
     left.axvline(best, color="#2ca02c", linestyle="--", linewidth=1, label="recommended")
+    for i, m in enumerate(ms):
+        if m.errors:
+            left.annotate(
+                f"{m.errors} failed",
+                (i, m.avg_ms),
+                textcoords="offset points",
+                xytext=(0, 8),
+                ha="center",
+                fontsize=8,
+                color="#d62728",
+            )
     left.set_xticks(x, [f"{m.memory_mb}" for m in ms])
     left.set_xlabel("memory (MB)")
     left.set_ylabel("avg duration (ms)", color="#1f77b4")

@@ -7,6 +7,8 @@ minute on two shared cores; its assertions are about shapes, never about wall-cl
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -14,7 +16,7 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner
 
-from emulator import tuning
+from emulator import cost, tuning
 from emulator.cli import app
 from emulator.config import FunctionConfig, load_manifest
 
@@ -96,6 +98,8 @@ def test_table_json_and_chart(sweep: tuning.TuningResult, tmp_path: Path) -> Non
     tuning.write_json(sweep, path)
     data = json.loads(path.read_text())
     assert data["recommendation"]["memory_mb"] == sweep.recommendation.memory_mb
+    assert data["picks"]["cost"] == sweep.recommendation.memory_mb
+    assert data["picks"]["speed"] == tuning.recommend(sweep.measurements, "speed").memory_mb
     assert [r["memory_mb"] for r in data["results"]] == list(SIZES)
     assert data["workload"]["payloads"] == [{"weight": 1.0, "payload": WORK}]
 
@@ -270,3 +274,55 @@ def test_weighted_payloads_keep_their_proportions_interleaved() -> None:
     assert sequence[:4].count(b'{"b": 2}') == 1
     # A list that is not weighted payloads is one payload.
     assert tuning.payload_choices("[1, 2]") == (tuning.WeightedPayload(1.0, b"[1, 2]"),)
+
+
+# --- modes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_only_cold_starts_and_parallel_start_every_invocation_cold(
+    tmp_path: Path, parallel: bool
+) -> None:
+    workload = tuning.Workload(
+        invocations=3, parallel=parallel, only_cold_starts=not parallel, architecture="arm64"
+    )
+    (m,) = tuning.measure(
+        [tuning.sized_function(sample("hello_python"), 128, "arm64")],
+        workload,
+        state_dir=tmp_path,
+    )
+    assert (m.invocations, m.errors, m.cold_starts) == (3, 0, 3)
+    assert m.architecture == "arm64"
+    expected = cost.cost(1, m.avg_billed_ms, 128, architecture="arm64")
+    assert m.cost_per_invocation_usd == pytest.approx(expected.total_usd)
+
+
+@pytest.mark.slow
+def test_tune_as_a_subprocess(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emulator.cli",
+            "tune",
+            "hello_python",
+            "--manifest",
+            str(SAMPLES),
+            "--memory",
+            "128",
+            "-n",
+            "1",
+            "--out",
+            str(tmp_path / "out"),
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "recommended (cost): 128 MB" in done.stdout
+    assert (tmp_path / "out" / "tune.html").is_file()
