@@ -102,6 +102,10 @@ def tune(
     architecture: ArchitectureOpt = None,
     bill_init: BillInitOpt = True,
     prices: PricesOpt = None,
+    rate: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(help="Also price a month of this many requests per second at each size."),
+    ] = None,
     out: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
@@ -117,6 +121,8 @@ def tune(
     from emulator.errors import LambdaEmuError
 
     sizes = _memory_sizes(memory)
+    if rate is not None and rate <= 0:
+        raise _fail(f"--rate: must be more than 0 requests per second, got {rate:g}")
     if strategy not in tuning.STRATEGIES:
         raise _fail(f"--strategy: must be cost, speed or balanced, got {strategy!r}")
     fn = _function(manifest, function)
@@ -153,6 +159,8 @@ def tune(
     except OSError as exc:
         raise _fail(f"{exc.filename or out_dir}: {exc.strerror}") from None
     typer.echo(tuning.format_table(result))
+    if rate is not None:
+        typer.echo(tuning.format_monthly(result, rate))
     typer.echo("")
     typer.echo(f"wrote {json_path}, {out_dir / 'tune.png'}, {html_path}")
 

@@ -172,6 +172,7 @@ class Measurement:
     cost_per_million_usd: float
     durations_ms: tuple[float, ...] = field(repr=False)
     first_error: str | None = None
+    ephemeral_mb: int = 512  # priced above 512 MB
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,7 @@ def summarise(
         cost_per_million_usd=per_million.total_usd,
         durations_ms=tuple(durations),
         first_error=errors[0] if errors else None,
+        ephemeral_mb=fn.ephemeral_storage_mb,
     )
 
 
@@ -622,6 +624,24 @@ def format_table(result: TuningResult) -> str:
     ]
     lines.append(f"other strategies: {', '.join(others)}")
     return "\n".join(lines)
+
+
+def format_monthly(result: TuningResult, requests_per_s: float) -> str:
+    """A month (730 h) of `requests_per_s` at each size: the measured billed duration, the
+    duration tiers and the request fee, no free tier."""
+    invocations = requests_per_s * cost.SECONDS_PER_MONTH
+    parts = []
+    for m in result.measurements:
+        bill = cost.cost(
+            invocations,
+            m.avg_billed_ms,
+            m.memory_mb,
+            architecture=m.architecture,
+            ephemeral_mb=m.ephemeral_mb,
+            prices=result.workload.prices,
+        )
+        parts.append(f"{m.memory_mb} MB ${bill.total_usd:,.2f}")
+    return f"a month at {requests_per_s:g} req/s: " + ", ".join(parts)
 
 
 def format_comparison(a: Measurement, b: Measurement, workload: Workload) -> str:

@@ -163,6 +163,8 @@ def test_tune_command_writes_its_outputs(tmp_path: Path) -> None:
             '[{"weight": 3, "payload": {"n": 100000}}, {"weight": 1, "payload": {"n": 200000}}]',
             "--strategy",
             "speed",
+            "--rate",
+            "10",
             "--out",
             str(out),
             "--state-dir",
@@ -171,6 +173,7 @@ def test_tune_command_writes_its_outputs(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "recommended (speed): 1769 MB" in result.stdout
+    assert "a month at 10 req/s: 256 MB $" in result.stdout
     assert "round 1/2" in result.stderr  # the progress bar's label
     data = json.loads((out / "tune.json").read_text())
     assert [r["memory_mb"] for r in data["results"]] == [256, 1769]
@@ -225,6 +228,7 @@ def test_compare_two_functions(tmp_path: Path) -> None:
         (["tune", "cpu_python", "--strategy", "cheap"], "--strategy: must be cost, speed"),
         (["tune", "cpu_python", "--payload", "{"], "the payload is not valid JSON"),
         (["tune", "cpu_python", "--trim", "0.5"], "trim must be from 0 to below 0.5"),
+        (["tune", "cpu_python", "--rate", "0"], "--rate: must be more than 0"),
         (["compare", "cpu_python", "cpu_python"], "two different functions"),
         (["compare", "cpu_python", "hello_python", "--architecture", "sparc"], "x86_64 or arm64"),
     ],
