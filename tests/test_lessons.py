@@ -158,3 +158,27 @@ def test_the_downstream_service_overlaps_its_delays() -> None:
         assert service.stats() == {"users": 9, "posts": 1, "files": 1}
     finally:
         service.stop()
+
+
+def test_the_downstream_command_serves_until_terminated() -> None:
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    argv = [sys.executable, "-m", "emulator.cli", "downstream", "--port", "0", "--delay-ms", "0"]
+    with subprocess.Popen(argv, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stderr is not None
+            line = proc.stderr.readline()
+            match = re.search(r"serving on (http://\S+)", line)
+            assert match, line
+            assert httpx.get(f"{match.group(1)}/users/3", timeout=10).json()["id"] == 3
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
