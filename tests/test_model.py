@@ -88,6 +88,35 @@ def test_most_recently_used_idle_environment_is_reused() -> None:
     assert run.deaths.tolist()[0] == pytest.approx(3.5)
 
 
+def test_simfaas_reuse_takes_the_newest_environment() -> None:
+    # A: created at 0, free at 3; B: created at 1, free at 2. At 4 Lambda reuses A (most
+    # recently used), SimFaaS B (most recently created); the other is reclaimed 2.5 s after
+    # it was freed.
+    args = (np.array([0.0, 1.0, 4.0]), np.array([3.0, 1.0, 0.1]), np.zeros(3), FixedKeepAlive(2.5))
+    recent = simulate(*args)
+    newest = simulate(*args, reuse="newest")
+    assert recent.kind.tolist() == newest.kind.tolist() == [COLD, COLD, WARM]
+    assert recent.deaths.tolist()[0] == pytest.approx(4.5)  # B
+    assert newest.deaths.tolist()[0] == pytest.approx(5.5)  # A
+
+
+@pytest.mark.parametrize("reuse", ["recent", "newest"])
+@pytest.mark.parametrize("policy", [FixedKeepAlive(30.0), RandomKeepAlive(20.0, 40.0)])
+def test_every_loop_applies_the_same_limits(
+    reuse: model.simulator.Reuse, policy: FixedKeepAlive | RandomKeepAlive
+) -> None:
+    arrivals = np.array([0.0, 0.0, 0.0, 0.0, 2.0])
+    run = simulate(
+        arrivals,
+        np.ones(5),
+        np.zeros(5),
+        policy,
+        limits=Limits(provisioned=1, concurrency=3),
+        reuse=reuse,
+    )
+    assert run.kind.tolist() == [PROVISIONED, COLD, COLD, THROTTLED, PROVISIONED]
+
+
 def test_reserved_concurrency_throttles() -> None:
     run = sim([0.0, 0.0, 0.0, 2.0], 1.0, limits=Limits(concurrency=2))
     assert run.kind.tolist() == [COLD, COLD, THROTTLED, WARM]

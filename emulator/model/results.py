@@ -62,7 +62,13 @@ def summarise(
     horizon = run.horizon_s
     latency = run.busy_s[served_mask] * 1000.0
     latency_ms = (
-        {f"p{p:g}": float(np.percentile(latency, p)) for p in PERCENTILES}
+        dict(
+            zip(
+                (f"p{p:g}" for p in PERCENTILES),
+                np.percentile(latency, PERCENTILES).tolist(),
+                strict=True,
+            )
+        )
         if served
         else {f"p{p:g}": math.nan for p in PERCENTILES}
     )

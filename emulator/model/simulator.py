@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
-from heapq import heapreplace
+from heapq import heappop, heappush, heapreplace
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from emulator.model.distributions import FloatArray, ModelInputError
-from emulator.model.keepalive import HybridHistogramPolicy, KeepAlivePolicy
+from emulator.model.keepalive import FixedKeepAlive, HybridHistogramPolicy, KeepAlivePolicy
 
 WARM = 0
 COLD = 1
@@ -41,6 +42,8 @@ THROTTLED = 3
 # Lambda's scaling rate: 1,000 new environments per 10 s per function (LAMBDA_SPEC §7).
 SCALE_BURST = 1000.0
 SCALE_PER_S = 100.0
+
+Reuse = Literal["recent", "newest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +80,14 @@ def simulate(
     cold_s: FloatArray | None = None,
     horizon_s: float | None = None,
     rng: np.random.Generator | None = None,
+    reuse: Reuse = "recent",
 ) -> Run:
     """Simulate one function. `warm_s[i]` is invocation i's Duration, `init_s[i]` its Init
     Duration should it be cold; a cold start holds its environment `init_s + warm_s`, or
-    `cold_s[i]` when given (SimFaaS's cold service time). Times in seconds."""
+    `cold_s[i]` when given (SimFaaS's cold service time). Times in seconds.
+
+    `reuse`: which idle environment serves — `recent`, the most recently used (Lambda, and the
+    emulator's pool), or `newest`, the most recently created (SimFaaS's scheduler)."""
     limits = limits or Limits()
     rng = rng or np.random.default_rng(0)
     n = len(arrivals)
@@ -91,7 +98,14 @@ def simulate(
     cold_total = (init_s + warm_s) if cold_s is None else cold_s
     horizon = float(arrivals[-1]) if horizon_s is None and n else float(horizon_s or 0.0)
     if isinstance(keep_alive, HybridHistogramPolicy):
+        if reuse != "recent":
+            raise ModelInputError("the hybrid histogram policy reuses the most recent environment")
         kind, births, deaths = _loop_hybrid(arrivals, warm_s, cold_total, keep_alive, limits)
+    elif reuse == "newest":
+        ka = keep_alive.draw(rng, n)
+        kind, births, deaths = _loop_newest(arrivals, warm_s, cold_total, ka, limits)
+    elif isinstance(keep_alive, FixedKeepAlive):
+        kind, births, deaths = _loop_fixed(arrivals, warm_s, cold_total, keep_alive.seconds, limits)
     else:
         ka = keep_alive.draw(rng, n)
         kind, births, deaths = _loop(
@@ -113,6 +127,81 @@ def simulate(
     )
 
 
+class _Admission:
+    """Whether a new environment may be created: concurrency left and a scaling token."""
+
+    __slots__ = ("burst", "last", "limit", "rate", "tokens")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limit = limits.concurrency if limits.concurrency is not None else math.inf
+        self.rate = limits.scale_per_s
+        self.burst = limits.scale_burst
+        self.tokens = limits.scale_burst
+        self.last = 0.0
+
+    def admit(self, t: float, in_flight: int) -> bool:
+        if in_flight >= self.limit:
+            return False
+        if self.rate is not None:
+            self.tokens = min(self.burst, self.tokens + (t - self.last) * self.rate)
+            self.last = t
+            if self.tokens < 1.0:
+                return False
+            self.tokens -= 1.0
+        return True
+
+
+def _in_flight(free_after: int, provisioned: list[float], t: float) -> int:
+    return free_after + sum(1 for p in provisioned if p > t)
+
+
+def _loop_fixed(
+    arrivals: FloatArray,
+    warm_s: FloatArray,
+    cold_s: FloatArray,
+    keep_alive: float,
+    limits: Limits,
+) -> tuple[bytearray, list[float], list[float]]:
+    """Fixed keep-alive, most recent reuse: the hot loop, as lean as it gets. Every live
+    environment free at or before `t` was free after `t - keep_alive`, so the most recent
+    idle one is simply the last free time not after `t`."""
+    n = len(arrivals)
+    times = arrivals.tolist()
+    warm = warm_s.tolist()
+    cold = cold_s.tolist()
+    kind = bytearray(n)
+    births: list[float] = []
+    freed: list[float] = []  # free times of reclaimed environments (+ keep_alive = death)
+    free: list[float] = []  # when each live on-demand environment is (or was) free, sorted
+    provisioned = [0.0] * limits.provisioned  # heap of free times of provisioned environments
+    has_pc = bool(provisioned)
+    admission = _Admission(limits)
+    admit = admission.admit
+    for i in range(n):
+        t = times[i]
+        if has_pc and provisioned[0] <= t:
+            heapreplace(provisioned, t + warm[i])
+            kind[i] = PROVISIONED
+            continue
+        oldest = t - keep_alive
+        if free and free[0] < oldest:
+            cut = bisect_left(free, oldest)
+            freed.extend(free[:cut])
+            del free[:cut]
+        j = bisect_right(free, t)
+        if j:
+            del free[j - 1]
+            insort(free, t + warm[i])
+        elif admit(t, _in_flight(len(free), provisioned, t) if has_pc else len(free)):
+            births.append(t)
+            kind[i] = COLD
+            insort(free, t + cold[i])
+        else:
+            kind[i] = THROTTLED
+    freed.extend(free)
+    return kind, births, [f + keep_alive for f in freed]
+
+
 def _loop(
     arrivals: FloatArray,
     warm_s: FloatArray,
@@ -121,7 +210,8 @@ def _loop(
     max_keep_alive: float,
     limits: Limits,
 ) -> tuple[bytearray, list[float], list[float]]:
-    """Fixed or random keep-alive: the hot loop, written for speed."""
+    """A keep-alive drawn per idle period: the most recent idle environment may have been
+    reclaimed while older ones live, so each free time carries its own deadline."""
     n = len(arrivals)
     times = arrivals.tolist()
     warm = warm_s.tolist()
@@ -130,15 +220,11 @@ def _loop(
     kind = bytearray(n)
     births: list[float] = []
     deaths: list[float] = []
-    free: list[float] = []  # when each live on-demand environment is (or was) free, sorted
+    free: list[float] = []
     deadline: dict[float, float] = {}  # free time -> reclaimed at
-    provisioned = [0.0] * limits.provisioned  # heap of free times of provisioned environments
+    provisioned = [0.0] * limits.provisioned
     has_pc = bool(provisioned)
-    limit = limits.concurrency if limits.concurrency is not None else math.inf
-    scale_rate = limits.scale_per_s
-    burst = limits.scale_burst
-    tokens = burst
-    last_refill = 0.0
+    admit = _Admission(limits).admit
     for i in range(n):
         t = times[i]
         if has_pc and provisioned[0] <= t:
@@ -156,8 +242,7 @@ def _loop(
             d = deadline[f]
             if d >= t:
                 break
-            # reclaimed while newer idle environments stayed (random keep-alive)
-            del free[j]
+            del free[j]  # reclaimed while more recently used ones live on
             del deadline[f]
             deaths.append(d)
             j -= 1
@@ -165,29 +250,68 @@ def _loop(
             del free[j]
             del deadline[f]
             end = t + warm[i]
-        else:
-            if limit != math.inf:
-                busy = len(free)
-                if has_pc:
-                    busy += sum(1 for p in provisioned if p > t)
-                if busy >= limit:
-                    kind[i] = THROTTLED
-                    continue
-            if scale_rate is not None:
-                tokens = min(burst, tokens + (t - last_refill) * scale_rate)
-                last_refill = t
-                if tokens < 1.0:
-                    kind[i] = THROTTLED
-                    continue
-                tokens -= 1.0
+        elif admit(t, _in_flight(len(free), provisioned, t)):
             births.append(t)
             kind[i] = COLD
             end = t + cold[i]
+        else:
+            kind[i] = THROTTLED
+            continue
         while end in deadline:  # two environments free at the same instant
             end = math.nextafter(end, math.inf)
         insort(free, end)
         deadline[end] = end + ka[i]
     deaths.extend(deadline.values())
+    return kind, births, deaths
+
+
+def _loop_newest(
+    arrivals: FloatArray,
+    warm_s: FloatArray,
+    cold_s: FloatArray,
+    keep_alive_s: FloatArray,
+    limits: Limits,
+) -> tuple[bytearray, list[float], list[float]]:
+    """SimFaaS's scheduler: the most recently created idle environment serves. Busy
+    environments wait in a heap of end times, idle ones in a heap by creation (newest first);
+    expired idle ones are dropped when they come up."""
+    n = len(arrivals)
+    times = arrivals.tolist()
+    warm = warm_s.tolist()
+    cold = cold_s.tolist()
+    ka = keep_alive_s.tolist()
+    kind = bytearray(n)
+    births: list[float] = []
+    deaths: list[float] = []
+    busy: list[tuple[float, float, float]] = []  # (end, -created, keep-alive after it)
+    idle: list[tuple[float, float]] = []  # (-created, reclaimed at)
+    provisioned = [0.0] * limits.provisioned
+    has_pc = bool(provisioned)
+    admit = _Admission(limits).admit
+    for i in range(n):
+        t = times[i]
+        while busy and busy[0][0] <= t:
+            end, neg_created, keep = heappop(busy)
+            heappush(idle, (neg_created, end + keep))
+        if has_pc and provisioned[0] <= t:
+            heapreplace(provisioned, t + warm[i])
+            kind[i] = PROVISIONED
+            continue
+        while idle:
+            neg_created, reclaimed = heappop(idle)
+            if reclaimed >= t:
+                heappush(busy, (t + warm[i], neg_created, ka[i]))
+                break
+            deaths.append(reclaimed)
+        else:
+            if admit(t, _in_flight(len(busy), provisioned, t)):
+                births.append(t)
+                kind[i] = COLD
+                heappush(busy, (t + cold[i], -t, ka[i]))
+            else:
+                kind[i] = THROTTLED
+    deaths.extend(reclaimed for _, reclaimed in idle)
+    deaths.extend(end + keep for end, _, keep in busy)
     return kind, births, deaths
 
 
@@ -211,9 +335,7 @@ def _loop_hybrid(
     window: dict[float, tuple[float, float]] = {}  # free time -> (loaded from, reclaimed at)
     provisioned = [0.0] * limits.provisioned
     has_pc = bool(provisioned)
-    limit = limits.concurrency if limits.concurrency is not None else math.inf
-    tokens = limits.scale_burst
-    last_refill = 0.0
+    admit = _Admission(limits).admit
     state = policy.state()
     last_end = -math.inf
     for i in range(n):
@@ -248,28 +370,16 @@ def _loop_hybrid(
             if loaded_from > f:
                 births.append(loaded_from)  # the pre-warm load happened
             end = t + warm[i]
-            kind[i] = WARM
-        else:
-            if limit != math.inf:
-                busy = len(free) - bisect_right(free, t)
-                if has_pc:
-                    busy += sum(1 for p in provisioned if p > t)
-                if busy >= limit:
-                    kind[i] = THROTTLED
-                    continue
-            if limits.scale_per_s is not None:
-                tokens = min(limits.scale_burst, tokens + (t - last_refill) * limits.scale_per_s)
-                last_refill = t
-                if tokens < 1.0:
-                    kind[i] = THROTTLED
-                    continue
-                tokens -= 1.0
+        elif admit(t, _in_flight(len(free) - bisect_right(free, t), provisioned, t)):
             if unloaded is not None:  # an unloaded environment loads on demand: a cold start
                 free.remove(unloaded)
                 del window[unloaded]
             births.append(t)
             kind[i] = COLD
             end = t + cold[i]
+        else:
+            kind[i] = THROTTLED
+            continue
         while end in window:
             end = math.nextafter(end, math.inf)
         pre_warm, keep = state.windows()
