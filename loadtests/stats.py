@@ -43,7 +43,7 @@ def _bucket(value: float) -> float:
     if value <= 0 or not math.isfinite(value):
         return 0.0
     digits = 3 - math.floor(math.log10(value)) - 1
-    return round(value, digits)
+    return float(round(value, digits))
 
 
 @dataclass
@@ -84,7 +84,7 @@ class Histogram:
         return out
 
     def serialize(self) -> dict[str, Any]:
-        return {"counts": [[v, c] for v, c in self.counts.items()], "total": self.total}
+        return {"counts": [[v, c] for v, c in sorted(self.counts.items())], "total": self.total}
 
     def merge(self, data: dict[str, Any]) -> None:
         for value, count in data["counts"]:

@@ -172,3 +172,143 @@ def test_spike_on_reserved_concurrency_counts_429s_as_throttles(tmp_path: Path) 
     # Throttles are results, not crashes: no exception escaped a Locust user.
     exceptions = (out / "locust_exceptions.csv").read_text().strip().splitlines()
     assert len(exceptions) == 1, exceptions  # the header only
+
+
+# --- the pure parts, without Locust -----------------------------------------------------------
+
+
+def _report_header(init_ms: float | None = None) -> dict[str, str]:
+    import base64
+
+    from emulator.metrics.report import Report
+
+    line = Report("r-1", 1.5, 2 if init_ms is None else 90, 128, 40, init_ms).line()
+    return {"x-amz-log-result": base64.b64encode(f"START\n{line}\n".encode()).decode()}
+
+
+def test_classify_tells_cold_warm_errors_and_throttles_apart() -> None:
+    from loadtests.invoke import classify
+    from loadtests.stats import Outcome
+
+    cold = classify(200, _report_header(init_ms=87.5), b"{}")
+    assert cold.outcome is Outcome.COLD and cold.report is not None
+    assert cold.report.init_ms == 87.5
+    assert classify(200, _report_header(), b"{}").outcome is Outcome.WARM
+    assert classify(200, {}, b"{}").outcome is Outcome.INVOKED
+    failed = classify(
+        200,
+        {**_report_header(), "x-amz-function-error": "Unhandled"},
+        b'{"errorType": "ValueError", "errorMessage": "no"}',
+    )
+    assert (failed.outcome, failed.error_type) == (Outcome.FUNCTION_ERROR, "ValueError")
+    throttle = classify(
+        429,
+        {"x-amzn-errortype": "TooManyRequestsException"},
+        b'{"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"}',
+    )
+    assert throttle.outcome is Outcome.THROTTLE
+    assert throttle.error_type == (
+        "TooManyRequestsException: ReservedFunctionConcurrentInvocationLimitExceeded"
+    )
+    missing = classify(404, {"x-amzn-errortype": "ResourceNotFoundException"}, b"{}")
+    assert (missing.outcome, missing.error_type) == (Outcome.ERROR, "ResourceNotFoundException")
+
+
+def test_sigv4_signs_the_invoke_request() -> None:
+    from botocore.credentials import Credentials
+
+    from loadtests.invoke import SigV4Signer, base_headers, invoke_path
+
+    signer = SigV4Signer("eu-west-1", Credentials("AKIDEXAMPLE", "secret"))
+    url = "https://lambda.eu-west-1.amazonaws.com" + invoke_path("hello")
+    headers = signer.sign(url, b"{}", base_headers())
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert "/eu-west-1/lambda/aws4_request" in headers["Authorization"]
+    assert headers["x-amz-log-type"] == "Tail" and "X-Amz-Date" in headers
+
+
+def test_lambda_stats_merge_like_one_process() -> None:
+    from emulator.metrics.report import Report
+    from loadtests.stats import LambdaStats, Outcome
+
+    whole, worker_a, worker_b, master = LambdaStats(), LambdaStats(), LambdaStats(), LambdaStats()
+    for i in range(200):
+        init = 100.0 + i if i % 50 == 0 else None
+        report = Report(f"r{i}", 1.0 + i / 100, 2, 128, 30 + i % 7, init)
+        outcome = Outcome.COLD if init else Outcome.WARM
+        whole.record(outcome, 2.0 + i / 10, report)
+        (worker_a if i % 2 else worker_b).record(outcome, 2.0 + i / 10, report)
+    whole.record(Outcome.THROTTLE, 0.4, None, "TooManyRequestsException")
+    worker_a.record(Outcome.THROTTLE, 0.4, None, "TooManyRequestsException")
+    master.merge(json.loads(json.dumps(worker_a.take())))  # through JSON, as messages go
+    master.merge(json.loads(json.dumps(worker_b.take())))
+    assert worker_a.invocations == 0
+    assert master.serialize() == json.loads(json.dumps(whole.serialize()))
+    assert master.cold_starts == 4 and master.invocations == 201
+    assert master.init_ms.percentile(0.5) == 150.0
+    assert master.max_memory_mb.summary()["max"] == 36
+
+
+def test_summary_prices_the_run_with_the_cost_model() -> None:
+    from emulator.cost import cost
+    from emulator.metrics.report import Report
+    from loadtests.stats import LambdaStats, Outcome
+    from loadtests.summary import build_summary, render_text
+
+    stats = LambdaStats()
+    for i in range(10):
+        stats.record(Outcome.WARM, 3.0, Report(f"r{i}", 9.2, 10, 1024, 60))
+    summary = build_summary(stats, function="f", target="t", started_at=0.0, ended_at=5.0)
+    assert summary["cost"]["run_usd"] == cost(10, 10.0, 1024).total_usd
+    assert summary["cold_start_rate"] == 0.0
+    assert "Cost per 1M invocations" in render_text(summary)
+
+
+def test_shapes(tmp_path: Path) -> None:
+    from loadtests.schedules import Arrivals, ShapeError, parse_shape
+
+    assert parse_shape("steady", 5, 2).tick(100) == (5, 2)
+    step = parse_shape("step:steps=4,every=10", 8, 1)
+    assert [step.tick(t) for t in (0, 10, 25, 99)] == [(2, 1), (4, 1), (6, 1), (8, 1)]
+    spike = parse_shape("spike:at=2,hold=3,base=1", 50, 1)
+    assert spike.tick(1) == (1, 50) and spike.tick(2.5) == (50, 50) and spike.tick(6) == (1, 50)
+    diurnal = parse_shape("diurnal:period=60,min=2", 10, 1)
+    assert diurnal.tick(0) == (2, 1) and diurnal.tick(30) == (10, 1)
+    trace = tmp_path / "trace.jsonl"
+    records = [
+        {"function": "f", "accepted_at": 100.0 + t, "end": 100.5 + t} for t in (0, 0.2, 1, 3)
+    ]
+    records.append({"function": "other", "accepted_at": 50.0, "end": 51.0})
+    trace.write_text("".join(json.dumps(r) + "\n" for r in records))
+    replay = parse_shape(f"replay:{trace},speed=2,function=f", 1, 1)
+    assert replay.tick(0) is not None and replay.tick(100) is None
+    assert replay.offsets == pytest.approx((0.0, 0.1, 0.5, 1.5))  # type: ignore[attr-defined]
+    # Two workers replay every other arrival each: the whole trace between them.
+    first, second = (
+        Arrivals((0.0, 0.1, 0.5, 1.5), workers=2),
+        Arrivals((0.0, 0.1, 0.5, 1.5), worker_index=1, workers=2),
+    )
+    assert [first.wait(10.0), first.wait(10.0), first.wait(10.0)] == [0.0, 0.5, None]
+    assert [second.wait(10.0), second.wait(10.0)] == pytest.approx([0.1, 1.5])
+    with pytest.raises(ShapeError, match="unknown shape 'ramp'"):
+        parse_shape("ramp", 1, 1)
+    with pytest.raises(ShapeError, match="unknown option"):
+        parse_shape("spike:peak=3", 1, 1)
+
+
+def test_payloads(tmp_path: Path) -> None:
+    import random
+
+    from loadtests.payloads import PayloadError, Payloads
+
+    assert Payloads.parse('{"a": 1}').pick(random.Random(1)) == b'{"a": 1}'
+    (tmp_path / "big.json").write_bytes(b'{"big": true}')
+    assert Payloads.parse(f"@{tmp_path / 'big.json'}").choices == (b'{"big": true}',)
+    mix = tmp_path / "mix.json"
+    mix.write_text(json.dumps([{"weight": 3, "payload": {"a": 1}}, {"file": "big.json"}]))
+    payloads = Payloads.parse(f"weighted:{mix}")
+    picks = [payloads.pick(random.Random(seed)) for seed in range(400)]
+    assert set(picks) == {b'{"a": 1}', b'{"big": true}'}
+    assert 200 < picks.count(b'{"a": 1}') < 380  # about 3 in 4
+    with pytest.raises(PayloadError, match="expected JSON"):
+        Payloads.parse("not json")
