@@ -214,7 +214,12 @@ def main(argv: list[str] | None = None) -> int:
                     "ratio": round(ratio, 4),
                     "faster_client": faster,
                     "ratio_to_raw": round(best[faster] / best["raw-asyncio"], 4),
-                    "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                    "machine": {
+                        "cpus": os.cpu_count(),
+                        "python": platform.python_version(),
+                        # Other work on the machine skews every row alike; recorded for context.
+                        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                    },
                     "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 },
                 indent=2,

@@ -74,6 +74,9 @@ def load(
     ] = False,
     region: Annotated[str, typer.Option(help="SigV4 region.")] = "us-east-1",
     architecture: Annotated[str, typer.Option(help="x86_64 | arm64, for the cost.")] = "x86_64",
+    sandbox: Annotated[
+        str, typer.Option(help="Sandbox of the emulator started here: auto | process | docker")
+    ] = "auto",
     stop_timeout: Annotated[
         float, typer.Option(help="Seconds users get to finish their invocation at the end.")
     ] = 30.0,
@@ -131,6 +134,7 @@ def load(
         region=region,
         architecture=architecture,
         stop_timeout_s=stop_timeout,
+        emulator_args=("--sandbox", sandbox),
     )
     if web:
         typer.echo(f"lambda-emu load: web UI on http://127.0.0.1:{run.web_port}", err=True)
