@@ -76,6 +76,10 @@ def model(
         bool, typer.Option(help="Recommend a provisioned concurrency (re-runs the model).")
     ] = True,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    runs: Annotated[
+        int,
+        typer.Option(help="Also repeat the run with this many seeds: the spread of one run."),
+    ] = 1,
     json_out: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--json", help="Write the figures as JSON here ('-': stdout, no table)."),
@@ -99,6 +103,7 @@ def model(
         parse_traffic,
         read_trace,
         recommend_provisioned,
+        replicate,
         run,
         summarise,
     )
@@ -151,6 +156,18 @@ def model(
         draws = draw(arrivals, service_model, horizon, seed)
         result = run(draws, policy, limits, seed)
         summary = summarise(result, memory_mb=memory_mb, architecture=arch)
+        spread = None
+        if runs > 1:
+            spread = replicate(
+                arrivals,
+                service_model,
+                horizon,
+                policy,
+                limits,
+                runs=runs,
+                seed=seed,
+                memory_mb=memory_mb,
+            )
         rec = None
         if recommend:
             rec = recommend_provisioned(
@@ -181,12 +198,12 @@ def model(
             f"{len(fit.records)} invocations, {fit.cold_starts} cold "
             f"({', '.join(str(p) for p in traces or [])})"
         )
-    document = as_json(summary, inputs, rec)
+    document = as_json(summary, inputs, rec, spread)
     if json_out is not None and str(json_out) == "-":
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        typer.echo(table(summary, inputs, rec))
+        typer.echo(table(summary, inputs, rec, spread))
         if json_out is not None:
             json_out.parent.mkdir(parents=True, exist_ok=True)
             json_out.write_text(json.dumps(document, indent=2) + "\n")

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from emulator.model.distributions import ModelInputError, parse_distribution, parse_seconds
 from emulator.model.keepalive import parse_keep_alive
-from emulator.model.predict import Draws, Recommendation, draw, recommend_provisioned, run
+from emulator.model.predict import (
+    Draws,
+    Recommendation,
+    Spread,
+    draw,
+    recommend_provisioned,
+    replicate,
+    run,
+)
 from emulator.model.results import Summary, summarise
 from emulator.model.simulator import Limits, Run, simulate
 from emulator.model.traces import ServiceModel, fit_trace, read_trace
@@ -30,6 +38,7 @@ __all__ = [
     "Recommendation",
     "Run",
     "ServiceModel",
+    "Spread",
     "Summary",
     "draw",
     "fit_trace",
@@ -39,6 +48,7 @@ __all__ = [
     "parse_traffic",
     "read_trace",
     "recommend_provisioned",
+    "replicate",
     "run",
     "simulate",
     "summarise",

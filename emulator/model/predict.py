@@ -53,6 +53,57 @@ def run(draws: Draws, keep_alive: KeepAlivePolicy, limits: Limits, seed: int = 0
 
 
 @dataclass(frozen=True)
+class Spread:
+    """One figure over independent replications (seeds): what a single real run may show."""
+
+    runs: int
+    mean: float
+    sd: float
+    p5: float
+    p95: float
+
+
+def replicate(
+    traffic: Traffic,
+    service: ServiceModel,
+    duration_s: float,
+    keep_alive: KeepAlivePolicy,
+    limits: Limits,
+    *,
+    runs: int,
+    seed: int = 0,
+    memory_mb: int = 128,
+) -> dict[str, Spread]:
+    """Cold starts, cold-start probability and throttles over `runs` seeds (seed, seed + 1, …):
+    the spread a single run of `duration_s` of this traffic has."""
+    figures: dict[str, list[float]] = {
+        "cold_starts": [],
+        "cold_start_probability": [],
+        "throttles": [],
+    }
+    for k in range(runs):
+        draws = draw(traffic, service, duration_s, seed + k)
+        summary = summarise(run(draws, keep_alive, limits, seed + k), memory_mb=memory_mb)
+        figures["cold_starts"].append(summary.cold_starts)
+        figures["cold_start_probability"].append(summary.cold_start_probability)
+        figures["throttles"].append(summary.throttles)
+    out = {}
+    for name, values in figures.items():
+        arr = np.asarray(values, dtype=np.float64)
+        arr = arr[np.isfinite(arr)]
+        if not len(arr):
+            arr = np.zeros(1)
+        out[name] = Spread(
+            runs=runs,
+            mean=float(arr.mean()),
+            sd=float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+            p5=float(np.percentile(arr, 5)),
+            p95=float(np.percentile(arr, 95)),
+        )
+    return out
+
+
+@dataclass(frozen=True)
 class Candidate:
     provisioned: int
     cold_start_probability: float

@@ -8,12 +8,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from emulator.model.predict import Recommendation
+from emulator.model.predict import Recommendation, Spread
 from emulator.model.results import Summary, timeline
 from emulator.model.simulator import Run
 
 
-def table(summary: Summary, inputs: dict[str, str], rec: Recommendation | None = None) -> str:
+def table(
+    summary: Summary,
+    inputs: dict[str, str],
+    rec: Recommendation | None = None,
+    spread: dict[str, Spread] | None = None,
+) -> str:
     rows: list[tuple[str, str]] = [(k, v) for k, v in inputs.items()]
     rows.append(("", ""))
     rows += [
@@ -24,6 +29,15 @@ def table(summary: Summary, inputs: dict[str, str], rec: Recommendation | None =
         ),
         ("throttles", f"{summary.throttles:,}"),
     ]
+    if spread:
+        colds = spread["cold_starts"]
+        rows.append(
+            (
+                f"over {colds.runs} runs",
+                f"cold starts mean {colds.mean:.1f} (sd {colds.sd:.1f}, "
+                f"90 % of runs {colds.p5:g}–{colds.p95:g})",
+            )
+        )
     if summary.provisioned:
         rows.append(
             (
@@ -79,9 +93,14 @@ def table(summary: Summary, inputs: dict[str, str], rec: Recommendation | None =
 
 
 def as_json(
-    summary: Summary, inputs: dict[str, str], rec: Recommendation | None = None
+    summary: Summary,
+    inputs: dict[str, str],
+    rec: Recommendation | None = None,
+    spread: dict[str, Spread] | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"inputs": inputs, "summary": _finite(summary.as_dict())}
+    if spread:
+        out["replications"] = {name: _finite(asdict(s)) for name, s in spread.items()}
     if rec is not None:
         out["recommendation"] = _finite(asdict(rec))
     return out
