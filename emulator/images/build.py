@@ -32,6 +32,7 @@ from emulator.images import BASE_IMAGE, IMAGE_LABEL, PROVIDED_IMAGE, PYTHON_IMAG
 SUITE = "bookworm"  # python3 there is 3.11, the interpreter awslambdaric's wheels are built for
 PY_VERSION = "3.11"
 RUNTIME_PACKAGES = ("awslambdaric", "boto3")
+EXTRA_PACKAGES = ("pip",)  # into /usr/local, as AWS's python images have pip
 WHEEL_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 # Trimmed from the root filesystem: nothing a runtime reads.
 TRIM = (
@@ -78,7 +79,8 @@ PROVIDED_DOCKERFILE = f"FROM {BASE_IMAGE}\n{_COMMON_ENV}"
 
 
 def recipe_digest() -> str:
-    parts = [SUITE, PY_VERSION, *RUNTIME_PACKAGES, *WHEEL_PLATFORMS, *TRIM, ENTRYPOINT]
+    parts = [SUITE, PY_VERSION, *RUNTIME_PACKAGES, *EXTRA_PACKAGES, *WHEEL_PLATFORMS, *TRIM]
+    parts.append(ENTRYPOINT)
     parts += [PYTHON_BOOTSTRAP, PYTHON_DOCKERFILE, PROVIDED_DOCKERFILE]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
@@ -147,12 +149,25 @@ def build_rootfs(cache: Path, say: Callable[[str], None]) -> Path:
     runtime = tmp / "var" / "runtime"
     say(f"pip: {' '.join(RUNTIME_PACKAGES)} for CPython {PY_VERSION} into /var/runtime")
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    pip += ["--no-compile", "--target", str(runtime), "--only-binary=:all:"]
-    pip += ["--python-version", PY_VERSION, "--implementation", "cp"]
-    for platform in WHEEL_PLATFORMS:
-        pip += ["--platform", platform]
+    pip += ["--no-compile", "--target", str(runtime)]
     proc = subprocess.run(
-        [*pip, *RUNTIME_PACKAGES], capture_output=True, text=True, timeout=900, check=False
+        [*pip, *pip_platform_args(), *RUNTIME_PACKAGES],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if proc.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SystemExit(f"pip failed:\n{proc.stderr[-2000:]}")
+    # pip, as AWS's python images have it (and the emulator's own image installs with it)
+    local = tmp / "usr" / "local" / "lib" / f"python{PY_VERSION}" / "dist-packages"
+    proc = subprocess.run(
+        [*pip[:-1], str(local), *pip_platform_args(), *EXTRA_PACKAGES],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     if proc.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -167,6 +182,14 @@ def build_rootfs(cache: Path, say: Callable[[str], None]) -> Path:
         if old != rootfs:
             shutil.rmtree(old, ignore_errors=True)
     return rootfs
+
+
+def pip_platform_args() -> list[str]:
+    """Wheels for the image's interpreter, whatever the host's Python is."""
+    args = ["--only-binary=:all:", "--python-version", PY_VERSION, "--implementation", "cp"]
+    for platform in WHEEL_PLATFORMS:
+        args += ["--platform", platform]
+    return args
 
 
 def _write(path: Path, text: str, mode: int) -> None:

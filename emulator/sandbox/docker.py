@@ -90,15 +90,31 @@ def owner_token(pid: int | None = None) -> str:
     """Which emulator process owns a container: host name, pid and the pid's start time
     (a recycled pid has another start time)."""
     pid = os.getpid() if pid is None else pid
-    return f"{socket.gethostname()}/{pid}/{_start_time(pid)}"
+    return f"{_where()}/{pid}/{_start_time(pid)}"
+
+
+def _where() -> str:
+    """Host name and pid namespace: pids mean something only within one namespace."""
+    try:
+        ns = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        ns = "?"
+    return f"{socket.gethostname()}@{ns}"
 
 
 def _owner_alive(token: str) -> bool:
-    host, _, rest = token.partition("/")
+    where, _, rest = token.partition("/")
     pid_s, _, started = rest.partition("/")
-    if host != socket.gethostname() or not pid_s.isdigit():
+    if where != _where() or not pid_s.isdigit():
         return True  # another machine's (or another container's) emulator: not ours to judge
     return _start_time(int(pid_s)) == started
+
+
+def _in_container(pid: int, container_id: str) -> bool:
+    try:
+        return container_id in Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -299,6 +315,9 @@ class DockerSandbox:
             tmpfs={"/tmp": f"size={plan.ephemeral_mb}m,mode=1777"},
             working_dir=TASK_ROOT,
             network_mode="host",
+            # docker-init (tini) is pid 1, as Lambda's init is: the runtime can signal itself
+            # (a pid 1 cannot be killed from inside its namespace) and its exit code is kept
+            init=True,
             mem_limit=memory,
             memswap_limit=memory,
             mem_swappiness=0,
@@ -327,8 +346,8 @@ class DockerSandbox:
             pid = int(self.container.attrs["State"]["Pid"])
         except Exception:
             pid = 0
-        if pid > 0 and os.path.exists(f"/proc/{pid}"):  # the host's pid namespace: we see it
-            self._host_pid = pid
+        if pid > 0 and self.container_id and _in_container(pid, self.container_id):
+            self._host_pid = pid  # the emulator shares the engine's pid namespace: it sees it
             cgroup = _ContainerCgroup(pid)
             self._cgroup = cgroup if cgroup.dirs else None
         threading.Thread(target=self._wait, name=f"wait-{self.container_id}", daemon=True).start()
@@ -353,6 +372,9 @@ class DockerSandbox:
             return
         if self._cgroup is not None:
             oom = oom or self._cgroup.oom_killed()
+        if oom:
+            # an OOM kill means the cgroup reached its limit (its counters are gone with it)
+            self._peak = max(self._peak, self.spec.memory_mb * 1024 * 1024)
         # a process killed by signal N exits as 128+N from a container's point of view; the
         # process sandbox's (subprocess) convention is -N
         returncode = -(code - 128) if 128 < code < 160 else code
@@ -392,6 +414,7 @@ class DockerSandbox:
 
     # --- limits and freezing -------------------------------------------------------------
     def init_finished(self) -> None:
+        self._sample_peak()  # the cgroup goes with the container: keep what it says
         share = cpu_share(self.spec.memory_mb)
         period = self._factory.cpu_period_us
         quota = max(1000, round(share.applied * period))
@@ -404,6 +427,7 @@ class DockerSandbox:
         if self._frozen or not self._started or self.exited.done():
             return
         self._frozen = True
+        self._sample_peak()
         if self._cgroup is not None and self._cgroup.freeze(True):
             return
         with contextlib.suppress(Exception):
@@ -431,6 +455,11 @@ class DockerSandbox:
         except Exception:
             return {}
         return stats
+
+    def _sample_peak(self) -> None:
+        peak = self._cgroup.memory_peak() if self._cgroup is not None else None
+        if peak is not None:
+            self._peak = max(self._peak, peak)
 
     def peak_memory_bytes(self) -> int:
         peak: int | None = None
@@ -565,26 +594,35 @@ class DockerSandboxFactory:
             raise SandboxError(f"function '{spec.function_name}' has no container plan")
         return DockerSandbox(spec, on_output, factory=self, plan=plan)
 
-    def containers(self, *, all_owners: bool = False) -> list[Any]:
+    def containers(self, *, all_owners: bool = False) -> list[dict[str, Any]]:
+        """This emulator's containers (or every emulator's): the engine's list entries
+        (Id, Names, Labels), without inspecting each one (they may go away meanwhile)."""
         filters = {"label": [LABEL] if all_owners else [f"{LABEL_OWNER}={self.owner}"]}
-        return list(self.client.containers.list(all=True, filters=filters))
+        return list(self.client.api.containers(all=True, filters=filters))
+
+    def _remove(self, entry: dict[str, Any]) -> str | None:
+        try:
+            self.client.api.remove_container(entry["Id"], force=True)
+        except Exception:  # removed meanwhile, or the engine refused: nothing more to do
+            return None
+        names = entry.get("Names") or [entry["Id"][:12]]
+        return str(names[0]).lstrip("/")
 
     def remove_stale(self) -> list[str]:
         """Remove the containers of emulators that are gone (a crashed run's leftovers)."""
         removed = []
-        for c in self.containers(all_owners=True):
-            token = (c.labels or {}).get(LABEL_OWNER, "")
+        for entry in self.containers(all_owners=True):
+            token = (entry.get("Labels") or {}).get(LABEL_OWNER, "")
             if token and not _owner_alive(token):
-                with contextlib.suppress(Exception):
-                    c.remove(force=True)
-                    removed.append(c.name)
+                name = self._remove(entry)
+                if name is not None:
+                    removed.append(name)
         return removed
 
     def remove_all(self) -> None:
         """Remove every container this emulator made (at stop, whatever is left)."""
-        for c in self.containers():
-            with contextlib.suppress(Exception):
-                c.remove(force=True)
+        for entry in self.containers():
+            self._remove(entry)
 
     def close(self) -> None:
         self.remove_all()
