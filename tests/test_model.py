@@ -171,6 +171,11 @@ def test_timeline_counts_every_cold_start() -> None:
     series = timeline(run, bins=10)
     assert series["cold_starts"].sum() == (run.kind == COLD).sum()
     assert series["environments"].max() <= 1
+    # bin means integrate back to the run's totals
+    summary = summarise(run)
+    width = series["t"][1] - series["t"][0]
+    assert series["environments"].sum() * width == pytest.approx(summary.environment_s)
+    assert series["concurrency"].mean() == pytest.approx(summary.mean_concurrency)
 
 
 # --- closed forms ------------------------------------------------------------------------------

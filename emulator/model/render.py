@@ -120,11 +120,11 @@ def chart(run: Run, path: Path, title: str) -> Path:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
     top.step(t / scale, series["environments"], where="post", label="live environments")
     top.step(t / scale, series["concurrency"], where="post", label="invocations in flight")
+    top.set_title(f"{title}\n(mean per bin)", fontsize=10)
     if run.provisioned:
         top.axhline(run.provisioned, color="grey", linestyle="--", label="provisioned")
     top.set_ylabel("environments")
     top.legend(loc="upper right")
-    top.set_title(title)
     width = (t[1] - t[0]) / scale if len(t) > 1 else 1.0
     bottom.bar(t / scale, series["cold_starts"], width=width, align="edge", label="cold starts")
     if series["throttles"].any():

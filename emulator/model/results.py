@@ -157,25 +157,33 @@ def _peak(ups: FloatArray, downs: FloatArray, horizon: float) -> int:
 
 
 def timeline(run: Run, bins: int = 200) -> dict[str, FloatArray]:
-    """Live environments, invocations in flight (sampled at bin ends) and cold starts per bin."""
+    """Per bin: mean live environments, mean invocations in flight, cold starts, throttles."""
     horizon = max(run.horizon_s, 1e-9)
     edges = np.linspace(0.0, horizon, bins + 1)
-    at = edges[1:]
     served = run.kind != THROTTLED
     starts = run.arrivals[served]
     ends = np.sort(starts + run.busy_s[served])
-    live = (
-        run.provisioned
-        + np.searchsorted(run.births, at, side="right")
-        - np.searchsorted(run.deaths, at, side="right")
-    )
-    busy = np.searchsorted(starts, at, side="right") - np.searchsorted(ends, at, side="right")
+    width = edges[1] - edges[0]
+    live = run.provisioned + np.diff(_integral_at(run.births, run.deaths, edges)) / width
+    busy = np.diff(_integral_at(starts, ends, edges)) / width
     colds, _ = np.histogram(run.arrivals[run.kind == COLD], bins=edges)
     throttles, _ = np.histogram(run.arrivals[run.kind == THROTTLED], bins=edges)
     return {
-        "t": at,
-        "environments": live.astype(np.float64),
-        "concurrency": busy.astype(np.float64),
+        "t": edges[:-1],
+        "environments": live,
+        "concurrency": busy,
         "cold_starts": colds.astype(np.float64),
         "throttles": throttles.astype(np.float64),
     }
+
+
+def _integral_at(ups: FloatArray, downs: FloatArray, points: FloatArray) -> FloatArray:
+    """∫₀ᵖ (#ups ≤ t − #downs ≤ t) dt at each point p (ups and downs sorted)."""
+
+    def part(times: FloatArray) -> FloatArray:
+        count = np.searchsorted(times, points, side="right")
+        sums = np.concatenate(([0.0], np.cumsum(times)))[count]
+        out: FloatArray = count * points - sums
+        return out
+
+    return part(ups) - part(downs)
