@@ -160,6 +160,19 @@ def suite_processes(token: str) -> list[int]:
     return found
 
 
+def describe_processes(pids: list[int]) -> list[str]:
+    described = []
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            cgroup = Path(f"/proc/{pid}/cgroup").read_text().replace("\n", " ")
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        described.append(f"{pid} state={stat[0]} ppid={stat[1]} {cmdline[:120]!r} {cgroup}")
+    return described
+
+
 def live_sandboxes(emu: EmulatorThread) -> list[Any]:
     """The sandboxes of live environments, and of each pool's staged spare (a launcher that
     waits for the next cold start, not counted as an environment)."""
@@ -170,15 +183,28 @@ def live_sandboxes(emu: EmulatorThread) -> list[Any]:
 
 
 def stray_processes(emu: EmulatorThread, token: str) -> list[int]:
-    """Processes of this run's functions that belong to no live sandbox."""
-    owned: set[int] = set()
+    """Processes of this run's functions that belong to no live sandbox: neither a sandbox's
+    own process nor (read from the process itself, so a child forked a moment ago counts)
+    a member of a live sandbox's cgroup."""
+    owned_pids: set[int] = set()
+    owned_cgroups: set[str] = set()
     for sandbox in live_sandboxes(emu):
         if sandbox.pid:
-            owned.add(sandbox.pid)
+            owned_pids.add(sandbox.pid)
         cgroup = getattr(sandbox, "cgroup", None)
         if cgroup is not None:
-            owned.update(cgroup.pids())
-    return [pid for pid in suite_processes(token) if pid not in owned]
+            owned_cgroups.add(cgroup.name)
+    strays = []
+    for pid in suite_processes(token):
+        if pid in owned_pids:
+            continue
+        try:
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            continue  # gone since
+        if not any(line.rpartition("/")[2] in owned_cgroups for line in lines):
+            strays.append(pid)
+    return strays
 
 
 def stray_cgroups(emu: EmulatorThread) -> list[Path]:
@@ -213,12 +239,21 @@ def shut_down_everything(emu: EmulatorThread) -> None:
 def assert_clean(emu: EmulatorThread, token: str) -> None:
     """After every environment is shut down, nothing of them remains but the staged spares."""
     shut_down_everything(emu)
-    deadline = time.monotonic() + 5
+    assert emu.emulator is not None
+    pools = emu.emulator.pools.values()
+    deadline = time.monotonic() + 10
+    # a spare being staged has a process but is not the pool's spare yet; an environment
+    # being stopped (after a crash or timeout) is no longer the pool's but still has one
+    while (
+        any(pool._spare_task is not None or pool._stopping for pool in pools)
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.02)
     while (stray_processes(emu, token) or stray_cgroups(emu)) and time.monotonic() < deadline:
         time.sleep(0.05)  # a reset kills synchronously; this only absorbs /proc's lag
-    assert stray_processes(emu, token) == [], "function processes left behind"
+    strays = stray_processes(emu, token)
+    assert strays == [], f"function processes left behind: {describe_processes(strays)}"
     assert stray_cgroups(emu) == [], "environment cgroups left behind"
-    assert emu.emulator is not None
     assert all(not pool.envs for pool in emu.emulator.pools.values())
     assert emu.emulator.handler_errors == []
 
