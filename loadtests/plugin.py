@@ -8,6 +8,7 @@ Options (each also read from its environment variable, for docker-compose):
     --lambda-payload SPEC       LAMBDA_PAYLOAD    JSON, @FILE or weighted:FILE.json
     --lambda-shape SPEC         LAMBDA_SHAPE      steady | step | spike | diurnal | replay:TRACE
     --lambda-client KIND        LAMBDA_CLIENT     fasthttp (default, the faster) | httpx
+    --lambda-throttle-backoff S LAMBDA_THROTTLE_BACKOFF  backoff base after a 429 (0.05 s)
     --lambda-sigv4              LAMBDA_SIGV4      sign requests (real Lambda)
     --lambda-region REGION      LAMBDA_REGION     SigV4 region (default us-east-1)
     --lambda-architecture ARCH  LAMBDA_ARCHITECTURE  for the cost estimate (x86_64 | arm64)
@@ -79,6 +80,13 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         default="fasthttp",
         choices=["fasthttp", "httpx"],
         help="HTTP client of LambdaUser",
+    )
+    group.add_argument(
+        "--lambda-throttle-backoff",
+        env_var="LAMBDA_THROTTLE_BACKOFF",
+        type=float,
+        default=0.05,
+        help="Base of the jittered exponential backoff after a 429, in seconds (0: none).",
     )
     group.add_argument(
         "--lambda-sigv4",

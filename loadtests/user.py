@@ -181,6 +181,7 @@ class LambdaUser(User):
     client_kind: ClassVar[str | None] = None
     sigv4_region: ClassVar[str | None] = None  # sign with SigV4 for this region
     arrivals: ClassVar[Arrivals | None] = None  # set by the replay shape's setup
+    throttle_backoff: ClassVar[float | None] = None  # base of the backoff after a 429, s
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -196,6 +197,12 @@ class LambdaUser(User):
         )
         self.rng = random.Random()
         self._due = False
+        self._throttled = 0  # throttles in a row
+        self.throttle_backoff_s = float(
+            self.throttle_backoff
+            if self.throttle_backoff is not None
+            else _option(environment, "lambda_throttle_backoff", 0.05)
+        )
         self.client = LambdaClient(
             environment,
             self.host or "",
@@ -206,7 +213,7 @@ class LambdaUser(User):
     def wait_time(self) -> float:
         arrivals = type(self).arrivals
         if arrivals is None:
-            return 0.0
+            return self._backoff()
         due = arrivals.wait(time.time())
         self._due = due is not None
         # The trace is done: idle (interruptibly, in Locust's wait) until the shape ends the run.
@@ -217,7 +224,17 @@ class LambdaUser(User):
         if type(self).arrivals is not None and not self._due:
             return  # a replay's user first waits for its arrival, then invokes
         self._due = False
-        self.client.invoke(self.function_name, self.payload_choices.pick(self.rng))
+        answer = self.client.invoke(self.function_name, self.payload_choices.pick(self.rng))
+        self._throttled = self._throttled + 1 if answer.outcome is Outcome.THROTTLE else 0
+
+    def _backoff(self) -> float:
+        """After a throttle, wait as the AWS SDKs do before retrying: exponential backoff with
+        full jitter, capped at 20 × the base; without it a throttled user would spin on 429s
+        and the count of throttles would only measure the client's speed."""
+        if not self._throttled or self.throttle_backoff_s <= 0:
+            return 0.0
+        cap = self.throttle_backoff_s * min(20, 2 ** (self._throttled - 1))
+        return self.rng.uniform(0, cap)
 
     def on_stop(self) -> None:
         self.client.close()
