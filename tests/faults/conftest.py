@@ -7,12 +7,14 @@ process this run's functions left behind, even one that escaped to its own sessi
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -266,3 +268,34 @@ def wait_probe(path: Path, timeout: float = 10.0) -> list[str]:
     lines = path.read_text().splitlines()
     assert lines[-1] == "done", lines
     return lines[:-1]
+
+
+@contextlib.contextmanager
+def held_invocation(
+    emu: EmulatorThread, call: Callable[..., Answer], probe_dir: Path, payload: dict[str, Any]
+) -> Iterator[HeldInvocation]:
+    """A `fault_hold` invocation in flight (the runtime holds it until released); yields its
+    request id, its environment's Runtime API port and, once released, the caller's answer."""
+    assert emu.emulator is not None
+    with ThreadPoolExecutor(1) as runner:
+        future = runner.submit(call, "fault_hold", {**payload, "mode": "hold"})
+        deadline = time.monotonic() + 30
+        while not list(probe_dir.glob("holding-*")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (holding,) = probe_dir.glob("holding-*")
+        request_id = holding.name.removeprefix("holding-")
+        (env,) = emu.emulator.pools["fault_hold"].envs
+        held = HeldInvocation(request_id, int(env.runtime.address.rpartition(":")[2]))
+        try:
+            yield held
+        finally:
+            (probe_dir / f"release-{request_id}").touch()
+            held.answer = future.result(60)
+            holding.unlink()
+
+
+@dataclass
+class HeldInvocation:
+    request_id: str
+    runtime_port: int
+    answer: Answer | None = None

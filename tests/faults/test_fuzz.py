@@ -13,9 +13,7 @@ import contextlib
 import json
 import socket
 import string
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,7 +23,7 @@ from hypothesis import strategies as st
 
 from emulator.pytest_plugin import EmulatorThread
 
-from .conftest import Answer, trace_records
+from .conftest import Answer, held_invocation, trace_records
 
 Call = Callable[..., Answer]
 ANSWER_WITHIN_S = 10.0  # a hang is a request without an answer in this time
@@ -288,33 +286,22 @@ def test_fuzz_runtime_api_during_an_invocation(
 ) -> None:
     emu = fault_emulator.emulator
     assert emu is not None
-    pool = emu.pools["fault_hold"]
     statuses: dict[int, int] = {}
-    with ThreadPoolExecutor(1) as runner:
-        held = runner.submit(call, "fault_hold", {"mode": "hold", "k": 1})
-        deadline = time.monotonic() + 30
-        while not list(fault_probe_dir.glob("holding-*")) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        (holding,) = fault_probe_dir.glob("holding-*")
-        request_id = holding.name.removeprefix("holding-")
-        (env,) = pool.envs
-        port = int(env.runtime.address.rpartition(":")[2])
+    with held_invocation(fault_emulator, call, fault_probe_dir, {"k": 1}) as held:
+        request_id = held.request_id
 
         # Running: /next gives the same invocation again (200); anything else is refused.
         @FUZZ
         @given(RUNTIME_REQUESTS)
         def case(data: bytes) -> None:
             assume(request_id.encode() not in data)  # only the runtime answers its invocation
-            status = send(port, data)
+            status = send(held.runtime_port, data)
             statuses[status] = statuses.get(status, 0) + 1
             assert answered(status, data) and status < 500, f"{status} for {data[:300]!r}"
 
-        try:
-            case()
-        finally:
-            (fault_probe_dir / f"release-{request_id}").touch()
-        answer = held.result(60)
-    assert answer.status == 200 and answer.function_error is None
+        case()
+    answer = held.answer
+    assert answer is not None and answer.status == 200 and answer.function_error is None
     assert answer.request_id == request_id
     assert answer.json()["event"] == {"mode": "hold", "k": 1}
     assert len(trace_records(fault_emulator, request_id)) == 1
