@@ -123,7 +123,7 @@ def agreement(reps: int, n: int, model_reps: int) -> bool:
     )
     header = (
         f"{'rate/s':>7} {'metric':<14} {'SimFaaS':>20} {'model newest':>20} {'diff':>6} "
-        f"{'ok':>3} {'model recent':>20} {'diff':>6}"
+        f"{'ok':>3} {'model recent':>20} {'diff':>6} {'ok':>3}"
     )
     print(header)
     print("-" * len(header))
@@ -137,11 +137,12 @@ def agreement(reps: int, n: int, model_reps: int) -> bool:
             ours = estimate([r[index] for r in newest])
             lambda_like = estimate([r[index] for r in recent])
             rel, good = agrees(ours, ref)
-            rel_recent, _ = agrees(lambda_like, ref)
-            ok &= good
+            rel_recent, good_recent = agrees(lambda_like, ref)
+            ok &= good and good_recent
             print(
                 f"{rate:>7g} {metric:<14} {ref!s:>20} {ours!s:>20} {rel:>6.2%} "
-                f"{'yes' if good else 'NO':>3} {lambda_like!s:>20} {rel_recent:>6.2%}"
+                f"{'yes' if good else 'NO':>3} {lambda_like!s:>20} {rel_recent:>6.2%} "
+                f"{'yes' if good_recent else 'NO':>3}"
             )
     return ok
 
@@ -231,7 +232,8 @@ def speed(n: int) -> None:
         p_cold, instances, elapsed = fn()
         results[name] = elapsed
         print(
-            f"{name:<34} {elapsed:>8.2f} s   P(cold) {p_cold:.5f}   avg instances {instances:.3f}"
+            f"{name:<34} {elapsed:>6.2f} s CPU   P(cold) {p_cold:.5f}   "
+            f"avg instances {instances:.3f}"
         )
     reference = results["SimFaaS 0.2.2"]
     for name, elapsed in results.items():

@@ -90,7 +90,7 @@ def summarise(
         mean_environments=env_s / horizon if horizon > 0 else math.nan,
         max_environments=run.provisioned + _peak(births, deaths, horizon),
         mean_concurrency=busy_s / horizon if horizon > 0 else math.nan,
-        max_concurrency=_peak(starts, np.sort(ends), horizon),
+        max_concurrency=_peak(starts, np.sort(ends, kind="stable"), horizon),
         environment_s=env_s,
         idle_environment_s=max(0.0, env_s - busy_s),
         horizon_s=horizon,
@@ -162,7 +162,7 @@ def timeline(run: Run, bins: int = 200) -> dict[str, FloatArray]:
     edges = np.linspace(0.0, horizon, bins + 1)
     served = run.kind != THROTTLED
     starts = run.arrivals[served]
-    ends = np.sort(starts + run.busy_s[served])
+    ends = np.sort(starts + run.busy_s[served], kind="stable")
     width = edges[1] - edges[0]
     live = run.provisioned + np.diff(_integral_at(run.births, run.deaths, edges)) / width
     busy = np.diff(_integral_at(starts, ends, edges)) / width

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
-from heapq import heappop, heappush, heapreplace
+from heapq import heappop, heappush, heappushpop, heapreplace
 from typing import Literal
 
 import numpy as np
@@ -175,8 +175,8 @@ def _loop_fixed(
     free: list[float] = []  # when each live on-demand environment is (or was) free, sorted
     provisioned = [0.0] * limits.provisioned  # heap of free times of provisioned environments
     has_pc = bool(provisioned)
-    admission = _Admission(limits)
-    admit = admission.admit
+    admit = _Admission(limits).admit
+    after, before, insert = bisect_right, bisect_left, insort
     for i in range(n):
         t = times[i]
         if has_pc and provisioned[0] <= t:
@@ -185,17 +185,17 @@ def _loop_fixed(
             continue
         oldest = t - keep_alive
         if free and free[0] < oldest:
-            cut = bisect_left(free, oldest)
+            cut = before(free, oldest)
             freed.extend(free[:cut])
             del free[:cut]
-        j = bisect_right(free, t)
+        j = after(free, t)
         if j:
             del free[j - 1]
-            insort(free, t + warm[i])
+            insert(free, t + warm[i])
         elif admit(t, _in_flight(len(free), provisioned, t) if has_pc else len(free)):
             births.append(t)
             kind[i] = COLD
-            insort(free, t + cold[i])
+            insert(free, t + cold[i])
         else:
             kind[i] = THROTTLED
     freed.extend(free)
@@ -274,7 +274,8 @@ def _loop_newest(
 ) -> tuple[bytearray, list[float], list[float]]:
     """SimFaaS's scheduler: the most recently created idle environment serves. Busy
     environments wait in a heap of end times, idle ones in a heap by creation (newest first);
-    expired idle ones are dropped when they come up."""
+    expired idle ones are dropped when they come up. The environment that has just finished
+    meets the idle heap in one `heappushpop`: most arrivals reuse it."""
     n = len(arrivals)
     times = arrivals.tolist()
     warm = warm_s.tolist()
@@ -288,26 +289,37 @@ def _loop_newest(
     provisioned = [0.0] * limits.provisioned
     has_pc = bool(provisioned)
     admit = _Admission(limits).admit
+    pop, push, pushpop = heappop, heappush, heappushpop
     for i in range(n):
         t = times[i]
+        last: tuple[float, float] | None = None
         while busy and busy[0][0] <= t:
-            end, neg_created, keep = heappop(busy)
-            heappush(idle, (neg_created, end + keep))
+            end, neg_created, keep = pop(busy)
+            if last is not None:
+                push(idle, last)
+            last = (neg_created, end + keep)
         if has_pc and provisioned[0] <= t:
+            if last is not None:
+                push(idle, last)
             heapreplace(provisioned, t + warm[i])
             kind[i] = PROVISIONED
             continue
-        while idle:
-            neg_created, reclaimed = heappop(idle)
+        if last is not None:
+            last = pushpop(idle, last)
+        elif idle:
+            last = pop(idle)
+        while last is not None:
+            neg_created, reclaimed = last
             if reclaimed >= t:
-                heappush(busy, (t + warm[i], neg_created, ka[i]))
+                push(busy, (t + warm[i], neg_created, ka[i]))
                 break
             deaths.append(reclaimed)
+            last = pop(idle) if idle else None
         else:
             if admit(t, _in_flight(len(busy), provisioned, t)):
                 births.append(t)
                 kind[i] = COLD
-                heappush(busy, (t + cold[i], -t, ka[i]))
+                push(busy, (t + cold[i], -t, ka[i]))
             else:
                 kind[i] = THROTTLED
     deaths.extend(reclaimed for _, reclaimed in idle)
