@@ -398,7 +398,7 @@ def _free_port() -> int:
 
 @needs_engine
 @pytest.mark.slow
-def test_compose_emulator_serves_an_invocation() -> None:
+def test_compose_emulator_serves_an_invocation(tmp_path: Path) -> None:
     """`docker compose up emulator`: the repo's image, the compose command, a real invoke."""
     if (
         subprocess.run(
@@ -409,8 +409,26 @@ def test_compose_emulator_serves_an_invocation() -> None:
         pytest.skip("no docker compose plugin (scripts/setup-docker installs it)")
     if not _images_ready():
         pytest.skip("the local runtime images are missing (lambda-emu images build)")
+    import shutil
+
+    from emulator.images.build import build_wheels
+
+    build_wheels(ROOT, ROOT / "docker" / "wheels", say=lambda _m: None)  # the Dockerfile's
     port = _free_port()
-    env = {**os.environ, "PWD": str(ROOT), "LAMBDA_EMU_PORT": str(port)}
+
+    # the compose file's emulator, serving a functions folder of one function
+    shutil.copytree(ROOT / "functions" / "hello_python", tmp_path / "hello_python")
+    name = f"compose_hello_{os.getpid()}"  # its containers are told apart by this label
+    (tmp_path / "lambda-emu.toml").write_text(
+        f'[functions.{name}]\nruntime = "python3.11"\nhandler = "app.handler"\n'
+        'code = "hello_python"\n'
+    )
+    env = {
+        **os.environ,
+        "PWD": str(ROOT),
+        "LAMBDA_EMU_PORT": str(port),
+        "LAMBDA_EMU_FUNCTIONS": str(tmp_path),
+    }
     project = ["docker", "compose", "-p", f"lambda-emu-test-{os.getpid()}"]
     build = subprocess.run(
         [*project, "build", "emulator"],
@@ -434,7 +452,7 @@ def test_compose_emulator_serves_an_invocation() -> None:
         assert up.returncode == 0, up.stderr[-3000:]
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             resp = http.post(
-                "/2015-03-31/functions/hello_python/invocations",
+                f"/2015-03-31/functions/{name}/invocations",
                 content=b'{"name": "compose"}',
                 headers={"X-Amz-Log-Type": "Tail"},
             )
@@ -462,7 +480,7 @@ def test_compose_emulator_serves_an_invocation() -> None:
         )
         assert down.returncode == 0, logs[-3000:]
     # the emulator removed its function containers when it stopped
-    assert _containers_of("hello_python") == [], logs[-3000:]
+    assert _containers_of(name) == [], logs[-3000:]
 
 
 def _containers_of(function: str) -> list[str]:

@@ -14,6 +14,7 @@ and a Docker engine; the root filesystem is cached under `<cache>/images/`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import io
@@ -252,8 +253,36 @@ def build(cache: Path, *, force: bool = False, say: Callable[[str], None] = prin
             forcerm=True,
         )
         built.append(tag)
+    if built:  # the images these replaced
+        with contextlib.suppress(Exception):
+            client.images.prune(filters={"dangling": True, "label": IMAGE_LABEL})
     client.close()
     return built
+
+
+def build_wheels(project: Path, target: Path, say: Callable[[str], None] = print) -> bool:
+    """Wheels of the project's dependencies for the image's Python, for the repo Dockerfile
+    (it installs from them with --no-index: the build itself reaches no index). Skipped when
+    the dependency list is unchanged; True when it downloaded."""
+    import tomllib
+
+    deps = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    digest = hashlib.sha256("\n".join([*deps, *pip_platform_args()]).encode()).hexdigest()
+    stamp = target / ".stamp"
+    if stamp.exists() and stamp.read_text() == digest:
+        return False
+    say(f"pip: wheels of {len(deps)} dependencies into {target}")
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("*.whl"):
+        old.unlink()
+    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"]
+    cmd += ["--dest", str(target), *pip_platform_args(), *deps]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"pip download failed:\n{proc.stderr[-2000:]}")
+    (target / ".gitignore").write_text("*\n")
+    stamp.write_text(digest)
+    return True
 
 
 def default_cache() -> Path:
@@ -261,8 +290,13 @@ def default_cache() -> Path:
 
 
 def main() -> None:
+    """python -m emulator.images.build [--wheels DIR]: the images (and the wheels)."""
     started = time.monotonic()
-    built = build(default_cache(), say=lambda m: print(f"images: {m}", file=sys.stderr))
+    say = lambda m: print(f"images: {m}", file=sys.stderr)  # noqa: E731
+    args = sys.argv[1:]
+    if args[:1] == ["--wheels"] and len(args) == 2:
+        build_wheels(Path.cwd(), Path(args[1]), say)
+    built = build(default_cache(), say=say)
     elapsed = time.monotonic() - started
     what = ", ".join(built) if built else "all images up to date"
     print(f"images: {what} ({elapsed:.1f} s)", file=sys.stderr)
