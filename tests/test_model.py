@@ -406,6 +406,41 @@ def test_cli_parametric_json_to_stdout() -> None:
     assert summary["init_ms_mean"] == pytest.approx(300.0)
 
 
+def test_cli_azure_day_with_the_hybrid_policy(tmp_path: Path) -> None:
+    csv = tmp_path / "invocations_per_function_md.anon.d01.csv"
+    minutes = ",".join(str(i) for i in range(1, 1441))
+    every_20_min = ",".join("1" if i % 20 == 0 else "0" for i in range(1440))
+    csv.write_text(
+        f"HashOwner,HashApp,HashFunction,Trigger,{minutes}\na,b,f1,timer,{every_20_min}\n"
+    )
+    docs = {}
+    for policy in ("fixed:10m", "hybrid"):
+        result = CliRunner().invoke(
+            app,
+            [
+                "model",
+                "--service",
+                "fixed:100ms",
+                "--init",
+                "fixed:300ms",
+                "--traffic",
+                f"azure:{csv},f1",
+                "--keep-alive",
+                policy,
+                "--no-recommend",
+                "--json",
+                "-",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        docs[policy] = json.loads(result.output)["summary"]
+    assert docs["fixed:10m"]["invocations"] == 72
+    assert docs["fixed:10m"]["horizon_s"] == 86400.0
+    # every ~20 minutes outlives a 10-minute keep-alive; the histogram learns the period
+    assert docs["fixed:10m"]["cold_start_probability"] > 0.9
+    assert docs["hybrid"]["cold_starts"] < 0.5 * docs["fixed:10m"]["cold_starts"]
+
+
 def test_cli_explains_bad_input() -> None:
     result = CliRunner().invoke(
         app, ["model", "--service", "exp:1s", "--init", "1s", "--traffic", "x"]
