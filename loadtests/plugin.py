@@ -168,7 +168,15 @@ class LambdaPlugin:
 
     @property
     def function(self) -> str:
-        return str(_option(self.environment, "lambda_function", ""))
+        """--lambda-function, else the `function` of the locustfile's LambdaUser classes."""
+        from loadtests.user import LambdaUser
+
+        named = str(_option(self.environment, "lambda_function", ""))
+        if named:
+            return named
+        classes = self.environment.user_classes or []
+        declared = sorted({c.function for c in classes if issubclass(c, LambdaUser) and c.function})
+        return ", ".join(declared)
 
     # --- events -----------------------------------------------------------------------------
 
