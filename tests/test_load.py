@@ -312,3 +312,26 @@ def test_payloads(tmp_path: Path) -> None:
     assert 200 < picks.count(b'{"a": 1}') < 380  # about 3 in 4
     with pytest.raises(PayloadError, match="expected JSON"):
         Payloads.parse("not json")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope"], "no function named 'nope'"),
+        (["echo", "--shape", "ramp"], "unknown shape 'ramp'"),
+        (["echo", "--shape", "spike:peak=3"], "unknown option 'peak=3'"),
+        (["echo", "--payload", "{oops"], "expected JSON, @FILE or weighted:FILE.json"),
+        (["echo", "--client", "requests"], "--client: must be fasthttp or httpx"),
+    ],
+)
+def test_load_command_rejects_bad_options_before_starting_anything(
+    args: list[str], message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from emulator.cli import app
+
+    manifest = ["--manifest", str(FUNCTIONS / "lambda-emu.toml")]
+    result = CliRunner().invoke(app, ["load", *args, *manifest])
+    assert result.exit_code == 2
+    assert message in result.output
