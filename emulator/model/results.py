@@ -76,7 +76,7 @@ def summarise(
     ends = starts + run.busy_s[served_mask]
     births, deaths = run.births, run.deaths
     env_s = run.provisioned * horizon + _integral(births, deaths, horizon)
-    busy_s = _integral(starts, ends, horizon)
+    busy_s = float(np.minimum(ends, horizon).sum() - np.minimum(starts, horizon).sum())
     period, monthly = _costs(run, memory_mb=memory_mb, architecture=architecture)
     return Summary(
         invocations=len(kind),

@@ -167,8 +167,7 @@ def _loop_fixed(
     idle one is simply the last free time not after `t`."""
     n = len(arrivals)
     times = arrivals.tolist()
-    warm = warm_s.tolist()
-    cold = cold_s.tolist()
+    warm_end = (arrivals + warm_s).tolist()  # when invocation i ends if it is warm
     kind = bytearray(n)
     births: list[float] = []
     freed: list[float] = []  # free times of reclaimed environments (+ keep_alive = death)
@@ -177,25 +176,23 @@ def _loop_fixed(
     has_pc = bool(provisioned)
     admit = _Admission(limits).admit
     after, before, insert = bisect_right, bisect_left, insort
-    for i in range(n):
-        t = times[i]
+    for i, t in enumerate(times):
         if has_pc and provisioned[0] <= t:
-            heapreplace(provisioned, t + warm[i])
+            heapreplace(provisioned, warm_end[i])
             kind[i] = PROVISIONED
             continue
-        oldest = t - keep_alive
-        if free and free[0] < oldest:
-            cut = before(free, oldest)
+        if free and free[0] < t - keep_alive:
+            cut = before(free, t - keep_alive)
             freed.extend(free[:cut])
             del free[:cut]
         j = after(free, t)
         if j:
             del free[j - 1]
-            insert(free, t + warm[i])
+            insert(free, warm_end[i])
         elif admit(t, _in_flight(len(free), provisioned, t) if has_pc else len(free)):
             births.append(t)
             kind[i] = COLD
-            insert(free, t + cold[i])
+            insert(free, t + float(cold_s[i]))
         else:
             kind[i] = THROTTLED
     freed.extend(free)
