@@ -32,10 +32,16 @@ MANIFEST = Path(__file__).parent / "functions" / "lambda-emu.toml"
 INVOKE_PATH = "/2015-03-31/functions/{}/invocations"
 
 
-def tagged_functions(token: str, probe_dir: Path) -> tuple[FunctionConfig, ...]:
+def tagged_functions(
+    token: str, probe_dir: Path, failed_events: Path | None = None
+) -> tuple[FunctionConfig, ...]:
     extra = {"FAULT_SUITE": token, "PROBE_DIR": str(probe_dir)}
     return tuple(
-        replace(fn, environment=MappingProxyType({**fn.environment, **extra}))
+        replace(
+            fn,
+            environment=MappingProxyType({**fn.environment, **extra}),
+            on_failure=str(failed_events) if fn.name == "fault_event" and failed_events else None,
+        )
         for fn in load_manifest(MANIFEST)
     )
 
@@ -62,12 +68,15 @@ def fault_probe_dir() -> Iterator[Path]:
 def fault_emulator(
     tmp_path_factory: pytest.TempPathFactory, fault_probe_dir: Path, fault_token: str
 ) -> Iterator[EmulatorThread]:
+    state_dir = tmp_path_factory.mktemp("lambda-emu-faults")
     cfg = EmulatorConfig(
-        functions=tagged_functions(fault_token, fault_probe_dir),
+        functions=tagged_functions(fault_token, fault_probe_dir, state_dir / "failed.jsonl"),
         port=0,
-        state_dir=tmp_path_factory.mktemp("lambda-emu-faults"),
+        state_dir=state_dir,
         log_to_terminal=False,
         init_timeout_s=3.0,
+        # Lambda retries failed Event invocations after 60 s and 120 s; 1 % of that here.
+        event_retry_delay_scale=0.01,
     )
     running = EmulatorThread(cfg).start()
     try:
@@ -120,8 +129,8 @@ def call(fault_emulator: EmulatorThread) -> Iterator[Callable[..., Answer]]:
 
 
 # --- what must hold after every fault --------------------------------------------------------
-def trace_records(emu: EmulatorThread, request_id: str) -> list[dict[str, Any]]:
-    """The trace records of one invocation, once the trace has at least one (or 10 s passed)."""
+def trace_records(emu: EmulatorThread, request_id: str, at_least: int = 1) -> list[dict[str, Any]]:
+    """The trace records of one invocation, once the trace has `at_least` (or 30 s passed)."""
 
     async def flush(e: Emulator) -> None:
         e.trace.flush()
@@ -129,7 +138,7 @@ def trace_records(emu: EmulatorThread, request_id: str) -> list[dict[str, Any]]:
     assert emu.emulator is not None
     path = emu.emulator.trace.path
     assert path is not None
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while True:
         emu.call(flush)
         records = []
@@ -138,7 +147,7 @@ def trace_records(emu: EmulatorThread, request_id: str) -> list[dict[str, Any]]:
                 record = json.loads(line)
                 if record["request_id"] == request_id:
                     records.append(record)
-        if records or time.monotonic() > deadline:
+        if len(records) >= at_least or time.monotonic() > deadline:
             return records
         time.sleep(0.05)
 

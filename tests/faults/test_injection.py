@@ -9,6 +9,7 @@ cgroup of theirs remains.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -219,4 +220,58 @@ def test_many_faults_in_a_row_leave_one_outcome_each(
     for mode, answer in zip(modes, answers, strict=True):
         one_outcome(fault_emulator, answer, expected[mode])
     assert len({a.request_id for a in answers}) == len(answers)
-    assert os.path.exists("/proc")  # (the module fixture checks for leaks)
+
+
+# --- Event invocations -----------------------------------------------------------------------
+def _event(emu: EmulatorThread, payload: dict[str, Any]) -> str:
+    import httpx
+
+    resp = httpx.post(
+        f"{emu.url}/2015-03-31/functions/fault_event/invocations",
+        json=payload,
+        headers={"X-Amz-Invocation-Type": "Event"},
+        timeout=30,
+    )
+    assert resp.status_code == 202
+    return str(resp.headers["x-amzn-requestid"])
+
+
+def _failed_records(emu: EmulatorThread, request_id: str, wait: bool) -> list[dict[str, Any]]:
+    assert emu.emulator is not None
+    destination = emu.emulator.pools["fault_event"].fn.on_failure
+    assert destination is not None
+    deadline = time.monotonic() + (30 if wait else 0)
+    while True:
+        records = []
+        if os.path.exists(destination):
+            with open(destination) as fh:
+                records = [json.loads(line) for line in fh if request_id in line]
+        if records or time.monotonic() >= deadline:
+            return records
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(("mode", "outcome"), [("crash", "error"), ("hang", "timeout")])
+def test_failing_event_is_retried_then_goes_to_the_destination(
+    fault_emulator: EmulatorThread, mode: str, outcome: str
+) -> None:
+    request_id = _event(fault_emulator, {"mode": mode})
+    (failed,) = _failed_records(fault_emulator, request_id, wait=True)
+    assert failed["requestContext"]["condition"] == "RetriesExhausted"
+    assert failed["requestContext"]["approximateInvokeCount"] == 3
+    assert failed["requestPayload"] == {"mode": mode}
+    # three attempts (Lambda's two retries), one trace record each, all failed
+    records = trace_records(fault_emulator, request_id, at_least=3)
+    assert [r["outcome"] for r in records] == [outcome] * 3
+    assert all(r["invocation_type"] == "Event" for r in records)
+
+
+def test_event_with_garbage_on_the_runtime_api_is_delivered_once(
+    fault_emulator: EmulatorThread,
+) -> None:
+    request_id = _event(fault_emulator, {"mode": "response_error"})
+    records = trace_records(fault_emulator, request_id)
+    time.sleep(0.5)  # a retry, if one came, would be due by now (delays are scaled to 1 %)
+    records = trace_records(fault_emulator, request_id)
+    assert [r["outcome"] for r in records] == ["success"]
+    assert _failed_records(fault_emulator, request_id, wait=False) == []
