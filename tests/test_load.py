@@ -335,3 +335,21 @@ def test_load_command_rejects_bad_options_before_starting_anything(
     result = CliRunner().invoke(app, ["load", *args, *manifest])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_replay_of_a_trace_on_two_workers_sends_every_arrival_once(tmp_path: Path) -> None:
+    trace = tmp_path / "recorded.jsonl"
+    arrivals = [round(i * 0.07, 3) for i in range(30)]  # 30 invocations over 2 s
+    trace.write_text(
+        "".join(
+            json.dumps({"function": "echo", "accepted_at": 1000.0 + t, "end": 1000.05 + t}) + "\n"
+            for t in arrivals
+        )
+    )
+    out = tmp_path / "replay"
+    _run(_load(out, "echo", "--shape", f"replay:{trace}", "--workers", "2", "--run-time", "60s"))
+    summary = _summary(out)
+    # Each worker replayed every other arrival; the master merged their stats.
+    assert summary["invocations"] == len(arrivals)
+    assert summary["trace"]["invocations"] == len(arrivals)
+    assert summary["cold_starts"] == summary["emulator"]["environments_created"] >= 1
