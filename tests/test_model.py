@@ -166,6 +166,25 @@ def test_hybrid_policy_learns_a_periodic_function() -> None:
     assert hybrid.mean_environments < 0.5
 
 
+def test_cost_goes_through_the_cost_model() -> None:
+    from emulator import cost
+
+    arrivals = np.arange(0.0, 1000.0, 1.0).tolist()  # 1,000 invocations over 1,000 s
+    run = sim(arrivals, 0.0995, keep_alive=600.0, init=0.2)  # 99.5 ms: billed 100 ms
+    summary = summarise(run, memory_mb=512)
+    # the first is cold and bills its init too: 300 ms
+    expected = cost.cost(1000, (999 * 100 + 300) / 1000, 512)
+    assert summary.cost_usd == pytest.approx(expected.total_usd)
+    month = cost.cost(1000 * cost.SECONDS_PER_MONTH / run.horizon_s, (999 * 100 + 300) / 1000, 512)
+    assert summary.monthly_cost_usd == pytest.approx(month.total_usd)
+    provisioned = summarise(sim(arrivals, 0.0995, limits=Limits(provisioned=1)), memory_mb=512)
+    allocated = 1 * 512 / 1024 * cost.SECONDS_PER_MONTH
+    assert provisioned.cost_breakdown["provisioned"] == pytest.approx(
+        cost.cost(1, 100, 512, provisioned_allocated_gb_s=allocated).provisioned_usd
+    )
+    assert provisioned.cold_starts == 0
+
+
 def test_timeline_counts_every_cold_start() -> None:
     run = sim(np.arange(0.0, 100.0, 0.5).tolist(), 0.2, keep_alive=0.1)
     series = timeline(run, bins=10)

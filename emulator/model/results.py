@@ -107,10 +107,10 @@ def summarise(
 
 
 def billed_ms(run: Run) -> npt.NDArray[np.float64]:
-    """Billed Duration of each served invocation: ceil to 1 ms, Init Duration included on
-    on-demand cold starts (billed since 2025-08-01, LAMBDA_SPEC §6)."""
+    """Billed Duration of each served invocation: ceil to 1 ms, at least 1 ms, Init Duration
+    included on on-demand cold starts (billed since 2025-08-01, LAMBDA_SPEC §6)."""
     served = run.kind != THROTTLED
-    billed: npt.NDArray[np.float64] = np.ceil(run.busy_s[served] * 1000.0 - 1e-9)
+    billed: npt.NDArray[np.float64] = np.maximum(1.0, np.ceil(run.busy_s[served] * 1000.0 - 1e-9))
     return billed
 
 
