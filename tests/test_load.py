@@ -102,8 +102,8 @@ def _get_json(url: str) -> Any:
 def test_web_ui_has_a_lambda_tab_with_the_stats(tmp_path: Path) -> None:
     port = free_port()
     out = tmp_path / "web"
-    cmd = _load(out, "echo", "--web", "--web-port", str(port), "--autostart", "--autoquit", "2")
-    cmd += ["--users", "2", "--spawn-rate", "2", "--run-time", "8s"]
+    cmd = _load(out, "echo", "--web", "--web-port", str(port), "--autostart", "--autoquit", "1")
+    cmd += ["--users", "2", "--spawn-rate", "2", "--run-time", "6s"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
