@@ -17,6 +17,11 @@ from typing import Annotated, Optional
 import typer
 
 
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"lambda-emu: {message}", err=True)
+    return typer.Exit(2)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `lambda-emu` app."""
     app.command()(load)
@@ -82,8 +87,6 @@ def load(
     ] = 30.0,
 ) -> None:
     """Load a function with Locust and report cold starts, memory, throttles and cost."""
-    from emulator.cli import _fail, _manifest_path
-
     if client not in ("fasthttp", "httpx"):
         raise _fail(f"--client: must be fasthttp or httpx, got {client!r}")
     if architecture not in ("x86_64", "arm64"):
@@ -103,11 +106,11 @@ def load(
 
     manifest_path = None
     if target is None:
-        from emulator.config import load_manifest
+        from emulator.config import find_manifest, load_manifest
         from emulator.errors import ManifestError
 
-        manifest_path = _manifest_path(manifest)
         try:
+            manifest_path = (manifest or find_manifest(Path.cwd())).resolve()
             names = [fn.name for fn in load_manifest(manifest_path)]
         except ManifestError as exc:
             raise _fail(str(exc)) from None

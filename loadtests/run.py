@@ -247,10 +247,9 @@ def trace_facts(path: Path, function: str) -> dict[str, Any]:
     }
 
 
-def _start(cmd: Sequence[str], log: IO[bytes] | None = None) -> subprocess.Popen[Any]:
-    env = dict(os.environ)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return subprocess.Popen(list(cmd), env=env, stdout=log, stderr=log)
+def _start(cmd: Sequence[str]) -> subprocess.Popen[Any]:
+    # Locust's tables and the Lambda summary go to our stdout; its log to OUT/locust.log.
+    return subprocess.Popen(list(cmd), env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def execute(run: LoadRun, *, echo: bool = True) -> dict[str, Any]:
