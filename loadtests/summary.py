@@ -126,6 +126,9 @@ def rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     )
     emulator = summary.get("emulator")
     if emulator:
+        if emulator.get("timeline"):
+            _, now, busy = emulator["timeline"][-1]
+            out.append(("Environments now (busy)", f"{now:g} ({busy:g})"))
         out.append(("Environments created", str(emulator["environments_created"])))
         out.append(("Environments peak", str(emulator["environments_peak"])))
     cost = summary.get("cost")
