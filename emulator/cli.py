@@ -66,18 +66,16 @@ def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) ->
 
 
 def _check_sandbox(sandbox: str) -> str:
-    """The sandbox `serve` runs: `auto` is docker when an engine answers, else process."""
+    """The sandbox `serve` runs. `auto`: PackageType Image functions in docker, the others in
+    processes (see emulator.sandbox.docker.choose); `docker` needs an engine that answers."""
     if sandbox not in ("auto", "process", "docker"):
         raise _fail(f"--sandbox: must be auto, process or docker, got {sandbox!r}")
-    if sandbox == "process":
-        return sandbox
-    from emulator.sandbox.docker import engine_answers
-
-    if engine_answers():
-        return "docker"
     if sandbox == "docker":
-        raise _fail("--sandbox docker: no Docker engine answers (scripts/setup-docker starts one)")
-    return "process"
+        from emulator.sandbox.docker import engine_answers
+
+        if not engine_answers():
+            raise _fail("--sandbox docker: no Docker engine answers (scripts/setup-docker)")
+    return sandbox
 
 
 @app.command()

@@ -87,7 +87,7 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
     )
     docker_rows = _docker_rows()
     rows.extend(docker_rows)
-    picks = "docker" if docker_rows[0][1].endswith("answers") else "process"
-    rows.append(("sandbox auto picks", f"{picks} (lambda-emu serve)"))
+    image = "docker" if docker_rows[0][1].endswith("answers") else "none: no engine"
+    rows.append(("sandbox auto picks", f"process; for PackageType Image functions {image}"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
