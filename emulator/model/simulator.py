@@ -275,8 +275,7 @@ def _loop_newest(
     meets the idle heap in one `heappushpop`: most arrivals reuse it."""
     n = len(arrivals)
     times = arrivals.tolist()
-    warm = warm_s.tolist()
-    cold = cold_s.tolist()
+    warm_end = (arrivals + warm_s).tolist()  # when invocation i ends if it is warm
     ka = keep_alive_s.tolist()
     kind = bytearray(n)
     births: list[float] = []
@@ -287,8 +286,7 @@ def _loop_newest(
     has_pc = bool(provisioned)
     admit = _Admission(limits).admit
     pop, push, pushpop = heappop, heappush, heappushpop
-    for i in range(n):
-        t = times[i]
+    for i, t in enumerate(times):
         last: tuple[float, float] | None = None
         while busy and busy[0][0] <= t:
             end, neg_created, keep = pop(busy)
@@ -298,7 +296,7 @@ def _loop_newest(
         if has_pc and provisioned[0] <= t:
             if last is not None:
                 push(idle, last)
-            heapreplace(provisioned, t + warm[i])
+            heapreplace(provisioned, warm_end[i])
             kind[i] = PROVISIONED
             continue
         if last is not None:
@@ -308,7 +306,7 @@ def _loop_newest(
         while last is not None:
             neg_created, reclaimed = last
             if reclaimed >= t:
-                push(busy, (t + warm[i], neg_created, ka[i]))
+                push(busy, (warm_end[i], neg_created, ka[i]))
                 break
             deaths.append(reclaimed)
             last = pop(idle) if idle else None
@@ -316,7 +314,7 @@ def _loop_newest(
             if admit(t, _in_flight(len(busy), provisioned, t)):
                 births.append(t)
                 kind[i] = COLD
-                push(busy, (t + cold[i], -t, ka[i]))
+                push(busy, (t + float(cold_s[i]), -t, ka[i]))
             else:
                 kind[i] = THROTTLED
     deaths.extend(reclaimed for _, reclaimed in idle)
