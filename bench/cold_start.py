@@ -8,6 +8,12 @@ Two figures, measured alternately in one run (median of --rounds):
   API (so it includes the runtime's start-up, the first /next, the invocation and HTTP).
 
 The difference is what the emulator adds to a cold start (target: at most 10 ms).
+
+With `--sandbox docker` (or `both`, the default when a Docker engine answers) the same is
+measured for the docker sandbox, against the bare `docker run` of the same local runtime image
+(host network, code mounted on /var/task) until its first `GET /next` as the baseline
+(target: the emulator adds less than 20 %). Warm latency (invoke → response on a warm
+environment, median of --warm) is printed for both sandboxes.
 """
 
 from __future__ import annotations
@@ -32,6 +38,40 @@ ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "functions" / "hello_python"
 
 
+def _first_next(listener: socket.socket, started: float) -> float:
+    conn, _ = listener.accept()
+    with conn:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        elapsed = (time.perf_counter() - started) * 1000
+        assert data.startswith(b"GET /2018-06-01/runtime/invocation/next"), data[:80]
+    return elapsed
+
+
+def docker_run_alone(image: str) -> float:
+    """`docker run` the runtime image with the hello code; ms until its first GET /next."""
+    name = f"lambda-emu-bench-{time.monotonic_ns()}"
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        argv = ["docker", "run", "--rm", "--name", name, "--network", "host"]
+        argv += ["-e", f"AWS_LAMBDA_RUNTIME_API=127.0.0.1:{port}", "-v", f"{HELLO}:/var/task:ro"]
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [*argv, image, "app.handler"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            return _first_next(listener, started)
+        finally:
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+            proc.wait()
+
+
 def runtime_alone(env: dict[str, str], argv: list[str]) -> float:
     """Spawn the runtime and return ms until its first GET /next arrives."""
     with socket.socket() as listener:
@@ -49,16 +89,7 @@ def runtime_alone(env: dict[str, str], argv: list[str]) -> float:
             start_new_session=True,
         )
         try:
-            conn, _ = listener.accept()
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                elapsed = (time.perf_counter() - started) * 1000
-                assert data.startswith(b"GET /2018-06-01/runtime/invocation/next"), data[:80]
+            elapsed = _first_next(listener, started)
         finally:
             proc.kill()
             proc.wait()
@@ -66,18 +97,21 @@ def runtime_alone(env: dict[str, str], argv: list[str]) -> float:
 
 
 async def emulator_cold(
-    rounds: int, state: Path
-) -> tuple[list[float], list[float], dict[str, str], list[str]]:
+    rounds: int, state: Path, sandbox: str = "process", warm: int = 0
+) -> tuple[list[float], list[float], list[float], dict[str, str], list[str]]:
     fn = FunctionConfig(
         name="hello", runtime="python3.11", handler="app.handler", code_dir=HELLO, memory_mb=1769
     )
     # the full resource model: cgroups (where writable), freezing, private /tmp
-    cfg = EmulatorConfig(functions=(fn,), port=0, state_dir=state, log_to_terminal=False)
+    cfg = EmulatorConfig(
+        functions=(fn,), port=0, state_dir=state, log_to_terminal=False, sandbox=sandbox
+    )
     emu = Emulator(cfg)
     await emu.start()
     pool = emu.pools["hello"]
     latencies: list[float] = []
     inits: list[float] = []
+    warms: list[float] = []
     try:
         async with httpx.AsyncClient(base_url=emu.url) as client:
             await client.post(
@@ -101,6 +135,11 @@ async def emulator_cold(
                 log = base64.b64decode(r.headers["x-amz-log-result"]).decode()
                 assert "Init Duration" in log, "not a cold start"
                 inits.append((pool.envs and next(iter(pool.envs)).init_ms) or 0.0)
+            for _ in range(warm):
+                t = time.perf_counter()
+                r = await client.post("/2015-03-31/functions/hello/invocations", content=b"{}")
+                warms.append((time.perf_counter() - t) * 1000)
+                assert r.status_code == 200
         # the exact environment and command the emulator used, for the runtime-alone runs
         env_obj = next(iter(pool.envs))
         assert env_obj.sandbox is not None
@@ -108,7 +147,33 @@ async def emulator_cold(
         argv = list(env_obj.sandbox.spec.argv)
     finally:
         await emu.stop()
-    return latencies, inits, spec_env, argv
+    return latencies, inits, warms, spec_env, argv
+
+
+def _p50(values: list[float]) -> float:
+    return round(statistics.median(values), 2)
+
+
+def bench(kind: str, rounds: int, warm: int) -> dict[str, float]:
+    state = ROOT / ".lambda-emu" / f"bench-cold-start-{kind}"
+    emu_ms, init_ms, warm_ms, env, argv = asyncio.run(emulator_cold(rounds, state, kind, warm))
+    if kind == "docker":
+        from emulator.images import PYTHON_IMAGE
+
+        alone = [docker_run_alone(PYTHON_IMAGE) for _ in range(rounds)]
+    else:
+        alone = [runtime_alone(env, argv) for _ in range(rounds)]
+    # second emulator pass so both sides saw the same machine conditions
+    emu_ms2, init_ms2, warm_ms2, _, _ = asyncio.run(emulator_cold(rounds, state, kind, warm))
+    emu_all, alone_med = emu_ms + emu_ms2, statistics.median(alone)
+    return {
+        "runtime_alone_ms_p50": round(alone_med, 2),
+        "emulator_cold_invoke_ms_p50": _p50(emu_all),
+        "emulator_init_duration_ms_p50": _p50(init_ms + init_ms2),
+        "added_ms_p50": round(statistics.median(emu_all) - alone_med, 2),
+        "added_pct_p50": round(100 * (statistics.median(emu_all) / alone_med - 1), 1),
+        "warm_invoke_ms_p50": _p50(warm_ms + warm_ms2),
+    }
 
 
 def main() -> None:
@@ -116,28 +181,44 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--warm", type=int, default=200, help="warm invocations per pass")
+    parser.add_argument("--sandbox", choices=["process", "docker", "both", "auto"], default="auto")
     args = parser.parse_args()
-    state = ROOT / ".lambda-emu" / "bench-cold-start"
-    emu_ms, init_ms, env, argv = asyncio.run(emulator_cold(args.rounds, state))
-    alone = [runtime_alone(env, argv) for _ in range(args.rounds)]
-    # second emulator pass so both sides saw the same machine conditions
-    emu_ms2, init_ms2, _, _ = asyncio.run(emulator_cold(args.rounds, state))
-    emu_all, alone_med = emu_ms + emu_ms2, statistics.median(alone)
-    result = {
-        "rounds": args.rounds,
-        "runtime_alone_ms_p50": round(alone_med, 2),
-        "emulator_cold_invoke_ms_p50": round(statistics.median(emu_all), 2),
-        "emulator_init_duration_ms_p50": round(statistics.median(init_ms + init_ms2), 2),
-        "added_ms_p50": round(statistics.median(emu_all) - alone_med, 2),
-    }
-    rows = [
-        ("runtime alone (spawn → first /next)", "runtime_alone_ms_p50", ""),
-        ("emulator cold invoke (invoke → response)", "emulator_cold_invoke_ms_p50", ""),
-        ("  of which Init Duration (REPORT)", "emulator_init_duration_ms_p50", ""),
-        ("added by the emulator", "added_ms_p50", "   (target ≤ 10 ms)"),
-    ]
-    for label, key, note in rows:
-        print(f"{label:<44} p50 {result[key]:8.2f} ms{note}")
+    kinds = [args.sandbox] if args.sandbox in ("process", "docker") else ["process"]
+    if args.sandbox == "both":
+        kinds = ["process", "docker"]
+    elif args.sandbox == "auto":
+        from emulator.sandbox.docker import engine_answers
+
+        kinds = ["process", "docker"] if engine_answers() else ["process"]
+    result: dict[str, object] = {"rounds": args.rounds, "warm": args.warm}
+    for kind in kinds:
+        figures = bench(kind, args.rounds, args.warm)
+        result[kind] = figures
+        baseline = "bare docker run (→ first /next)" if kind == "docker" else "runtime alone"
+        target = "   (target < 20 %)" if kind == "docker" else "   (target ≤ 10 ms)"
+        rows = [
+            (f"{baseline}", f"{figures['runtime_alone_ms_p50']:8.2f} ms", ""),
+            (
+                "emulator cold invoke (invoke → response)",
+                f"{figures['emulator_cold_invoke_ms_p50']:8.2f} ms",
+                "",
+            ),
+            (
+                "  of which Init Duration (REPORT)",
+                f"{figures['emulator_init_duration_ms_p50']:8.2f} ms",
+                "",
+            ),
+            (
+                "added by the emulator",
+                f"{figures['added_ms_p50']:8.2f} ms ({figures['added_pct_p50']:+.1f} %)",
+                target,
+            ),
+            ("warm invoke (invoke → response)", f"{figures['warm_invoke_ms_p50']:8.2f} ms", ""),
+        ]
+        print(f"[{kind} sandbox]")
+        for label, value, note in rows:
+            print(f"  {label:<44} p50 {value}{note}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "cold_start.json").write_text(json.dumps(result, indent=2) + "\n")

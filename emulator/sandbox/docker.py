@@ -342,7 +342,7 @@ class DockerSandbox:
             raise SandboxError(f"cannot start container {self.container_id}: {exc}") from exc
         self._started = True
         try:
-            self.container.reload()
+            await loop.run_in_executor(None, self.container.reload)
             pid = int(self.container.attrs["State"]["Pid"])
         except Exception:
             pid = 0
