@@ -17,6 +17,7 @@ emulator/ (the emulator's logs and samples), locust.log.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -252,8 +253,21 @@ def _start(cmd: Sequence[str]) -> subprocess.Popen[Any]:
     return subprocess.Popen(list(cmd), env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def execute(run: LoadRun, *, echo: bool = True) -> dict[str, Any]:
-    """Run it; return the summary (also in OUT/summary.json)."""
+    """Run it; return the summary (also in OUT/summary.json). SIGTERM ends the run as Ctrl-C
+    does: Locust writes its reports, every child is ended (handler restored on return)."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _execute(run, echo=echo)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
     run.out.mkdir(parents=True, exist_ok=True)
     summary_path = run.out / "summary.json"
     summary_path.unlink(missing_ok=True)
@@ -273,7 +287,18 @@ def execute(run: LoadRun, *, echo: bool = True) -> dict[str, Any]:
         if master_port is not None:
             for _ in range(run.workers):
                 children.append(_start(worker_command(run, host, master_port)))
-        main.wait()
+        try:
+            main.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C is how a --web run ends. From a terminal Locust (in our process group)
+            # got it too and is writing its reports; otherwise SIGTERM, which Locust also
+            # answers by writing them.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                main.wait(5)
+            if main.poll() is None:
+                main.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                main.wait(run.stop_timeout_s + 30)
         for worker in children[1:]:
             try:
                 worker.wait(30)
