@@ -167,7 +167,8 @@ class LambdaClient:
 def _option(environment: Environment, name: str, default: Any) -> Any:
     options = environment.parsed_options
     value = getattr(options, name, None) if options is not None else None
-    return default if value is None else value
+    # An empty LAMBDA_* variable (docker-compose's `${LAMBDA_PAYLOAD:-}`) means the default.
+    return default if value is None or value == "" else value
 
 
 class LambdaUser(User):
