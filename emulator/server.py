@@ -168,7 +168,14 @@ class Emulator:
         self.sandboxes = docker.DispatchingFactory(
             self.sandboxes, resolver, all_docker=len(in_docker) == len(cfg.functions)
         )
-        self.limits += f"; docker sandbox for {', '.join(in_docker) or 'no function'}"
+        containers = (
+            "docker sandbox: memory, pids and /tmp limited per container, CPU quota after init, "
+            "freeze by pause"
+        )
+        if len(in_docker) == len(cfg.functions):
+            self.limits = containers
+        else:
+            self.limits += f"; {containers} for {', '.join(in_docker) or 'no function'}"
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

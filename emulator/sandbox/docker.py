@@ -574,7 +574,10 @@ class DockerSandboxFactory:
                     mounts.append((str(deps), DEPS_DIR))
                     env["PYTHONPATH"] = DEPS_DIR
         if fn.layers:
-            self.warn(f"function '{fn.name}': layers are not mounted by the docker sandbox yet")
+            self.warn(
+                f"function '{fn.name}': layers (and their extensions) are not mounted by the "
+                "docker sandbox yet"
+            )
         self.image_info(image)  # fail at start, not at the first invocation
         self.plans[fn.name] = ContainerPlan(
             image=image,
@@ -592,6 +595,10 @@ class DockerSandboxFactory:
         plan = self.plans.get(spec.function_name)
         if plan is None:
             raise SandboxError(f"function '{spec.function_name}' has no container plan")
+        if spec.extensions:  # layers are not mounted yet: nothing would register
+            from dataclasses import replace
+
+            spec = replace(spec, extensions=())
         return DockerSandbox(spec, on_output, factory=self, plan=plan)
 
     def containers(self, *, all_owners: bool = False) -> list[dict[str, Any]]:
