@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 import sys
 import time
 from pathlib import Path
@@ -44,12 +43,10 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from emulator.config import Architecture
 from loadtests.invoke import InvokeAnswer
-from loadtests.schedules import Arrivals, read_trace
+from loadtests.schedules import Arrivals, Replay, parse_shape
 from loadtests.stats import LambdaStats
 from loadtests.summary import build_summary, render_text, rows
 from loadtests.watch import EnvironmentWatch
-
-log = logging.getLogger("lambda-emu.load")
 
 TAB = "lambda"
 POLL_INTERVAL_S = 1.0
@@ -153,6 +150,7 @@ class LambdaPlugin:
         ev.quitting.add_listener(self.on_quitting)
         ev.report_to_master.add_listener(self.on_report_to_master)
         ev.worker_report.add_listener(self.on_worker_report)
+        ev.reset_stats.add_listener(self.on_reset_stats)
         if environment.web_ui is not None:
             self.install_web_ui()
 
@@ -194,6 +192,10 @@ class LambdaPlugin:
         if "lambda" in data:
             self.stats.merge(data["lambda"])
 
+    def on_reset_stats(self) -> None:
+        """The web UI's Reset button: Locust's stats and ours start over together."""
+        self.stats = LambdaStats()
+
     def on_test_start(self, environment: Environment, **_: Any) -> None:
         self.stats = LambdaStats()
         self.started_at = time.time()
@@ -215,15 +217,12 @@ class LambdaPlugin:
     def _setup_replay(self) -> None:
         from loadtests.user import LambdaUser
 
-        spec = str(_option(self.environment, "lambda_shape", "steady"))
         LambdaUser.arrivals = None
+        spec = str(_option(self.environment, "lambda_shape", "steady"))
         if not spec.startswith("replay:") or self.is_master:
             return
-        path, _, extra = spec[len("replay:") :].partition(",")
-        opts = dict(p.split("=", 1) for p in extra.split(",") if "=" in p)
-        replay = read_trace(
-            Path(path), function=opts.get("function"), speed=float(opts.get("speed", 1.0))
-        )
+        replay = parse_shape(spec, 1, 1.0)
+        assert isinstance(replay, Replay)
         runner = self.environment.runner
         index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
         workers = int(_option(self.environment, "lambda_workers", 1)) if self.is_worker else 1
