@@ -265,7 +265,7 @@ def test_summary_prices_the_run_with_the_cost_model() -> None:
 
 
 def test_shapes(tmp_path: Path) -> None:
-    from loadtests.schedules import Arrivals, ShapeError, parse_shape
+    from loadtests.schedules import Arrivals, Replay, ShapeError, parse_shape
 
     assert parse_shape("steady", 5, 2).tick(100) == (5, 2)
     step = parse_shape("step:steps=4,every=10", 8, 1)
@@ -282,7 +282,8 @@ def test_shapes(tmp_path: Path) -> None:
     trace.write_text("".join(json.dumps(r) + "\n" for r in records))
     replay = parse_shape(f"replay:{trace},speed=2,function=f", 1, 1)
     assert replay.tick(0) is not None and replay.tick(100) is None
-    assert replay.offsets == pytest.approx((0.0, 0.1, 0.5, 1.5))  # type: ignore[attr-defined]
+    assert isinstance(replay, Replay)
+    assert replay.offsets == pytest.approx((0.0, 0.1, 0.5, 1.5))
     # Two workers replay every other arrival each: the whole trace between them.
     first, second = (
         Arrivals((0.0, 0.1, 0.5, 1.5), workers=2),
