@@ -7,8 +7,10 @@ minute on two shared cores; its assertions are about shapes, never about wall-cl
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -31,16 +33,40 @@ def sample(name: str) -> FunctionConfig:
     return next(fn for fn in load_manifest(SAMPLES) if fn.name == name)
 
 
+@dataclass(frozen=True)
+class Sweep:
+    result: tuning.TuningResult
+    host_load: float  # 1-minute load average when the sweep ended
+
+
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuning.TuningResult:
+def sweep_run(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
     workload = tuning.Workload(invocations=3, payloads=tuning.payload_choices(WORK))
-    return tuning.tune(
+    result = tuning.tune(
         sample("cpu_python"),
         SIZES,
         workload,
         strategy="cost",
         state_dir=tmp_path_factory.mktemp("tune-state"),
     )
+    return Sweep(result, os.getloadavg()[0])
+
+
+@pytest.fixture
+def sweep(sweep_run: Sweep) -> tuning.TuningResult:
+    return sweep_run.result
+
+
+@pytest.fixture
+def quiet_sweep(sweep_run: Sweep) -> tuning.TuningResult:
+    """The sweep, for assertions about how duration follows memory. Those need a host with CPU
+    to spare: when other work keeps more than two runnable tasks per core, every size above the
+    share of a core the function actually gets runs at that share, and the durations measure
+    the other work (docs/tuning.md shows such a run)."""
+    cores = os.cpu_count() or 1
+    if sweep_run.host_load > 2 * cores:
+        pytest.skip(f"host overloaded (load {sweep_run.host_load:.1f} on {cores} cores)")
+    return sweep_run.result
 
 
 def by_size(result: tuning.TuningResult) -> dict[int, tuning.Measurement]:
@@ -48,15 +74,28 @@ def by_size(result: tuning.TuningResult) -> dict[int, tuning.Measurement]:
 
 
 @pytest.mark.slow
-def test_duration_falls_with_memory_up_to_one_vcpu_then_flattens(
-    sweep: tuning.TuningResult,
-) -> None:
-    m = by_size(sweep)
+def test_every_size_runs_in_its_own_environments(sweep: tuning.TuningResult) -> None:
     assert [x.memory_mb for x in sweep.measurements] == list(SIZES)
     assert all(x.errors == 0 and x.invocations == 3 for x in sweep.measurements)
     # Fresh environments per size. (A second one may start when an invocation arrives before
     # the environment asked for the next event, as on Lambda.)
     assert all(x.cold_starts >= 1 for x in sweep.measurements)
+    for x in sweep.measurements:
+        assert x.p50_ms <= x.p95_ms
+        assert x.avg_billed_ms >= x.avg_ms
+        assert x.avg_init_ms is not None and x.avg_init_ms > 0
+        assert 0 < x.max_memory_used_mb <= x.memory_mb
+        assert x.cost_per_million_usd == pytest.approx(x.cost_per_invocation_usd * 1e6)
+    m = by_size(sweep)
+    # 3008 MB is never faster per GB-s than 1769 MB for a single thread: it costs more.
+    assert m[3008].cost_per_invocation_usd > m[1769].cost_per_invocation_usd
+
+
+@pytest.mark.slow
+def test_duration_falls_with_memory_up_to_one_vcpu_then_flattens(
+    quiet_sweep: tuning.TuningResult,
+) -> None:
+    m = by_size(quiet_sweep)
     # The fastest of each size's invocations: other load on this shared host only adds time.
     fastest = {size: min(x.durations_ms) for size, x in m.items()}
     # CPU = MB/1769 vCPU: 128 MB has 1/13.8 of the 1769 MB share, 512 MB 1/3.5.
@@ -65,17 +104,11 @@ def test_duration_falls_with_memory_up_to_one_vcpu_then_flattens(
     assert 2.0 < fastest[128] / fastest[512] < 8.0
     # One thread cannot use the second vCPU that 3008 MB buys.
     assert fastest[3008] > 0.7 * fastest[1769]
-    assert m[3008].cost_per_invocation_usd > m[1769].cost_per_invocation_usd
-    for x in sweep.measurements:
-        assert x.p50_ms <= x.p95_ms
-        assert x.avg_billed_ms >= x.avg_ms
-        assert x.avg_init_ms is not None and x.avg_init_ms > 0
-        assert 0 < x.max_memory_used_mb <= x.memory_mb
-        assert x.cost_per_million_usd == pytest.approx(x.cost_per_invocation_usd * 1e6)
 
 
 @pytest.mark.slow
-def test_cost_and_speed_pick_different_sizes(sweep: tuning.TuningResult) -> None:
+def test_cost_and_speed_pick_different_sizes(quiet_sweep: tuning.TuningResult) -> None:
+    sweep = quiet_sweep
     cheapest = tuning.recommend(sweep.measurements, "cost")
     fastest = tuning.recommend(sweep.measurements, "speed")
     assert sweep.recommendation == cheapest
@@ -172,10 +205,11 @@ def test_tune_command_writes_its_outputs(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "recommended (speed): 1769 MB" in result.stdout
+    data = json.loads((out / "tune.json").read_text())
+    faster = min(data["results"], key=lambda r: r["avg_ms"])["memory_mb"]
+    assert f"recommended (speed): {faster} MB" in result.stdout
     assert "a month at 10 req/s: 256 MB $" in result.stdout
     assert "round 1/2" in result.stderr  # the progress bar's label
-    data = json.loads((out / "tune.json").read_text())
     assert [r["memory_mb"] for r in data["results"]] == [256, 1769]
     assert [p["weight"] for p in data["workload"]["payloads"]] == [3.0, 1.0]
     assert_png(out / "tune.png")
