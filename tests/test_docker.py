@@ -271,7 +271,7 @@ def test_cpu_share_128_vs_1769_mb(
     large = invoke("cpu1769", {"seconds": 1.0}).json()
     expected = 128 / 1769  # of a vCPU
     small_share, large_share = small["cpu"] / small["wall"], large["cpu"] / large["wall"]
-    assert small_share == pytest.approx(expected, rel=0.15)
+    assert small_share <= expected * 1.15  # the quota holds whatever else runs
     if large_share < 0.85:  # a busy host gave the 1,769 MB function less than its vCPU
         pytest.xfail(f"the host is busy: 1769 MB got {large_share:.2f} of a core")
     assert small_share / large_share == pytest.approx(expected, rel=0.15)
