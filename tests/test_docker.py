@@ -491,3 +491,40 @@ def _containers_of(function: str) -> list[str]:
         check=True,
     )
     return out.stdout.split()
+
+
+@needs_engine
+def test_nothing_left_after_stop(tmp_path: Path) -> None:
+    """Container, its processes and its cgroup are gone once the emulator stops."""
+    if not _images_ready():
+        pytest.skip("the local runtime images are missing")
+    fn = next(f for f in load_manifest(FUNCTIONS / "lambda-emu.toml") if f.name == "echo")
+    cfg = EmulatorConfig(
+        functions=(replace(fn, name="left_echo"),),
+        port=0,
+        sandbox="docker",
+        state_dir=tmp_path / "state",
+        log_to_terminal=False,
+    )
+    emu = EmulatorThread(cfg).start()
+    try:
+        with httpx.Client(base_url=emu.url, timeout=60) as http:
+            assert http.post(
+                "/2015-03-31/functions/left_echo/invocations", content=b"{}"
+            ).is_success
+        assert emu.emulator is not None
+        sandboxes = [e.sandbox for e in emu.emulator.pools["left_echo"].envs]
+        started = [s for s in sandboxes if isinstance(s, docker.DockerSandbox) and s.pid]
+        assert started, "the invocation ran in a container whose processes the host sees"
+        ids = [s.container_id for s in started]
+        pids = [s.pid for s in started]
+        cgroup_dirs = [d for s in started if s._cgroup for d in s._cgroup.dirs.values()]
+    finally:
+        emu.stop()
+    assert _leftovers("left_echo") == []
+    assert not [p for p in pids if p and Path(f"/proc/{p}").exists()]
+    assert cgroup_dirs and not [d for d in cgroup_dirs if d.exists()]
+    assert ids and not [i for i in ids if i and _containers_of("left_echo")]
+    assert not (tmp_path / "state" / "tmp").exists() or not any(
+        (tmp_path / "state" / "tmp").iterdir()
+    )
