@@ -27,6 +27,7 @@ from emulator.model.keepalive import (
     FixedKeepAlive,
     HybridHistogramPolicy,
     RandomKeepAlive,
+    ReaperKeepAlive,
     parse_keep_alive,
 )
 from emulator.model.results import summarise, timeline
@@ -149,6 +150,28 @@ def test_random_keep_alive_stays_within_its_range() -> None:
     kinds = run.kind[1:]
     assert (kinds == COLD).any()
     assert (kinds == WARM).any()  # a 37 s gap survives some draws, not others
+
+
+def test_reaper_reclaims_on_its_ticks() -> None:
+    policy = parse_keep_alive("reaper:1s,1s")
+    assert policy == ReaperKeepAlive(1.0, 1.0)
+    run = simulate(
+        np.arange(0.0, 200.0, 1.7),
+        np.full(118, 0.1),
+        np.zeros(118),
+        policy,
+        rng=np.random.default_rng(4),
+    )
+    # each reclaim is 1 to 2 s after its environment was last freed
+    freed = np.arange(0.0, 200.0, 1.7) + 0.1
+    last_freed = freed[np.searchsorted(freed, run.deaths - 1.0) - 1]
+    assert ((run.deaths - last_freed > 1.0) & (run.deaths - last_freed <= 2.0 + 1e-9)).all()
+    # 1.6 s idle gaps: some survive, some do not, depending on where the tick falls
+    assert 1 < (run.kind == COLD).sum() < 118
+    phases = np.round(run.deaths % 1.0, 6)
+    assert len(set(phases.tolist())) == 1  # every reclaim on the same tick phase
+    with pytest.raises(ModelInputError):
+        simulate(np.zeros(1), np.ones(1), np.zeros(1), policy, reuse="newest")
 
 
 def test_hybrid_policy_learns_a_periodic_function() -> None:

@@ -2,6 +2,8 @@
 
     fixed:10m          every idle environment lives 10 minutes (the emulator's default)
     range:5m,7m        a uniform draw per idle period, what is observed on AWS (LAMBDA_SPEC §5 ⚠)
+    reaper:10m,1s      the emulator's rule: idle longer than 10 min, reclaimed at the next tick
+                       of a reaper that runs every 1 s (`serve` reaps once a second)
     hybrid             the hybrid histogram policy of Shahrad et al., "Serverless in the Wild"
                        (USENIX ATC 2020), with the paper's parameters (below)
 
@@ -54,6 +56,26 @@ class RandomKeepAlive:
 
     def describe(self) -> str:
         return f"random {_human(self.low_s)}–{_human(self.high_s)} per idle period"
+
+
+@dataclass(frozen=True, slots=True)
+class ReaperKeepAlive:
+    """Reclaimed at the first tick of a periodic reaper after `seconds` idle: every idle
+    environment of a run shares the reaper's phase (drawn once per run), so lifetimes between
+    `seconds` and `seconds + interval_s` are not independent draws."""
+
+    seconds: float
+    interval_s: float
+
+    @property
+    def max_s(self) -> float:
+        return self.seconds + self.interval_s
+
+    def draw(self, rng: np.random.Generator, n: int) -> FloatArray:
+        return np.full(n, self.seconds, dtype=np.float64)
+
+    def describe(self) -> str:
+        return f"{_human(self.seconds)}, reaped every {_human(self.interval_s)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +151,12 @@ class HybridHistogramState:
         return pre_warm, max(policy.bin_s, loaded_until - pre_warm)
 
 
-KeepAlivePolicy = FixedKeepAlive | RandomKeepAlive | HybridHistogramPolicy
+KeepAlivePolicy = FixedKeepAlive | RandomKeepAlive | ReaperKeepAlive | HybridHistogramPolicy
 
 
 def parse_keep_alive(spec: str) -> KeepAlivePolicy:
-    """`fixed:10m` (or a bare `10m`), `range:5m,7m`, `hybrid` or `hybrid:RANGE`."""
+    """`fixed:10m` (or a bare `10m`), `range:5m,7m`, `reaper:10m,1s`, `hybrid` or
+    `hybrid:RANGE`."""
     kind, _, rest = spec.strip().partition(":")
     kind = kind.lower()
     if kind == "hybrid":
@@ -147,9 +170,16 @@ def parse_keep_alive(spec: str) -> KeepAlivePolicy:
         if high < low:
             raise ModelInputError(f"keep-alive range: {high} s is below {low} s")
         return RandomKeepAlive(low, high)
+    if kind == "reaper" and rest.count(",") == 1:
+        keep, interval = (parse_seconds(part) for part in rest.split(","))
+        if interval <= 0:
+            raise ModelInputError("reaper: the interval must be positive")
+        return ReaperKeepAlive(keep, interval)
     if not rest:
         return FixedKeepAlive(parse_seconds(kind))
-    raise ModelInputError(f"not a keep-alive policy: {spec!r} (fixed:10m, range:5m,7m, hybrid)")
+    raise ModelInputError(
+        f"not a keep-alive policy: {spec!r} (fixed:10m, range:5m,7m, reaper:10m,1s, hybrid)"
+    )
 
 
 def _human(seconds: float) -> str:

@@ -32,7 +32,12 @@ import numpy as np
 import numpy.typing as npt
 
 from emulator.model.distributions import FloatArray, ModelInputError
-from emulator.model.keepalive import FixedKeepAlive, HybridHistogramPolicy, KeepAlivePolicy
+from emulator.model.keepalive import (
+    FixedKeepAlive,
+    HybridHistogramPolicy,
+    KeepAlivePolicy,
+    ReaperKeepAlive,
+)
 
 WARM = 0
 COLD = 1
@@ -101,6 +106,14 @@ def simulate(
         if reuse != "recent":
             raise ModelInputError("the hybrid histogram policy reuses the most recent environment")
         kind, births, deaths = _loop_hybrid(arrivals, warm_s, cold_total, keep_alive, limits)
+    elif isinstance(keep_alive, ReaperKeepAlive):
+        if reuse != "recent":
+            raise ModelInputError("the reaper keep-alive reuses the most recent environment")
+        tick = (keep_alive.interval_s, float(rng.uniform(0.0, keep_alive.interval_s)))
+        ka = keep_alive.draw(rng, n)
+        kind, births, deaths = _loop(
+            arrivals, warm_s, cold_total, ka, keep_alive.max_s, limits, tick=tick
+        )
     elif reuse == "newest":
         ka = keep_alive.draw(rng, n)
         kind, births, deaths = _loop_newest(arrivals, warm_s, cold_total, ka, limits)
@@ -206,9 +219,12 @@ def _loop(
     keep_alive_s: FloatArray,
     max_keep_alive: float,
     limits: Limits,
+    *,
+    tick: tuple[float, float] | None = None,
 ) -> tuple[bytearray, list[float], list[float]]:
     """A keep-alive drawn per idle period: the most recent idle environment may have been
-    reclaimed while older ones live, so each free time carries its own deadline."""
+    reclaimed while older ones live, so each free time carries its own deadline. With `tick`
+    (interval, phase), the deadline moves on to the reaper's next tick."""
     n = len(arrivals)
     times = arrivals.tolist()
     warm = warm_s.tolist()
@@ -257,7 +273,11 @@ def _loop(
         while end in deadline:  # two environments free at the same instant
             end = math.nextafter(end, math.inf)
         insort(free, end)
-        deadline[end] = end + ka[i]
+        reclaimed = end + ka[i]
+        if tick is not None:
+            interval, phase = tick
+            reclaimed = phase + interval * math.ceil((reclaimed - phase) / interval)
+        deadline[end] = reclaimed
     deaths.extend(deadline.values())
     return kind, births, deaths
 
