@@ -354,3 +354,18 @@ def test_replay_of_a_trace_on_two_workers_sends_every_arrival_once(tmp_path: Pat
     assert summary["invocations"] == len(arrivals)
     assert summary["trace"]["invocations"] == len(arrivals)
     assert summary["cold_starts"] == summary["emulator"]["environments_created"] >= 1
+
+
+def test_environment_watch_sees_the_environments_the_emulator_creates(
+    lambda_reset: Any, invoke: Any
+) -> None:
+    from loadtests.watch import EnvironmentWatch
+
+    watch = EnvironmentWatch(lambda_reset.url, "echo")
+    assert watch.probe()
+    assert not EnvironmentWatch(f"http://127.0.0.1:{free_port()}", "echo").probe()
+    watch.start()
+    assert invoke("echo", {}).report.cold
+    assert watch.poll()
+    assert watch.summary()["environments_created"] == 1
+    assert watch.timeline[-1][1] == 1  # one environment (idle, or still finishing)
