@@ -112,6 +112,8 @@ class EmulatorConfig:
     cpu_period_us: int = 20_000  # CFS period of the CPU quota (see docs/fidelity.md)
     # Whom functions run as when the emulator is root: auto = nobody (emulator/sandbox/users.py)
     function_user: str = "auto"
+    # Only an environment's own processes may use its Runtime API (emulator/sandbox/peers.py)
+    runtime_api_owner_check: bool = True
     sample_interval_s: float = 0.5  # RSS/CPU samples of every environment; 0 = off
     # Hot reload (emulator/reload.py): watch the manifest and the code directories.
     manifest_path: Path | None = None

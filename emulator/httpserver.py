@@ -103,6 +103,14 @@ class Response:
 Handler = Callable[[Request], "Response | Reply | Awaitable[Response]"]
 
 
+# Request line plus headers; more gets 431 (AWS's front ends refuse oversized headers too).
+MAX_HEAD_BYTES = 64 * 1024
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
 class _Connection(asyncio.Protocol):
     """One client connection. Requests are answered strictly in arrival order."""
 
@@ -110,6 +118,7 @@ class _Connection(asyncio.Protocol):
         "_body",
         "_body_size",
         "_closed",
+        "_head_size",
         "_header_name",
         "_headers",
         "_inflight",
@@ -135,6 +144,7 @@ class _Connection(asyncio.Protocol):
 
     def _reset(self) -> None:
         self._url = b""
+        self._head_size = 0
         self._headers: dict[str, str] = {}
         self._header_name = b""
         self._body: list[bytes] = []
@@ -151,6 +161,13 @@ class _Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self._peer = (str(peer[0]), int(peer[1]))
+        admit = self._server.admit
+        if admit is not None and (self._peer is None or not admit(self._peer)):
+            body = b'{"errorType":"AccessDenied","errorMessage":"not this environment\'s runtime"}'
+            denied = Response(403, body, content_type="application/json")
+            self._transport.write(denied.encode(keep_alive=False))
+            self._transport.close()
+            return
         self._server._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -169,8 +186,8 @@ class _Connection(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._fail(400)
-        except httptools.HttpParserError:
-            self._fail(400)
+        except httptools.HttpParserError as exc:
+            self._fail(431 if isinstance(exc.__context__, _HeadTooLarge) else 400)
 
     # --- httptools callbacks ------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -178,10 +195,18 @@ class _Connection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        self._count_head(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value))
         key = name.decode("latin-1").lower()
         self._headers[key] = value.decode("latin-1")
+
+    def _count_head(self, size: int) -> None:
+        # The request line and headers are buffered until complete: bounded, like bodies.
+        self._head_size += size
+        if self._head_size > MAX_HEAD_BYTES:
+            raise _HeadTooLarge
 
     def on_headers_complete(self) -> None:
         if self._headers.get("expect", "").lower() == "100-continue" and self._transport:
@@ -295,8 +320,11 @@ class HttpServer:
         max_body: int = 8 * 1024 * 1024,
         on_handler_error: Callable[[Exception], None] | None = None,
         cancel_on_disconnect: bool = False,
+        admit: Callable[[tuple[str, int]], bool] | None = None,
     ) -> None:
         self.handler = handler
+        # Called with each new connection's peer address; False closes it with a 403.
+        self.admit = admit
         # True for long polls (the Runtime API's /next); False where work must finish even if
         # the client leaves (an invocation runs to its end on Lambda whoever is waiting).
         self.cancel_on_disconnect = cancel_on_disconnect

@@ -94,6 +94,7 @@ class RuntimeApi:
         on_init_error: Callable[[InitFailed], None],
         on_ready: Callable[[], None],
         on_server_error: Callable[[Exception], None] | None = None,
+        admit: Callable[[tuple[str, int]], bool] | None = None,
     ) -> None:
         self.state = RuntimeState.STARTED
         self._on_init_done = on_init_done
@@ -111,6 +112,7 @@ class RuntimeApi:
             max_body=wire.MAX_RUNTIME_RESPONSE_BYTES,
             on_handler_error=on_server_error,
             cancel_on_disconnect=True,
+            admit=admit,
         )
 
     @property

@@ -47,6 +47,7 @@ from emulator.metrics.report import (
     start_line,
 )
 from emulator.metrics.trace import TraceRecord, TraceWriter
+from emulator.sandbox import peers
 from emulator.sandbox.base import (
     ExitStatus,
     Sandbox,
@@ -225,6 +226,7 @@ class ExecutionEnvironment:
             on_init_done=self._set_phase,
             on_init_error=self._set_phase,
             on_ready=self._runtime_ready,
+            admit=self._admits if cfg.runtime_api_owner_check else None,
         )
         self.sandbox: Sandbox | None = None
         # Extensions (LAMBDA_SPEC §3): internal ones may register with any function.
@@ -266,6 +268,18 @@ class ExecutionEnvironment:
             return await phase
         finally:
             self._ext_pred = None
+
+    def _admits(self, peer: tuple[str, int]) -> bool:
+        """Only this environment's own processes may use its Runtime API: another function
+        on this machine could otherwise read its event and answer it (emulator/sandbox/peers.py)."""
+        sandbox = self.sandbox
+        if sandbox is None:
+            return False
+        pid = sandbox.pid
+        if pid is None:
+            # a container whose host pid is not known (yet, or not visible from here)
+            return sandbox.kind != "process"
+        return peers.connection_from_tree(peer, ("127.0.0.1", self.runtime.server.port), pid)
 
     def _extensions_changed(self) -> None:
         predicate = self._ext_pred

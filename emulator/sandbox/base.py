@@ -66,6 +66,7 @@ OutputCallback = Callable[[bytes], None]
 class Sandbox(Protocol):
     """One environment's runtime, started once, stopped once."""
 
+    kind: str  # "process", "docker"
     spec: SandboxSpec
     exited: asyncio.Future[ExitStatus]
 

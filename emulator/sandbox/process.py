@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from emulator.errors import SandboxError
-from emulator.sandbox import users
+from emulator.sandbox import peers, users
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
 from emulator.sandbox.users import FunctionUser
@@ -69,26 +69,6 @@ exec $drop "$@"
 """
 
 _READ_CHUNK = 65536
-
-
-def _tree(pid: int) -> list[int]:
-    """pid and all its descendants, from /proc/<pid>/task/<tid>/children."""
-    out: list[int] = []
-    stack = [pid]
-    while stack:
-        p = stack.pop()
-        out.append(p)
-        try:
-            tasks = os.listdir(f"/proc/{p}/task")
-        except OSError:
-            continue
-        for tid in tasks:
-            try:
-                with open(f"/proc/{p}/task/{tid}/children") as fh:
-                    stack.extend(int(c) for c in fh.read().split())
-            except OSError:
-                continue
-    return out
 
 
 def _read_proc(path: str) -> bytes:
@@ -393,7 +373,7 @@ class ProcessSandbox:
             return []
         now = time.monotonic()
         if now - self._tree_at > TREE_REFRESH_S:
-            self._tree_pids = _tree(proc.pid)
+            self._tree_pids = peers.tree(proc.pid)
             self._tree_at = now
         return self._tree_pids
 
