@@ -356,6 +356,10 @@ class ExecutionEnvironment:
         await sandbox.stage()
         sandbox.exited.add_done_callback(self._sandbox_exited)
 
+    def log_into(self, log: InvocationLog) -> None:
+        """Output from now on also goes to this invocation's log (an invoke-phase init)."""
+        self._log = log
+
     async def init(self, timeout_s: float) -> InitResult:
         """Start the runtime and wait for its first /next (init done), or its failure.
         Init Duration runs from the runtime's start, as on Lambda: not the staging before it."""
@@ -462,18 +466,27 @@ class ExecutionEnvironment:
 
     # --- invoke -----------------------------------------------------------------------------
     async def invoke(
-        self, inv: Invocation, *, init_ms: float | None, timeout_s: float | None = None
+        self,
+        inv: Invocation,
+        *,
+        init_ms: float | None,
+        timeout_s: float | None = None,
+        log: InvocationLog | None = None,
     ) -> InvocationResult:
-        """Run one invocation on this READY environment and answer it with Lambda's shape."""
+        """Run one invocation on this READY environment and answer it with Lambda's shape.
+        `log` is the invocation's log when it began before (START written: an invoke-phase
+        init ran in it)."""
         loop = asyncio.get_running_loop()
         sandbox = self.sandbox
         assert sandbox is not None and self.state is EnvState.READY
         self.state = EnvState.INVOKING
         self.invocations += 1
         timeout = self.fn.timeout_s if timeout_s is None else timeout_s
-        log = InvocationLog()
+        if log is None:
+            log = InvocationLog()
+            self._log = log
+            self._line(start_line(inv.request_id))
         self._log = log
-        self._line(start_line(inv.request_id))
         phase: asyncio.Future[_PhaseEvent] = loop.create_future()
         self._phase = phase
         started = time.perf_counter()

@@ -355,6 +355,12 @@ class FunctionPool:
         )
         retry = self._new_env()
         self._mark_busy(retry)
+        # The second init belongs to the invocation: START first, its output in the tail.
+        log = InvocationLog()
+        start = start_line(inv.request_id)
+        self._logs.write(self.fn.name, start)
+        log.lines.append(start)
+        retry.log_into(log)
         started = time.perf_counter()
         try:
             second = await retry.init(float(self.fn.timeout_s))
@@ -363,17 +369,20 @@ class FunctionPool:
             raise
         if not isinstance(second, InitFailure):
             remaining = self.fn.timeout_s - (time.perf_counter() - started)
-            return await retry.invoke(inv, init_ms=second.init_ms, timeout_s=max(0.001, remaining))
-        return self._init_failed(inv, second)
+            return await retry.invoke(
+                inv, init_ms=second.init_ms, timeout_s=max(0.001, remaining), log=log
+            )
+        return self._init_failed(inv, second, log)
 
-    def _init_failed(self, inv: Invocation, failure: InitFailure) -> InvocationResult:
-        log = InvocationLog()
+    def _init_failed(
+        self, inv: Invocation, failure: InitFailure, log: InvocationLog
+    ) -> InvocationResult:
+        """The invoke-phase init failed too: its log (START, the init's output) ends here."""
 
         def line(text: str) -> None:
             self._logs.write(self.fn.name, text)
             log.lines.append(text)
 
-        line(start_line(inv.request_id))
         line(init_report_line(failure.init_ms, "invoke", failure.status, failure.error_type))
         report = Report(
             request_id=inv.request_id,
