@@ -104,13 +104,13 @@ def model(
         read_trace,
         recommend_provisioned,
         replicate,
-        run,
+        run_traffic,
         summarise,
     )
     from emulator.model.distributions import Distribution
     from emulator.model.render import as_json, table
     from emulator.model.render import chart as draw_chart
-    from emulator.model.traffic import MinuteCounts, Replay
+    from emulator.model.traffic import ManyFunctions, MinuteCounts, Replay
 
     if architecture not in ("x86_64", "arm64"):
         raise typer.BadParameter("x86_64 or arm64", param_hint="--architecture")
@@ -139,7 +139,7 @@ def model(
         arrivals = parse_traffic(spec, trace=trace_path, function=fit.function if fit else None)
         if duration is not None:
             horizon = parse_seconds(duration)
-        elif isinstance(arrivals, Replay | MinuteCounts):
+        elif isinstance(arrivals, Replay | MinuteCounts | ManyFunctions):
             horizon = arrivals.span_s
         else:
             horizon = 3600.0
@@ -153,8 +153,7 @@ def model(
         service_model = ServiceModel(
             duration_dist, init_dist, memory_mb, fit.function if fit else ""
         )
-        draws = draw(arrivals, service_model, horizon, seed)
-        result = run(draws, policy, limits, seed)
+        result = run_traffic(arrivals, service_model, horizon, policy, limits, seed)
         summary = summarise(result, memory_mb=memory_mb, architecture=arch)
         spread = None
         if runs > 1:
@@ -169,9 +168,9 @@ def model(
                 memory_mb=memory_mb,
             )
         rec = None
-        if recommend:
+        if recommend and not isinstance(arrivals, ManyFunctions):
             rec = recommend_provisioned(
-                draws,
+                draw(arrivals, service_model, horizon, seed),
                 policy,
                 limits,
                 target=target_cold,
@@ -193,6 +192,11 @@ def model(
             + ("1,000 per 10 s" if scale_limit else "unlimited")
         ),
     }
+    if isinstance(arrivals, ManyFunctions):
+        inputs["functions"] = (
+            f"{len(arrivals.functions)} simulated one by one (own environments and limits, "
+            "provisioned per function); figures are their sum; no recommendation"
+        )
     if fit is not None:
         inputs["trace"] = (
             f"{len(fit.records)} invocations, {fit.cold_starts} cold "

@@ -483,6 +483,34 @@ def test_cli_azure_day_with_the_hybrid_policy(tmp_path: Path) -> None:
     assert docs["hybrid"]["cold_starts"] < 0.5 * docs["fixed:10m"]["cold_starts"]
 
 
+def test_azure_functions_each_get_their_own_environments(tmp_path: Path) -> None:
+    csv = tmp_path / "invocations_per_function_md.anon.d01.csv"
+    minutes = ",".join(str(i) for i in range(1, 1441))
+    every_30_min = ",".join("1" if i % 30 == 0 else "0" for i in range(1440))
+    every_minute = ",".join("1" for _ in range(1440))
+    csv.write_text(
+        f"HashOwner,HashApp,HashFunction,Trigger,{minutes}\n"
+        f"a,b,f1,timer,{every_30_min}\na,b,f2,http,{every_minute}\n"
+    )
+    service = model.ServiceModel(Fixed(0.1), Fixed(0.3))
+    policy = FixedKeepAlive(600.0)
+    many = parse_traffic(f"azure:{csv}")
+    one = parse_traffic(f"azure:{csv},sum")
+    separate = summarise(model.run_traffic(many, service, 86400.0, policy, Limits()))
+    together = summarise(model.run_traffic(one, service, 86400.0, policy, Limits()))
+    assert separate.invocations == together.invocations == 48 + 1440
+    # alone, f1 finds its environment reclaimed every time; summed, f2's keeps it warm
+    assert separate.cold_starts >= 48
+    assert together.cold_starts <= 3
+    assert separate.mean_environments > together.mean_environments
+    result = CliRunner().invoke(
+        app,
+        ["model", "--service", "100ms", "--init", "300ms", "--traffic", f"azure:{csv}"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 functions" in result.output and "provisioned concurrency" not in result.output
+
+
 def test_cli_explains_bad_input() -> None:
     result = CliRunner().invoke(
         app, ["model", "--service", "exp:1s", "--init", "1s", "--traffic", "x"]

@@ -25,6 +25,7 @@ from emulator.model.predict import (
     recommend_provisioned,
     replicate,
     run,
+    run_traffic,
 )
 from emulator.model.results import Summary, summarise
 from emulator.model.simulator import Limits, Run, simulate
@@ -50,6 +51,7 @@ __all__ = [
     "recommend_provisioned",
     "replicate",
     "run",
+    "run_traffic",
     "simulate",
     "summarise",
 ]

@@ -15,7 +15,7 @@ from emulator.model.keepalive import KeepAlivePolicy
 from emulator.model.results import Summary, summarise
 from emulator.model.simulator import Limits, Run, simulate
 from emulator.model.traces import ServiceModel
-from emulator.model.traffic import Traffic
+from emulator.model.traffic import ManyFunctions, SingleTraffic, Traffic
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,12 @@ class Draws:
     horizon_s: float
 
 
-def draw(traffic: Traffic, service: ServiceModel, duration_s: float, seed: int = 0) -> Draws:
-    rng = np.random.default_rng(seed)
+def draw(
+    traffic: SingleTraffic, service: ServiceModel, duration_s: float, seed: int = 0, stream: int = 0
+) -> Draws:
+    """Arrivals, Durations and Init Durations of one function; `stream` tells functions of one
+    run apart (each gets its own random stream)."""
+    rng = np.random.default_rng([seed, stream])
     arrivals = traffic.arrivals(rng, duration_s)
     n = len(arrivals)
     return Draws(
@@ -49,6 +53,47 @@ def run(draws: Draws, keep_alive: KeepAlivePolicy, limits: Limits, seed: int = 0
         limits=limits,
         horizon_s=draws.horizon_s,
         rng=np.random.default_rng(seed + 1),
+    )
+
+
+def run_traffic(
+    traffic: Traffic,
+    service: ServiceModel,
+    duration_s: float,
+    keep_alive: KeepAlivePolicy,
+    limits: Limits,
+    seed: int = 0,
+) -> Run:
+    """One run; several functions (`ManyFunctions`) are simulated one by one, each with its
+    own environments and limits, and merged into one `Run`."""
+    if not isinstance(traffic, ManyFunctions):
+        return run(draw(traffic, service, duration_s, seed), keep_alive, limits, seed)
+    runs = [
+        run(draw(f, service, duration_s, seed, stream), keep_alive, limits, seed + stream)
+        for stream, f in enumerate(traffic.functions)
+    ]
+    return merge_runs(runs, duration_s)
+
+
+def merge_runs(runs: list[Run], horizon_s: float) -> Run:
+    """Runs of different functions as one: the totals, time-averages and peaks of `summarise`
+    then cover them all (every function keeps its own environments)."""
+    arrivals = np.concatenate([r.arrivals for r in runs]) if runs else np.empty(0)
+    order = np.argsort(arrivals, kind="stable")
+
+    def merged(field: str) -> FloatArray:
+        out: FloatArray = np.concatenate([getattr(r, field) for r in runs])[order]
+        return out
+
+    return Run(
+        arrivals=arrivals[order],
+        kind=np.concatenate([r.kind for r in runs])[order] if runs else np.empty(0, np.uint8),
+        busy_s=merged("busy_s") if runs else np.empty(0),
+        init_s=merged("init_s") if runs else np.empty(0),
+        births=np.sort(np.concatenate([r.births for r in runs])) if runs else np.empty(0),
+        deaths=np.sort(np.concatenate([r.deaths for r in runs])) if runs else np.empty(0),
+        horizon_s=horizon_s,
+        provisioned=sum(r.provisioned for r in runs),
     )
 
 
@@ -82,8 +127,10 @@ def replicate(
         "throttles": [],
     }
     for k in range(runs):
-        draws = draw(traffic, service, duration_s, seed + k)
-        summary = summarise(run(draws, keep_alive, limits, seed + k), memory_mb=memory_mb)
+        summary = summarise(
+            run_traffic(traffic, service, duration_s, keep_alive, limits, seed + k),
+            memory_mb=memory_mb,
+        )
         figures["cold_starts"].append(summary.cold_starts)
         figures["cold_start_probability"].append(summary.cold_start_probability)
         figures["throttles"].append(summary.throttles)

@@ -162,7 +162,29 @@ class MinuteCounts:
         return f"{sum(self.counts)} invocations over {len(self.counts)} minutes from {self.source}"
 
 
-Traffic = Poisson | Deterministic | MMPP | Diurnal | Replay | MinuteCounts
+@dataclass(frozen=True, slots=True)
+class ManyFunctions:
+    """Several functions' traffic (the rows of an Azure file), simulated one by one with the
+    same service times and merged: each function has its own environments."""
+
+    functions: tuple[MinuteCounts, ...]
+    source: str
+
+    @property
+    def span_s(self) -> float:
+        return max((f.span_s for f in self.functions), default=0.0)
+
+    def arrivals(self, rng: np.random.Generator, duration_s: float) -> FloatArray:
+        """Every function's arrivals together (as one function would see them)."""
+        return np.sort(np.concatenate([f.arrivals(rng, duration_s) for f in self.functions]))
+
+    def describe(self) -> str:
+        total = sum(sum(f.counts) for f in self.functions)
+        return f"{len(self.functions)} functions, {total} invocations, from {self.source}"
+
+
+SingleTraffic = Poisson | Deterministic | MMPP | Diurnal | Replay | MinuteCounts
+Traffic = SingleTraffic | ManyFunctions
 
 
 def parse_traffic(spec: str, *, trace: Path | None = None, function: str | None = None) -> Traffic:
@@ -190,11 +212,16 @@ def parse_traffic(spec: str, *, trace: Path | None = None, function: str | None 
             raise ModelInputError("replay needs a file: replay:PATH, or a trace argument")
         return Replay(tuple(read_arrival_times(path, function=function)), str(path))
     if kind == "azure" and args:
-        return read_azure_minute_counts(Path(args[0]), args[1] if len(args) > 1 else None)
+        path = Path(args[0])
+        if len(args) == 1:
+            return ManyFunctions(read_azure_rows(path), path.name)
+        if args[1] == "sum":
+            return read_azure_minute_counts(path)
+        return read_azure_minute_counts(path, args[1])
     raise ModelInputError(
         f"not a traffic description: {spec!r} (poisson:20/s, deterministic:5/s, "
         "onoff:50/s,30s,90s, mmpp:50/s,2/s,60s,300s, diurnal:20/s,0.8, replay[:PATH], "
-        "azure:PATH[,ROW])"
+        "azure:PATH[,ROW|sum])"
     )
 
 
@@ -223,6 +250,32 @@ def read_arrival_times(path: Path, *, function: str | None = None) -> list[float
     if not times:
         raise ModelInputError(f"{path}: no arrival times")
     return times
+
+
+def read_azure_rows(path: Path) -> tuple[MinuteCounts, ...]:
+    """Every row of an Azure Functions 2019 per-minute file, each labelled by HashFunction."""
+    header, rows = _read_azure(path)
+    minute_columns = [i for i, name in enumerate(header) if name.strip().isdigit()]
+    hash_column = header.index("HashFunction") if "HashFunction" in header else None
+    out = []
+    for index, r in enumerate(rows):
+        counts = tuple(int(float(r[i] or 0)) for i in minute_columns)
+        label = r[hash_column] if hash_column is not None else f"row {index}"
+        out.append(MinuteCounts(counts, f"{path.name} {label}"))
+    return tuple(out)
+
+
+def _read_azure(path: Path) -> tuple[list[str], list[list[str]]]:
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            rows = list(reader)
+    except (OSError, StopIteration) as exc:
+        raise ModelInputError(f"{path}: not an Azure per-minute invocation CSV") from exc
+    if not any(name.strip().isdigit() for name in header) or not rows:
+        raise ModelInputError(f"{path}: no minute columns (1 … 1440) or no rows")
+    return header, rows
 
 
 def read_azure_minute_counts(path: Path, row: str | None = None) -> MinuteCounts:
