@@ -121,7 +121,7 @@ class Diurnal:
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    """Recorded arrival times, shifted to start at 0 (repeated if the run is longer)."""
+    """Recorded arrival times, shifted to start at 0, cut to the run's length."""
 
     times: tuple[float, ...]
     source: str
