@@ -32,7 +32,7 @@ def model(
         Optional[str],  # noqa: UP045
         typer.Option(
             help="poisson:20/s | deterministic:5/s | onoff:50/s,30s,90s | "
-            "mmpp:50/s,2/s,60s,300s | diurnal:20/s,0.8 | replay[:PATH] | azure:CSV[,ROW] "
+            "mmpp:50/s,2/s,60s,300s | diurnal:20/s,0.8 | replay[:PATH] | azure:CSV[,ROW|sum] "
             "(default: replay of the trace).",
         ),
     ] = None,
@@ -41,7 +41,10 @@ def model(
         typer.Option(help="Simulated time, e.g. 1h, 1d (default: the replay's span, else 1h)."),
     ] = None,
     keep_alive: Annotated[
-        str, typer.Option(help="fixed:10m | range:5m,7m | hybrid (Shahrad et al. 2020).")
+        str,
+        typer.Option(
+            help="fixed:10m | range:5m,7m | reaper:10m,1s | hybrid (Shahrad et al. 2020)."
+        ),
     ] = "fixed:10m",
     provisioned: Annotated[int, typer.Option(help="Provisioned concurrency.")] = 0,
     reserved: Annotated[

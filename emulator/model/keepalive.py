@@ -108,13 +108,16 @@ class HybridHistogramPolicy:
 
 @dataclass(slots=True)
 class HybridHistogramState:
-    """The histogram of one function during a run; `windows()` is cached until it changes."""
+    """The histogram of one function during a run. `windows()` is recomputed once the
+    histogram has grown by 1 % since the last time (each time while it is small): the
+    percentiles move by less than that, and a busy function records an idle time per arrival."""
 
     policy: HybridHistogramPolicy
     counts: list[int]
     total: int = 0
     out_of_range: int = 0
     _windows: tuple[float, float] | None = field(default=None)
+    _computed_at: int = 0
 
     def observe(self, idle_s: float) -> None:
         index = int(idle_s // self.policy.bin_s)
@@ -123,12 +126,13 @@ class HybridHistogramState:
         else:
             self.out_of_range += 1
         self.total += 1
-        self._windows = None
 
     def windows(self) -> tuple[float, float]:
         """(pre-warm, keep-alive) in seconds: unloaded for the first, then loaded for the second."""
-        if self._windows is None:
+        stale = self.total - self._computed_at > self._computed_at // 100
+        if self._windows is None or stale:
             self._windows = self._compute()
+            self._computed_at = self.total
         return self._windows
 
     def _compute(self) -> tuple[float, float]:
