@@ -32,7 +32,8 @@ def model(
         Optional[str],  # noqa: UP045
         typer.Option(
             help="poisson:20/s | deterministic:5/s | onoff:50/s,30s,90s | "
-            "mmpp:50/s,2/s,60s,300s | diurnal:20/s,0.8 | replay[:PATH] | azure:CSV[,ROW|sum] "
+            "mmpp:50/s,2/s,60s,300s | diurnal:20/s,0.8 | replay[:PATH] | "
+            "locust:PREFIX_stats_history.csv | azure:CSV[,ROW|sum] "
             "(default: replay of the trace).",
         ),
     ] = None,
@@ -113,7 +114,7 @@ def model(
     from emulator.model.distributions import Distribution
     from emulator.model.render import as_json, table
     from emulator.model.render import chart as draw_chart
-    from emulator.model.traffic import ManyFunctions, MinuteCounts, Replay
+    from emulator.model.traffic import BinnedCounts, ManyFunctions, MinuteCounts, Replay
 
     if architecture not in ("x86_64", "arm64"):
         raise typer.BadParameter("x86_64 or arm64", param_hint="--architecture")
@@ -142,7 +143,7 @@ def model(
         arrivals = parse_traffic(spec, trace=trace_path, function=fit.function if fit else None)
         if duration is not None:
             horizon = parse_seconds(duration)
-        elif isinstance(arrivals, Replay | MinuteCounts | ManyFunctions):
+        elif isinstance(arrivals, Replay | MinuteCounts | BinnedCounts | ManyFunctions):
             horizon = arrivals.span_s
         else:
             horizon = 3600.0

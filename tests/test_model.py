@@ -341,6 +341,24 @@ def test_azure_per_minute_counts(tmp_path: Path) -> None:
     assert set((times[::2] // 60).astype(int) % 10) == {0}
 
 
+def test_locust_stats_history(tmp_path: Path) -> None:
+    history = tmp_path / "run_stats_history.csv"
+    header = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,Total Request Count"
+    rows = [header]
+    total = 0
+    for second in range(60):
+        total += 10 if second < 30 else 2
+        rows.append(f"{1_795_000_000 + second},5,POST,invoke,1.0,0.0,12,{total - 1}")
+        rows.append(f"{1_795_000_000 + second},5,,Aggregated,1.0,0.0,12,{total}")
+    history.write_text("\n".join(rows) + "\n")
+    traffic = parse_traffic(f"locust:{history}")
+    assert traffic.span_s == 60.0  # type: ignore[union-attr]
+    times = traffic.arrivals(np.random.default_rng(0), 60.0)
+    assert len(times) == 30 * 10 + 30 * 2
+    assert ((times >= 0) & (times <= 60)).all()
+    assert (times < 30).sum() == 300
+
+
 def write_trace(path: Path, n: int = 200, rate: float = 2.0, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     t0 = 1_795_000_000.0

@@ -23,6 +23,7 @@ import csv
 import json
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -163,6 +164,32 @@ class MinuteCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class BinnedCounts:
+    """Invocation counts per interval (`edges` in seconds from the start, one more than
+    `counts`); arrivals uniform within each interval."""
+
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+    source: str
+
+    def arrivals(self, rng: np.random.Generator, duration_s: float) -> FloatArray:
+        edges = np.asarray(self.edges, dtype=np.float64)
+        counts = np.asarray(self.counts, dtype=np.int64)
+        starts = np.repeat(edges[:-1], counts)
+        widths = np.repeat(np.diff(edges), counts)
+        times = np.sort(starts + rng.random(len(starts)) * widths)
+        kept: FloatArray = times[times <= duration_s]
+        return kept
+
+    @property
+    def span_s(self) -> float:
+        return self.edges[-1] - self.edges[0] if self.edges else 0.0
+
+    def describe(self) -> str:
+        return f"{sum(self.counts)} requests over {self.span_s:g} s from {self.source}"
+
+
+@dataclass(frozen=True, slots=True)
 class ManyFunctions:
     """Several functions' traffic (the rows of an Azure file), simulated one by one with the
     same service times and merged: each function has its own environments."""
@@ -183,7 +210,7 @@ class ManyFunctions:
         return f"{len(self.functions)} functions, {total} invocations, from {self.source}"
 
 
-SingleTraffic = Poisson | Deterministic | MMPP | Diurnal | Replay | MinuteCounts
+SingleTraffic = Poisson | Deterministic | MMPP | Diurnal | Replay | MinuteCounts | BinnedCounts
 Traffic = SingleTraffic | ManyFunctions
 
 
@@ -211,6 +238,8 @@ def parse_traffic(spec: str, *, trace: Path | None = None, function: str | None 
         if path is None:
             raise ModelInputError("replay needs a file: replay:PATH, or a trace argument")
         return Replay(tuple(read_arrival_times(path, function=function)), str(path))
+    if kind == "locust" and rest:
+        return read_locust_history(Path(rest))
     if kind == "azure" and args:
         path = Path(args[0])
         if len(args) == 1:
@@ -221,6 +250,7 @@ def parse_traffic(spec: str, *, trace: Path | None = None, function: str | None 
     raise ModelInputError(
         f"not a traffic description: {spec!r} (poisson:20/s, deterministic:5/s, "
         "onoff:50/s,30s,90s, mmpp:50/s,2/s,60s,300s, diurnal:20/s,0.8, replay[:PATH], "
+        "locust:PATH_stats_history.csv, "
         "azure:PATH[,ROW|sum])"
     )
 
@@ -250,6 +280,27 @@ def read_arrival_times(path: Path, *, function: str | None = None) -> list[float
     if not times:
         raise ModelInputError(f"{path}: no arrival times")
     return times
+
+
+def read_locust_history(path: Path) -> BinnedCounts:
+    """Requests per interval from Locust's `<prefix>_stats_history.csv`: the cumulative
+    `Total Request Count` of the `Aggregated` rows, one a second (epoch `Timestamp`)."""
+    try:
+        with path.open(newline="") as handle:
+            rows = [r for r in csv.DictReader(handle) if r.get("Name") == "Aggregated"]
+    except OSError as exc:
+        raise ModelInputError(f"{path}: {exc.strerror}") from exc
+    try:
+        points = sorted((float(r["Timestamp"]), int(float(r["Total Request Count"]))) for r in rows)
+    except (KeyError, ValueError) as exc:
+        raise ModelInputError(f"{path}: not a Locust stats history CSV ({exc})") from exc
+    if len(points) < 2:
+        raise ModelInputError(f"{path}: fewer than two Aggregated rows")
+    start = points[0][0] - 1.0  # the first row counts the requests of the second before it
+    edges = [0.0] + [t - start for t, _ in points]
+    totals = [0] + [total for _, total in points]
+    counts = [max(0, b - a) for a, b in pairwise(totals)]
+    return BinnedCounts(tuple(edges), tuple(counts), path.name)
 
 
 def read_azure_rows(path: Path) -> tuple[MinuteCounts, ...]:
