@@ -97,6 +97,7 @@ class SoakResult:
     rss_start_mb: float
     rss_end_mb: float
     rss_peak_mb: float
+    rss_timeline: list[tuple[float, float]]  # (seconds into the load, MB)
     leaked_processes: int
     leaked_cgroups: int
     emulator_exit: int | None
@@ -272,12 +273,20 @@ def soak(seconds: float, users: int, seed: int, state_root: Path) -> SoakResult:
             httpx.post(f"{url}/2015-03-31/functions/{fn}/invocations", content=b"{}", timeout=60)
         rss_start = rss_mb(proc.pid)
         peak = rss_start
+        every = max(1.0, seconds / 10)  # ten points of the RSS curve: does it level off?
+        timeline: list[tuple[float, float]] = []
 
         async def run() -> Tally:
             nonlocal peak
+            started = time.monotonic()
+            next_point = started + every
             task = asyncio.ensure_future(load(url, seconds, users, seed))
             while not task.done():
-                peak = max(peak, rss_mb(proc.pid))
+                now_rss = rss_mb(proc.pid)
+                peak = max(peak, now_rss)
+                if time.monotonic() >= next_point:
+                    timeline.append((time.monotonic() - started, now_rss))
+                    next_point += every
                 await asyncio.wait([task], timeout=1.0)
             return task.result()
 
@@ -322,6 +331,7 @@ def soak(seconds: float, users: int, seed: int, state_root: Path) -> SoakResult:
         rss_start_mb=round(rss_start, 1),
         rss_end_mb=round(rss_end, 1),
         rss_peak_mb=round(peak, 1),
+        rss_timeline=[(round(t), round(mb, 1)) for t, mb in timeline],
         leaked_processes=len(leaked_processes),
         leaked_cgroups=len(leaked_cgroups),
         emulator_exit=exit_code,
@@ -341,6 +351,7 @@ def print_result(r: SoakResult) -> None:
     print(
         f"emulator RSS: start {r.rss_start_mb} MB, end {r.rss_end_mb} MB, peak {r.rss_peak_mb} MB"
     )
+    print("  during the load: " + ", ".join(f"{t:.0f} s {mb} MB" for t, mb in r.rss_timeline))
     print(
         f"leaked: processes {r.leaked_processes}, cgroups {r.leaked_cgroups} "
         f"(emulator exit status {r.emulator_exit})"
