@@ -307,29 +307,31 @@ def _loop_newest(
     admit = _Admission(limits).admit
     pop, push, pushpop = heappop, heappush, heappushpop
     for i, t in enumerate(times):
-        last: tuple[float, float] | None = None
+        # the environment freed last before t, as (-created, reclaimed at); older ones go idle
+        neg: float | None = None
+        reclaimed = 0.0
         while busy and busy[0][0] <= t:
-            end, neg_created, keep = pop(busy)
-            if last is not None:
-                push(idle, last)
-            last = (neg_created, end + keep)
+            end, freed, keep = pop(busy)
+            if neg is not None:
+                push(idle, (neg, reclaimed))
+            neg, reclaimed = freed, end + keep
         if has_pc and provisioned[0] <= t:
-            if last is not None:
-                push(idle, last)
+            if neg is not None:
+                push(idle, (neg, reclaimed))
             heapreplace(provisioned, warm_end[i])
             kind[i] = PROVISIONED
             continue
-        if last is not None:
-            last = pushpop(idle, last)
+        if neg is not None:
+            if idle and idle[0][0] < neg:  # a newer environment is idle
+                neg, reclaimed = pushpop(idle, (neg, reclaimed))
         elif idle:
-            last = pop(idle)
-        while last is not None:
-            neg_created, reclaimed = last
+            neg, reclaimed = pop(idle)
+        while neg is not None:
             if reclaimed >= t:
-                push(busy, (warm_end[i], neg_created, ka[i]))
+                push(busy, (warm_end[i], neg, ka[i]))
                 break
             deaths.append(reclaimed)
-            last = pop(idle) if idle else None
+            neg, reclaimed = pop(idle) if idle else (None, 0.0)
         else:
             if admit(t, _in_flight(len(busy), provisioned, t)):
                 births.append(t)
