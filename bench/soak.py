@@ -367,6 +367,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="end with a JSON summary line")
     args = parser.parse_args()
     seconds = args.seconds if args.seconds is not None else args.minutes * 60
+    # not under /tmp: environments get a private /tmp, which would hide the probe directory
+    (ROOT / ".lambda-emu").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lambda-emu-soak-", dir=ROOT / ".lambda-emu") as d:
         result = soak(seconds, args.users, args.seed, Path(d))
     print_result(result)
