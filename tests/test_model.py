@@ -403,6 +403,8 @@ def test_trace_fit(tmp_path: Path) -> None:
     assert min(fit.duration.values) == pytest.approx(0.02)
     with pytest.raises(ModelInputError):
         model.fit_trace(model.read_trace(tmp_path / "t.jsonl"), function="other")
+    with pytest.raises(ModelInputError, match="the trace has 256 MB"):
+        model.fit_trace(model.read_trace(tmp_path / "t.jsonl"), memory_mb=1024)
 
 
 # --- the CLI -----------------------------------------------------------------------------------

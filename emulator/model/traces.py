@@ -98,11 +98,16 @@ def fit_trace(
     if not mine:
         known = ", ".join(sorted({r.function for r in records}))
         raise ModelInputError(f"no records of function {function!r} (the trace has {known})")
+    sizes = Counter(r.memory_mb for r in mine)
     if memory_mb is None:
-        memory_mb = Counter(r.memory_mb for r in mine).most_common(1)[0][0]
+        memory_mb = sizes.most_common(1)[0][0]
     mine = [r for r in mine if r.memory_mb == memory_mb]
     if not mine:
-        raise ModelInputError(f"no records of {function} at {memory_mb} MB")
+        known = ", ".join(f"{size} MB" for size in sorted(sizes))
+        raise ModelInputError(
+            f"no records of {function} at {memory_mb} MB (the trace has {known}; "
+            "or give --service and --init)"
+        )
     ok = [r for r in mine if r.outcome == "success"] or mine
     durations = tuple(r.duration_ms / 1000.0 for r in ok)
     inits = tuple(r.init_ms / 1000.0 for r in mine if r.cold and r.init_ms is not None)
