@@ -251,7 +251,7 @@ class DockerSandbox:
         self._keep_fd: int | None = None  # our own write end: no EOF before the container's
         self._fifo: Path | None = None
         self._frozen = False
-        self._paused_by_api = False
+        self._refreshing = False
         self._started = False
         self._peak = 0
         self._cpu = (0.0, 0.0)
@@ -413,6 +413,14 @@ class DockerSandbox:
             os.close(keep)
 
     # --- limits and freezing -------------------------------------------------------------
+    # Where the emulator does not see the container's cgroup (it runs in a container itself,
+    # as in docker compose), limits and counters go through the API, off the event loop: a
+    # blocking API call per invocation would stall every other invocation meanwhile.
+    def _in_background(self, call: Callable[[], object]) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.run_in_executor(None, call)
+
     def init_finished(self) -> None:
         self._sample_peak()  # the cgroup goes with the container: keep what it says
         share = cpu_share(self.spec.memory_mb)
@@ -420,29 +428,30 @@ class DockerSandbox:
         quota = max(1000, round(share.applied * period))
         if self._cgroup is not None and self._cgroup.set_cpu(quota, period):
             return
-        with contextlib.suppress(Exception):
-            self.container.update(cpu_period=period, cpu_quota=quota)
+        container = self.container
+
+        def update() -> None:
+            with contextlib.suppress(Exception):
+                container.update(cpu_period=period, cpu_quota=quota)
+
+        self._in_background(update)
 
     def freeze(self) -> None:
+        """Docker's pause (the freezer cgroup), where the emulator sees the cgroup. Through
+        the API a pause/unpause pair would add two round trips to every invocation, so
+        without the cgroup the environment idles unfrozen (the runtime waits in /next)."""
         if self._frozen or not self._started or self.exited.done():
             return
-        self._frozen = True
         self._sample_peak()
         if self._cgroup is not None and self._cgroup.freeze(True):
-            return
-        with contextlib.suppress(Exception):
-            self.container.pause()
-            self._paused_by_api = True
+            self._frozen = True
+        else:
+            self._refresh_peak()
 
     def thaw(self) -> None:
         if not self._frozen:
             return
         self._frozen = False
-        if self._paused_by_api:
-            self._paused_by_api = False
-            with contextlib.suppress(Exception):
-                self.container.unpause()
-            return
         if self._cgroup is not None:
             self._cgroup.freeze(False)
 
@@ -461,15 +470,29 @@ class DockerSandbox:
         if peak is not None:
             self._peak = max(self._peak, peak)
 
+    def _refresh_peak(self) -> None:
+        """The stats API's peak, fetched in the background (at most one fetch at a time)."""
+        if self._refreshing:
+            return
+        self._refreshing = True
+
+        def fetch() -> None:
+            try:
+                mem = self._stats().get("memory_stats", {})
+                peak = mem.get("max_usage") or mem.get("usage")
+                if peak:
+                    self._peak = max(self._peak, int(peak))
+            finally:
+                self._refreshing = False
+
+        self._in_background(fetch)
+
     def peak_memory_bytes(self) -> int:
-        peak: int | None = None
-        if self._cgroup is not None:
-            peak = self._cgroup.memory_peak()
-        if peak is None:
-            mem = self._stats().get("memory_stats", {})
-            peak = mem.get("max_usage") or mem.get("usage")
-        if peak:
-            self._peak = max(self._peak, int(peak))
+        """The cgroup's peak; without the cgroup, the last peak the stats API gave (it is
+        refreshed after each invocation, so it may lag one invocation behind)."""
+        self._sample_peak()
+        if self._cgroup is None:
+            self._refresh_peak()
         return self._peak
 
     def memory_current_bytes(self) -> int:
