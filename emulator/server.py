@@ -159,7 +159,9 @@ class Emulator:
         def kind(fn: FunctionConfig) -> str:
             return docker.choose(fn, cfg.sandbox, True)
 
-        factory = docker.DockerSandboxFactory(cpu_period_us=cfg.cpu_period_us, warn=self.warn)
+        factory = docker.DockerSandboxFactory(
+            cpu_period_us=cfg.cpu_period_us, warn=self.warn, function_user=cfg.function_user
+        )
         for name in factory.remove_stale():
             self.warn(f"removed a stale container of a previous run: {name}")
         resolver = docker.DispatchingResolver(self.resolver, factory, kind)

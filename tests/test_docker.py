@@ -49,6 +49,19 @@ CORE = (
     "hog512",
 )
 
+PROBE_APP = """import os
+def handler(event, context):
+    def writable(d):
+        try:
+            with open(os.path.join(d, "probe"), "w") as fh:
+                fh.write("x")
+            return True
+        except OSError:
+            return False
+    return {"uid": os.getuid(), "task_writable": writable("/var/task"),
+            "tmp_writable": writable("/tmp")}
+"""
+
 CPU_APP = """import time
 def handler(event, context):
     wall, cpu = time.perf_counter(), time.process_time()
@@ -89,7 +102,10 @@ def served(
     (cpu / "app.py").write_text(CPU_APP)
     base = FunctionConfig(name="cpu128", runtime="python3.11", handler="app.handler", code_dir=cpu)
     functions = tuple(fn for fn in load_manifest(FUNCTIONS / "lambda-emu.toml") if fn.name in CORE)
+    probe = tmp_path_factory.mktemp("probe")  # mode 0700, as pytest makes it
+    (probe / "app.py").write_text(PROBE_APP)
     functions += (
+        replace(base, name="probe", code_dir=probe),
         replace(base, memory_mb=128, timeout_s=30),
         replace(base, name="cpu1769", memory_mb=1769, timeout_s=30),
     )
@@ -190,6 +206,16 @@ def test_context_and_environment(client: Any, served: EmulatorThread) -> None:
     if _kind(served) == "docker":
         assert body["env"]["LAMBDA_TASK_ROOT"] == "/var/task"
         assert body["env"]["LAMBDA_RUNTIME_DIR"] == "/var/runtime"
+
+
+def test_code_is_read_only_and_tmp_writable(
+    invoke: Callable[..., InvokeResult], served: EmulatorThread
+) -> None:
+    if _kind(served) != "docker":
+        pytest.skip("docker sandbox only (the process sandbox has its own test)")
+    body = invoke("probe", {}).json()
+    assert body["uid"] != 0
+    assert body["task_writable"] is False and body["tmp_writable"] is True
 
 
 def test_reserved_concurrency_zero_is_429(client: Any) -> None:
@@ -296,7 +322,8 @@ def test_containers_are_labelled_and_limited(
     labels = attrs["Config"]["Labels"]
     assert labels[docker.LABEL_FUNCTION] == "echo"
     assert labels[docker.LABEL_ENVIRONMENT] == env.id
-    assert any(m["Destination"] == "/var/task" and not m["RW"] for m in attrs["Mounts"])
+    assert attrs["Config"]["User"] == "65534:65534"  # never root, as on Lambda
+    assert not any(m["Destination"] == "/var/task" for m in attrs["Mounts"])  # copied in
 
 
 @needs_engine

@@ -110,6 +110,47 @@ def _owner_alive(token: str) -> bool:
     return _start_time(int(pid_s)) == started
 
 
+def container_user(setting: str) -> str | None:
+    """The container's `user` for --function-user: Lambda never runs a function as root.
+    `auto` is nobody (65534, as in Debian's images); `root`/`off` keep root; a name is looked
+    up on this machine and passed as uid:gid."""
+    if setting in ("root", "off", ""):
+        return None
+    if setting == "auto":
+        return "65534:65534"
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(setting)
+    except KeyError:
+        raise SandboxError(f"--function-user: no user named {setting!r} on this machine") from None
+    return None if entry.pw_uid == 0 else f"{entry.pw_uid}:{entry.pw_gid}"
+
+
+def code_archive(code_dir: Path) -> bytes:
+    """The code directory as a tar for /var/task: owned by root, readable by everyone,
+    executables kept executable (what Lambda's unpacked deployment package looks like)."""
+    import io
+    import tarfile
+
+    def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        if "__pycache__" in Path(info.name).parts:
+            return None
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        if info.isdir() or info.mode & 0o111:
+            info.mode = 0o755
+        else:
+            info.mode = 0o644
+        return info
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for child in sorted(code_dir.iterdir()):
+            tar.add(child, arcname=child.name, filter=normalise)
+    return buf.getvalue()
+
+
 def _in_container(pid: int, container_id: str) -> bool:
     try:
         return container_id in Path(f"/proc/{pid}/cgroup").read_text()
@@ -124,6 +165,7 @@ class ContainerPlan:
     image: str
     command: tuple[str, ...] | None  # None: the image's own CMD
     mounts: tuple[tuple[str, str], ...]  # (host path, container path), read-only
+    code_dir: Path | None  # copied into /var/task of each new container (zip functions)
     ephemeral_mb: int
     env: dict[str, str] = field(default_factory=dict)
 
@@ -283,7 +325,8 @@ class DockerSandbox:
         tmp_dir = self.spec.tmp_dir
         tmp_dir.mkdir(parents=True, exist_ok=True)
         fifo = tmp_dir / "output"
-        os.mkfifo(fifo, 0o600)
+        os.mkfifo(fifo)
+        os.chmod(fifo, 0o622)  # the function's user writes it; only the emulator reads it
         self._fifo = fifo
         self._read_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         self._keep_fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
@@ -306,7 +349,7 @@ class DockerSandbox:
         ]
         mounts.append(docker.types.Mount(OUTPUT_FIFO, str(self._fifo), type="bind"))
         memory = self.spec.memory_mb * 1024 * 1024
-        return self._factory.client.containers.create(
+        container = self._factory.client.containers.create(
             plan.image,
             entrypoint=["/bin/sh", "-c", _OUTPUT_WRAPPER, "lambda-emu", *info.entrypoint],
             command=command,
@@ -329,9 +372,22 @@ class DockerSandbox:
                 LABEL_ENVIRONMENT: self.spec.environment_id,
             },
             name=f"lambda-emu-{self.spec.function_name}-{self.spec.environment_id}"[:120],
+            user=self._factory.user,
             stdin_open=False,
             detach=True,
         )
+        if plan.code_dir is not None:
+            # Lambda unpacks the code into /var/task, owned by root and readable by the
+            # function's user: copied, not bind-mounted, so the host's permissions never
+            # decide what the function may read, and each environment gets the code as it is
+            # when the environment is made (as a deployment would).
+            try:
+                container.put_archive(TASK_ROOT, code_archive(plan.code_dir))
+            except Exception:
+                with contextlib.suppress(Exception):
+                    container.remove(force=True)
+                raise
+        return container
 
     async def start(self) -> None:
         await self.stage()
@@ -547,8 +603,10 @@ class DockerSandboxFactory:
         cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
         warn: Callable[[str], None] = lambda _m: None,
         client: Any = None,
+        function_user: str = "auto",
     ) -> None:
         self.client = client if client is not None else _docker().from_env(timeout=60)
+        self.user = container_user(function_user)
         self.cpu_period_us = cpu_period_us
         self.warn = warn
         self.owner = owner_token()
@@ -580,6 +638,7 @@ class DockerSandboxFactory:
         if fn.package_type == "Image":
             assert fn.image_uri is not None
             image, command = fn.image_uri, None  # its code is in its image
+            code_dir = None
         else:
             try:
                 image, exact = image_for_runtime(fn.runtime)
@@ -588,7 +647,7 @@ class DockerSandboxFactory:
             if not exact:
                 self.warn(f"function '{fn.name}': {fn.runtime} runs on the local image {image}")
             command = (fn.handler,)
-            mounts.append((str(fn.code_dir), TASK_ROOT))
+            code_dir = fn.code_dir
             if fn.runtime.startswith("python"):
                 version = "3.11"  # the python image's interpreter
                 exe = resolver.interpreter(version)
@@ -606,6 +665,7 @@ class DockerSandboxFactory:
             image=image,
             command=command,
             mounts=tuple(mounts),
+            code_dir=code_dir,
             ephemeral_mb=fn.ephemeral_storage_mb,
             env=env,
         )
