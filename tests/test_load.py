@@ -23,8 +23,6 @@ from loadtests.run import free_port
 FUNCTIONS = Path(__file__).parent / "functions"
 LAMBDA_EMU = Path(sys.executable).parent / "lambda-emu"
 
-pytestmark = pytest.mark.slow
-
 
 def _load(out: Path, function: str, *args: str) -> list[str]:
     return [
@@ -56,6 +54,7 @@ def _summary(out: Path) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_headless_load_tells_cold_from_warm_and_matches_the_trace(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = _run(_load(out, "echo", "--users", "4", "--spawn-rate", "4", "--run-time", "8s"))
@@ -99,6 +98,7 @@ def _get_json(url: str) -> Any:
     return resp.json()
 
 
+@pytest.mark.slow
 def test_web_ui_has_a_lambda_tab_with_the_stats(tmp_path: Path) -> None:
     port = free_port()
     out = tmp_path / "web"
@@ -148,6 +148,7 @@ def test_web_ui_has_a_lambda_tab_with_the_stats(tmp_path: Path) -> None:
     assert _summary(out)["invocations"] >= stats["invocations"]
 
 
+@pytest.mark.slow
 def test_spike_on_reserved_concurrency_counts_429s_as_throttles(tmp_path: Path) -> None:
     out = tmp_path / "spike"
     cmd = _load(out, "sleepy_reserved", "--shape", "spike:at=1,hold=3,base=1")
@@ -338,6 +339,7 @@ def test_load_command_rejects_bad_options_before_starting_anything(
     assert message in result.output
 
 
+@pytest.mark.slow
 def test_replay_of_a_trace_on_two_workers_sends_every_arrival_once(tmp_path: Path) -> None:
     trace = tmp_path / "recorded.jsonl"
     arrivals = [round(i * 0.07, 3) for i in range(30)]  # 30 invocations over 2 s
