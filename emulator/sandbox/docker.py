@@ -605,7 +605,10 @@ class DockerSandboxFactory:
         client: Any = None,
         function_user: str = "auto",
     ) -> None:
-        self.client = client if client is not None else _docker().from_env(timeout=60)
+        # one connection per running container waits on its exit: a pool that large
+        self.client = (
+            client if client is not None else _docker().from_env(timeout=60, max_pool_size=1024)
+        )
         self.user = container_user(function_user)
         self.cpu_period_us = cpu_period_us
         self.warn = warn
