@@ -1,5 +1,6 @@
 """Serve functions/lambda-emu.toml with `lambda-emu serve`, invoke every function once (cold),
-then run a short, bounded concurrent load and print latency, cold starts and REPORT lines."""
+with the lessons' downstream service on 127.0.0.1:9001, then run a short, bounded Locust load
+(`lambda-emu load`) and print its Lambda summary: cold starts, Init Duration, latency, cost."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import argparse
 import base64
 import re
 import signal
-import statistics
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
+
+from emulator.lessons.downstream import DownstreamConfig, DownstreamThread
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,7 @@ def main() -> int:
     parser.add_argument("--function", default="hello_python")
     args = parser.parse_args()
 
+    downstream = DownstreamThread(DownstreamConfig(port=9001)).start()  # DOWNSTREAM_URL
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/lambda-emu"),
@@ -63,56 +64,40 @@ def main() -> int:
                 )
                 log = base64.b64decode(r.headers.get("x-amz-log-result", "")).decode()
                 report = next(
-                    (l for l in log.splitlines() if l.startswith("REPORT")), "(no REPORT)"
+                    (ln for ln in log.splitlines() if ln.startswith("REPORT")), "(no REPORT)"
                 )
                 err = r.headers.get("x-amz-function-error")
-                print(
-                    f"{name:>16}: {r.status_code}{' ' + err if err else ''}  {report.replace(chr(9), '  ')}"
-                )
-        print(f"\n== load: {args.clients} clients on {args.function} for {args.seconds:.0f} s")
-        latencies: list[float] = []
-        errors = 0
-        lock = threading.Lock()
-        stop_at = time.monotonic() + args.seconds
-
-        def worker() -> None:
-            nonlocal errors
-            with httpx.Client(base_url=url, timeout=60) as c:
-                while time.monotonic() < stop_at:
-                    t = time.perf_counter()
-                    r = c.post(
-                        f"/2015-03-31/functions/{args.function}/invocations",
-                        content=b'{"demo": true}',
-                    )
-                    dt = (time.perf_counter() - t) * 1000
-                    with lock:
-                        latencies.append(dt)
-                        if r.status_code != 200 or "x-amz-function-error" in r.headers:
-                            errors += 1
-
-        threads = [threading.Thread(target=worker) for _ in range(args.clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        with httpx.Client(base_url=url, timeout=60) as client:
-            stats = {f["name"]: f for f in client.get("/_emu/functions").json()["functions"]}
-        fn = stats[args.function]
-        q = statistics.quantiles(latencies, n=100)
-        print(
-            f"invocations {len(latencies)}  ({len(latencies) / args.seconds:.0f}/s), errors {errors}"
-        )
-        print(
-            f"latency p50 {q[49]:.2f} ms  p95 {q[94]:.2f} ms  p99 {q[98]:.2f} ms  (client side, Python threads)"
-        )
-        print(
-            f"environments {fn['environments']}, cold starts {fn['cold_starts']}, throttles {fn['throttles']}"
-        )
+                status = f"{r.status_code}{' ' + err if err else ''}"
+                print(f"{name:>20}: {status}  {report.replace(chr(9), '  ')}")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+        downstream.stop()
         print(f"\nserve stopped (exit {proc.returncode}); logs and trace in .lambda-emu/demo/")
-    return 0
+    # The short load run: Locust through `lambda-emu load` (its own emulator, same manifest).
+    print(f"\n== load: {args.clients} Locust users on {args.function} for {args.seconds:.0f} s")
+    load = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/lambda-emu"),
+            "load",
+            args.function,
+            "--manifest",
+            str(ROOT / "functions/lambda-emu.toml"),
+            "--users",
+            str(args.clients),
+            "--spawn-rate",
+            str(args.clients),
+            "--run-time",
+            f"{args.seconds:.0f}s",
+            "--sandbox",
+            "process",
+            "--out",
+            str(ROOT / ".lambda-emu/demo/load"),
+        ],
+        check=False,
+    )
+    print("reports (Locust CSV/HTML, summary.json, trace) in .lambda-emu/demo/load/")
+    return load.returncode
 
 
 if __name__ == "__main__":
