@@ -284,17 +284,23 @@ def held_invocation(
     emu: EmulatorThread, call: Callable[..., Answer], probe_dir: Path, payload: dict[str, Any]
 ) -> Iterator[HeldInvocation]:
     """A `fault_hold` invocation in flight (the runtime holds it until released); yields its
-    request id, its environment's Runtime API port and, once released, the caller's answer."""
+    request id, its environment's Runtime API port, the port of a relay inside the environment
+    (with `"relay": True` in the payload) and, once released, the caller's answer."""
     assert emu.emulator is not None
     with ThreadPoolExecutor(1) as runner:
         future = runner.submit(call, "fault_hold", {**payload, "mode": "hold"})
         deadline = time.monotonic() + 30
-        while not list(probe_dir.glob("holding-*")) and time.monotonic() < deadline:
+        while not _holding(probe_dir) and time.monotonic() < deadline:
             time.sleep(0.02)
-        (holding,) = probe_dir.glob("holding-*")
+        (holding,) = _holding(probe_dir)
         request_id = holding.name.removeprefix("holding-")
         (env,) = emu.emulator.pools["fault_hold"].envs
-        held = HeldInvocation(request_id, int(env.runtime.address.rpartition(":")[2]))
+        relay = holding.read_text()
+        held = HeldInvocation(
+            request_id,
+            int(env.runtime.address.rpartition(":")[2]),
+            int(relay) if relay else None,
+        )
         try:
             yield held
         finally:
@@ -303,8 +309,13 @@ def held_invocation(
             holding.unlink()
 
 
+def _holding(probe_dir: Path) -> list[Path]:
+    return [p for p in probe_dir.glob("holding-*") if not p.name.endswith(".part")]
+
+
 @dataclass
 class HeldInvocation:
     request_id: str
     runtime_port: int
+    relay_port: int | None  # reaches the Runtime API from inside the environment
     answer: Answer | None = None

@@ -107,11 +107,6 @@ def test_exit_during_init(fault_emulator: EmulatorThread, call: Call) -> None:
     one_outcome(fault_emulator, answer, "error")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator bug: pool._init_failed writes START after the invoke-phase init ran, so "
-    "that init's output precedes START in the log and is missing from the caller's log tail",
-)
 def test_invoke_phase_init_output_is_in_the_log_tail(call: Call) -> None:
     answer = call("fault_init_exit")
     log = answer.log

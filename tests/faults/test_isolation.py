@@ -1,8 +1,9 @@
 """What one function can do to another environment, and who can reach the emulator at all.
 
 See docs/security.md. Functions share the host's network namespace, so a hostile function
-can connect to another environment's Runtime API listener on 127.0.0.1; the request-id check
-stops it from answering blind, but not from reading what `/next` hands out.
+can connect to another environment's Runtime API listener on 127.0.0.1; the listener admits
+only connections from its own environment's processes (emulator/sandbox/peers.py), so it can
+neither read the event in flight nor answer it.
 """
 
 from __future__ import annotations
@@ -60,10 +61,10 @@ def test_listeners_are_on_loopback_only(
             assert _refused(host, held.runtime_port), f"Runtime API reachable on {host}"
 
 
-def test_a_blind_answer_to_another_environment_is_refused(
+def test_another_process_is_turned_away(
     fault_emulator: EmulatorThread, call: Call, fault_probe_dir: Path
 ) -> None:
-    # Another process that reaches the listener but does not know the request id
+    # This test's own process reaches the listener, even with a plausible request id
     blind = (
         b"POST /2018-06-01/runtime/invocation/00000000-0000-4000-8000-000000000000/response"
         b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
@@ -72,37 +73,28 @@ def test_a_blind_answer_to_another_environment_is_refused(
         sock = socket.create_connection(("127.0.0.1", held.runtime_port), timeout=5)
         with sock:
             sock.sendall(blind)
-            assert sock.recv(65536).startswith(b"HTTP/1.1 400 ")
+            answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 403 ") and b"AccessDenied" in answer
     assert held.answer is not None and held.answer.json()["event"]["secret"] == SECRET
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="isolation gap: functions share the network namespace, and a Runtime API listener "
-    "serves /next to any local process (api/runtime.py RuntimeApi._next: a repeated /next "
-    "while Running returns the invocation), so another function reads the event in flight",
-)
 def test_another_function_cannot_read_an_invocation_in_flight(
     fault_emulator: EmulatorThread, call: Call, fault_probe_dir: Path
 ) -> None:
     with held_invocation(fault_emulator, call, fault_probe_dir, {"secret": SECRET}) as held:
         target = f"127.0.0.1:{held.runtime_port}"
         peek = call("fault_rogue", {"mode": "peek", "target": target}).json()
-    assert SECRET not in peek.get("event", ""), peek
+    assert peek["status"] == 403 and SECRET not in peek["event"], peek
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="isolation gap: having read the request id from /next, another function answers "
-    "the invocation; its caller gets the hostile answer",
-)
 def test_another_function_cannot_answer_an_invocation_in_flight(
     fault_emulator: EmulatorThread, call: Call, fault_probe_dir: Path
 ) -> None:
     with held_invocation(fault_emulator, call, fault_probe_dir, {"secret": SECRET}) as held:
         target = f"127.0.0.1:{held.runtime_port}"
-        call("fault_rogue", {"mode": "peek", "target": target, "answer": True})
+        peek = call("fault_rogue", {"mode": "peek", "target": target, "answer": True}).json()
+    assert peek["status"] == 403 and "answer_status" not in peek, peek
     answer = held.answer
     assert answer is not None
-    assert len(trace_records(fault_emulator, held.request_id)) == 1  # still one outcome
-    assert answer.json() != {"hijacked": True}
+    assert len(trace_records(fault_emulator, held.request_id)) == 1  # one outcome: its own
+    assert answer.json()["event"]["secret"] == SECRET
