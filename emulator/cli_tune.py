@@ -62,7 +62,8 @@ ArchitectureOpt = Annotated[
 BillInitOpt = Annotated[
     bool,
     typer.Option(
-        help="Bill INIT on cold starts, as Lambda does since 2025-08-01 (--no-bill-init: before)."
+        help="Bill INIT on cold starts, as Lambda does since 2025-08-01 (--no-bill-init: as "
+        "before, when only custom runtimes and images billed it)."
     ),
 ]
 PricesOpt = Annotated[

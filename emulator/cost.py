@@ -17,6 +17,7 @@ it, and it prices real Lambda's REPORT lines as well as the emulator's. The publ
 amounts in USD, unrounded; every function takes `prices=` and `architecture=`):
 
     billed_ms(duration_ms, init_ms=None, *, bill_init=True) -> int     one invocation's ms
+    init_is_billed(runtime, package_type="Zip", *, standard=True) -> bool   the bill_init to use
     gb_seconds(billed_ms, memory_mb) -> float
     cost(invocations, billed_ms_each, memory_mb, ...) -> CostBreakdown   the general case
     invocation_cost(memory_mb, duration_ms, *, init_ms, bill_init, provisioned) -> CostBreakdown
@@ -209,6 +210,13 @@ def billed_ms(duration_ms: float, init_ms: float | None = None, *, bill_init: bo
     bills its Init Duration too. `bill_init=False` is the older behaviour for managed
     runtimes on ZIP packages."""
     return billed_duration_ms(duration_ms, init_ms, bill_init=bill_init)
+
+
+def init_is_billed(runtime: str, package_type: str = "Zip", *, standard: bool = True) -> bool:
+    """Whether a cold start of an on-demand function bills its INIT phase. Since 2025-08-01
+    (`standard`) every one does; before, only custom runtimes (`provided.*`) and container
+    images did, while ZIP packages on managed runtimes had INIT for free."""
+    return standard or package_type == "Image" or runtime.startswith("provided")
 
 
 def tiered_usd(gb_s: float, tiers: tuple[PriceTier, ...], *, already_gb_s: float = 0.0) -> float:

@@ -129,7 +129,9 @@ class Workload:
     only_cold_starts: bool = False
     trim: float = DEFAULT_TRIM
     architecture: Architecture | None = None  # for pricing; None: each function's own
-    bill_init: bool = True  # on-demand INIT is billed since 2025-08-01
+    # On-demand INIT is billed since 2025-08-01; False: the older rule, where only custom
+    # runtimes and container images billed it.
+    bill_init: bool = True
     prices: cost.PriceTable = cost.DEFAULT_PRICES
 
     def __post_init__(self) -> None:
@@ -506,8 +508,9 @@ async def _interleaved(
 def _summarise_outcomes(
     fn: FunctionConfig, outcomes: Sequence[Outcome], workload: Workload
 ) -> Measurement:
+    bill_init = cost.init_is_billed(fn.runtime, fn.package_type, standard=workload.bill_init)
     samples = [
-        sample_from(report, error, bill_init=workload.bill_init)
+        sample_from(report, error, bill_init=bill_init)
         for report, error in outcomes
         if report is not None
     ]
@@ -563,7 +566,7 @@ async def _reset(pool: FunctionPool) -> None:
 def _describe(workload: Workload, architecture: str, per: str = "size") -> str:
     mode = "parallel" if workload.parallel else "serial"
     cold = ", every invocation cold" if workload.only_cold_starts else ""
-    init = "INIT billed" if workload.bill_init else "INIT not billed"
+    init = "INIT billed" if workload.bill_init else "INIT billed as before 2025-08-01"
     return (
         f"{workload.invocations} invocations per {per} ({mode}{cold}), trimmed mean drops "
         f"{workload.trim:.0%} at each end; {architecture} prices, {workload.prices.region}, "

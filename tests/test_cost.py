@@ -45,6 +45,13 @@ def test_init_billing_of_a_cold_start() -> None:
     assert warm.duration_usd == old.duration_usd
 
 
+def test_before_2025_08_01_only_custom_runtimes_and_images_billed_init() -> None:
+    assert cost.init_is_billed("python3.12")
+    assert not cost.init_is_billed("python3.12", standard=False)
+    assert cost.init_is_billed("provided.al2023", standard=False)
+    assert cost.init_is_billed("", "Image", standard=False)
+
+
 def test_billed_duration_rounds_up_to_one_millisecond() -> None:
     assert cost.billed_ms(0.01) == 1
     assert cost.billed_ms(120.0) == 120

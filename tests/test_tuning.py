@@ -320,8 +320,13 @@ def test_weighted_payloads_keep_their_proportions_interleaved() -> None:
 def test_only_cold_starts_and_parallel_start_every_invocation_cold(
     tmp_path: Path, parallel: bool
 ) -> None:
+    # Serial: INIT billed as before 2025-08-01, free for a ZIP on a managed runtime.
     workload = tuning.Workload(
-        invocations=3, parallel=parallel, only_cold_starts=not parallel, architecture="arm64"
+        invocations=3,
+        parallel=parallel,
+        only_cold_starts=not parallel,
+        architecture="arm64",
+        bill_init=parallel,
     )
     (m,) = tuning.measure(
         [tuning.sized_function(sample("hello_python"), 128, "arm64")],
@@ -330,6 +335,11 @@ def test_only_cold_starts_and_parallel_start_every_invocation_cold(
     )
     assert (m.invocations, m.errors, m.cold_starts) == (3, 0, 3)
     assert m.architecture == "arm64"
+    assert m.avg_init_ms is not None
+    if parallel:
+        assert m.avg_billed_ms > m.avg_ms + 1
+    else:
+        assert m.avg_billed_ms <= m.avg_ms + 1
     expected = cost.cost(1, m.avg_billed_ms, 128, architecture="arm64")
     assert m.cost_per_invocation_usd == pytest.approx(expected.total_usd)
 
