@@ -118,9 +118,11 @@ class _Connection(asyncio.Protocol):
         "_body",
         "_body_size",
         "_closed",
+        "_head_pending",
         "_head_size",
         "_header_name",
         "_headers",
+        "_in_head",
         "_inflight",
         "_inflight_keep_alive",
         "_parser",
@@ -140,6 +142,8 @@ class _Connection(asyncio.Protocol):
         self._inflight_keep_alive = True
         self._closed = False
         self._peer: tuple[str, int] | None = None
+        self._in_head = True  # bytes of an unfinished request head are counted
+        self._head_pending = 0
         self._reset()
 
     def _reset(self) -> None:
@@ -182,16 +186,25 @@ class _Connection(asyncio.Protocol):
             inflight.cancel()
 
     def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            self._head_pending += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._fail(400)
+            return
         except httptools.HttpParserError as exc:
             self._fail(431 if isinstance(exc.__context__, _HeadTooLarge) else 400)
+            return
+        if self._in_head and self._head_pending > MAX_HEAD_BYTES:
+            # one header line that never ends: httptools buffers it until it does
+            self._fail(431)
 
     # --- httptools callbacks ------------------------------------------------------------
     def on_message_begin(self) -> None:
         self._reset()
+        self._in_head = True
+        self._head_pending = 0
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -209,6 +222,7 @@ class _Connection(asyncio.Protocol):
             raise _HeadTooLarge
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
         if self._headers.get("expect", "").lower() == "100-continue" and self._transport:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
