@@ -338,12 +338,6 @@ def test_fuzz_runtime_api_from_inside_the_environment(
 
 
 # --- bounds ----------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator bug: httpserver._Connection._count_head counts in on_url / on_header, which "
-    "httptools calls once a header is complete; one header that never ends is buffered inside "
-    "httptools without a cap (count len(data) in data_received until on_headers_complete)",
-)
 def test_huge_headers_are_refused_before_they_are_buffered(fault_emulator: EmulatorThread) -> None:
     mb = 1024 * 1024
     status = -1
