@@ -1,4 +1,6 @@
-"""Nothing accepted is lost: the durable Event queue across stops, crashes (SIGKILL) and
+"""Emulator faults: SIGTERM and SIGKILL with invocations in flight and events queued.
+
+Nothing accepted is lost: the durable Event queue across stops, crashes (SIGKILL) and
 restarts, on-failure destinations, and SIGTERM draining in-flight invocations."""
 
 from __future__ import annotations
