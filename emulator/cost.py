@@ -28,7 +28,7 @@ amounts in USD, unrounded; every function takes `prices=` and `architecture=`):
     load_prices(path, base=DEFAULT_PRICES) -> PriceTable                raises PriceFileError
     CostBreakdown: request_usd, duration_usd, provisioned_usd, provisioned_duration_usd,
                    ephemeral_usd, compute_usd, total_usd, gb_s; `a + b` adds two parts of a bill
-    PriceTable, PriceTier, DEFAULT_PRICES, INIT_BILLED_SINCE, SECONDS_PER_MONTH
+    PriceTable, PriceTier, DEFAULT_PRICES, INIT_BILLED_SINCE, SECONDS_PER_MONTH, MB_PER_GB
 
 docs/cost-model.md has the formulas and worked cases.
 """
