@@ -24,9 +24,13 @@ _EXPORTS = {
     "ServiceError": "emulator.errors",
     "EmulatorThread": "emulator.pytest_plugin",
     "InvokeResult": "emulator.pytest_plugin",
+    "CostBreakdown": "emulator.cost",
+    "PriceTable": "emulator.cost",
+    "TuningResult": "emulator.tuning",
 }
 
 __all__ = [
+    "CostBreakdown",
     "Emulator",
     "EmulatorConfig",
     "EmulatorThread",
@@ -34,8 +38,10 @@ __all__ = [
     "InvokeResult",
     "LambdaEmuError",
     "ManifestError",
+    "PriceTable",
     "Report",
     "ServiceError",
+    "TuningResult",
     "__version__",
     "find_manifest",
     "load_manifest",
