@@ -130,10 +130,21 @@ def _write(path: Path, value: str) -> None:
 
 
 def _read(path: Path) -> str:
+    # os-level reads: counters are read on every invocation, and pathlib's text I/O costs
+    # more than the read itself
     try:
-        return path.read_text()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return ""
+    chunks: list[bytes] = []
+    try:
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode()
 
 
 def _own_path(controller: str | None) -> str:
