@@ -118,7 +118,7 @@ def tune(
     state_dir: StateDirOpt = Path(".lambda-emu"),
 ) -> None:
     """Power tuning: run FUNCTION at each memory size, then table, recommendation and chart."""
-    from emulator import tuning
+    from emulator import tuning, tuning_report
     from emulator.errors import LambdaEmuError
 
     sizes = _memory_sizes(memory)
@@ -153,15 +153,15 @@ def tune(
             )
         out_dir.mkdir(parents=True, exist_ok=True)
         json_path = out_dir / "tune.json"
-        tuning.write_json(result, json_path)
-        html_path = tuning.write_chart(result, out_dir / "tune.png")
+        tuning_report.write_json(result, json_path)
+        html_path = tuning_report.write_chart(result, out_dir / "tune.png")
     except LambdaEmuError as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(f"{exc.filename or out_dir}: {exc.strerror}") from None
-    typer.echo(tuning.format_table(result))
+    typer.echo(tuning_report.format_table(result))
     if rate is not None:
-        typer.echo(tuning.format_monthly(result, rate))
+        typer.echo(tuning_report.format_monthly(result, rate))
     typer.echo("")
     typer.echo(f"wrote {json_path}, {out_dir / 'tune.png'}, {html_path}")
 
@@ -193,7 +193,7 @@ def compare(
     import json
     from dataclasses import asdict, replace
 
-    from emulator import tuning
+    from emulator import tuning, tuning_report
     from emulator.errors import LambdaEmuError
 
     if a == b:
@@ -232,7 +232,7 @@ def compare(
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(f"{exc.filename or json_out}: {exc.strerror}") from None
-    typer.echo(tuning.format_comparison(first, second, workload))
+    typer.echo(tuning_report.format_comparison(first, second, workload))
 
 
 # --- parsing ---------------------------------------------------------------------------------

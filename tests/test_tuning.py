@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner
 
-from emulator import cost, tuning
+from emulator import cost, tuning, tuning_report
 from emulator.cli import app
 from emulator.config import FunctionConfig, load_manifest
 
@@ -120,13 +120,13 @@ def test_cost_and_speed_pick_different_sizes(quiet_sweep: tuning.TuningResult) -
 
 @pytest.mark.slow
 def test_table_json_and_chart(sweep: tuning.TuningResult, tmp_path: Path) -> None:
-    table = tuning.format_table(sweep)
+    table = tuning_report.format_table(sweep)
     for size in SIZES:
         assert f"\n{size:>9}  " in table
     assert f"recommended (cost): {sweep.recommendation.memory_mb} MB" in table
 
     path = tmp_path / "tune.json"
-    tuning.write_json(sweep, path)
+    tuning_report.write_json(sweep, path)
     data = json.loads(path.read_text())
     assert data["recommendation"]["memory_mb"] == sweep.recommendation.memory_mb
     assert data["picks"]["cost"] == sweep.recommendation.memory_mb
@@ -134,7 +134,7 @@ def test_table_json_and_chart(sweep: tuning.TuningResult, tmp_path: Path) -> Non
     assert [r["memory_mb"] for r in data["results"]] == list(SIZES)
     assert data["workload"]["payloads"] == [{"weight": 1.0, "payload": WORK}]
 
-    html_path = tuning.write_chart(sweep, tmp_path / "tune.png")
+    html_path = tuning_report.write_chart(sweep, tmp_path / "tune.png")
     assert_png(tmp_path / "tune.png")
     assert_self_contained_html(html_path)
 
