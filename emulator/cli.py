@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from emulator.cli_common import ManifestOpt, fail, function, load_functions, manifest_path
+
 if TYPE_CHECKING:
     from emulator.config import EmulatorConfig, FunctionConfig
     from emulator.server import Emulator
@@ -22,40 +24,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-ManifestOpt = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-    typer.Option(
-        "--manifest",
-        "-m",
-        help="lambda-emu.toml or template.yaml (default: ./lambda-emu.toml, else ./template.yaml)",
-    ),
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"lambda-emu: {message}", err=True)
-    return typer.Exit(2)
-
-
-def _manifest_path(manifest: Path | None) -> Path:
-    from emulator.config import find_manifest
-    from emulator.errors import ManifestError
-
-    try:
-        return (manifest if manifest is not None else find_manifest(Path.cwd())).resolve()
-    except ManifestError as exc:
-        raise _fail(str(exc)) from None
-
-
-def _load_functions(manifest: Path | None) -> tuple[FunctionConfig, ...]:
-    from emulator.config import load_manifest
-    from emulator.errors import ManifestError
-
-    try:
-        return load_manifest(_manifest_path(manifest))
-    except ManifestError as exc:
-        raise _fail(str(exc)) from None
 
 
 def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) -> EmulatorConfig:
@@ -69,12 +37,12 @@ def _check_sandbox(sandbox: str) -> str:
     """The sandbox `serve` runs. `auto`: PackageType Image functions in docker, the others in
     processes (see emulator.sandbox.docker.choose); `docker` needs an engine that answers."""
     if sandbox not in ("auto", "process", "docker"):
-        raise _fail(f"--sandbox: must be auto, process or docker, got {sandbox!r}")
+        raise fail(f"--sandbox: must be auto, process or docker, got {sandbox!r}")
     if sandbox == "docker":
         from emulator.sandbox.docker import engine_answers
 
         if not engine_answers():
-            raise _fail("--sandbox docker: no Docker engine answers (scripts/setup-docker)")
+            raise fail("--sandbox docker: no Docker engine answers (scripts/setup-docker)")
     return sandbox
 
 
@@ -118,8 +86,8 @@ def serve(
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
     kind = _check_sandbox(sandbox)
-    manifest_path = _manifest_path(manifest)
-    functions = _load_functions(manifest_path)
+    found = manifest_path(manifest)
+    functions = load_functions(found)
     cfg = _emulator_config(
         functions,
         host=host,
@@ -137,11 +105,11 @@ def serve(
         cpu_period_us=cpu_period_us,
         function_user=function_user,
         sample_interval_s=sample_interval,
-        manifest_path=manifest_path,
+        manifest_path=found,
         hot_reload=reload,
     )
     if cgroups not in ("auto", "v2", "v1", "off"):
-        raise _fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")
+        raise fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
             f"lambda-emu: warning: the Invoke API is bound to {host}, not loopback: anyone who "
@@ -162,9 +130,9 @@ def serve(
     try:
         _run_loop(run(cfg, on_started=started))
     except LambdaEmuError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _run_loop(coro: Coroutine[Any, Any, None]) -> None:
@@ -212,15 +180,11 @@ def invoke(
     from emulator.config import MEMORY_MAX_MB, MEMORY_MIN_MB, TIMEOUT_MAX_S, TIMEOUT_MIN_S
 
     if memory is not None and not MEMORY_MIN_MB <= memory <= MEMORY_MAX_MB:
-        raise _fail(f"--memory: must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory}")
+        raise fail(f"--memory: must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory}")
     if timeout is not None and not TIMEOUT_MIN_S <= timeout <= TIMEOUT_MAX_S:
-        raise _fail(f"--timeout: must be from {TIMEOUT_MIN_S} to {TIMEOUT_MAX_S} s, got {timeout}")
-    functions = _load_functions(manifest)
-    chosen = [f for f in functions if f.name == name]
-    if not chosen:
-        raise _fail(f"no function named '{name}' (have: {', '.join(f.name for f in functions)})")
-    fn = chosen[0].with_overrides(memory_mb=memory, timeout_s=timeout)
-    fn = replace(fn, provisioned_concurrency=0)
+        raise fail(f"--timeout: must be from {TIMEOUT_MIN_S} to {TIMEOUT_MAX_S} s, got {timeout}")
+    fn = function(load_functions(manifest), name)
+    fn = replace(fn.with_overrides(memory_mb=memory, timeout_s=timeout), provisioned_concurrency=0)
     cfg = _emulator_config(
         (fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve()
     )
@@ -259,7 +223,7 @@ def invoke(
     try:
         status, content, function_error, log = asyncio.run(once())
     except LambdaEmuError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _print_result(status, content, function_error, log)
 
 

@@ -16,10 +16,8 @@ from typing import Annotated, Optional
 
 import typer
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"lambda-emu: {message}", err=True)
-    return typer.Exit(2)
+from emulator import cli_common
+from emulator.cli_common import fail
 
 
 def register(app: typer.Typer) -> None:
@@ -88,11 +86,11 @@ def load(
 ) -> None:
     """Load a function with Locust and report cold starts, memory, throttles and cost."""
     if client not in ("fasthttp", "httpx"):
-        raise _fail(f"--client: must be fasthttp or httpx, got {client!r}")
+        raise fail(f"--client: must be fasthttp or httpx, got {client!r}")
     if architecture not in ("x86_64", "arm64"):
-        raise _fail(f"--architecture: must be x86_64 or arm64, got {architecture!r}")
+        raise fail(f"--architecture: must be x86_64 or arm64, got {architecture!r}")
     if users < 1 or workers < 0:
-        raise _fail("--users must be >= 1 and --workers >= 0")
+        raise fail("--users must be >= 1 and --workers >= 0")
 
     from loadtests.payloads import PayloadError, Payloads
     from loadtests.run import LoadRun, LoadRunError, execute, free_port
@@ -102,20 +100,12 @@ def load(
         Payloads.parse(payload)
         parse_shape(shape, users, spawn_rate)
     except (PayloadError, ShapeError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
     manifest_path = None
     if target is None:
-        from emulator.config import find_manifest, load_manifest
-        from emulator.errors import ManifestError
-
-        try:
-            manifest_path = (manifest or find_manifest(Path.cwd())).resolve()
-            names = [fn.name for fn in load_manifest(manifest_path)]
-        except ManifestError as exc:
-            raise _fail(str(exc)) from None
-        if function not in names:
-            raise _fail(f"no function named '{function}' (have: {', '.join(names)})")
+        manifest_path = cli_common.manifest_path(manifest)
+        cli_common.function(cli_common.load_functions(manifest_path), function)
 
     run = LoadRun(
         function=function,
@@ -144,5 +134,5 @@ def load(
     try:
         execute(run)
     except LoadRunError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"lambda-emu load: reports in {run.out}", err=True)

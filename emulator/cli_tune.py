@@ -15,18 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from emulator.cli_common import ManifestOpt, fail, function, load_functions, warn
+
 if TYPE_CHECKING:
     from emulator.config import FunctionConfig
     from emulator.tuning import Workload
 
-ManifestOpt = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-    typer.Option(
-        "--manifest",
-        "-m",
-        help="lambda-emu.toml or template.yaml (default: ./lambda-emu.toml, else ./template.yaml)",
-    ),
-]
 InvocationsOpt = Annotated[
     int, typer.Option("--invocations", "-n", help="Invocations per memory size (or function).")
 ]
@@ -123,9 +117,9 @@ def tune(
 
     sizes = _memory_sizes(memory)
     if rate is not None and rate <= 0:
-        raise _fail(f"--rate: must be more than 0 requests per second, got {rate:g}")
+        raise fail(f"--rate: must be more than 0 requests per second, got {rate:g}")
     if strategy not in tuning.STRATEGIES:
-        raise _fail(f"--strategy: must be cost, speed or balanced, got {strategy!r}")
+        raise fail(f"--strategy: must be cost, speed or balanced, got {strategy!r}")
     fn = _function(manifest, function)
     workload = _workload(
         invocations,
@@ -149,16 +143,16 @@ def tune(
                 balanced_weight=balanced_weight,
                 state_dir=state_dir.resolve(),
                 on_progress=bar.update,
-                warn=_warn,
+                warn=warn,
             )
         out_dir.mkdir(parents=True, exist_ok=True)
         json_path = out_dir / "tune.json"
         tuning_report.write_json(result, json_path)
         html_path = tuning_report.write_chart(result, out_dir / "tune.png")
     except LambdaEmuError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"{exc.filename or out_dir}: {exc.strerror}") from None
+        raise fail(f"{exc.filename or out_dir}: {exc.strerror}") from None
     typer.echo(tuning_report.format_table(result))
     if rate is not None:
         typer.echo(tuning_report.format_monthly(result, rate))
@@ -197,7 +191,7 @@ def compare(
     from emulator.errors import LambdaEmuError
 
     if a == b:
-        raise _fail("compare needs two different functions")
+        raise fail("compare needs two different functions")
     workload = _workload(
         invocations,
         payload,
@@ -223,28 +217,19 @@ def compare(
                 workload,
                 state_dir=state_dir.resolve(),
                 on_progress=bar.update,
-                warn=_warn,
+                warn=warn,
             )
         if json_out is not None:
             data = [{**asdict(m), "durations_ms": list(m.durations_ms)} for m in (first, second)]
             json_out.write_text(json.dumps(data, indent=2) + "\n")
     except LambdaEmuError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"{exc.filename or json_out}: {exc.strerror}") from None
+        raise fail(f"{exc.filename or json_out}: {exc.strerror}") from None
     typer.echo(tuning_report.format_comparison(first, second, workload))
 
 
 # --- parsing ---------------------------------------------------------------------------------
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"lambda-emu: {message}", err=True)
-    return typer.Exit(2)
-
-
-def _warn(message: str) -> None:
-    typer.echo(f"lambda-emu: {message}", err=True)
 
 
 def _memory_sizes(values: list[str] | None) -> list[int]:
@@ -261,32 +246,19 @@ def _memory_sizes(values: list[str] | None) -> list[int]:
         try:
             size = int(text)
         except ValueError:
-            raise _fail(f"--memory: not a number of MB: {item.strip()!r}") from None
+            raise fail(f"--memory: not a number of MB: {item.strip()!r}") from None
         if not MEMORY_MIN_MB <= size <= MEMORY_MAX_MB:
-            raise _fail(
+            raise fail(
                 f"--memory: sizes must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {size}"
             )
         sizes.append(size)
     if not sizes:
-        raise _fail("--memory: no sizes given")
+        raise fail("--memory: no sizes given")
     return sizes
 
 
 def _function(manifest: Path | None, name: str) -> FunctionConfig:
-    from emulator.config import find_manifest, load_manifest
-    from emulator.errors import ManifestError
-
-    try:
-        path = (manifest if manifest is not None else find_manifest(Path.cwd())).resolve()
-        functions = load_manifest(path)
-    except ManifestError as exc:
-        raise _fail(str(exc)) from None
-    for fn in functions:
-        if fn.name == name:
-            return fn
-    raise _fail(
-        f"no function named '{name}' in {path} (have: {', '.join(f.name for f in functions)})"
-    )
+    return function(load_functions(manifest), name)
 
 
 def _workload(
@@ -303,14 +275,14 @@ def _workload(
     from emulator import cost, tuning
 
     if architecture not in (None, "x86_64", "arm64"):
-        raise _fail(f"--architecture: must be x86_64 or arm64, got {architecture!r}")
+        raise fail(f"--architecture: must be x86_64 or arm64, got {architecture!r}")
     try:
         text = payload
         if payload_file is not None:
             try:
                 text = payload_file.read_text(encoding="utf-8")
             except OSError as exc:
-                raise _fail(f"--payload-file: {payload_file}: {exc.strerror}") from None
+                raise fail(f"--payload-file: {payload_file}: {exc.strerror}") from None
         return tuning.Workload(
             invocations=invocations,
             payloads=tuning.payload_choices(text),
@@ -322,9 +294,9 @@ def _workload(
             prices=cost.load_prices(prices) if prices is not None else cost.DEFAULT_PRICES,
         )
     except tuning.TuningError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except cost.PriceFileError as exc:
-        raise _fail(f"--prices: {exc}") from None
+        raise fail(f"--prices: {exc}") from None
 
 
 class _ProgressBar:

@@ -1,0 +1,62 @@
+"""What every `lambda-emu` command shares: the `--manifest` option, one-line failures, and
+finding a function in a manifest. Kept apart from emulator/cli.py so that the per-capability
+command modules (cli_load, cli_tune, …) can use it without importing the app that imports them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from emulator.config import FunctionConfig
+
+ManifestOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option(
+        "--manifest",
+        "-m",
+        help="lambda-emu.toml or template.yaml (default: ./lambda-emu.toml, else ./template.yaml)",
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one line and return the exit to raise (status 2, as for bad usage)."""
+    typer.echo(f"lambda-emu: {message}", err=True)
+    return typer.Exit(2)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"lambda-emu: {message}", err=True)
+
+
+def manifest_path(manifest: Path | None) -> Path:
+    """The manifest given, else the one found in the current directory (absolute)."""
+    from emulator.config import find_manifest
+    from emulator.errors import ManifestError
+
+    try:
+        return (manifest if manifest is not None else find_manifest(Path.cwd())).resolve()
+    except ManifestError as exc:
+        raise fail(str(exc)) from None
+
+
+def load_functions(manifest: Path | None) -> tuple[FunctionConfig, ...]:
+    from emulator.config import load_manifest
+    from emulator.errors import ManifestError
+
+    try:
+        return load_manifest(manifest_path(manifest))
+    except ManifestError as exc:
+        raise fail(str(exc)) from None
+
+
+def function(functions: tuple[FunctionConfig, ...], name: str) -> FunctionConfig:
+    """The function named `name`, or a one-line failure listing the ones there are."""
+    for fn in functions:
+        if fn.name == name:
+            return fn
+    raise fail(f"no function named '{name}' (have: {', '.join(f.name for f in functions)})")
