@@ -9,6 +9,7 @@ limits of the resource model slot in behind the same protocol.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,26 @@ class SandboxSpec:
 
 
 OutputCallback = Callable[[bytes], None]
+
+_READ_CHUNK = 65536
+
+
+def read_output(fd: int, on_output: OutputCallback) -> bool:
+    """Deliver everything a non-blocking output pipe holds now; False at end of file (every
+    writer gone). Sandboxes call it from the event loop's reader and to drain synchronously
+    when a response arrives, so each line lands in the invocation that printed it."""
+    while True:
+        try:
+            data = os.read(fd, _READ_CHUNK)
+        except BlockingIOError:
+            return True
+        except OSError:
+            data = b""
+        if not data:
+            return False
+        on_output(data)
+        if len(data) < _READ_CHUNK:
+            return True
 
 
 class Sandbox(Protocol):

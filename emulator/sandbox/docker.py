@@ -42,7 +42,7 @@ from typing import Any
 from emulator.config import FunctionConfig
 from emulator.errors import SandboxError
 from emulator.images import image_for_runtime
-from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec
+from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec, read_output
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, PIDS_LIMIT, cpu_share
 from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 
@@ -56,7 +56,6 @@ RUNTIME_DIR = "/var/runtime"
 DEPS_DIR = "/var/lambda-emu/deps"  # a function's requirements.txt, installed by the emulator
 OUTPUT_FIFO = "/var/lambda-emu/output"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-_READ_CHUNK = 65536
 _OUTPUT_WRAPPER = f'exec "$@" >{OUTPUT_FIFO} 2>&1'
 
 
@@ -439,21 +438,9 @@ class DockerSandbox:
 
     # --- output --------------------------------------------------------------------------
     def _read_available(self) -> None:
-        fd = self._read_fd
-        if fd is None:
-            return
-        while True:
-            try:
-                data = os.read(fd, _READ_CHUNK)
-            except BlockingIOError:
-                return
-            except OSError:
-                data = b""
-            if not data:
-                return
-            self._on_output(data)
-            if len(data) < _READ_CHUNK:
-                return
+        # the FIFO stays open (a writer end is kept) across the container's life: no EOF here
+        if self._read_fd is not None:
+            read_output(self._read_fd, self._on_output)
 
     def drain_output(self) -> None:
         self._read_available()

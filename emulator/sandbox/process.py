@@ -29,7 +29,7 @@ from typing import IO
 
 from emulator.errors import SandboxError
 from emulator.sandbox import peers, users
-from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec
+from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec, read_output
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
 from emulator.sandbox.users import FunctionUser
 
@@ -67,8 +67,6 @@ done; shift
 if [ "$go" = "extensions" ]; then read -r go || exit 0; fi
 exec $drop "$@"
 """
-
-_READ_CHUNK = 65536
 
 
 def _read_proc(path: str) -> bytes:
@@ -283,21 +281,8 @@ class ProcessSandbox:
     # --- output --------------------------------------------------------------------------
     def _read_available(self) -> None:
         fd = self._read_fd
-        if fd is None:
-            return
-        while True:
-            try:
-                data = os.read(fd, _READ_CHUNK)
-            except BlockingIOError:
-                return
-            except OSError:
-                data = b""
-            if not data:
-                self._close_output()
-                return
-            self._on_output(data)
-            if len(data) < _READ_CHUNK:
-                return
+        if fd is not None and not read_output(fd, self._on_output):
+            self._close_output()
 
     def drain_output(self) -> None:
         self._read_available()
