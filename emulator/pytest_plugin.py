@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -174,15 +175,16 @@ def lambda_reset(lambda_emulator: EmulatorThread) -> EmulatorThread:
     return lambda_emulator
 
 
-@pytest.fixture
-def lambda_client(lambda_emulator: EmulatorThread) -> Iterator[Any]:
+@contextlib.contextmanager
+def boto3_client(emulator: EmulatorThread) -> Iterator[Any]:
+    """A boto3 Lambda client of this emulator (no retries: every 429 shows)."""
     import boto3
     from botocore.config import Config
 
     client = boto3.client(
         "lambda",
-        endpoint_url=lambda_emulator.url,
-        region_name=lambda_emulator.cfg.region,
+        endpoint_url=emulator.url,
+        region_name=emulator.cfg.region,
         aws_access_key_id="lambda-emu",
         aws_secret_access_key="lambda-emu",
         config=Config(retries={"max_attempts": 0}, read_timeout=960),
@@ -194,10 +196,24 @@ def lambda_client(lambda_emulator: EmulatorThread) -> Iterator[Any]:
 
 
 @pytest.fixture
+def lambda_client(lambda_emulator: EmulatorThread) -> Iterator[Any]:
+    with boto3_client(lambda_emulator) as client:
+        yield client
+
+
+@pytest.fixture
 def invoke(lambda_emulator: EmulatorThread) -> Iterator[Callable[..., InvokeResult]]:
+    with invoker(lambda_emulator) as call:
+        yield call
+
+
+@contextlib.contextmanager
+def invoker(emulator: EmulatorThread) -> Iterator[Callable[..., InvokeResult]]:
+    """`call(name, payload)` → InvokeResult through this emulator's Invoke API (the `invoke`
+    fixture, for an emulator of your own)."""
     import httpx
 
-    client = httpx.Client(base_url=lambda_emulator.url, timeout=960)
+    client = httpx.Client(base_url=emulator.url, timeout=960)
 
     def call(
         name: str,

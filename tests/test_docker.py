@@ -26,7 +26,7 @@ import test_invoke_boto3 as core
 
 from emulator.config import EmulatorConfig, FunctionConfig, load_manifest
 from emulator.images import PYTHON_IMAGE
-from emulator.pytest_plugin import EmulatorThread, InvokeResult
+from emulator.pytest_plugin import EmulatorThread, InvokeResult, boto3_client, invoker
 from emulator.sandbox import docker
 
 FUNCTIONS = Path(__file__).parent / "functions"
@@ -128,45 +128,14 @@ def served(
 
 @pytest.fixture
 def client(served: EmulatorThread) -> Iterator[Any]:
-    import boto3
-    from botocore.config import Config
-
-    c = boto3.client(
-        "lambda",
-        endpoint_url=served.url,
-        region_name=served.cfg.region,
-        aws_access_key_id="lambda-emu",
-        aws_secret_access_key="lambda-emu",
-        config=Config(retries={"max_attempts": 0}, read_timeout=120),
-    )
-    try:
+    with boto3_client(served) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture
 def invoke(served: EmulatorThread) -> Iterator[Callable[..., InvokeResult]]:
-    http = httpx.Client(base_url=served.url, timeout=120)
-
-    def call(name: str, payload: Any = None) -> InvokeResult:
-        resp = http.post(
-            f"/2015-03-31/functions/{name}/invocations",
-            content=json.dumps({} if payload is None else payload).encode(),
-            headers={"X-Amz-Log-Type": "Tail"},
-        )
-        return InvokeResult(
-            status=resp.status_code,
-            payload=resp.content,
-            function_error=resp.headers.get("x-amz-function-error"),
-            log=base64.b64decode(resp.headers.get("x-amz-log-result", "")).decode(),
-            headers=dict(resp.headers),
-        )
-
-    try:
+    with invoker(served) as call:
         yield call
-    finally:
-        http.close()
 
 
 def _reset(emu: EmulatorThread) -> EmulatorThread:
