@@ -7,12 +7,13 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from waiting import eventually
 
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.metrics.report import parse_report
@@ -72,15 +73,6 @@ def _entries(log: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
 
-def _eventually(check: Callable[[], bool], what: str, within_s: float = 15.0) -> None:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not seen within {within_s} s: {what}")
-
-
 def _running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -100,7 +92,7 @@ def _reset(emu: EmulatorThread) -> float:
     assert emu.emulator is not None
     pool = emu.emulator.pools["ext"]
     # the caller has its answer before the invoke phase ends: wait until it has
-    _eventually(lambda: pool.describe()["idle"] == 1, "the environment idle")
+    eventually(lambda: pool.describe()["idle"] == 1, "the environment idle")
     started = time.monotonic()
     emu.call(lambda e: e.pools["ext"].reset())
     return time.monotonic() - started
@@ -183,12 +175,12 @@ def test_post_response_work_is_billed_but_not_waited_for(
     _invoke(emu)  # cold start out of the way
     # the environment is busy until its extension calls next again (a call before that
     # would start a second environment, as on Lambda)
-    _eventually(lambda: len([e for e in _entries(log) if e["kind"] == "next"]) >= 2, "next")
+    eventually(lambda: len([e for e in _entries(log) if e["kind"] == "next"]) >= 2, "next")
     resp = _invoke(emu)
     answered_at = time.time()
     request_id = resp.headers["x-amzn-requestid"]
     assert resp.status_code == 200
-    _eventually(lambda: len([e for e in _entries(log) if e["kind"] == "next"]) >= 3, "next")
+    eventually(lambda: len([e for e in _entries(log) if e["kind"] == "next"]) >= 3, "next")
     entries = _entries(log)
     (event,) = [
         i
@@ -197,7 +189,7 @@ def test_post_response_work_is_billed_but_not_waited_for(
     ]
     work_done_at = entries[event + 1]["at"]  # the extension's next call after its work
     assert answered_at < work_done_at  # the caller did not wait for the extension
-    _eventually(lambda: _has_trace(emu, request_id), "the REPORT of the second invocation")
+    eventually(lambda: _has_trace(emu, request_id), "the REPORT of the second invocation")
     record = _report(emu, request_id)
     assert record["duration_ms"] >= 500 and record["billed_ms"] >= 500
 
@@ -251,7 +243,7 @@ def test_telemetry_records_reach_the_subscriber(served: tuple[EmulatorThread, Pa
         return {e["type"] for e in _entries(log) if e["kind"] == "telemetry"}
 
     wanted = {"platform.start", "platform.runtimeDone", "platform.report", "function"}
-    _eventually(lambda: wanted <= types(), f"telemetry types {wanted}")
+    eventually(lambda: wanted <= types(), f"telemetry types {wanted}")
     records = [e for e in _entries(log) if e["kind"] == "telemetry"]
     (report,) = [r for r in records if r["type"] == "platform.report"]
     assert report["record"]["requestId"] == request_id

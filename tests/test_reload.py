@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from waiting import eventually
 
 from emulator.config import EmulatorConfig, load_manifest
 from emulator.metrics.report import Report, parse_report
@@ -74,15 +75,6 @@ def _invoke(
     return resp.status_code, resp.json(), parse_report(log)
 
 
-def _eventually(check: Callable[[], bool], what: str, within_s: float = 20.0) -> None:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not seen within {within_s} s: {what}")
-
-
 def _reloads(emu: EmulatorThread) -> int:
     assert emu.emulator is not None and emu.emulator.reloader is not None
     return emu.emulator.reloader.reloads
@@ -97,7 +89,7 @@ def test_edited_code_goes_to_fresh_environments_running_ones_finish(
         running = pool.submit(_invoke, served, "fn", 1.5)
         time.sleep(0.3)
         (project / "fn" / "app.py").write_text(APP.format(version=2))
-        _eventually(lambda: _reloads(served) >= 1, "a reload")
+        eventually(lambda: _reloads(served) >= 1, "a reload")
         _, new, report = _invoke(served, "fn")
         _, old, _ = running.result()
     assert old["version"] == 1  # the running invocation finished on the old code
@@ -105,7 +97,7 @@ def test_edited_code_goes_to_fresh_environments_running_ones_finish(
     assert new["pid"] != old["pid"]
     # the old environment was drained and removed
     assert served.emulator is not None
-    _eventually(lambda: len(served.emulator.pools["fn"].envs) == 1, "old environment removed")  # type: ignore[union-attr]
+    eventually(lambda: len(served.emulator.pools["fn"].envs) == 1, "old environment removed")  # type: ignore[union-attr]
 
 
 def test_manifest_changes_apply_and_a_broken_manifest_keeps_serving(
@@ -113,7 +105,7 @@ def test_manifest_changes_apply_and_a_broken_manifest_keeps_serving(
 ) -> None:
     manifest = project / "lambda-emu.toml"
     manifest.write_text(MANIFEST.format(memory=256) + SECOND)
-    _eventually(lambda: _reloads(served) >= 1, "a reload")
+    eventually(lambda: _reloads(served) >= 1, "a reload")
     _, _, report = _invoke(served, "fn")
     assert report is not None and report.memory_mb == 256 and report.cold
     assert _invoke(served, "other")[0] == 200  # added
@@ -123,5 +115,5 @@ def test_manifest_changes_apply_and_a_broken_manifest_keeps_serving(
     assert _invoke(served, "fn")[0] == 200
 
     manifest.write_text(MANIFEST.format(memory=256))  # "other" removed
-    _eventually(lambda: _invoke(served, "other")[0] == 404, "other removed")
+    eventually(lambda: _invoke(served, "other")[0] == 404, "other removed")
     assert _invoke(served, "fn")[0] == 200

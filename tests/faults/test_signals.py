@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from test_serve_cli import FUNCTIONS, _alive, _serve
+from waiting import eventually
 
 from emulator.config import EmulatorConfig, FunctionConfig, load_manifest
 from emulator.engine.eventstore import EventStore
@@ -62,15 +61,6 @@ def _traced(state: Path, request_id: str) -> list[dict[str, Any]]:
     return [r for r in records if r["request_id"] == request_id]
 
 
-def _eventually(check: Callable[[], bool], what: str, within_s: float = 30.0) -> None:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not seen within {within_s} s: {what}")
-
-
 def _flush(emu: EmulatorThread) -> None:
     assert emu.emulator is not None
     emu.emulator.trace.flush()
@@ -90,7 +80,7 @@ def test_a_queued_event_survives_a_stop_and_fails_to_its_destination(tmp_path: P
             _flush(first)
             return len(_traced(state, request_id)) == 1
 
-        _eventually(attempted, "the first attempt")
+        eventually(attempted, "the first attempt")
     finally:
         first.stop()
     store = EventStore(state / "events.sqlite3")
@@ -100,7 +90,7 @@ def test_a_queued_event_survives_a_stop_and_fails_to_its_destination(tmp_path: P
 
     second = _start(state, functions, scale=0.001)  # retries after 60 ms and 120 ms
     try:
-        _eventually(destination.exists, "the failure destination")
+        eventually(destination.exists, "the failure destination")
         _flush(second)
     finally:
         second.stop()
@@ -130,7 +120,7 @@ def test_retry_attempts_and_a_function_destination(tmp_path: Path) -> None:
             log = state / "logs" / "echo.log"
             return log.exists() and request_id in log.read_text()
 
-        _eventually(echoed, "the invocation record delivered to echo")
+        eventually(echoed, "the invocation record delivered to echo")
         assert len(_traced(state, request_id)) == 1  # MaximumRetryAttempts 0: no retry
         assert "RetriesExhausted" in (state / "logs" / "echo.log").read_text()
     finally:
@@ -146,7 +136,7 @@ def test_an_event_in_flight_survives_sigkill_and_orphans_are_cleaned(tmp_path: P
             envs = httpx.get(f"{served.url}/_emu/environments").json()["environments"]
             return [e for e in envs if e["function"] == "sleepy" and e["pid"]]
 
-        _eventually(lambda: bool(running()), "the event running")
+        eventually(lambda: bool(running()), "the event running")
         (env,) = running()
         served.proc.send_signal(signal.SIGKILL)
         served.proc.wait()
@@ -161,8 +151,8 @@ def test_an_event_in_flight_survives_sigkill_and_orphans_are_cleaned(tmp_path: P
     try:
         health = httpx.get(f"{again.url}/_emu/health").json()
         if health.get("cgroups"):
-            _eventually(lambda: not _alive(env["pid"]), "the orphaned runtime gone")
-        _eventually(
+            eventually(lambda: not _alive(env["pid"]), "the orphaned runtime gone")
+        eventually(
             lambda: any(
                 e["function"] == "sleepy" and e["state"] != "Ready"
                 for e in httpx.get(f"{again.url}/_emu/environments").json()["environments"]
@@ -193,7 +183,7 @@ def test_sigterm_answers_in_flight_invocations_then_exits(tmp_path: Path) -> Non
     )
     try:
         caller.start()
-        _eventually(
+        eventually(
             lambda: any(
                 e["function"] == "sleepy" and e["state"] == "Invoking"
                 for e in httpx.get(f"{served.url}/_emu/environments").json()["environments"]
@@ -234,7 +224,7 @@ def test_many_events_are_each_delivered_once(tmp_path: Path, n: int) -> None:
             }
         assert emu.emulator is not None
         events = emu.emulator.events
-        _eventually(lambda: events.delivered == n, f"{n} events delivered")
+        eventually(lambda: events.delivered == n, f"{n} events delivered")
         _flush(emu)
     finally:
         emu.stop()
