@@ -24,15 +24,16 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from emulator.images import BASE_IMAGE, IMAGE_LABEL, PROVIDED_IMAGE, PYTHON_IMAGE
+from emulator.sandbox.runtimes import RUNTIME_PACKAGES  # Lambda's /var/runtime, in the image too
 
 SUITE = "bookworm"  # python3 there is 3.11, the interpreter awslambdaric's wheels are built for
 PY_VERSION = "3.11"
-RUNTIME_PACKAGES = ("awslambdaric", "boto3")
+
 EXTRA_PACKAGES = ("pip",)  # into /usr/local, as AWS's python images have pip
 WHEEL_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 # Trimmed from the root filesystem: nothing a runtime reads.
@@ -120,6 +121,16 @@ def current(client: Any, tag: str, digest: str) -> bool:
     return bool(labels.get(IMAGE_LABEL) == digest)
 
 
+def _pip_into(rootfs: Path, target: Path, packages: Sequence[str]) -> None:
+    """Wheels for the image's CPython into `target`; a failure removes the half-built rootfs."""
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    pip += ["--no-compile", "--target", str(target), *pip_platform_args(), *packages]
+    proc = subprocess.run(pip, capture_output=True, text=True, timeout=900, check=False)
+    if proc.returncode != 0:
+        shutil.rmtree(rootfs, ignore_errors=True)
+        raise SystemExit(f"pip failed:\n{proc.stderr[-2000:]}")
+
+
 def build_rootfs(cache: Path, say: Callable[[str], None]) -> Path:
     """The trimmed root filesystem with /var/runtime, cached by the recipe digest."""
     digest = recipe_digest()
@@ -147,32 +158,11 @@ def build_rootfs(cache: Path, say: Callable[[str], None]) -> Path:
         if target.is_dir():
             shutil.rmtree(target)
             target.mkdir()
-    runtime = tmp / "var" / "runtime"
     say(f"pip: {' '.join(RUNTIME_PACKAGES)} for CPython {PY_VERSION} into /var/runtime")
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    pip += ["--no-compile", "--target", str(runtime)]
-    proc = subprocess.run(
-        [*pip, *pip_platform_args(), *RUNTIME_PACKAGES],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if proc.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SystemExit(f"pip failed:\n{proc.stderr[-2000:]}")
+    _pip_into(tmp, tmp / "var" / "runtime", RUNTIME_PACKAGES)
     # pip, as AWS's python images have it (and the emulator's own image installs with it)
     local = tmp / "usr" / "local" / "lib" / f"python{PY_VERSION}" / "dist-packages"
-    proc = subprocess.run(
-        [*pip[:-1], str(local), *pip_platform_args(), *EXTRA_PACKAGES],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if proc.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SystemExit(f"pip failed:\n{proc.stderr[-2000:]}")
+    _pip_into(tmp, local, EXTRA_PACKAGES)
     _write(tmp / "lambda-entrypoint.sh", ENTRYPOINT, 0o755)
     (tmp / "var" / "task").mkdir(parents=True, exist_ok=True)
     (tmp / "opt").mkdir(exist_ok=True)
