@@ -1,0 +1,88 @@
+"""Manifest loaders: `lambda-emu.toml` (native) and SAM `template.yaml`.
+
+    find_manifest(directory) ─► the manifest's path
+    load_manifest(path):
+        .toml       ─► native.read_native ─┐
+        .yaml/.yml  ─► sam.read_sam ───────┴─► [RawFunction] ─► validate.build ─► FunctionConfigs
+
+Each reader only turns its format into `RawFunction`s (values plus the field names the user
+wrote); the one `validate.build` checks them, so every check and every one-line error
+message (`ManifestError`: file, function, field) is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from emulator.config import FunctionConfig
+from emulator.errors import ManifestError
+from emulator.manifests.native import read_native
+from emulator.manifests.sam import read_sam
+from emulator.manifests.validate import (
+    ENV_KEY_PATTERN,
+    ENV_MAX_BYTES,
+    FUNCTION_NAME_PATTERN,
+    KNOWN_RUNTIMES,
+    MAX_LAYERS,
+    RESERVED_ENV_KEYS,
+    RawFunction,
+    build,
+)
+
+__all__ = [
+    "ENV_KEY_PATTERN",
+    "ENV_MAX_BYTES",
+    "FUNCTION_NAME_PATTERN",
+    "KNOWN_RUNTIMES",
+    "MAX_LAYERS",
+    "NATIVE_MANIFEST",
+    "RESERVED_ENV_KEYS",
+    "SAM_MANIFESTS",
+    "find_manifest",
+    "load_manifest",
+]
+
+NATIVE_MANIFEST = "lambda-emu.toml"
+SAM_MANIFESTS = ("template.yaml", "template.yml")
+
+
+def find_manifest(directory: Path) -> Path:
+    """The manifest in `directory`: `lambda-emu.toml`, else `template.yaml` / `template.yml`."""
+    for name in (NATIVE_MANIFEST, *SAM_MANIFESTS):
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    raise ManifestError(directory, "no lambda-emu.toml or template.yaml here")
+
+
+def load_manifest(path: Path) -> tuple[FunctionConfig, ...]:
+    """Every function `path` declares, in declaration order. Raises `ManifestError`."""
+    suffix = path.suffix.lower()
+    reader: Callable[[Path, str], list[RawFunction]]
+    if suffix == ".toml":
+        reader = read_native
+    elif suffix in (".yaml", ".yml"):
+        reader = read_sam
+    else:
+        raise ManifestError(
+            path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"
+        )
+    return build(path, reader(path, _read_text(path)))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ManifestError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ManifestError(path, "is a directory, expected a manifest file") from None
+    except OSError as exc:
+        raise ManifestError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            path, f"must be UTF-8 text, got an invalid byte at offset {exc.start}"
+        ) from None
