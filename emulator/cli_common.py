@@ -35,8 +35,8 @@ def warn(message: str) -> None:
 
 def manifest_path(manifest: Path | None) -> Path:
     """The manifest given, else the one found in the current directory (absolute)."""
-    from emulator.config import find_manifest
     from emulator.errors import ManifestError
+    from emulator.manifests import find_manifest
 
     try:
         return (manifest if manifest is not None else find_manifest(Path.cwd())).resolve()
@@ -45,8 +45,8 @@ def manifest_path(manifest: Path | None) -> Path:
 
 
 def load_functions(manifest: Path | None) -> tuple[FunctionConfig, ...]:
-    from emulator.config import load_manifest
     from emulator.errors import ManifestError
+    from emulator.manifests import load_manifest
 
     try:
         return load_manifest(manifest_path(manifest))

@@ -4,8 +4,8 @@
 holds everything `serve` needs. Both are frozen: every other module receives them explicitly
 and never reads environment variables or files on its own.
 
-The manifest loaders (`lambda-emu.toml`, SAM `template.yaml`) live in `emulator.manifests`;
-`find_manifest` and `load_manifest` are re-exported here.
+The manifest loaders (`lambda-emu.toml`, SAM `template.yaml`) live in `emulator.manifests`,
+which builds these dataclasses; nothing here imports it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    pass
+from typing import Literal
 
 Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
@@ -131,21 +128,3 @@ class EmulatorConfig:
             if fn.name == name:
                 return fn
         return None
-
-
-# The loaders import the dataclasses above, so they are re-exported last.
-from emulator.manifests import (  # noqa: E402
-    KNOWN_RUNTIMES,
-    RESERVED_ENV_KEYS,
-    find_manifest,
-    load_manifest,
-)
-
-__all__ = [
-    "KNOWN_RUNTIMES",
-    "RESERVED_ENV_KEYS",
-    "EmulatorConfig",
-    "FunctionConfig",
-    "find_manifest",
-    "load_manifest",
-]

@@ -32,7 +32,8 @@ from typing import Any
 
 import pytest
 
-from emulator.config import EmulatorConfig, find_manifest, load_manifest
+from emulator.config import EmulatorConfig
+from emulator.manifests import find_manifest, load_manifest
 from emulator.metrics.report import Report, parse_report
 from emulator.server import Emulator
 

@@ -22,8 +22,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emulator.config import FunctionConfig, load_manifest
+from emulator.config import FunctionConfig
 from emulator.errors import ManifestError
+from emulator.manifests import load_manifest
 
 if TYPE_CHECKING:
     from emulator.server import Emulator

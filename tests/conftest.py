@@ -11,7 +11,8 @@ from types import MappingProxyType
 
 import pytest
 
-from emulator.config import EmulatorConfig, load_manifest
+from emulator.config import EmulatorConfig
+from emulator.manifests import load_manifest
 
 FUNCTIONS = Path(__file__).parent / "functions"
 

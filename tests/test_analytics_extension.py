@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.config import EmulatorConfig, load_manifest
+from emulator.config import EmulatorConfig
+from emulator.manifests import load_manifest
 from emulator.pytest_plugin import EmulatorThread
 
 SAMPLES = Path(__file__).resolve().parent.parent / "functions" / "lambda-emu.toml"

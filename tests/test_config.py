@@ -8,15 +8,9 @@ from types import MappingProxyType
 
 import pytest
 
-from emulator.config import (
-    KNOWN_RUNTIMES,
-    RESERVED_ENV_KEYS,
-    EmulatorConfig,
-    FunctionConfig,
-    find_manifest,
-    load_manifest,
-)
+from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.errors import ManifestError
+from emulator.manifests import KNOWN_RUNTIMES, RESERVED_ENV_KEYS, find_manifest, load_manifest
 
 
 def _toml_value(value: object) -> str:

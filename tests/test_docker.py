@@ -24,8 +24,9 @@ import pytest
 import test_faults as faults  # the core's scenarios, called with this module's fixtures
 import test_invoke_boto3 as core
 
-from emulator.config import EmulatorConfig, FunctionConfig, load_manifest
+from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.images import PYTHON_IMAGE
+from emulator.manifests import load_manifest
 from emulator.pytest_plugin import EmulatorThread, InvokeResult, boto3_client, invoker
 from emulator.sandbox import docker
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.config import EmulatorConfig, FunctionConfig, load_manifest
+from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.errors import SandboxError
 from emulator.images import PROVIDED_IMAGE, PYTHON_IMAGE, image_for_runtime
+from emulator.manifests import load_manifest
 from emulator.pytest_plugin import EmulatorThread
 from emulator.sandbox import docker
 

@@ -30,7 +30,8 @@ import pytest
 from typer.testing import CliRunner
 
 from emulator.cli import app
-from emulator.config import EmulatorConfig, load_manifest
+from emulator.config import EmulatorConfig
+from emulator.manifests import load_manifest
 from emulator.pytest_plugin import EmulatorThread
 
 FUNCTIONS = Path(__file__).parent / "functions"

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from waiting import eventually
 
-from emulator.config import EmulatorConfig, load_manifest
+from emulator.config import EmulatorConfig
+from emulator.manifests import load_manifest
 from emulator.metrics.report import Report, parse_report
 from emulator.pytest_plugin import EmulatorThread
 

@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from emulator import cost, tuning, tuning_report
 from emulator.cli import app
-from emulator.config import FunctionConfig, load_manifest
+from emulator.config import FunctionConfig
+from emulator.manifests import load_manifest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "functions" / "lambda-emu.toml"
 SIZES = (128, 256, 512, 1024, 1769, 3008)

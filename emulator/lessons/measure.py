@@ -23,9 +23,10 @@ from typing import Any
 
 import httpx
 
-from emulator.config import EmulatorConfig, FunctionConfig, load_manifest
+from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.cost import cost_per_million
 from emulator.lessons.downstream import URL_ENV, DownstreamConfig, DownstreamThread
+from emulator.manifests import load_manifest
 from emulator.metrics.report import Report, parse_report
 from emulator.pytest_plugin import EmulatorThread
 

@@ -23,7 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.config import EmulatorConfig, FunctionConfig, load_manifest
+from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.manifests import load_manifest
 from emulator.metrics.report import Report, parse_report
 from emulator.pytest_plugin import EmulatorThread
 from emulator.server import Emulator

@@ -17,8 +17,9 @@ import pytest
 from test_serve_cli import FUNCTIONS, _alive, _serve
 from waiting import eventually
 
-from emulator.config import EmulatorConfig, FunctionConfig, load_manifest
+from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.engine.eventstore import EventStore
+from emulator.manifests import load_manifest
 from emulator.pytest_plugin import EmulatorThread
 
 
