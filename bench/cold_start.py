@@ -108,7 +108,7 @@ async def emulator_cold(
     )
     emu = Emulator(cfg)
     await emu.start()
-    pool = emu.pools["hello"]
+    pool = emu.functions["hello"]
     latencies: list[float] = []
     inits: list[float] = []
     warms: list[float] = []

@@ -92,7 +92,7 @@ async def init_durations(rounds: int) -> dict[int, float]:
         async with httpx.AsyncClient(base_url=emu.url, timeout=60) as client:
             for _ in range(rounds):
                 for mb in (128, 1769):
-                    pool = emu.pools[f"hello_{mb}"]
+                    pool = emu.functions[f"hello_{mb}"]
                     await pool.reset()
                     while pool.envs:
                         await asyncio.sleep(0.01)

@@ -41,6 +41,8 @@ from pathlib import Path
 import httpx
 import psutil
 
+from emulator.metrics.trace import read_records
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "tests" / "faults" / "functions"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -250,11 +252,9 @@ def emulator_cgroups(pid: int) -> list[Path]:
 
 def read_trace(state_dir: Path) -> Counter[str]:
     path = state_dir / "traces" / "invocations.jsonl"
-    counts: Counter[str] = Counter()
-    if path.exists():
-        for line in path.read_text().splitlines():
-            counts[json.loads(line)["request_id"]] += 1
-    return counts
+    if not path.exists():
+        return Counter()
+    return Counter(record["request_id"] for record in read_records(path))
 
 
 def soak(seconds: float, users: int, seed: int, state_root: Path) -> SoakResult:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from emulator.cli_common import ManifestOpt, fail, function, load_functions, manifest_path
 
 if TYPE_CHECKING:
+    from emulator.client import InvokeResult
     from emulator.config import EmulatorConfig, FunctionConfig
     from emulator.server import Emulator
 
@@ -35,7 +35,7 @@ def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) ->
 
 def _check_sandbox(sandbox: str) -> str:
     """The sandbox `serve` runs. `auto`: PackageType Image functions in docker, the others in
-    processes (see emulator.sandbox.docker.choose); `docker` needs an engine that answers."""
+    processes (see emulator.sandbox.registry.choose); `docker` needs an engine that answers."""
     if sandbox not in ("auto", "process", "docker"):
         raise fail(f"--sandbox: must be auto, process or docker, got {sandbox!r}")
     if sandbox == "docker":
@@ -121,29 +121,21 @@ def serve(
     from emulator.server import run
 
     def started(emu: Emulator) -> None:
-        names = ", ".join(emu.pools)
+        names = ", ".join(emu.functions)
         typer.echo(f"lambda-emu: {emu.limits}", err=True)
         typer.echo(
-            f"lambda-emu: Invoke API on {emu.url} ({len(emu.pools)} functions: {names})", err=True
+            f"lambda-emu: Invoke API on {emu.url} ({len(emu.functions)} functions: {names})",
+            err=True,
         )
 
+    from emulator import loops
+
     try:
-        _run_loop(run(cfg, on_started=started))
+        loops.run(run(cfg, on_started=started))
     except LambdaEmuError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-
-
-def _run_loop(coro: Coroutine[Any, Any, None]) -> None:
-    try:
-        import uvloop
-    except ImportError:
-        import asyncio
-
-        asyncio.run(coro)
-    else:
-        uvloop.run(coro)
 
 
 @app.command()
@@ -163,16 +155,12 @@ def invoke(
     ] = None,
 ) -> None:
     """Invoke one function once and print its result and REPORT line."""
-    import base64
-
     body = payload_file.read_bytes() if payload_file is not None else payload.encode()
     if endpoint is not None:
-        import httpx
+        from emulator.client import InvokeClient
 
-        url = f"{endpoint.rstrip('/')}/2015-03-31/functions/{name}/invocations"
-        resp = httpx.post(url, content=body, headers={"X-Amz-Log-Type": "Tail"}, timeout=960)
-        log = base64.b64decode(resp.headers.get("X-Amz-Log-Result", "")).decode(errors="replace")
-        _print_result(resp.status_code, resp.content, resp.headers.get("X-Amz-Function-Error"), log)
+        with InvokeClient(endpoint) as client:
+            _print_result(client.invoke(name, raw=body))
         return
 
     from dataclasses import replace
@@ -189,49 +177,40 @@ def invoke(
         (fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve()
     )
 
-    async def once() -> tuple[int, bytes, str | None, str]:
-        import httpx
-
+    async def once() -> InvokeResult:
+        from emulator.client import AsyncInvokeClient
         from emulator.server import Emulator
 
         emu = Emulator(cfg)
         try:
             await emu.start()
-            async with httpx.AsyncClient(timeout=960) as client:
-                resp = await client.post(
-                    f"{emu.url}/2015-03-31/functions/{name}/invocations",
-                    content=body,
-                    headers={"X-Amz-Log-Type": "Tail"},
-                )
-            log = base64.b64decode(resp.headers.get("X-Amz-Log-Result", "")).decode(
-                errors="replace"
-            )
-            if "REPORT RequestId" not in log and name in emu.pools:
+            async with AsyncInvokeClient(emu.url) as client:
+                result = await client.invoke(name, raw=body)
+            if "REPORT RequestId" not in result.log and name in emu.functions:
                 # With extensions the answer leaves before the invoke phase ends (and before
                 # REPORT): wait for the phase, then show its END and REPORT lines too.
-                log = log.rstrip("\n") + await _report_lines(
-                    emu, name, resp.headers.get("x-amzn-RequestId", "")
+                result.log = result.log.rstrip("\n") + await _report_lines(
+                    emu, name, result.request_id
                 )
         finally:
             await emu.stop()
-        return resp.status_code, resp.content, resp.headers.get("X-Amz-Function-Error"), log
+        return result
 
-    import asyncio
-
+    from emulator import loops
     from emulator.errors import LambdaEmuError
 
     try:
-        status, content, function_error, log = asyncio.run(once())
+        result = loops.run(once())
     except LambdaEmuError as exc:
         raise fail(str(exc)) from None
-    _print_result(status, content, function_error, log)
+    _print_result(result)
 
 
 async def _report_lines(emu: Emulator, name: str, request_id: str) -> str:
     import asyncio
     import time
 
-    pool = emu.pools[name]
+    pool = emu.functions[name]
     deadline = time.monotonic() + pool.fn.timeout_s + 1
     while pool.busy_count and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
@@ -242,14 +221,14 @@ async def _report_lines(emu: Emulator, name: str, request_id: str) -> str:
     return "".join(f"\n{ln}" for ln in ours if ln.startswith(("END RequestId", "REPORT RequestId")))
 
 
-def _print_result(status: int, content: bytes, function_error: str | None, log: str) -> None:
-    sys.stdout.write(content.decode(errors="replace") + "\n")
+def _print_result(result: InvokeResult) -> None:
+    sys.stdout.write(result.payload.decode(errors="replace") + "\n")
     sys.stdout.flush()
-    for line in log.splitlines():
+    for line in result.log.splitlines():
         typer.echo(line, err=True)
-    if function_error:
-        typer.echo(f"FunctionError: {function_error}", err=True)
-    if status >= 400:
+    if result.function_error:
+        typer.echo(f"FunctionError: {result.function_error}", err=True)
+    if result.status >= 400:
         raise typer.Exit(1)
 
 

@@ -112,8 +112,9 @@ def tune(
     state_dir: StateDirOpt = Path(".lambda-emu"),
 ) -> None:
     """Power tuning: run FUNCTION at each memory size, then table, recommendation and chart."""
-    from emulator import tuning, tuning_report
+    from emulator import tuning
     from emulator.errors import LambdaEmuError
+    from emulator.tuning import report as tuning_report
 
     sizes = _memory_sizes(memory)
     if rate is not None and rate <= 0:
@@ -187,8 +188,9 @@ def compare(
     import json
     from dataclasses import asdict, replace
 
-    from emulator import tuning, tuning_report
+    from emulator import tuning
     from emulator.errors import LambdaEmuError
+    from emulator.tuning import report as tuning_report
 
     if a == b:
         raise fail("compare needs two different functions")

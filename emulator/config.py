@@ -18,7 +18,7 @@ from typing import Literal
 
 Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
-SandboxKind = Literal["auto", "process", "docker"]
+SandboxKind = Literal["auto", "process", "docker", "fake"]  # fake: the engine's own tests
 
 # Lambda's documented ranges (LAMBDA_SPEC §5, §7).
 MEMORY_MIN_MB = 128
@@ -32,6 +32,7 @@ DEFAULT_TIMEOUT_S = 3
 DEFAULT_EPHEMERAL_MB = 512
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 DEFAULT_REGION = "us-east-1"
+DEFAULT_FREEZE_AFTER_S = 0.002
 DEFAULT_ACCOUNT_ID = "123456789012"
 
 
@@ -105,6 +106,9 @@ class EmulatorConfig:
     # Resource model (LAMBDA_SPEC §5–§6)
     cgroups: Literal["auto", "v2", "v1", "off"] = "auto"
     freeze: bool = True  # freeze environments between invocations, as Lambda does
+    # ⚠ how long an idle environment runs before it is frozen: Lambda does not say how soon it
+    # freezes one; a request within this window finds it running (no signals on a busy path)
+    freeze_after_s: float = DEFAULT_FREEZE_AFTER_S
     private_tmp: bool = True  # a private /tmp per environment where the emulator may mount
     cpu_period_us: int = 20_000  # CFS period of the CPU quota (see docs/fidelity.md)
     # Whom functions run as when the emulator is root: auto = nobody (emulator/sandbox/users.py)

@@ -50,7 +50,7 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
     resolver = RuntimeResolver(Path.home() / ".cache" / "lambda-emu", lambda _m: None)
     rows: list[tuple[str, str]] = []
     for v in PYTHON_VERSIONS:
-        exe = resolver.interpreter(v)
+        exe = resolver.python.interpreter(v)
         rows.append((f"python{v}", exe or "not found (nearest version is used, with a warning)"))
     rows.append(("provided.*", "runs the function's own bootstrap"))
     backend = cgroups.detect(prefer)

@@ -12,8 +12,9 @@ LambdaEmuError
 │   ├── InvalidRequestID           400
 │   ├── InvalidStateTransition     403
 │   └── RuntimeEntityTooLarge      413
-└── SandboxError               a sandbox could not start or be controlled (OS errors
-                               are translated into it at the sandbox boundary)
+├── SandboxError               a sandbox could not start or be controlled (OS errors
+│                              are translated into it at the sandbox boundary)
+└── InvalidTransition          the engine tried a move its state table forbids (our bug)
 """
 
 from __future__ import annotations
@@ -148,3 +149,13 @@ class RuntimeEntityTooLarge(RuntimeApiError):
 
 class SandboxError(LambdaEmuError):
     """A sandbox could not be started or controlled."""
+
+
+class InvalidTransition(LambdaEmuError):
+    """The engine tried a move its state table forbids: a bug of the emulator, never of a
+    function (emulator/engine/states.py)."""
+
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(f"execution environment: no transition from {current} to {target}")
+        self.current = current
+        self.target = target

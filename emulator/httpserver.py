@@ -37,6 +37,7 @@ class Request:
     peer: tuple[str, int] | None = None
     keep_alive: bool = True
     connection: _Connection | None = None
+    params: dict[str, str] = field(default_factory=dict)  # path parameters (api/routes.py)
 
     def defer(self, on_cancel: Callable[[], None] | None = None) -> Reply:
         """Answer later: return the Reply from the handler and `send` it when ready.
@@ -100,7 +101,8 @@ class Response:
         return head.encode("latin-1") + self.body
 
 
-Handler = Callable[[Request], "Response | Reply | Awaitable[Response]"]
+Result = Response | Reply | Awaitable[Response]
+Handler = Callable[[Request], Result]
 
 
 # Request line plus headers; more gets 431 (AWS's front ends refuse oversized headers too).

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,7 @@ from emulator.errors import ManifestError
 from emulator.manifests import load_manifest
 
 if TYPE_CHECKING:
-    from emulator.server import Emulator
+    from emulator.engine.functions import FunctionRegistry
 
 # Directories whose changes never mean new code: build trees, caches, our own state.
 IGNORED_DIRS = frozenset({"__pycache__", ".git", "target", ".mypy_cache", ".ruff_cache"})
@@ -55,9 +54,18 @@ def relevant(path: Path, ignored_roots: Iterable[Path]) -> bool:
 
 
 class Reloader:
-    def __init__(self, emulator: Emulator, manifest: Path, warn: Callable[[str], None]) -> None:
-        self.emulator = emulator
+    """Watches the manifest and the code, and applies changes to the function registry."""
+
+    def __init__(
+        self,
+        functions: FunctionRegistry,
+        manifest: Path,
+        state_dir: Path,
+        warn: Callable[[str], None],
+    ) -> None:
+        self.functions = functions
         self.manifest = manifest.resolve()
+        self.state_dir = state_dir
         self.warn = warn
         self.reloads = 0  # for tests and /_emu/health
         self._stop = asyncio.Event()
@@ -80,7 +88,7 @@ class Reloader:
 
     def _roots(self) -> list[Path]:
         roots = {self.manifest.parent}
-        for fn in self.emulator.cfg.functions:
+        for fn in self.functions.configs():
             for folder in (fn.code_dir, *fn.layers):
                 if folder.exists() and not any(r == folder or r in folder.parents for r in roots):
                     roots.add(folder)
@@ -89,7 +97,7 @@ class Reloader:
     async def _watch(self) -> None:
         import watchfiles
 
-        ignored = [self.emulator.cfg.state_dir]
+        ignored = [self.state_dir]
         while not self._stop.is_set():
             roots = self._roots()
             async for changes in watchfiles.awatch(
@@ -114,8 +122,7 @@ class Reloader:
                     break  # a code directory appeared or moved: watch the new set
 
     async def apply(self, paths: list[Path]) -> None:
-        emu = self.emulator
-        old = {fn.name: fn for fn in emu.cfg.functions}
+        old = {fn.name: fn for fn in self.functions.configs()}
         new = old
         if any(p.resolve() == self.manifest for p in paths):
             try:
@@ -127,15 +134,14 @@ class Reloader:
         touched |= {name for name, fn in new.items() if name in old and old[name] != fn}
         added = [fn for name, fn in new.items() if name not in old]
         removed = [name for name in old if name not in new]
-        emu.cfg = replace(emu.cfg, functions=tuple(new.values()))
         for name in removed:
-            await emu.remove_function(name)
+            await self.functions.remove(name)
             self.warn(f"hot reload: function '{name}' removed")
         for fn in added:
-            await emu.add_function(fn)
+            await self.functions.add(fn)
             self.warn(f"hot reload: function '{fn.name}' added")
         for name in sorted(touched - {fn.name for fn in added}):
-            await emu.reload_function(new[name])
+            await self.functions.reload(new[name])
             self.warn(f"hot reload: function '{name}' reloaded; new invocations start cold")
         if touched or added or removed:
             self.reloads += 1

@@ -62,6 +62,14 @@ MAX_EVENT_REQUEST_BYTES: Final = 1_048_576
 # Log tail returned with LogType Tail: the last 4 KB of the invocation's log.
 LOG_TAIL_BYTES: Final = 4096
 
+# --- The emulator's own control API (emulator/api/control.py) ----------------------------
+CONTROL_PREFIX: Final = "/_emu"
+CONTROL_HEALTH: Final = f"{CONTROL_PREFIX}/health"
+CONTROL_FUNCTIONS: Final = f"{CONTROL_PREFIX}/functions"
+CONTROL_ENVIRONMENTS: Final = f"{CONTROL_PREFIX}/environments"
+CONTROL_RESET: Final = f"{CONTROL_PREFIX}/reset"
+METRICS_PATH: Final = "/metrics"
+
 # --- Error types --------------------------------------------------------------------------
 # Service errors (x-amzn-ErrorType)
 RESOURCE_NOT_FOUND: Final = "ResourceNotFoundException"

@@ -19,12 +19,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from emulator.metrics.trace import TraceFormatError, read_records
 
 Tick = tuple[int, float] | None
 
@@ -107,19 +108,15 @@ def read_trace(path: Path, *, function: str | None = None, speed: float = 1.0) -
         raise ShapeError(f"replay: speed must be > 0, got {speed}")
     spans: list[tuple[float, float]] = []
     try:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    if function is not None and record["function"] != function:
-                        continue
-                    spans.append((float(record["accepted_at"]), float(record["end"])))
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise ShapeError(f"{path}:{number}: not a trace record ({exc})") from None
-    except OSError as exc:
-        raise ShapeError(f"replay: cannot read {path}: {exc.strerror}") from None
+        for record in read_records(path):
+            if function is not None and record.get("function") != function:
+                continue
+            try:
+                spans.append((float(record["accepted_at"]), float(record["end"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ShapeError(f"{path}: not a trace record ({exc})") from None
+    except TraceFormatError as exc:
+        raise ShapeError(f"replay: {exc}") from None
     if not spans:
         raise ShapeError(
             f"replay: {path} has no invocations" + (f" of {function}" if function else "")

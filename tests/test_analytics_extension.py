@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from emulator.config import EmulatorConfig
+from emulator.embedded import EmulatorThread
 from emulator.manifests import load_manifest
-from emulator.pytest_plugin import EmulatorThread
 
 SAMPLES = Path(__file__).resolve().parent.parent / "functions" / "lambda-emu.toml"
 NAMES = ("analytics_inline", "analytics_extension")

@@ -23,11 +23,14 @@ import httpx
 import pytest
 import test_faults as faults  # the core's scenarios, called with this module's fixtures
 import test_invoke_boto3 as core
+from waiting import docker_images_ready
 
+from emulator.client import InvokeResult
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.embedded import EmulatorThread
 from emulator.images import PYTHON_IMAGE
 from emulator.manifests import load_manifest
-from emulator.pytest_plugin import EmulatorThread, InvokeResult, boto3_client, invoker
+from emulator.pytest_plugin import boto3_client, invoker
 from emulator.sandbox import docker
 
 FUNCTIONS = Path(__file__).parent / "functions"
@@ -72,18 +75,6 @@ def handler(event, context):
 """
 
 
-def _images_ready() -> bool:
-    if not ENGINE:
-        return False
-    from emulator.images.build import current, docker_client, recipe_digest
-
-    client = docker_client()
-    try:
-        return current(client, PYTHON_IMAGE, recipe_digest())
-    finally:
-        client.close()
-
-
 def _leftovers(function: str | None = None) -> list[str]:
     """Containers this test process's emulators made (of `function`) that still exist."""
     cmd = ["docker", "ps", "-aq", "--filter", f"label={docker.LABEL_OWNER}={docker.owner_token()}"]
@@ -97,7 +88,7 @@ def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EmulatorThread]:
     kind = request.param
-    if kind == "docker" and not _images_ready():
+    if kind == "docker" and not docker_images_ready():
         pytest.skip("the local runtime images are missing (lambda-emu images build)")
     cpu = tmp_path_factory.mktemp("cpu")
     (cpu / "app.py").write_text(CPU_APP)
@@ -141,7 +132,7 @@ def invoke(served: EmulatorThread) -> Iterator[Callable[..., InvokeResult]]:
 
 def _reset(emu: EmulatorThread) -> EmulatorThread:
     async def reset(e: Any) -> None:
-        for pool in e.pools.values():
+        for pool in e.functions.values():
             await pool.reset()
 
     emu.call(reset)
@@ -282,7 +273,7 @@ def test_containers_are_labelled_and_limited(
         pytest.skip("docker sandbox only")
     assert invoke("echo", {}).status == 200
     assert served.emulator is not None
-    env = next(e for e in served.emulator.pools["echo"].envs if e.sandbox is not None)
+    env = next(e for e in served.emulator.functions["echo"].envs if e.sandbox is not None)
     assert isinstance(env.sandbox, docker.DockerSandbox)
     attrs = env.sandbox.container.attrs
     host = attrs["HostConfig"]
@@ -298,7 +289,7 @@ def test_containers_are_labelled_and_limited(
 
 @needs_engine
 def test_stale_containers_of_a_dead_emulator_are_removed(tmp_path: Path) -> None:
-    if not _images_ready():
+    if not docker_images_ready():
         pytest.skip("the local runtime images are missing")
     import docker as sdk
 
@@ -320,7 +311,7 @@ def test_stale_containers_of_a_dead_emulator_are_removed(tmp_path: Path) -> None
 
 @needs_engine
 def test_hot_reload_retires_containers(tmp_path: Path) -> None:
-    if not _images_ready():
+    if not docker_images_ready():
         pytest.skip("the local runtime images are missing")
     (tmp_path / "fn").mkdir()
     app = tmp_path / "fn" / "app.py"
@@ -404,7 +395,7 @@ def test_compose_emulator_serves_an_invocation(tmp_path: Path) -> None:
         != 0
     ):
         pytest.skip("no docker compose plugin (scripts/setup-docker installs it)")
-    if not _images_ready():
+    if not docker_images_ready():
         pytest.skip("the local runtime images are missing (lambda-emu images build)")
     import shutil
 
@@ -493,7 +484,7 @@ def _containers_of(function: str) -> list[str]:
 @needs_engine
 def test_nothing_left_after_stop(tmp_path: Path) -> None:
     """Container, its processes and its cgroup are gone once the emulator stops."""
-    if not _images_ready():
+    if not docker_images_ready():
         pytest.skip("the local runtime images are missing")
     fn = next(f for f in load_manifest(FUNCTIONS / "lambda-emu.toml") if f.name == "echo")
     cfg = EmulatorConfig(
@@ -510,7 +501,7 @@ def test_nothing_left_after_stop(tmp_path: Path) -> None:
                 "/2015-03-31/functions/left_echo/invocations", content=b"{}"
             ).is_success
         assert emu.emulator is not None
-        sandboxes = [e.sandbox for e in emu.emulator.pools["left_echo"].envs]
+        sandboxes = [e.sandbox for e in emu.emulator.functions["left_echo"].envs]
         started = [s for s in sandboxes if isinstance(s, docker.DockerSandbox) and s.pid]
         assert started, "the invocation ran in a container whose processes the host sees"
         ids = [s.container_id for s in started]

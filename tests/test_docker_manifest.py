@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.embedded import EmulatorThread
 from emulator.errors import SandboxError
 from emulator.images import PROVIDED_IMAGE, PYTHON_IMAGE, image_for_runtime
 from emulator.manifests import load_manifest
-from emulator.pytest_plugin import EmulatorThread
-from emulator.sandbox import docker
+from emulator.sandbox import docker, registry
 
 ENGINE = docker.engine_answers()
 APP = "def handler(event, context):\n    return {'from': 'image', 'event': event}\n"
@@ -48,11 +48,11 @@ def test_runtime_images() -> None:
 def test_sandbox_choice(tmp_path: Path) -> None:
     zip_fn = _fn(tmp_path)
     image_fn = _fn(tmp_path, package_type="Image", image_uri="x:1", runtime="", handler="")
-    assert docker.choose(zip_fn, "auto", True) == "process"
-    assert docker.choose(image_fn, "auto", True) == "docker"
-    assert docker.choose(zip_fn, "docker", True) == "docker"
-    assert docker.choose(_fn(tmp_path, sandbox="docker"), "auto", True) == "docker"
-    assert docker.choose(_fn(tmp_path, sandbox="process"), "docker", True) == "process"
+    assert registry.choose(zip_fn, "auto") == "process"
+    assert registry.choose(image_fn, "auto") == "docker"
+    assert registry.choose(zip_fn, "docker") == "docker"
+    assert registry.choose(_fn(tmp_path, sandbox="docker"), "auto") == "docker"
+    assert registry.choose(_fn(tmp_path, sandbox="process"), "docker") == "process"
 
 
 def test_manifest_image_function_and_per_function_sandbox(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ import pytest
 from waiting import eventually
 
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.embedded import EmulatorThread
 from emulator.metrics.report import parse_report
-from emulator.pytest_plugin import EmulatorThread
 
 FUNCTIONS = Path(__file__).parent / "functions"
 
@@ -83,18 +83,18 @@ def _running(pid: int) -> bool:
 
 def _runtime_api(emu: EmulatorThread) -> str:
     assert emu.emulator is not None
-    (env,) = emu.emulator.pools["ext"].envs
+    (env,) = emu.emulator.functions["ext"].envs
     return f"http://{env.runtime.address}"
 
 
 def _reset(emu: EmulatorThread) -> float:
     """Shut the (idle) environment down; returns how long that took."""
     assert emu.emulator is not None
-    pool = emu.emulator.pools["ext"]
+    pool = emu.emulator.functions["ext"]
     # the caller has its answer before the invoke phase ends: wait until it has
     eventually(lambda: pool.describe()["idle"] == 1, "the environment idle")
     started = time.monotonic()
-    emu.call(lambda e: e.pools["ext"].reset())
+    emu.call(lambda e: e.functions["ext"].reset())
     return time.monotonic() - started
 
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from emulator.pytest_plugin import EmulatorThread
+from emulator.embedded import EmulatorThread
 
 
 def test_timeout(invoke: Any) -> None:
@@ -129,13 +129,13 @@ def test_event_invocation_is_retried_twice_on_error(
 ) -> None:
     emu = lambda_emulator.emulator
     assert emu is not None
-    before = emu.pools["boom"].invocations
+    before = emu.functions["boom"].counters.invocations
     result = invoke("boom", invocation_type="Event", log_tail=False)
     assert result.status == 202 and result.payload == b""
     deadline = time.monotonic() + 30
-    while emu.pools["boom"].invocations < before + 3 and time.monotonic() < deadline:
+    while emu.functions["boom"].counters.invocations < before + 3 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert emu.pools["boom"].invocations == before + 3  # first attempt + 2 retries
+    assert emu.functions["boom"].counters.invocations == before + 3  # first attempt + 2 retries
 
 
 def _wait_probe(path: Path) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.embedded import EmulatorThread
 from emulator.metrics.report import parse_report
-from emulator.pytest_plugin import EmulatorThread
 
 
 def _log(resp: dict[str, Any]) -> str:

@@ -31,8 +31,8 @@ from typer.testing import CliRunner
 
 from emulator.cli import app
 from emulator.config import EmulatorConfig
+from emulator.embedded import EmulatorThread
 from emulator.manifests import load_manifest
-from emulator.pytest_plugin import EmulatorThread
 
 FUNCTIONS = Path(__file__).parent / "functions"
 RATE_PER_S = 5.0

@@ -13,9 +13,9 @@ import pytest
 from waiting import eventually
 
 from emulator.config import EmulatorConfig
+from emulator.embedded import EmulatorThread
 from emulator.manifests import load_manifest
 from emulator.metrics.report import Report, parse_report
-from emulator.pytest_plugin import EmulatorThread
 
 APP = """import os, time
 def handler(event, context):
@@ -98,7 +98,7 @@ def test_edited_code_goes_to_fresh_environments_running_ones_finish(
     assert new["pid"] != old["pid"]
     # the old environment was drained and removed
     assert served.emulator is not None
-    eventually(lambda: len(served.emulator.pools["fn"].envs) == 1, "old environment removed")  # type: ignore[union-attr]
+    eventually(lambda: len(served.emulator.functions["fn"].envs) == 1, "old environment removed")  # type: ignore[union-attr]
 
 
 def test_manifest_changes_apply_and_a_broken_manifest_keeps_serving(

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from emulator.config import EmulatorConfig, FunctionConfig
-from emulator.pytest_plugin import EmulatorThread
+from emulator.embedded import EmulatorThread
 from emulator.sandbox import cgroups
 from emulator.sandbox.process import ProcessSandbox
 
@@ -26,7 +26,7 @@ FUNCTIONS = Path(__file__).parent / "functions"
 
 def _sandbox(emu: EmulatorThread, name: str) -> ProcessSandbox:
     assert emu.emulator is not None
-    envs = [e for e in emu.emulator.pools[name].envs if e.sandbox is not None]
+    envs = [e for e in emu.emulator.functions[name].envs if e.sandbox is not None]
     assert envs, f"no environment of {name}"
     sandbox = envs[0].sandbox
     assert isinstance(sandbox, ProcessSandbox)
@@ -83,7 +83,7 @@ def test_tmp_survives_warm_calls_and_is_fresh_per_environment(
     assert (sandbox.spec.tmp_dir / "counter").read_text() == "2"
     assert first.json()["tmp"] == ("/tmp" if sandbox.private_tmp else str(sandbox.spec.tmp_dir))
     assert lambda_reset.emulator is not None
-    lambda_reset.call(lambda emu: emu.pools["tmp_counter"].reset())
+    lambda_reset.call(lambda emu: emu.functions["tmp_counter"].reset())
     assert invoke("tmp_counter").json()["count"] == 1  # a new environment, a fresh /tmp
 
 
@@ -185,7 +185,7 @@ def test_no_cgroup_or_process_left_after_stop(tmp_path: Path, hog_fn: FunctionCo
     try:
         assert running.emulator is not None
         _invoke(running.url, "hog", b'{"mb": 5}')
-        pids = [e.sandbox.pid for e in running.emulator.pools["hog"].envs if e.sandbox]
+        pids = [e.sandbox.pid for e in running.emulator.functions["hog"].envs if e.sandbox]
         backend = running.emulator.cgroups
         bases = list(backend.bases.values()) if backend else []
     finally:

@@ -25,7 +25,7 @@ def test_missing_python_version_runs_on_the_nearest(invoke: Any) -> None:
 def test_nearest_version_warns_once(tmp_path: Path) -> None:
     warnings: list[str] = []
     resolver = RuntimeResolver(tmp_path, warnings.append)
-    version, exe = resolver.python_for("python3.14", "f")
+    version, exe = resolver.python.python_for("python3.14", "f")
     assert version == "3.13"
     assert Path(exe).exists()
     assert warnings == ["python3.14 is not on this machine; function 'f' runs on python3.13"]
@@ -57,7 +57,7 @@ def test_image_functions_need_docker(tmp_path: Path) -> None:
 
 def test_invalid_entrypoint_reaches_the_caller(tmp_path: Path) -> None:
     from emulator.config import EmulatorConfig
-    from emulator.pytest_plugin import EmulatorThread
+    from emulator.embedded import EmulatorThread
 
     fn = FunctionConfig(
         name="nobootstrap", runtime="provided.al2023", handler="bootstrap", code_dir=tmp_path

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.client import InvokeResult
+from emulator.embedded import EmulatorThread
 from emulator.metrics.report import parse_report
-from emulator.pytest_plugin import EmulatorThread, InvokeResult
 
 
 def _concurrently(invoke: Any, name: str, n: int, payload: dict[str, Any]) -> list[InvokeResult]:
@@ -63,7 +64,7 @@ def test_reserved_concurrency_throttles_the_rest(
         busy = [pool.submit(invoke, "sleepy_reserved", {"sleep": 1}) for _ in range(2)]
         emu = lambda_emulator.emulator
         assert emu is not None
-        while emu.pools["sleepy_reserved"].busy_count < 2:
+        while emu.functions["sleepy_reserved"].busy_count < 2:
             time.sleep(0.01)
         with pytest.raises(ClientError) as exc:
             lambda_client.invoke(FunctionName="sleepy_reserved", Payload=b'{"sleep": 1}')
@@ -87,7 +88,7 @@ def test_reset_retires_busy_environments_after_their_invocation(
     with ThreadPoolExecutor(1) as pool:
         busy = pool.submit(invoke, "sleepy", {"sleep": 0.5})
         time.sleep(0.2)  # it is running now
-        lambda_reset.call(lambda emu: emu.pools["sleepy"].reset())
+        lambda_reset.call(lambda emu: emu.functions["sleepy"].reset())
         first = busy.result()
     assert first.function_error is None and first.report is not None and not first.report.cold
     after = invoke("sleepy", {"sleep": 0})

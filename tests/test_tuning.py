@@ -18,10 +18,11 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner
 
-from emulator import cost, tuning, tuning_report
+from emulator import cost, tuning
 from emulator.cli import app
 from emulator.config import FunctionConfig
 from emulator.manifests import load_manifest
+from emulator.tuning import report as tuning_report
 
 SAMPLES = Path(__file__).resolve().parent.parent / "functions" / "lambda-emu.toml"
 SIZES = (128, 256, 512, 1024, 1769, 3008)

@@ -14,3 +14,18 @@ def eventually(check: Callable[[], bool], what: str, within_s: float = 30.0) -> 
             return
         time.sleep(0.05)
     raise AssertionError(f"not seen within {within_s} s: {what}")
+
+
+def docker_images_ready() -> bool:
+    """A Docker engine answers and the local python image is built and current."""
+    from emulator.images import PYTHON_IMAGE
+    from emulator.images.build import current, docker_client, recipe_digest
+    from emulator.sandbox import docker
+
+    if not docker.engine_answers():
+        return False
+    client = docker_client()
+    try:
+        return current(client, PYTHON_IMAGE, recipe_digest())
+    finally:
+        client.close()

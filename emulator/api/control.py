@@ -3,70 +3,59 @@
 GET  /_emu/health          {"status": "ok", "functions": N, "pid", "cgroups", "limits", …}
 GET  /_emu/functions       configuration and counters per function
 GET  /_emu/environments    every execution environment (id, state, pid, invocations)
-POST /_emu/reset           shut every environment down (next invocations are cold)
+POST /_emu/reset           shut environments down (the next invocations are cold); body, all
+                           optional: {"function": NAME, "wait": true} — one function's only,
+                           and answer once they are gone
 GET  /metrics              counters and gauges per function
+
+It sees the functions through the registry and the rest of the emulator through one
+`health` callable: what the server says about itself.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
+from emulator import errors
+from emulator.api.responses import json_response
+from emulator.engine.functions import FunctionRegistry
 from emulator.httpserver import Request, Response
 
-if TYPE_CHECKING:
-    from emulator.server import Emulator
 
-_JSON = "application/json"
-
-
-def _json(data: object, status: int = 200) -> Response:
-    return Response(status, json.dumps(data).encode(), content_type=_JSON)
+class _NotFound(errors.ResourceNotFound):
+    pass
 
 
 class ControlApi:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(
+        self, functions: FunctionRegistry, health: Callable[[], dict[str, object]]
+    ) -> None:
+        self.registry = functions
+        self._health = health
 
-    async def handle(self, request: Request) -> Response:
-        path, method = request.path.rstrip("/"), request.method
-        pools = self.emulator.pools
-        if path == "/_emu/health" and method == "GET":
-            emu = self.emulator
-            return _json(
-                {
-                    "status": "ok",
-                    "functions": len(pools),
-                    "pid": os.getpid(),
-                    "cgroups": emu.cgroups.version if emu.cgroups is not None else None,
-                    "limits": emu.limits,
-                    "events_pending": emu.events.pending,
-                    "function_uid": (
-                        emu.function_user.uid if emu.function_user is not None else os.geteuid()
-                    ),
-                }
-            )
-        if path == "/_emu/functions" and method == "GET":
-            return _json({"functions": [pool.describe() for pool in pools.values()]})
-        if path == "/_emu/environments" and method == "GET":
-            envs = [env for pool in pools.values() for env in pool.environments()]
-            return _json({"environments": envs})
-        if path == "/_emu/reset" and method == "POST":
-            for pool in pools.values():
-                await pool.reset()
-            return _json({"status": "reset"})
-        if path == "/metrics" and method == "GET":
-            return Response(200, self._metrics().encode(), content_type="text/plain; version=0.0.4")
-        body = json.dumps({"Type": "User", "message": f"Unknown operation {request.path}"})
-        return Response(
-            404,
-            body.encode(),
-            [("x-amzn-ErrorType", "UnknownOperationException")],
-            content_type=_JSON,
-        )
+    # --- handlers (rows of emulator/api/routes.py) ----------------------------------------
+    def health(self, _request: Request) -> Response:
+        return json_response({"status": "ok", "functions": len(self.registry), **self._health()})
 
-    def _metrics(self) -> str:
+    def functions(self, _request: Request) -> Response:
+        return json_response({"functions": self.registry.describe()})
+
+    def environments(self, _request: Request) -> Response:
+        return json_response({"environments": self.registry.environments()})
+
+    async def reset(self, request: Request) -> Response:
+        try:
+            options = json.loads(request.body or b"{}") or {}
+        except ValueError as exc:
+            raise errors.InvalidRequestContent(f"reset: the body is not JSON: {exc}") from exc
+        name = options.get("function") if isinstance(options, dict) else None
+        wait = bool(options.get("wait")) if isinstance(options, dict) else False
+        if not await self.registry.reset(name, wait=wait) and name not in (None, *self.registry):
+            raise _NotFound(f"Function not found: {name}")
+        return json_response({"status": "reset"})
+
+    def metrics(self, _request: Request) -> Response:
         series = {
             "lambda_emu_invocations_total": ("counter", "invocations"),
             "lambda_emu_cold_starts_total": ("counter", "cold_starts"),
@@ -76,9 +65,10 @@ class ControlApi:
             "lambda_emu_busy_environments": ("gauge", "busy"),
         }
         lines: list[str] = []
-        described = [pool.describe() for pool in self.emulator.pools.values()]
+        described = self.registry.describe()
         for metric, (kind, key) in series.items():
             lines.append(f"# TYPE {metric} {kind}")
             for d in described:
                 lines.append(f'{metric}{{function="{d["name"]}"}} {d[key]}')
-        return "\n".join(lines) + "\n"
+        body = ("\n".join(lines) + "\n").encode()
+        return Response(200, body, content_type="text/plain; version=0.0.4")

@@ -1,8 +1,8 @@
 """Extensions API `2020-01-01` and Telemetry API `2022-07-01` of one environment
 (LAMBDA_SPEC §3, §4).
 
-They share the environment's Runtime API listener (`AWS_LAMBDA_RUNTIME_API`), which hands
-every `/2020-01-01/`, `/2022-07-01/` and `/2020-08-15/` request to `ExtensionsApi.handle`.
+They share the environment's Runtime API listener (`AWS_LAMBDA_RUNTIME_API`); their paths are
+rows of the route table (emulator/api/routes.py), answered by the handlers below.
 
 An extension registers (`/extension/register`, only during init), then long-polls
 `/extension/event/next`. Between two polls it is *busy*: the environment's init phase and each
@@ -35,9 +35,6 @@ from emulator import errors
 from emulator.engine.invocation import Invocation
 from emulator.httpserver import Reply, Request, Response
 
-EXTENSIONS_PREFIX = "/2020-01-01/extension/"
-TELEMETRY_PATH = "/2022-07-01/telemetry"
-LOGS_PATH = "/2020-08-15/logs"
 H_NAME = "lambda-extension-name"
 H_ID = "lambda-extension-identifier"
 H_EVENT_ID = "Lambda-Extension-Event-Identifier"
@@ -234,24 +231,23 @@ class ExtensionsApi:
         return done
 
     # --- HTTP -----------------------------------------------------------------------------
-    def handle(self, request: Request) -> Response | Reply:
-        try:
-            path = request.path
-            if path.startswith(EXTENSIONS_PREFIX):
-                action = path[len(EXTENSIONS_PREFIX) :]
-                if action == "register" and request.method == "POST":
-                    return self._register(request)
-                if action == "event/next" and request.method == "GET":
-                    return self._next(request)
-                if action in ("init/error", "exit/error") and request.method == "POST":
-                    return self._error(action.split("/")[0], request)
-            elif path in (TELEMETRY_PATH, LOGS_PATH) and request.method == "PUT":
-                return self._subscribe(request, logs_api=path == LOGS_PATH)
-            return Response(404, b"", content_type=_JSON)
-        except errors.RuntimeApiError as exc:
-            return Response(exc.status, exc.render(), content_type=_JSON)
+    # --- handlers (rows of emulator/api/routes.py) ------------------------------------------
+    def init_error(self, request: Request) -> Response:
+        return self._error("init", request)
 
-    def _register(self, request: Request) -> Response:
+    def exit_error(self, request: Request) -> Response:
+        return self._error("exit", request)
+
+    def subscribe_telemetry(self, request: Request) -> Response:
+        return self._subscribe(request, logs_api=False)
+
+    def subscribe_logs(self, request: Request) -> Response:
+        return self._subscribe(request, logs_api=True)
+
+    def unknown(self, _request: Request) -> Response:
+        return Response(404, b"", content_type=_JSON)  # RIE: no body
+
+    def register(self, request: Request) -> Response:
         name = request.headers.get(H_NAME, "").strip()
         if not name:
             raise ExtensionApiError("Extension.InvalidExtensionName", "Empty extension name")
@@ -319,7 +315,7 @@ class ExtensionsApi:
             )
         return ext
 
-    def _next(self, request: Request) -> Response | Reply:
+    def next(self, request: Request) -> Response | Reply:
         ext = self._extension(request)
         if ext.waiting is not None and not ext.waiting.done:
             raise ExtensionApiError(

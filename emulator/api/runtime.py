@@ -1,7 +1,8 @@
 """Runtime API `2018-06-01`, served to one execution environment (LAMBDA_SPEC §1).
 
-Each environment gets its own listener on 127.0.0.1 and its own `RuntimeApi`, so a runtime
-can only ever see and answer its own invocations. The runtime side of the lifecycle is an
+Each environment gets its own listener (on the address its sandbox chooses) and its own
+`RuntimeApi`, so a runtime can only ever see and answer its own invocations; its paths are
+rows of the route table (emulator/api/routes.py). The runtime side of the lifecycle is an
 explicit state machine with RIE's state names (RIE `core/states.go`):
 
     Started ──/next──▶ Ready ──dispatch──▶ Running ──/response|/error──▶ RuntimeResponseSentState
@@ -17,22 +18,24 @@ knows nothing of pools or processes.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from emulator import errors, wire
+from emulator.api.routes import Router
 from emulator.engine.invocation import Invocation
+from emulator.engine.states import RuntimeReady
 from emulator.httpserver import HttpServer, Reply, Request, Response
 
 if TYPE_CHECKING:
     from emulator.api.extensions import ExtensionsApi
 
 _JSON = "application/json"
-_EXTENSION_APIS = ("/2020-01-01/", "/2022-07-01/", "/2020-08-15/")
+_H_RESPONSE_MODE = wire.H_RESPONSE_MODE.lower()
+_H_ERROR_TYPE = wire.H_FUNCTION_ERROR_TYPE.lower()
 _ACCEPTED = Response(202, b'{"status":"OK"}', content_type=_JSON)
 
 
@@ -42,6 +45,17 @@ class RuntimeState(StrEnum):
     READY = "Ready"
     RUNNING = "Running"
     RESPONSE_SENT = "RuntimeResponseSentState"
+
+
+# The runtime's moves, as RIE's core/states.go allows them; anything else is answered
+# 403 InvalidStateTransition with RIE's message.
+RUNTIME_TRANSITIONS: Final[dict[RuntimeState, frozenset[RuntimeState]]] = {
+    RuntimeState.STARTED: frozenset({RuntimeState.READY, RuntimeState.INIT_ERROR}),
+    RuntimeState.INIT_ERROR: frozenset(),
+    RuntimeState.READY: frozenset({RuntimeState.RUNNING}),
+    RuntimeState.RUNNING: frozenset({RuntimeState.RESPONSE_SENT}),
+    RuntimeState.RESPONSE_SENT: frozenset({RuntimeState.READY}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +104,12 @@ class RuntimeApi:
     def __init__(
         self,
         *,
-        on_init_done: Callable[[float], None],
+        on_init_done: Callable[[RuntimeReady], None],
         on_init_error: Callable[[InitFailed], None],
         on_ready: Callable[[], None],
         on_server_error: Callable[[Exception], None] | None = None,
         admit: Callable[[tuple[str, int]], bool] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.state = RuntimeState.STARTED
         self._on_init_done = on_init_done
@@ -105,20 +120,22 @@ class RuntimeApi:
         self._on_outcome: Callable[[RuntimeOutcome], None] | None = None
         # The Extensions and Telemetry APIs share this listener (AWS_LAMBDA_RUNTIME_API).
         self.extensions: ExtensionsApi | None = None
+        self.host = host
         self.server = HttpServer(
-            self._handle,
-            host="127.0.0.1",
+            self._route,
+            host=host,
             port=0,
             max_body=wire.MAX_RUNTIME_RESPONSE_BYTES,
             on_handler_error=on_server_error,
             cancel_on_disconnect=True,
             admit=admit,
         )
+        self._router: Router | None = None
 
     @property
     def address(self) -> str:
-        """`host:port`, no scheme: the value of AWS_LAMBDA_RUNTIME_API."""
-        return f"127.0.0.1:{self.server.port}"
+        """`host:port`, no scheme: where this listener is bound."""
+        return f"{self.host}:{self.server.port}"
 
     async def start(self) -> None:
         await self.server.start()
@@ -128,75 +145,53 @@ class RuntimeApi:
             self._waiter.cancel()
         await self.server.close()
 
+    def _route(self, request: Request) -> Response | Reply | Awaitable[Response]:
+        router = self._router
+        if router is None:  # the extensions surface is attached after construction
+            surfaces: dict[str, object] = {"runtime": self}
+            if self.extensions is not None:
+                surfaces["extensions"] = self.extensions
+            router = Router("runtime", surfaces)
+            self._router = router
+        return router(request)
+
+    def _move(self, target: RuntimeState) -> None:
+        if target not in RUNTIME_TRANSITIONS[self.state]:
+            raise errors.InvalidStateTransition(self.state, target)
+        self.state = target
+
     # --- the environment's side -----------------------------------------------------------
     def dispatch(
         self, invocation: Invocation, on_outcome: Callable[[RuntimeOutcome], None]
     ) -> None:
         """Hand an invocation to the runtime waiting in `/next` (or to its next `/next`);
         `on_outcome` is called once with what the runtime answered."""
-        if self.state is not RuntimeState.READY:
-            raise errors.InvalidStateTransition(self.state, RuntimeState.RUNNING)
-        self.state = RuntimeState.RUNNING
+        self._move(RuntimeState.RUNNING)
         self._current = invocation
         self._on_outcome = on_outcome
         waiter, self._waiter = self._waiter, None
         if waiter is not None:
             waiter.send(_render_invocation(invocation))
 
-    # --- HTTP -------------------------------------------------------------------------------
-    def _handle(self, request: Request) -> Response | Reply:
-        try:
-            path = request.path
-            if path == wire.RUNTIME_NEXT:
-                if request.method != "GET":
-                    return _method_not_allowed()
-                return self._next(request)
-            if path.startswith(wire.RUNTIME_INVOCATION_PREFIX):
-                if request.method != "POST":
-                    return _method_not_allowed()
-                request_id, _, action = path[len(wire.RUNTIME_INVOCATION_PREFIX) :].partition("/")
-                if action == "response":
-                    return self._response(request_id, request)
-                if action == "error":
-                    return self._error(request_id, request)
-            elif path == wire.RUNTIME_INIT_ERROR:
-                if request.method != "POST":
-                    return _method_not_allowed()
-                return self._init_error(request)
-            elif path.startswith(_EXTENSION_APIS):
-                if self.extensions is None:
-                    return Response(404, b"", content_type=_JSON)  # RIE: extensions disabled
-                return self.extensions.handle(request)
-            return Response(
-                404,
-                json.dumps(
-                    {"errorMessage": f"Unknown path {path}", "errorType": "NotFound"}
-                ).encode(),
-                content_type=_JSON,
-            )
-        except errors.RuntimeApiError as exc:
-            return Response(exc.status, exc.render(), content_type=_JSON)
-
-    def _next(self, request: Request) -> Response | Reply:
+    # --- handlers (api/routes.py) ---------------------------------------------------------
+    def next(self, request: Request) -> Response | Reply:
         state = self.state
-        if state is RuntimeState.STARTED:
-            self.state = RuntimeState.READY
-            self._on_init_done(time.perf_counter())
-        elif state is RuntimeState.RESPONSE_SENT:
-            self.state = RuntimeState.READY
-            self._current = None
-            self._on_ready()
-        elif state is RuntimeState.RUNNING and self._current is not None:
+        if state is RuntimeState.RUNNING and self._current is not None:
             # RIE: a repeated /next while Running returns the same invocation again.
             return _render_invocation(self._current)
-        elif state is RuntimeState.INIT_ERROR or self._polling():
-            # /next after /init/error, or a second long poll beside a live one
+        if self._polling():  # a second long poll beside a live one
             raise errors.InvalidStateTransition(state, RuntimeState.READY)
-
+        if state is not RuntimeState.READY:  # READY: polling again after a dropped connection
+            self._move(RuntimeState.READY)
+            if state is RuntimeState.STARTED:
+                self._on_init_done(RuntimeReady(time.perf_counter()))
+            else:
+                self._current = None
+                self._on_ready()
         if self.state is RuntimeState.RUNNING and self._current is not None:
             return _render_invocation(self._current)  # dispatched from inside _on_ready
         # The long poll: answered by dispatch(). If the runtime's connection goes away the
-        # server cancels this future; an invocation already dispatched stays current and is
+        # server cancels this Reply; an invocation dispatched later stays current and is
         # returned by the runtime's next /next.
         waiter = request.defer(on_cancel=self._poll_dropped)
         self._waiter = waiter
@@ -219,14 +214,14 @@ class RuntimeApi:
         return current
 
     def _resolve(self, outcome: RuntimeOutcome) -> None:
-        self.state = RuntimeState.RESPONSE_SENT
+        self._move(RuntimeState.RESPONSE_SENT)
         callback, self._on_outcome = self._on_outcome, None
         if callback is not None:
             callback(outcome)
 
-    def _response(self, request_id: str, request: Request) -> Response:
-        self._check_in_flight(request_id, "InvocationResponse")
-        mode = request.headers.get(wire.H_RESPONSE_MODE.lower())
+    def response(self, request: Request) -> Response:
+        self._check_in_flight(request.params["RequestId"], "InvocationResponse")
+        mode = request.headers.get(_H_RESPONSE_MODE)
         if mode is not None and mode != "streaming":
             raise _InvalidResponseMode()
         now = time.perf_counter()
@@ -237,18 +232,18 @@ class RuntimeApi:
         self._resolve(FunctionResponse(request.body, content_type, now))
         return _ACCEPTED
 
-    def _error(self, request_id: str, request: Request) -> Response:
-        self._check_in_flight(request_id, "InvocationErrorResponse")
-        error_type = normalise_error_type(request.headers.get(wire.H_FUNCTION_ERROR_TYPE.lower()))
+    def error(self, request: Request) -> Response:
+        self._check_in_flight(request.params["RequestId"], "InvocationErrorResponse")
+        error_type = normalise_error_type(request.headers.get(_H_ERROR_TYPE))
         body = request.body if not request.truncated else b""
         self._resolve(FunctionError(body, error_type, time.perf_counter()))
         return _ACCEPTED
 
-    def _init_error(self, request: Request) -> Response:
+    def init_error(self, request: Request) -> Response:
         if self.state is not RuntimeState.STARTED:
             raise errors.InvalidStateTransition(self.state, RuntimeState.INIT_ERROR)
-        self.state = RuntimeState.INIT_ERROR
-        error_type = normalise_error_type(request.headers.get(wire.H_FUNCTION_ERROR_TYPE.lower()))
+        self._move(RuntimeState.INIT_ERROR)
+        error_type = normalise_error_type(request.headers.get(_H_ERROR_TYPE))
         self._on_init_error(InitFailed(request.body, error_type, time.perf_counter()))
         return _ACCEPTED
 
@@ -259,14 +254,6 @@ class _InvalidResponseMode(errors.RuntimeApiError):
 
     def __init__(self) -> None:
         super().__init__("Invalid function response mode")
-
-
-def _method_not_allowed() -> Response:
-    return Response(
-        405,
-        b'{"errorMessage":"Method Not Allowed","errorType":"MethodNotAllowed"}',
-        content_type=_JSON,
-    )
 
 
 def _render_invocation(inv: Invocation) -> Response:

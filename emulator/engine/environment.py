@@ -1,53 +1,58 @@
 """One execution environment: its lifecycle, timings and failures (LAMBDA_SPEC §3, §5).
 
-    Init ──first /next──▶ Ready ──invoke──▶ Invoking ──response──▶ Finishing ──/next──▶ Ready …
-      │                                        │ timeout / exit / OOM                    │
-      └── init error / exit / timeout ─────────┴──────────────────────────────▶ Shutdown ◀┘
+An environment owns one Runtime API listener and one sandbox, and moves through the states of
+emulator/engine/states.py (every move checked against its table). What happens to it arrives
+as typed events: the runtime's first /next, its answer, its init error, the sandbox's exit,
+the timer, an extension's failure. It turns them into Lambda's outcomes
+(emulator/engine/outcomes.py), finishes each invocation in the one place that writes END,
+REPORT and the trace (emulator/engine/finish.py), and resolves the invocation's reply.
 
-An environment owns one Runtime API listener and one sandbox. It turns what the runtime did
-into an `InvocationResult` with Lambda's own error bodies, writes START / END / REPORT, and
-tells its pool when it is ready again (`on_ready`) or gone (`on_gone`). It never decides
-which environment serves a request: that is the pool's job.
+The warm path has no task of its own: `invoke` hands the invocation to the runtime waiting in
+/next and returns; the runtime's answer, the exit or the timer ends it through `_event`. Init,
+and the wait for extensions after an answer, are coroutines (the cold and the rare paths).
+The environment tells its pool when it is ready again (`on_ready`) or gone (`on_gone`); it
+never decides which environment serves a request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import json
-import math
-import os
 import secrets
 import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from emulator import wire
 from emulator.api.extensions import ExtensionFailure, ExtensionsApi
-from emulator.api.runtime import (
-    FunctionError,
-    FunctionResponse,
-    InitFailed,
-    ResponseTooLarge,
-    RuntimeApi,
-    RuntimeOutcome,
-    RuntimeState,
-)
+from emulator.api.runtime import InitFailed, RuntimeApi, RuntimeState
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.engine.finish import FunctionCounters, InvocationLedger, Outcome
 from emulator.engine.invocation import Invocation, InvocationResult
-from emulator.metrics.logs import InvocationLog, LogSink
-from emulator.metrics.report import (
-    Report,
-    billed_duration_ms,
-    end_line,
-    start_line,
+from emulator.engine.lambda_env import lambda_environment
+from emulator.engine.outcomes import (
+    ExtensionFailed,
+    InitDone,
+    InitFailure,
+    InitResult,
+    PhaseEvent,
+    error_body,
+    init_failure,
+    init_failure_lines,
+    invoke_end,
 )
-from emulator.metrics.trace import TraceRecord, TraceWriter
-from emulator.sandbox import peers
+from emulator.engine.states import (
+    EnvState,
+    ExtensionsReady,
+    RuntimeReady,
+    SandboxExited,
+    TimedOut,
+    check_transition,
+)
+from emulator.metrics.logs import InvocationLog, LogSink
+from emulator.metrics.report import start_line
 from emulator.sandbox.base import (
     ExitStatus,
     Sandbox,
@@ -57,7 +62,6 @@ from emulator.sandbox.base import (
 )
 from emulator.sandbox.runtimes import RuntimeCommand
 
-_MB = 1024 * 1024
 MAX_EXTENSIONS = 10
 # Shutdown with external extensions (LAMBDA_SPEC §3): 2,000 ms in all, of which the runtime
 # gets up to 300 ms after SIGTERM; then SHUTDOWN to the extensions; SIGKILL at the deadline.
@@ -65,62 +69,11 @@ SHUTDOWN_BUDGET_S = 2.0
 RUNTIME_SHUTDOWN_S = 0.3
 
 
-class EnvState(StrEnum):
-    INIT = "Init"
-    READY = "Ready"
-    INVOKING = "Invoking"
-    FINISHING = "Finishing"  # response sent, runtime has not called /next yet
-    SHUTDOWN = "Shutdown"
-
-
-@dataclass(frozen=True, slots=True)
-class InitDone:
-    init_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class InitFailure:
-    """Init did not finish: the runtime reported an error, exited, or ran out of time."""
-
-    init_ms: float
-    status: str  # "error" | "timeout"
-    error_type: str
-    body: bytes  # what the caller receives if this failure is final
-
-
-InitResult = InitDone | InitFailure
-
-
-@dataclass(frozen=True, slots=True)
-class _Exited:
-    status: ExitStatus
-
-
-@dataclass(frozen=True, slots=True)
-class _TimedOut:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class _ExtensionsReady:
-    """What the environment waited for on its extensions holds (registered, or all in next)."""
-
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class _ExtensionFailed:
-    failure: ExtensionFailure
-
-
-_PhaseEvent = (
-    RuntimeOutcome | InitFailed | _Exited | _TimedOut | _ExtensionsReady | _ExtensionFailed | float
-)
-
-
 def extension_executables(layers: tuple[Path, ...]) -> tuple[Path, ...]:
     """External extensions: the executable files in each layer's `extensions/` (Lambda's
     /opt/extensions), by name, at most 10 (LAMBDA_SPEC §3)."""
+    import os
+
     found: dict[str, Path] = {}
     for layer in layers:
         folder = layer / "extensions"
@@ -131,57 +84,16 @@ def extension_executables(layers: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(found.values())[:MAX_EXTENSIONS]
 
 
-def error_body(error_type: str, message: str) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+@dataclass(slots=True)
+class _Run:
+    """The invocation in flight, waiting for the runtime's answer."""
 
-
-def lambda_environment(
-    fn: FunctionConfig,
-    cfg: EmulatorConfig,
-    command: RuntimeCommand,
-    *,
-    runtime_api: str,
-    init_type: str,
-    tmp_dir: Path,
-    host_env: Mapping[str, str],
-) -> dict[str, str]:
-    """The environment variables Lambda gives a runtime (LAMBDA_SPEC §5)."""
-    today = dt.datetime.now(dt.UTC)
-    env = {
-        "AWS_LAMBDA_FUNCTION_NAME": fn.name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": wire.LATEST,
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": f"{today:%Y/%m/%d}/[$LATEST]{secrets.token_hex(16)}",
-        "AWS_REGION": cfg.region,
-        "AWS_DEFAULT_REGION": cfg.region,
-        "_HANDLER": fn.handler,
-        "LAMBDA_TASK_ROOT": str(fn.code_dir),
-        "LAMBDA_RUNTIME_DIR": command.runtime_dir,
-        "AWS_LAMBDA_RUNTIME_API": runtime_api,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
-        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-        "TZ": ":UTC",
-        "LANG": "en_US.UTF-8",
-        # Lambda's PATH first; the host's after it so local tools a function calls resolve.
-        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin:" + host_env.get("PATH", ""),
-        "TMPDIR": str(tmp_dir),
-    }
-    for key in (
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "LD_LIBRARY_PATH",
-    ):
-        if host_env.get(key):
-            env[key] = host_env[key]
-    env.setdefault("AWS_ACCESS_KEY_ID", "lambda-emu")  # what a role gives: some credentials
-    env.setdefault("AWS_SECRET_ACCESS_KEY", "lambda-emu")
-    if command.execution_env:
-        env["AWS_EXECUTION_ENV"] = command.execution_env
-    env.update(command.env)
-    env.update(fn.environment)
-    return env
+    inv: Invocation
+    started: float
+    init_ms: float | None
+    timeout_s: float
+    timer: asyncio.TimerHandle
+    log: InvocationLog
 
 
 class ExecutionEnvironment:
@@ -193,7 +105,8 @@ class ExecutionEnvironment:
         command: RuntimeCommand,
         sandboxes: SandboxFactory,
         logs: LogSink,
-        trace: TraceWriter,
+        ledger: InvocationLedger,
+        counters: FunctionCounters,
         host_env: Mapping[str, str],
         init_type: str = "on-demand",
         on_ready: Callable[[ExecutionEnvironment], None],
@@ -212,21 +125,28 @@ class ExecutionEnvironment:
         self.init_ms: float | None = None
         self._sandboxes = sandboxes
         self._logs = logs
-        self._trace = trace
+        self._ledger = ledger
+        self._counters = counters
         self._host_env = host_env
         self._on_ready = on_ready
         self._on_gone = on_gone
-        self._phase: asyncio.Future[_PhaseEvent] | None = None
+        self._loop = asyncio.get_running_loop()
+        self._phase: asyncio.Future[PhaseEvent | ExtensionsReady] | None = None
+        self._run: _Run | None = None
         self._log: InvocationLog | None = None
         self._partial = b""
         self._finish_timer: asyncio.TimerHandle | None = None
+        self._freeze_timer: asyncio.TimerHandle | None = None
         self._stopping: asyncio.Task[None] | None = None
         self._cpu_mark = (0.0, 0.0)
+        self._shutdown_reason = "spindown"
+        bind, self._advertise = sandboxes.runtime_api_host(fn)
         self.runtime = RuntimeApi(
-            on_init_done=self._set_phase,
-            on_init_error=self._set_phase,
+            on_init_done=self._event,
+            on_init_error=self._event,
             on_ready=self._runtime_ready,
             admit=self._admits if cfg.runtime_api_owner_check else None,
+            host=bind,
         )
         self.sandbox: Sandbox | None = None
         # Extensions (LAMBDA_SPEC §3): internal ones may register with any function.
@@ -241,27 +161,36 @@ class ExecutionEnvironment:
         )
         self.runtime.extensions = self.extensions
         self._ext_pred: Callable[[], bool] | None = None
-        self._ext_failure: ExtensionFailure | None = None
-        self._shutdown_reason = "spindown"
 
     def __repr__(self) -> str:
         return f"<ExecutionEnvironment {self.fn.name}/{self.id} {self.state}>"
 
-    # --- phase plumbing ---------------------------------------------------------------------
-    def _set_phase(self, event: _PhaseEvent) -> None:
+    def _move(self, target: EnvState) -> None:
+        self.state = check_transition(self.state, target)
+
+    # --- events -----------------------------------------------------------------------------
+    def _event(self, event: PhaseEvent) -> None:
+        """Something that ends the current phase happened: the invocation in flight takes it,
+        else the coroutine waiting on the phase (init, extensions); else it is moot."""
+        run = self._run
+        if run is not None:
+            self._end_invoke(run, event)
+            return
         phase = self._phase
         if phase is not None and not phase.done():
             phase.set_result(event)
 
     def _timeout(self) -> None:
-        self._set_phase(_TimedOut())
+        self._event(TimedOut())
 
-    async def _await_extensions(self, predicate: Callable[[], bool]) -> _PhaseEvent:
+    async def _await_extensions(
+        self, predicate: Callable[[], bool]
+    ) -> PhaseEvent | ExtensionsReady:
         """Wait, on a fresh phase, until `predicate` holds for the extensions (or the runtime
         exits, an extension fails, the phase times out)."""
         if predicate():
-            return _ExtensionsReady(time.perf_counter())
-        phase: asyncio.Future[_PhaseEvent] = asyncio.get_running_loop().create_future()
+            return ExtensionsReady(time.perf_counter())
+        phase: asyncio.Future[PhaseEvent | ExtensionsReady] = self._loop.create_future()
         self._phase = phase
         self._ext_pred = predicate
         try:
@@ -269,32 +198,28 @@ class ExecutionEnvironment:
         finally:
             self._ext_pred = None
 
-    def _admits(self, peer: tuple[str, int]) -> bool:
-        """Only this environment's own processes may use its Runtime API: another function
-        on this machine could otherwise read its event and answer it (emulator/sandbox/peers.py)."""
-        sandbox = self.sandbox
-        if sandbox is None:
-            return False
-        pid = sandbox.pid
-        if pid is None:
-            # a container whose host pid is not known (yet, or not visible from here)
-            return sandbox.kind != "process"
-        return peers.connection_from_tree(peer, ("127.0.0.1", self.runtime.server.port), pid)
-
     def _extensions_changed(self) -> None:
         predicate = self._ext_pred
-        if predicate is not None and predicate():
-            self._set_phase(_ExtensionsReady(time.perf_counter()))
+        phase = self._phase
+        if predicate is not None and predicate() and phase is not None and not phase.done():
+            phase.set_result(ExtensionsReady(time.perf_counter()))
 
     def _extension_failed(self, failure: ExtensionFailure) -> None:
         # An extension's init/exit error is fatal for the environment (LAMBDA_SPEC §3).
-        self._ext_failure = failure
-        self._set_phase(_ExtensionFailed(failure))
+        self._event(ExtensionFailed(failure))
+
+    def _admits(self, peer: tuple[str, int]) -> bool:
+        """Only this environment's own processes may use its Runtime API: the sandbox knows
+        who they are (emulator/sandbox/peers.py for local processes)."""
+        sandbox = self.sandbox
+        if sandbox is None:
+            return False
+        return sandbox.admits(peer, self.runtime.server.port)
 
     def _sandbox_exited(self, fut: asyncio.Future[ExitStatus]) -> None:
         if fut.cancelled():
             return
-        self._set_phase(_Exited(fut.result()))
+        self._event(SandboxExited(fut.result()))
         if self.state in (EnvState.READY, EnvState.FINISHING):
             # An idle runtime died: nothing is in flight, the environment is simply gone.
             self._flush_partial()
@@ -329,18 +254,13 @@ class ExecutionEnvironment:
         tmp_dir = self.cfg.state_dir / "tmp" / f"{self.fn.name}-{self.id}"
         env = lambda_environment(
             self.fn,
-            self.cfg,
             self.command,
-            runtime_api=self.runtime.address,
+            region=self.cfg.region,
+            runtime_api=f"{self._advertise}:{self.runtime.server.port}",
             init_type=self.init_type,
             tmp_dir=tmp_dir,
             host_env=self._host_env,
         )
-        if self.fn.layers and "PYTHONPATH" in env:
-            # Lambda's order: the code, then each layer's python/ (/opt/python), the runtime.
-            first, _, rest = env["PYTHONPATH"].partition(os.pathsep)
-            extra = [str(layer / "python") for layer in self.fn.layers]
-            env["PYTHONPATH"] = os.pathsep.join([first, *extra, *([rest] if rest else [])])
         spec = SandboxSpec(
             environment_id=self.id,
             function_name=self.fn.name,
@@ -363,14 +283,13 @@ class ExecutionEnvironment:
     async def init(self, timeout_s: float) -> InitResult:
         """Start the runtime and wait for its first /next (init done), or its failure.
         Init Duration runs from the runtime's start, as on Lambda: not the staging before it."""
-        loop = asyncio.get_running_loop()
         if self.command.init_error is not None:
             await self.runtime.start()
             error_type, message = self.command.init_error
             self._line(f"{message}\n{error_type}")
             await self._begin_shutdown_now()
             return InitFailure(0.0, "error", error_type, error_body(error_type, message))
-        phase: asyncio.Future[_PhaseEvent] = loop.create_future()
+        phase: asyncio.Future[PhaseEvent | ExtensionsReady] = self._loop.create_future()
         try:
             await self.stage()
             sandbox = self.sandbox
@@ -383,316 +302,212 @@ class ExecutionEnvironment:
             message = str(exc)
             self._line(message)
             await self._begin_shutdown_now()
-            return InitFailure(
-                0.0,
-                "error",
-                wire.RUNTIME_EXIT_ERROR,
-                error_body(wire.RUNTIME_EXIT_ERROR, f"Error: {message}"),
-            )
-        timer = loop.call_later(timeout_s, self._timeout)
+            body = error_body(wire.RUNTIME_EXIT_ERROR, f"Error: {message}")
+            return InitFailure(0.0, "error", wire.RUNTIME_EXIT_ERROR, body)
+        timer = self._loop.call_later(timeout_s, self._timeout)
+        event = await self._init_phase(phase, sandbox)
+        timer.cancel()
+        self._phase = None
+        if isinstance(event, RuntimeReady):
+            return self._init_done(event, started, sandbox)
+        now = time.perf_counter()
+        sandbox.drain_output()
+        self._flush_partial()
+        for line in init_failure_lines(event):
+            self._line(line)
+        failure = init_failure(event, started, now, timeout_s)
+        if isinstance(event, InitFailed):
+            self.init_ms = failure.init_ms
+        await self._begin_shutdown_now()
+        return failure
+
+    async def _init_phase(
+        self, phase: asyncio.Future[PhaseEvent | ExtensionsReady], sandbox: Sandbox
+    ) -> PhaseEvent | ExtensionsReady:
         ext = self.extensions
         if sandbox.spec.extensions:
             # Lambda starts the runtime once every external extension has registered.
             event = await self._await_extensions(ext.externals_registered)
-            if isinstance(event, _ExtensionsReady):
-                assert isinstance(sandbox, SupportsExtensions)
-                self._phase = phase = loop.create_future()
-                sandbox.start_runtime()
-                event = await phase
-        else:
-            event = await phase
-        if isinstance(event, float) and ext.count and not ext.all_waiting():
+            if not isinstance(event, ExtensionsReady):
+                return event
+            assert isinstance(sandbox, SupportsExtensions)
+            self._phase = phase = self._loop.create_future()
+            sandbox.start_runtime()
+        event = await phase
+        if isinstance(event, RuntimeReady) and ext.count and not ext.all_waiting():
             # Init ends when the runtime and every extension wait in next.
-            event = await self._await_extensions(ext.all_waiting)
-            if isinstance(event, _ExtensionsReady):
-                event = event.at
-        timer.cancel()
-        self._phase = None
-        elapsed = (time.perf_counter() - started) * 1000
-        if isinstance(event, float):
-            self.init_ms = (event - started) * 1000
-            self.state = EnvState.READY
-            ext.close_registration()
-            ext.record(
-                "platform.initRuntimeDone",
-                {"initializationType": self.init_type, "phase": "init", "status": "success"},
-            )
+            after = await self._await_extensions(ext.all_waiting)
+            if not isinstance(after, ExtensionsReady):
+                return after
+            return RuntimeReady(after.at)
+        return event
+
+    def _init_done(self, event: RuntimeReady, started: float, sandbox: Sandbox) -> InitDone:
+        self.init_ms = (event.at - started) * 1000
+        self._move(EnvState.READY)
+        ext = self.extensions
+        ext.close_registration()
+        if ext.count:
+            common = {"initializationType": self.init_type, "phase": "init", "status": "success"}
+            ext.record("platform.initRuntimeDone", common)
             ext.record(
                 "platform.initReport",
-                {
-                    "initializationType": self.init_type,
-                    "phase": "init",
-                    "status": "success",
-                    "metrics": {"durationMs": round(self.init_ms, 3)},
-                },
+                {**common, "metrics": {"durationMs": round(self.init_ms, 3)}},
             )
-            sandbox.init_finished()
-            self._freeze()
-            return InitDone(self.init_ms)
-        sandbox.drain_output()
-        self._flush_partial()
-        if isinstance(event, _ExtensionFailed):
-            f = event.failure
-            self._line(f"Extension {f.name} reported {f.kind} error: {f.error_type}")
-            failure = InitFailure(
-                elapsed,
-                "error",
-                "Extension.InitError",
-                f.body or error_body("Extension.InitError", f"{f.name}: {f.error_type}"),
-            )
-        elif isinstance(event, InitFailed):
-            self.init_ms = (event.at - started) * 1000
-            body = event.body or error_body(event.error_type, "init error")
-            failure = InitFailure(self.init_ms, "error", event.error_type, body)
-        elif isinstance(event, _Exited):
-            message = f"Error: Runtime exited with error: {event.status.describe()}"
-            self._line(f"{message}\n{wire.RUNTIME_EXIT_ERROR}")
-            failure = InitFailure(
-                elapsed,
-                "error",
-                wire.RUNTIME_EXIT_ERROR,
-                error_body(wire.RUNTIME_EXIT_ERROR, message),
-            )
-        else:
-            message = f"Task timed out after {timeout_s:.2f} seconds"
-            failure = InitFailure(
-                elapsed,
-                "timeout",
-                wire.SANDBOX_TIMEDOUT,
-                error_body(wire.SANDBOX_TIMEDOUT, message),
-            )
-        await self._begin_shutdown_now()
-        return failure
+        sandbox.init_finished()
+        self._freeze_soon()
+        return InitDone(self.init_ms)
 
     # --- invoke -----------------------------------------------------------------------------
-    async def invoke(
+    def invoke(
         self,
         inv: Invocation,
         *,
-        init_ms: float | None,
+        init_ms: float | None = None,
         timeout_s: float | None = None,
         log: InvocationLog | None = None,
-    ) -> InvocationResult:
-        """Run one invocation on this READY environment and answer it with Lambda's shape.
-        `log` is the invocation's log when it began before (START written: an invoke-phase
-        init ran in it)."""
-        loop = asyncio.get_running_loop()
+    ) -> None:
+        """Hand one invocation to this READY environment's runtime; its reply is resolved when
+        the runtime answers, exits or runs out of time. `log` is the invocation's log when it
+        began before (START written: an invoke-phase init ran in it)."""
         sandbox = self.sandbox
-        assert sandbox is not None and self.state is EnvState.READY
-        self.state = EnvState.INVOKING
+        assert sandbox is not None
+        self._move(EnvState.INVOKING)
+        self._thaw()
         self.invocations += 1
         timeout = self.fn.timeout_s if timeout_s is None else timeout_s
         if log is None:
             log = InvocationLog()
             self._log = log
-            self._line(start_line(inv.request_id))
+            self._line(start_line(inv.request_id, inv.executed_version))
         self._log = log
-        phase: asyncio.Future[_PhaseEvent] = loop.create_future()
-        self._phase = phase
         started = time.perf_counter()
         inv.deadline_ms = int(time.time() * 1000 + timeout * 1000)
-        if self.cfg.freeze:
-            sandbox.thaw()
-        self.runtime.dispatch(inv, self._set_phase)
+        timer = self._loop.call_later(timeout, self._timeout)
+        self._run = _Run(inv, started, init_ms, timeout, timer, log)
+        self.runtime.dispatch(inv, self._event)
         ext = self.extensions
         if ext.count:
             ext.invoke(inv)
             ext.record("platform.start", {"requestId": inv.request_id, "version": wire.LATEST})
-        timer = loop.call_later(timeout, self._timeout)
-        event = await phase
-        timer.cancel()
-        self._phase = None
-        ended = time.perf_counter()
+
+    def _end_invoke(self, run: _Run, event: PhaseEvent) -> None:
+        self._run = None
+        run.timer.cancel()
+        sandbox = self.sandbox
+        assert sandbox is not None
         sandbox.drain_output()
-
-        status: str | None = None
-        error_type: str | None = None
-        function_error = False
-        content_type = "application/json"
-        alive = True
-        if isinstance(event, FunctionResponse):
-            payload, content_type = event.body, event.content_type
-            ended = event.at
-        elif isinstance(event, FunctionError):
-            ended = event.at
-            function_error = True
-            payload = event.body or error_body(event.error_type, "")
-        elif isinstance(event, ResponseTooLarge):
-            ended = event.at
-            function_error = True
-            status, error_type = "error", wire.RESPONSE_SIZE_TOO_LARGE
-            message = (
-                f"Response payload size ({event.size} bytes) exceeded maximum allowed payload "
-                f"size ({wire.MAX_RUNTIME_RESPONSE_BYTES} bytes)."
-            )
-            payload = error_body(error_type, message)
-            self._line(f"RequestId: {inv.request_id} Error: {message}\n{error_type}")
-        elif isinstance(event, _Exited):
-            alive = False
-            function_error = True
-            status, error_type = "error", wire.RUNTIME_EXIT_ERROR
-            message = (
-                f"RequestId: {inv.request_id} Error: Runtime exited with error: "
-                f"{event.status.describe()}"
-            )
-            payload = error_body(error_type, message)
+        inv = run.inv
+        end = invoke_end(event, inv.request_id, run.timeout_s, time.perf_counter())
+        if end.shutdown_reason is not None:
             self._flush_partial()
-            self._line(f"{message}\n{error_type}")
-            self._shutdown_reason = "failure"
-        elif isinstance(event, _ExtensionFailed):
-            alive = False
-            function_error = True
-            # ⚠ our guess at the caller's error for an extension's exit/error mid-invoke
-            status, error_type = "error", "Extension.ExitError"
-            f = event.failure
-            message = f"RequestId: {inv.request_id} Error: extension {f.name}: {f.error_type}"
-            payload = error_body(error_type, message)
-            self._line(f"{message}\n{error_type}")
-            self._shutdown_reason = "failure"
-        else:  # timed out, or an unexpected event: either way the environment is reset
-            alive = False
-            function_error = True
-            status, error_type = "timeout", wire.SANDBOX_TIMEDOUT
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-            self._line(f"{stamp} {inv.request_id} Task timed out after {timeout:.2f} seconds")
-            payload = error_body(
-                error_type,
-                f"RequestId: {inv.request_id} Error: Task timed out after {timeout:.2f} seconds",
-            )
-            self._shutdown_reason = "timeout"
-
+            self._shutdown_reason = end.shutdown_reason
+        for line in end.lines:
+            self._line(line)
+        outcome = end.outcome
+        ext = self.extensions
         if ext.count:
             ext.record(
                 "platform.runtimeDone",
                 {
                     "requestId": inv.request_id,
-                    "status": status or ("failure" if function_error else "success"),
+                    "status": outcome.status
+                    or ("failure" if outcome.function_error else "success"),
                     "metrics": {
-                        "durationMs": round((ended - started) * 1000, 3),
-                        "producedBytes": len(payload),
+                        "durationMs": round((end.ended - run.started) * 1000, 3),
+                        "producedBytes": len(outcome.payload),
                     },
                 },
             )
-        if ext.count and alive:
-            # The caller gets the response now; the invoke phase, and Duration with it, runs
-            # on until the runtime and every extension wait in next (LAMBDA_SPEC §3).
-            # ⚠ A log tail asked for here holds what was logged so far, without REPORT.
-            inv.answer(
-                InvocationResult(
-                    payload=payload,
-                    content_type=content_type,
-                    function_error=function_error,
-                    log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",
-                    environment_id=self.id,
-                )
-            )
-            remaining = max(0.0, inv.deadline_ms / 1000 - time.time())
-            timer = loop.call_later(remaining, self._timeout)
-            after = await self._await_extensions(
-                lambda: self.runtime.state is RuntimeState.READY and ext.all_waiting()
-            )
-            timer.cancel()
-            self._phase = None
-            sandbox.drain_output()
-            if isinstance(after, _ExtensionsReady):
-                ended = after.at
-            else:
-                ended = time.perf_counter()
-                alive = False
-                if isinstance(after, _TimedOut):
-                    status, error_type = "timeout", wire.SANDBOX_TIMEDOUT
-                    self._line(
-                        f"RequestId: {inv.request_id} Error: the runtime or an extension did "
-                        f"not call next within the timeout ({timeout:.2f} seconds)"
-                    )
-                    self._shutdown_reason = "timeout"
-                else:
-                    status = "error"
-                    error_type = (
-                        "Extension.ExitError"
-                        if isinstance(after, _ExtensionFailed)
-                        else wire.RUNTIME_EXIT_ERROR
-                    )
-                    self._shutdown_reason = "failure"
+            if end.shutdown_reason is None:
+                # The caller gets the response now; the invoke phase, and Duration with it,
+                # runs on until the runtime and every extension wait in next (LAMBDA_SPEC §3).
+                # ⚠ A log tail asked for here holds what was logged so far, without REPORT.
+                inv.resolve(self._result(outcome, run.log.tail(wire.LOG_TAIL_BYTES), inv))
+                task = self._loop.create_task(self._finish_after_extensions(run, outcome))
+                task.add_done_callback(_log_failure)
+                return
+        self._finish(run, outcome, end.ended, alive=end.shutdown_reason is None)
 
-        if not inv.log_tail:
-            # The caller's answer goes out now; the REPORT bookkeeping follows it.
-            inv.answer(
-                InvocationResult(
-                    payload=payload,
-                    content_type=content_type,
-                    function_error=function_error,
-                    environment_id=self.id,
-                )
-            )
-        duration_ms = (ended - started) * 1000
-        peak = sandbox.peak_memory_bytes()
-        report = Report(
-            request_id=inv.request_id,
-            duration_ms=duration_ms,
-            billed_ms=billed_duration_ms(duration_ms, init_ms, bill_init=True),
-            memory_mb=self.fn.memory_mb,
-            max_memory_mb=min(self.fn.memory_mb, math.ceil(peak / _MB)) if peak else 0,
-            init_ms=init_ms,
-            status=status,
-            error_type=error_type,
+    async def _finish_after_extensions(self, run: _Run, outcome: Outcome) -> None:
+        timer = self._loop.call_later(
+            max(0.0, run.inv.deadline_ms / 1000 - time.time()), self._timeout
         )
-        self._line(end_line(inv.request_id))
-        self._line(report.line())
-        if ext.count:
-            metrics: dict[str, float] = {
-                "durationMs": round(report.duration_ms, 3),
-                "billedDurationMs": report.billed_ms,
-                "memorySizeMB": report.memory_mb,
-                "maxMemoryUsedMB": report.max_memory_mb,
-            }
-            if init_ms is not None:
-                metrics["initDurationMs"] = round(init_ms, 3)
-            ext.record(
-                "platform.report",
-                {
-                    "requestId": inv.request_id,
-                    "status": status or ("failure" if function_error else "success"),
-                    "metrics": metrics,
-                },
-            )
-        self._log = None
-        self.last_used = time.monotonic()
-        self._trace.write(
-            TraceRecord.from_report(
-                report,
-                function=self.fn.name,
-                environment_id=self.id,
-                invocation_type=inv.invocation_type,
-                accepted_at=inv.accepted_at,
-                started=started,
-                function_error=function_error,
-                init_type=self.init_type,
-                cpu=self._cpu_since_last(sandbox),
-            )
+        ext = self.extensions
+        after = await self._await_extensions(
+            lambda: self.runtime.state is RuntimeState.READY and ext.all_waiting()
         )
-        if alive:
-            if self.runtime.state is RuntimeState.READY:  # /next arrived while we reported
-                self.state = EnvState.READY
-                self._freeze()
-                self._on_ready(self)
-            else:
-                self.state = EnvState.FINISHING
-                # The invoke phase lasts until the runtime calls /next, bounded by the timeout.
-                remaining = max(0.0, inv.deadline_ms / 1000 - time.time())
-                self._finish_timer = loop.call_later(remaining, self._finish_overdue)
+        timer.cancel()
+        self._phase = None
+        assert self.sandbox is not None
+        self.sandbox.drain_output()
+        if isinstance(after, ExtensionsReady):
+            self._finish(run, outcome, after.at, alive=True)
+            return
+        if isinstance(after, TimedOut):
+            status, error_type, reason = "timeout", wire.SANDBOX_TIMEDOUT, "timeout"
+            self._line(
+                f"RequestId: {run.inv.request_id} Error: the runtime or an extension did not "
+                f"call next within the timeout ({run.timeout_s:.2f} seconds)"
+            )
         else:
-            self._begin_shutdown()
-        result = InvocationResult(
-            payload=payload,
-            content_type=content_type,
-            function_error=function_error,
-            report=report,
-            log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",
+            failed = isinstance(after, ExtensionFailed)
+            status, reason = "error", "failure"
+            error_type = "Extension.ExitError" if failed else wire.RUNTIME_EXIT_ERROR
+        self._shutdown_reason = reason
+        outcome = Outcome(
+            outcome.payload, outcome.content_type, outcome.function_error, status, error_type
+        )
+        self._finish(run, outcome, time.perf_counter(), alive=False)
+
+    def _result(self, outcome: Outcome, log: bytes, inv: Invocation) -> InvocationResult:
+        return InvocationResult(
+            payload=outcome.payload,
+            content_type=outcome.content_type,
+            function_error=outcome.function_error,
+            log=log if inv.log_tail else b"",
             environment_id=self.id,
         )
-        inv.answer(result)  # with the log tail, the answer waits for the REPORT line
-        return result
+
+    def _finish(self, run: _Run, outcome: Outcome, ended: float, *, alive: bool) -> None:
+        """REPORT and trace, then back to the pool (or shut down)."""
+        inv = run.inv
+        if not inv.log_tail:
+            inv.resolve(self._result(outcome, b"", inv))  # the answer first, bookkeeping after
+        sandbox = self.sandbox
+        assert sandbox is not None
+        report = self._ledger.finish(
+            function=self.fn.name,
+            memory_mb=self.fn.memory_mb,
+            inv=inv,
+            outcome=outcome,
+            log=run.log,
+            started=run.started,
+            ended=ended,
+            init_ms=run.init_ms,
+            peak_bytes=sandbox.peak_memory_bytes(),
+            environment_id=self.id,
+            init_type=self.init_type,
+            cpu=self._cpu_since_last(sandbox),
+            counters=self._counters,
+            telemetry=self.extensions.record if self.extensions.count else None,
+        )
+        self._log = None
+        self.last_used = time.monotonic()
+        if not alive:
+            self._begin_shutdown()
+        elif self.runtime.state is RuntimeState.READY:  # /next arrived while we reported
+            self._move(EnvState.READY)
+            self._went_idle()
+        else:
+            self._move(EnvState.FINISHING)
+            # The invoke phase lasts until the runtime calls /next, bounded by the timeout.
+            remaining = max(0.0, inv.deadline_ms / 1000 - time.time())
+            self._finish_timer = self._loop.call_later(remaining, self._finish_overdue)
+        if inv.log_tail:  # the answer waited for the REPORT line
+            result = self._result(outcome, run.log.tail(wire.LOG_TAIL_BYTES), inv)
+            result.report = report
+            inv.resolve(result)
 
     def _cpu_since_last(self, sandbox: Sandbox) -> tuple[float, float]:
         """CPU the environment used since its previous invocation ended (it is frozen in
@@ -702,10 +517,30 @@ class ExecutionEnvironment:
         self._cpu_mark = (user, system)
         return max(0.0, user - last_user), max(0.0, system - last_system)
 
+    # --- idle: freeze and thaw ----------------------------------------------------------------
+    def _went_idle(self) -> None:
+        self._freeze_soon()
+        self._on_ready(self)
+
+    def _freeze_soon(self) -> None:
+        if self.cfg.freeze and self._freeze_timer is None:
+            # ⚠ Lambda freezes an environment whose runtime waits in /next with nothing to do;
+            # it does not say how soon. A request within cfg.freeze_after_s finds it running,
+            # which spares two signals per invocation on a busy function's hot path.
+            self._freeze_timer = self._loop.call_later(self.cfg.freeze_after_s, self._freeze)
+
     def _freeze(self) -> None:
-        # Lambda freezes an environment whose runtime waits on /next with nothing to do.
-        if self.cfg.freeze and self.sandbox is not None:
+        self._freeze_timer = None
+        if self.state is EnvState.READY and self.sandbox is not None:
             self.sandbox.freeze()
+
+    def _thaw(self) -> None:
+        timer = self._freeze_timer
+        if timer is not None:  # never frozen: still within freeze_after_s of going idle
+            timer.cancel()
+            self._freeze_timer = None
+        elif self.cfg.freeze and self.sandbox is not None:
+            self.sandbox.thaw()
 
     def _runtime_ready(self) -> None:
         self._extensions_changed()
@@ -713,9 +548,8 @@ class ExecutionEnvironment:
             self._finish_timer.cancel()
             self._finish_timer = None
         if self.state is EnvState.FINISHING:
-            self.state = EnvState.READY
-            self._freeze()
-            self._on_ready(self)
+            self._move(EnvState.READY)
+            self._went_idle()
 
     def _finish_overdue(self) -> None:
         self._finish_timer = None
@@ -730,8 +564,9 @@ class ExecutionEnvironment:
         if self._stopping is None:
             # The state changes now, not when the task runs: the pool must never hand this
             # environment out again.
-            was, self.state = self.state, EnvState.SHUTDOWN
-            self._stopping = asyncio.get_running_loop().create_task(self._shutdown(was))
+            was = self.state
+            self._move(EnvState.SHUTDOWN)
+            self._stopping = self._loop.create_task(self._shutdown(was))
 
     async def _begin_shutdown_now(self) -> None:
         self._begin_shutdown()
@@ -773,13 +608,14 @@ class ExecutionEnvironment:
         )
 
     async def _shutdown(self, was: EnvState) -> None:
-        if self._finish_timer is not None:
-            self._finish_timer.cancel()
+        for timer in (self._finish_timer, self._freeze_timer):
+            if timer is not None:
+                timer.cancel()
         exited = self.sandbox.exited if self.sandbox is not None else None
         if exited is not None and exited.done() and not exited.cancelled():
-            self._set_phase(_Exited(exited.result()))
+            self._event(SandboxExited(exited.result()))
         else:
-            self._set_phase(_Exited(ExitStatus(-9)))
+            self._event(SandboxExited(ExitStatus(-9)))
         try:
             if self.sandbox is not None:
                 await self._shutdown_extensions(self.sandbox)
@@ -792,3 +628,11 @@ class ExecutionEnvironment:
         finally:
             if was is not EnvState.SHUTDOWN:
                 self._on_gone(self)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        loop = task.get_loop()
+        loop.call_exception_handler(
+            {"message": "finishing an invocation failed", "exception": task.exception()}
+        )

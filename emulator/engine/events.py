@@ -111,7 +111,7 @@ class EventQueue:
             if time.time() - accepted > max_age:
                 self._fail(inv, "EventAgeExceeded", invokes, result)
                 return
-            attempt = replace(inv, attempt=retries, responder=None, answered=False)
+            attempt = replace(inv, attempt=retries)
             try:
                 result = await self._invoke(attempt)
             except errors.TooManyRequests:

@@ -1,30 +1,46 @@
-"""An invocation is a message that carries its own way to answer.
+"""An invocation is a message that carries its own reply.
 
-The Invoke API builds an `Invocation` with a `responder`, submits it to the function's pool,
-and the environment answers it exactly once (`answer`) with an `InvocationResult` as soon as
-the result is known; the pool also returns the full result (with its REPORT) to whoever
-submitted it (the Invoke API's task, or the Event queue).
+Whoever accepts a request (the Invoke API, the Event queue, a front door) builds an
+`Invocation` and submits it to the function's pool; the pool or the environment that serves
+it resolves `inv.reply` exactly once, with an `InvocationResult` or with the `ServiceError`
+the caller must see (a throttle that was decided after a short wait). Nothing else answers:
+a second resolution is refused, so no caller is ever answered twice.
+
+    Invoke API ──Invocation──▶ FunctionPool.submit ──▶ ExecutionEnvironment
+        ▲                                                   │
+        └──────────── inv.reply (resolved once) ◀───────────┘
 """
 
 from __future__ import annotations
 
-import secrets
+import asyncio
+import os
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from emulator import wire
 from emulator.metrics.report import Report
 
 
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    return str(uuid.UUID(bytes=os.urandom(16), version=4))
 
 
 def new_trace_id() -> str:
     """An X-Ray trace header as Lambda passes it to the runtime (LAMBDA_SPEC §1)."""
-    epoch = f"{int(time.time()):08x}"
-    return f"Root=1-{epoch}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+    raw = os.urandom(20).hex()
+    return f"Root=1-{int(time.time()):08x}-{raw[:24]};Parent={raw[24:]};Sampled=0"
+
+
+@dataclass(slots=True)
+class InvocationResult:
+    payload: bytes
+    content_type: str = "application/json"
+    function_error: bool = False
+    report: Report | None = None  # set when the answer waited for the REPORT (log tail)
+    log: bytes = b""  # the invocation's log (START … REPORT), for LogType Tail
+    environment_id: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -38,31 +54,36 @@ class Invocation:
     client_context: str | None = None  # decoded JSON text
     cognito_identity: str | None = None
     tenant_id: str | None = None
-    invocation_type: str = "RequestResponse"
+    invocation_type: str = wire.INVOCATION_REQUEST_RESPONSE
     log_tail: bool = False
+    executed_version: str = wire.LATEST
     accepted_at: float = field(default_factory=time.perf_counter)
     deadline_ms: int = 0  # epoch ms; set when the invocation is dispatched to a runtime
     attempt: int = 0  # Event retries
-    # Called once with the result, as early as it is known (before the REPORT bookkeeping
-    # unless the caller asked for the log tail): the Invoke API writes the HTTP answer here.
-    responder: Callable[[InvocationResult], object] | None = None
-    answered: bool = False
+    # Made on first use, on the loop that serves it; a copy (`dataclasses.replace`, an Event
+    # retry) gets a future of its own.
+    _reply: asyncio.Future[InvocationResult] | None = field(default=None, init=False, repr=False)
 
-    def answer(self, result: InvocationResult) -> bool:
-        """Answer the caller once; a second answer is refused (returns False)."""
-        if self.answered:
+    @property
+    def reply(self) -> asyncio.Future[InvocationResult]:
+        if self._reply is None:
+            self._reply = asyncio.get_running_loop().create_future()
+        return self._reply
+
+    def resolve(self, result: InvocationResult) -> bool:
+        """Answer the caller; False (and nothing sent) if it was answered already."""
+        if self.reply.done():
             return False
-        self.answered = True
-        if self.responder is not None:
-            self.responder(result)
+        self.reply.set_result(result)
         return True
 
+    def fail(self, exc: BaseException) -> bool:
+        """Answer the caller with a service error (or the emulator's own failure)."""
+        if self.reply.done():
+            return False
+        self.reply.set_exception(exc)
+        return True
 
-@dataclass(slots=True)
-class InvocationResult:
-    payload: bytes
-    content_type: str = "application/json"
-    function_error: bool = False
-    report: Report | None = None
-    log: bytes = b""  # the invocation's log (START … REPORT), for LogType Tail
-    environment_id: str | None = None
+    @property
+    def answered(self) -> bool:
+        return self.reply.done()

@@ -21,21 +21,18 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 
 from emulator import errors, wire
 from emulator.config import EmulatorConfig, FunctionConfig
-from emulator.engine.environment import EnvState, ExecutionEnvironment, InitFailure
+from emulator.engine.environment import ExecutionEnvironment
+from emulator.engine.finish import FunctionCounters, InvocationLedger, Outcome
 from emulator.engine.invocation import Invocation, InvocationResult
+from emulator.engine.outcomes import InitFailure
+from emulator.engine.states import EnvState
 from emulator.metrics.logs import InvocationLog, LogSink
-from emulator.metrics.report import (
-    Report,
-    billed_duration_ms,
-    end_line,
-    init_report_line,
-    start_line,
-)
-from emulator.metrics.trace import TraceRecord, TraceWriter
+from emulator.metrics.report import init_report_line, start_line
 from emulator.sandbox.base import SandboxFactory
 from emulator.sandbox.runtimes import RuntimeCommand
 
@@ -66,17 +63,19 @@ class FunctionPool:
         *,
         sandboxes: SandboxFactory,
         logs: LogSink,
-        trace: TraceWriter,
+        ledger: InvocationLedger,
         account: AccountConcurrency,
         host_env: Mapping[str, str],
+        on_internal_error: Callable[[Exception], None] = lambda _exc: None,
     ) -> None:
         self.fn = fn
         self.cfg = cfg
         self.command = command
         self._sandboxes = sandboxes
         self._logs = logs
-        self._trace = trace
+        self._ledger = ledger
         self._account = account
+        self._internal_error = on_internal_error
         self._host_env = host_env
         self.envs: set[ExecutionEnvironment] = set()
         self._idle: list[ExecutionEnvironment] = []  # on-demand, most recently used last
@@ -88,13 +87,10 @@ class FunctionPool:
         self._stopping: set[asyncio.Task[None]] = set()
         self._spare: ExecutionEnvironment | None = None
         self._spare_task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
         self.closed = False
         self.generation = 0
-        # counters for the control API and /metrics
-        self.invocations = 0
-        self.cold_starts = 0
-        self.throttles = 0
-        self.errors = 0
+        self.counters = FunctionCounters()  # for the control API and /metrics
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -132,6 +128,8 @@ class FunctionPool:
             if not fut.done():
                 fut.cancel()
         await asyncio.gather(*(env.shutdown() for env in list(self.envs)), return_exceptions=True)
+        if self._running:  # cold starts in progress end with their environments
+            await asyncio.gather(*self._running, return_exceptions=True)
         if self._stopping:
             await asyncio.gather(*self._stopping, return_exceptions=True)
 
@@ -174,7 +172,7 @@ class FunctionPool:
     def _stage_spare(self) -> None:
         if self.closed or self._spare is not None or self._spare_task is not None:
             return
-        if not self._sandboxes.stages:
+        if not self._sandboxes.stages(self.fn.name):
             return
         if self.fn.reserved_concurrency == 0:
             return
@@ -217,7 +215,8 @@ class FunctionPool:
             command=self.command,
             sandboxes=self._sandboxes,
             logs=self._logs,
-            trace=self._trace,
+            ledger=self._ledger,
+            counters=self.counters,
             host_env=self._host_env,
             init_type=init_type,
             on_ready=self._on_ready,
@@ -287,6 +286,10 @@ class FunctionPool:
             raise errors.TooManyRequests(wire.REASON_SCALING_RATE)
         self._tokens -= 1.0
 
+    def has_older_environments(self) -> bool:
+        """Whether an environment made before the last reset or reload still exists."""
+        return any(env.generation != self.generation for env in self.envs)
+
     @property
     def busy_count(self) -> int:
         return len(self._busy)
@@ -307,47 +310,78 @@ class FunctionPool:
                 self._handoff.remove(waiter)
 
     # --- invoking ---------------------------------------------------------------------------
-    async def invoke(self, inv: Invocation) -> InvocationResult:
-        """Serve one invocation on a warm environment, or a new one; raises TooManyRequests."""
+    def submit(self, inv: Invocation) -> None:
+        """Serve `inv` on a warm environment, or a new one; its reply is resolved when it
+        ends. Raises TooManyRequests when it is throttled at once (a throttle decided after
+        the hand-off wait goes to the reply instead)."""
         if self.closed:
             raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY, "Emulator is stopping")
         env = self._take_idle()
         if env is not None:
             if self._account.in_use >= self._account.limit:
                 self._on_ready(env)  # put it back
-                self.throttles += 1
+                self.counters.throttles += 1
                 raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY)
             self._mark_busy(env)
-        elif self.finishing > len(self._handoff):
-            env = await self._await_handoff()
-        self.invocations += 1
-        if env is not None:
-            return self._count(await env.invoke(inv, init_ms=None))
+            self.counters.invocations += 1
+            env.invoke(inv)  # the warm path: no task, the runtime's answer ends it
+            return
+        if self.finishing > len(self._handoff):
+            self._spawn(self._after_handoff(inv), inv)
+            return
+        self._admit(inv)
+
+    def _admit(self, inv: Invocation) -> None:
         try:
             self._admit_cold()
         except errors.TooManyRequests:
-            self.invocations -= 1
-            self.throttles += 1
+            self.counters.throttles += 1
             raise
-        return self._count(await self._cold(inv))
-
-    def _count(self, result: InvocationResult) -> InvocationResult:
-        if result.function_error:
-            self.errors += 1
-        return result
-
-    async def _cold(self, inv: Invocation) -> InvocationResult:
-        self.cold_starts += 1
+        self.counters.invocations += 1
+        self.counters.cold_starts += 1
+        # The new environment is busy from now: the next request's admission counts it.
         env = self._take_spare() or self._new_env()
         self._mark_busy(env)
         self._stage_spare()
+        self._spawn(self._cold(inv, env), inv)
+
+    async def _after_handoff(self, inv: Invocation) -> None:
+        env = await self._await_handoff()
+        if env is not None:
+            self.counters.invocations += 1
+            env.invoke(inv)
+        else:
+            self._admit(inv)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], inv: Invocation) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._running.add(task)
+        task.add_done_callback(lambda t: self._ended(t, inv))
+
+    def _ended(self, task: asyncio.Task[None], inv: Invocation) -> None:
+        """Whatever happened, the invocation gets one answer."""
+        self._running.discard(task)
+        if task.cancelled():
+            inv.fail(
+                errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY, "Emulator is stopping")
+            )
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        if not isinstance(exc, errors.ServiceError):
+            self._internal_error(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+        inv.fail(exc)
+
+    async def _cold(self, inv: Invocation, env: ExecutionEnvironment) -> None:
         try:
             first = await env.init(self.cfg.init_timeout_s)
         except BaseException:
             await env.shutdown()  # never leak a concurrency slot or a process
             raise
         if not isinstance(first, InitFailure):
-            return await env.invoke(inv, init_ms=first.init_ms)
+            env.invoke(inv, init_ms=first.init_ms)
+            return
         # Suppressed init: Lambda logs the failed init and runs it again in the invoke phase,
         # bounded by the function timeout; the caller sees the second attempt's outcome.
         self._logs.write(
@@ -357,7 +391,7 @@ class FunctionPool:
         self._mark_busy(retry)
         # The second init belongs to the invocation: START first, its output in the tail.
         log = InvocationLog()
-        start = start_line(inv.request_id)
+        start = start_line(inv.request_id, inv.executed_version)
         self._logs.write(self.fn.name, start)
         log.lines.append(start)
         retry.log_into(log)
@@ -369,51 +403,41 @@ class FunctionPool:
             raise
         if not isinstance(second, InitFailure):
             remaining = self.fn.timeout_s - (time.perf_counter() - started)
-            return await retry.invoke(
-                inv, init_ms=second.init_ms, timeout_s=max(0.001, remaining), log=log
-            )
-        return self._init_failed(inv, second, log)
+            retry.invoke(inv, init_ms=second.init_ms, timeout_s=max(0.001, remaining), log=log)
+            return
+        self._init_failed(inv, second, log)
 
-    def _init_failed(
-        self, inv: Invocation, failure: InitFailure, log: InvocationLog
-    ) -> InvocationResult:
+    def _init_failed(self, inv: Invocation, failure: InitFailure, log: InvocationLog) -> None:
         """The invoke-phase init failed too: its log (START, the init's output) ends here."""
-
-        def line(text: str) -> None:
-            self._logs.write(self.fn.name, text)
-            log.lines.append(text)
-
-        line(init_report_line(failure.init_ms, "invoke", failure.status, failure.error_type))
-        report = Report(
-            request_id=inv.request_id,
-            duration_ms=failure.init_ms,
-            billed_ms=billed_duration_ms(failure.init_ms, None, bill_init=True),
+        line = init_report_line(failure.init_ms, "invoke", failure.status, failure.error_type)
+        self._logs.write(self.fn.name, line)
+        log.lines.append(line)
+        outcome = Outcome(
+            failure.body, function_error=True, status=failure.status, error_type=failure.error_type
+        )
+        ended = time.perf_counter()
+        report = self._ledger.finish(
+            function=self.fn.name,
             memory_mb=self.fn.memory_mb,
-            max_memory_mb=0,
-            status=failure.status,
-            error_type=failure.error_type,
+            inv=inv,
+            outcome=outcome,
+            log=log,
+            started=ended - failure.init_ms / 1000,
+            ended=ended,
+            init_ms=None,
+            peak_bytes=0,
+            environment_id="",
+            init_type="on-demand",
+            cpu=(0.0, 0.0),
+            counters=self.counters,
         )
-        line(end_line(inv.request_id))
-        line(report.line())
-        now = time.perf_counter()
-        self._trace.write(
-            TraceRecord.from_report(
-                report,
-                function=self.fn.name,
-                environment_id="",
-                invocation_type=inv.invocation_type,
-                accepted_at=inv.accepted_at,
-                started=now - failure.init_ms / 1000,
+        inv.resolve(
+            InvocationResult(
+                payload=failure.body,
                 function_error=True,
-                init_type="on-demand",
-                cpu=(0.0, 0.0),
+                report=report,
+                log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",
             )
-        )
-        return InvocationResult(
-            payload=failure.body,
-            function_error=True,
-            report=report,
-            log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",
         )
 
     # --- introspection ----------------------------------------------------------------------
@@ -428,10 +452,10 @@ class FunctionPool:
             "environments": len(self.envs),
             "busy": len(self._busy),
             "idle": len(self._idle) + len(self._idle_provisioned),
-            "invocations": self.invocations,
-            "cold_starts": self.cold_starts,
-            "throttles": self.throttles,
-            "errors": self.errors,
+            "invocations": self.counters.invocations,
+            "cold_starts": self.counters.cold_starts,
+            "throttles": self.counters.throttles,
+            "errors": self.counters.errors,
         }
 
     def environments(self) -> list[dict[str, object]]:

@@ -10,7 +10,6 @@ measures every lesson and returns the table rows.
 
 from __future__ import annotations
 
-import base64
 import json
 import statistics
 import time
@@ -21,14 +20,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import httpx
-
+from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.cost import cost_per_million
+from emulator.embedded import EmbeddedEmulator
 from emulator.lessons.downstream import URL_ENV, DownstreamConfig, DownstreamThread
 from emulator.manifests import load_manifest
-from emulator.metrics.report import Report, parse_report
-from emulator.pytest_plugin import EmulatorThread
+from emulator.metrics.report import Report
+from emulator.metrics.trace import read_records
 
 SAMPLES_MANIFEST = Path(__file__).resolve().parents[2] / "functions" / "lambda-emu.toml"
 
@@ -107,8 +106,8 @@ class LessonBench:
         self.downstream = DownstreamThread(
             DownstreamConfig() if delay_ms is None else DownstreamConfig(delay_ms=delay_ms)
         )
-        self.emulator: EmulatorThread | None = None
-        self._client: httpx.Client | None = None
+        self.emulator: EmbeddedEmulator | None = None
+        self._client: InvokeClient | None = None
 
     def _functions(self) -> tuple[FunctionConfig, ...]:
         out: list[FunctionConfig] = []
@@ -136,8 +135,8 @@ class LessonBench:
                 state_dir=self.state_dir,
                 log_to_terminal=False,
             )
-            self.emulator = EmulatorThread(cfg).start()
-            self._client = httpx.Client(base_url=self.emulator.url, timeout=120)
+            self.emulator = EmbeddedEmulator(cfg).start()
+            self._client = InvokeClient(self.emulator.url, timeout=120)
         except BaseException:
             self.stop()
             raise
@@ -161,38 +160,27 @@ class LessonBench:
 
     def reset(self) -> None:
         """Shut every environment down: the next invocation of each function is cold."""
-        assert self.emulator is not None
-
-        async def reset(emu: Any) -> None:
-            for pool in emu.pools.values():
-                await pool.reset()
-
-        self.emulator.call(reset)
+        assert self._client is not None
+        self._client.reset(wait=True)
 
     def invoke(self, name: str, payload: Any = None) -> Invocation:
         assert self._client is not None
         started = time.perf_counter()
-        resp = self._client.post(
-            f"/2015-03-31/functions/{name}/invocations",
-            content=json.dumps({} if payload is None else payload).encode(),
-            headers={"X-Amz-Log-Type": "Tail"},
-        )
+        result = self._client.invoke(name, payload)
         latency = (time.perf_counter() - started) * 1000
-        log = base64.b64decode(resp.headers.get("x-amz-log-result", "")).decode("utf-8", "replace")
-        report = parse_report(log)
-        if report is None and "x-amzn-requestid" in resp.headers:
+        report = result.report
+        if report is None and result.request_id:
             # With extensions the response leaves before the invoke phase ends, so the tail
             # has no REPORT yet: the trace record written when it ends carries the figures.
-            report = self._traced_report(resp.headers["x-amzn-requestid"])
+            report = self._traced_report(result.request_id)
         if report is None:
-            raise RuntimeError(f"{name}: no REPORT (HTTP {resp.status_code}): {resp.text[:300]}")
+            text = result.payload[:300].decode(errors="replace")
+            raise RuntimeError(f"{name}: no REPORT (HTTP {result.status}): {text}")
         try:
-            body: Any = resp.json()
+            body: Any = result.json()
         except ValueError:
-            body = resp.text
-        return Invocation(
-            resp.status_code, body, resp.headers.get("x-amz-function-error"), report, latency
-        )
+            body = result.payload.decode(errors="replace")
+        return Invocation(result.status, body, result.function_error, report, latency)
 
     def _traced_report(self, request_id: str, timeout_s: float = 10.0) -> Report | None:
         assert self.emulator is not None and self.emulator.emulator is not None
@@ -204,19 +192,17 @@ class LessonBench:
         deadline = time.monotonic() + timeout_s
         while trace.path is not None and time.monotonic() < deadline:
             self.emulator.call(flush)
-            with trace.path.open(encoding="utf-8") as fh:
-                for line in fh:
-                    if request_id in line:
-                        rec = json.loads(line)
-                        return Report(
-                            request_id=request_id,
-                            duration_ms=float(rec["duration_ms"]),
-                            billed_ms=int(rec["billed_ms"]),
-                            memory_mb=int(rec["memory_mb"]),
-                            max_memory_mb=int(rec["max_memory_mb"]),
-                            init_ms=rec["init_ms"],
-                            error_type=rec["error_type"],
-                        )
+            for rec in read_records(trace.path):
+                if rec.get("request_id") == request_id:
+                    return Report(
+                        request_id=request_id,
+                        duration_ms=float(rec["duration_ms"]),
+                        billed_ms=int(rec["billed_ms"]),
+                        memory_mb=int(rec["memory_mb"]),
+                        max_memory_mb=int(rec["max_memory_mb"]),
+                        init_ms=rec["init_ms"],
+                        error_type=rec["error_type"],
+                    )
             time.sleep(0.05)
         return None
 

@@ -1,17 +1,24 @@
 """Trace records: one JSON line per invocation (schema in docs/trace-format.md).
 
-The load harness and the offline model read these files; keep the field names stable.
+The load harness and the offline model read these files through `read_records`, the one
+reader: keep the field names stable. A record with a `kind` other than "invocation" (the HTTP
+front door's request records, say) is skipped by it.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from emulator.errors import LambdaEmuError
 from emulator.metrics.report import Report
+
+if TYPE_CHECKING:
+    from emulator.config import EmulatorConfig
 
 SCHEMA_VERSION = 1
 
@@ -124,3 +131,33 @@ class TraceWriter:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def trace_path(cfg: EmulatorConfig) -> Path:
+    """Where an emulator writes its invocation trace."""
+    return cfg.trace_path or cfg.state_dir / "traces" / "invocations.jsonl"
+
+
+class TraceFormatError(LambdaEmuError):
+    """A trace file that cannot be read: `str()` names the file (and line)."""
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The invocation records of a trace file, in file order, as parsed JSON objects; blank
+    lines and records of other kinds are skipped. TraceFormatError names the file and line."""
+    try:
+        fh = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise TraceFormatError(f"{path}: {exc.strerror}") from None
+    with fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                raise TraceFormatError(f"{path}:{number}: not a trace record ({exc})") from None
+            if not isinstance(record, dict):
+                raise TraceFormatError(f"{path}:{number}: not a trace record (not an object)")
+            if record.get("kind", "invocation") == "invocation":
+                yield record

@@ -8,11 +8,11 @@ then needs `--init`.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from emulator.metrics.trace import TraceFormatError, read_records
 from emulator.model.distributions import Distribution, Empirical, ModelInputError
 
 
@@ -60,27 +60,23 @@ def read_trace(*paths: Path) -> list[TraceRecord]:
     records: list[TraceRecord] = []
     for path in paths:
         try:
-            lines = path.read_text().splitlines()
-        except OSError as exc:
-            raise ModelInputError(f"{path}: {exc.strerror}") from exc
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-                records.append(
-                    TraceRecord(
-                        function=str(raw["function"]),
-                        memory_mb=int(raw["memory_mb"]),
-                        cold=bool(raw["cold"]),
-                        init_ms=None if raw.get("init_ms") is None else float(raw["init_ms"]),
-                        duration_ms=float(raw["duration_ms"]),
-                        accepted_at=float(raw["accepted_at"]),
-                        outcome=str(raw.get("outcome", "success")),
+            for raw in read_records(path):
+                try:
+                    records.append(
+                        TraceRecord(
+                            function=str(raw["function"]),
+                            memory_mb=int(raw["memory_mb"]),
+                            cold=bool(raw["cold"]),
+                            init_ms=None if raw.get("init_ms") is None else float(raw["init_ms"]),
+                            duration_ms=float(raw["duration_ms"]),
+                            accepted_at=float(raw["accepted_at"]),
+                            outcome=str(raw.get("outcome", "success")),
+                        )
                     )
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ModelInputError(f"{path}:{number}: not a trace record ({exc})") from exc
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ModelInputError(f"{path}: not a trace record ({exc})") from exc
+        except TraceFormatError as exc:
+            raise ModelInputError(str(exc)) from None
     if not records:
         raise ModelInputError(f"no trace records in {', '.join(map(str, paths))}")
     records.sort(key=lambda r: r.accepted_at)

@@ -2,8 +2,9 @@
 
 A sandbox knows processes, limits and counters, never Lambda semantics: it starts a command
 with an environment, reports output bytes and the exit, measures memory and CPU, and tears
-everything down. `process.py` runs a local process tree; the docker sandbox and the cgroup
-limits of the resource model slot in behind the same protocol.
+everything down. `process.py` runs a local process tree, `docker/` a container, `fake.py`
+an in-memory runtime for the engine's own tests; each comes from a `SandboxFactory` named in
+the sandbox table (emulator/sandbox/registry.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from emulator.config import FunctionConfig
+    from emulator.sandbox.runtimes import RuntimeCommand
 
 # Go's os.ProcessState.String() wording, which Lambda's platform messages use
 # ("Runtime exited with error: signal: killed").
@@ -124,6 +129,10 @@ class Sandbox(Protocol):
     async def stop(self, grace_s: float = 0.0) -> None:
         """SIGTERM (after `grace_s` SIGKILL) the whole tree and remove everything made."""
 
+    def admits(self, peer: tuple[str, int], port: int) -> bool:
+        """Whether the connection from `peer` to this environment's Runtime API listener (on
+        `port`) comes from the environment itself: only its own processes may use it."""
+
 
 @runtime_checkable
 class SupportsExtensions(Protocol):
@@ -140,10 +149,29 @@ class SupportsExtensions(Protocol):
 
 
 class SandboxFactory(Protocol):
+    """Makes the sandboxes of one kind. A kind is one module with a factory that follows this
+    protocol, plus one row of the sandbox table (emulator/sandbox/registry.py)."""
+
     kind: str
 
-    @property
-    def stages(self) -> bool:
+    def stages(self, function: str) -> bool:
         """Whether staging a spare environment ahead of need saves cold-start time."""
 
+    def prepare(self, fn: FunctionConfig) -> RuntimeCommand:
+        """What `fn`'s environments run (blocking: may install or build once; called at
+        start-up and on reload, off the event loop)."""
+
+    def runtime_api_host(self, fn: FunctionConfig) -> tuple[str, str]:
+        """(address the Runtime API listener binds, host its runtime is told to reach in
+        AWS_LAMBDA_RUNTIME_API) for `fn`'s environments."""
+
     def create(self, spec: SandboxSpec, on_output: OutputCallback) -> Sandbox: ...
+
+    def describe(self) -> str:
+        """One line: what this kind enforces here and what it does not (the start line)."""
+
+    def remove_stale(self) -> list[str]:
+        """Remove what a crashed earlier run of the emulator left (names of what went)."""
+
+    def close(self) -> None:
+        """Remove whatever of this factory's making is left (at stop)."""

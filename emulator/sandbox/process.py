@@ -25,13 +25,18 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
+from emulator.config import DEFAULT_FREEZE_AFTER_S, FunctionConfig
 from emulator.errors import SandboxError
-from emulator.sandbox import peers, users
+from emulator.sandbox import cgroups, peers, users
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec, read_output
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
+from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 from emulator.sandbox.users import FunctionUser
+
+if TYPE_CHECKING:
+    from emulator.sandbox.registry import SandboxSettings
 
 # Joins the cgroup(s) given before "--", binds the private /tmp, makes the code directory
 # read-only (in its own mount namespace: the host still writes it), then execs the runtime.
@@ -153,10 +158,9 @@ class ProcessSandbox:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    @property
-    def stages(self) -> bool:
-        """Whether `stage` does slow work worth doing ahead of time (a launcher)."""
-        return self._backend is not None or self._private_tmp
+    def admits(self, peer: tuple[str, int], port: int) -> bool:
+        pid = self.pid
+        return pid is not None and peers.connection_from_tree(peer, ("127.0.0.1", port), pid)
 
     async def stage(self) -> None:
         """Everything before the runtime's exec: cgroup, launcher process, pipes."""
@@ -504,15 +508,32 @@ class ProcessSandboxFactory:
         private_tmp: bool = False,
         cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
         user: FunctionUser | None = None,
+        resolver: RuntimeResolver | None = None,
+        freeze: bool = True,
+        freeze_after_s: float = DEFAULT_FREEZE_AFTER_S,
+        owner_check: bool = True,
     ) -> None:
         self.cgroups = cgroups
         self.private_tmp = private_tmp
         self.cpu_period_us = cpu_period_us
         self.user = user  # functions run as this user (with a private mount namespace only)
+        self.resolver = resolver
+        self.freeze = freeze
+        self.freeze_after_s = freeze_after_s
+        self.owner_check = owner_check
 
-    @property
-    def stages(self) -> bool:
+    def stages(self, function: str) -> bool:
         return self.cgroups is not None or self.private_tmp
+
+    def prepare(self, fn: FunctionConfig) -> RuntimeCommand:
+        if self.resolver is None:
+            raise SandboxError("the process sandbox was made without a runtime table")
+        return self.resolver.prepare(fn)
+
+    def runtime_api_host(self, fn: FunctionConfig) -> tuple[str, str]:
+        # The runtime is a local process: loopback, where the owner check can tell who
+        # connects (emulator/sandbox/peers.py).
+        return "127.0.0.1", "127.0.0.1"
 
     def create(self, spec: SandboxSpec, on_output: OutputCallback) -> ProcessSandbox:
         return ProcessSandbox(
@@ -523,6 +544,59 @@ class ProcessSandboxFactory:
             cpu_period_us=self.cpu_period_us,
             user=self.user,
         )
+
+    def describe(self) -> str:
+        line = cgroups.summary(
+            self.cgroups,
+            private_tmp=self.private_tmp,
+            freeze=self.freeze,
+            freeze_after_ms=self.freeze_after_s * 1000,
+        )
+        user = self.user
+        whom = f"{user.name} (uid {user.uid})" if user is not None else f"uid {os.geteuid()}"
+        return f"{line}, functions run as {whom}"
+
+    @property
+    def function_uid(self) -> int:
+        return self.user.uid if self.user is not None else os.geteuid()
+
+    def remove_stale(self) -> list[str]:
+        return [str(path) for path in cgroups.remove_stale()]
+
+    def close(self) -> None:
+        if self.cgroups is not None:
+            self.cgroups.remove_all()
+
+
+def factory(settings: SandboxSettings) -> ProcessSandboxFactory:
+    """Detect what this machine can enforce (once), after cleaning a crashed run's state."""
+    cfg = settings.cfg
+    backend = None
+    if cfg.cgroups != "off":
+        for stale in cgroups.remove_stale():
+            settings.warn(f"removed a stale cgroup of a previous run: {stale}")
+        backend = cgroups.detect(cfg.cgroups)
+    private_tmp = cfg.private_tmp and can_mount_private_tmp()
+    # functions run as another user only with a private mount namespace (see users.py)
+    user = users.resolve(cfg.function_user) if private_tmp else None
+    if backend is not None and backend.caps.cpu:
+        for fn in cfg.functions:
+            share = cpu_share(fn.memory_mb)
+            if share.capped:
+                settings.warn(
+                    f"function '{fn.name}': {fn.memory_mb} MB is {share.vcpus:.2f} vCPU on "
+                    f"Lambda; capped at this machine's {share.applied:.0f} cores"
+                )
+    return ProcessSandboxFactory(
+        backend,
+        private_tmp=private_tmp,
+        cpu_period_us=cfg.cpu_period_us,
+        user=user,
+        resolver=settings.resolver,
+        freeze=cfg.freeze,
+        freeze_after_s=cfg.freeze_after_s,
+        owner_check=cfg.runtime_api_owner_check,
+    )
 
 
 def can_mount_private_tmp() -> bool:

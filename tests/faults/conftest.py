@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.embedded import EmulatorThread
 from emulator.manifests import load_manifest
 from emulator.metrics.report import Report, parse_report
-from emulator.pytest_plugin import EmulatorThread
 from emulator.server import Emulator
 
 MANIFEST = Path(__file__).parent / "functions" / "lambda-emu.toml"
@@ -189,8 +189,8 @@ def live_sandboxes(emu: EmulatorThread) -> list[Any]:
     """The sandboxes of live environments, and of each pool's staged spare (a launcher that
     waits for the next cold start, not counted as an environment)."""
     assert emu.emulator is not None
-    envs = [env for pool in emu.emulator.pools.values() for env in pool.envs]
-    envs += [pool._spare for pool in emu.emulator.pools.values() if pool._spare is not None]
+    envs = [env for pool in emu.emulator.functions.values() for env in pool.envs]
+    envs += [pool._spare for pool in emu.emulator.functions.values() if pool._spare is not None]
     return [env.sandbox for env in envs if env.sandbox is not None]
 
 
@@ -242,7 +242,7 @@ def stray_cgroups(emu: EmulatorThread) -> list[Path]:
 
 def shut_down_everything(emu: EmulatorThread) -> None:
     async def reset(e: Emulator) -> None:
-        for pool in e.pools.values():
+        for pool in e.functions.values():
             await pool.reset()
 
     emu.call(reset)
@@ -252,7 +252,7 @@ def assert_clean(emu: EmulatorThread, token: str) -> None:
     """After every environment is shut down, nothing of them remains but the staged spares."""
     shut_down_everything(emu)
     assert emu.emulator is not None
-    pools = emu.emulator.pools.values()
+    pools = emu.emulator.functions.values()
     deadline = time.monotonic() + 10
     # a spare being staged has a process but is not the pool's spare yet; an environment
     # being stopped (after a crash or timeout) is no longer the pool's but still has one
@@ -266,8 +266,8 @@ def assert_clean(emu: EmulatorThread, token: str) -> None:
     strays = stray_processes(emu, token)
     assert strays == [], f"function processes left behind: {describe_processes(strays)}"
     assert stray_cgroups(emu) == [], "environment cgroups left behind"
-    assert all(not pool.envs for pool in emu.emulator.pools.values())
-    assert emu.emulator.handler_errors == []
+    assert all(not pool.envs for pool in emu.emulator.functions.values())
+    assert emu.emulator.internal_errors == []
 
 
 def wait_probe(path: Path, timeout: float = 10.0) -> list[str]:
@@ -295,7 +295,7 @@ def held_invocation(
             time.sleep(0.02)
         (holding,) = _holding(probe_dir)
         request_id = holding.name.removeprefix("holding-")
-        (env,) = emu.emulator.pools["fault_hold"].envs
+        (env,) = emu.emulator.functions["fault_hold"].envs
         relay = holding.read_text()
         held = HeldInvocation(
             request_id,

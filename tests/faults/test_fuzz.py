@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from emulator.pytest_plugin import EmulatorThread
+from emulator.embedded import EmulatorThread
 
 from .conftest import Answer, held_invocation, trace_records
 
@@ -206,7 +206,7 @@ def test_fuzz_invoke_api(
         assert answered(status, data) and status < 500, f"{status} for {data[:300]!r}"
 
     case()
-    assert fault_emulator.emulator.handler_errors == []
+    assert fault_emulator.emulator.internal_errors == []
     ok = call("fault_echo", {"after": "fuzz"})
     assert ok.status == 200 and ok.json() == {"after": "fuzz"}
     report("Invoke API", statuses, capsys)
@@ -278,7 +278,7 @@ def test_fuzz_runtime_api_from_another_process(
     assert emu is not None
     first = call("fault_rogue", {"mode": "echo"})
     assert first.function_error is None
-    (env,) = emu.pools["fault_rogue"].envs
+    (env,) = emu.functions["fault_rogue"].envs
     port = int(env.runtime.address.rpartition(":")[2])
     statuses: dict[int, int] = {}
 
@@ -293,7 +293,7 @@ def test_fuzz_runtime_api_from_another_process(
         assert status in (403, RESET), f"{status} for {data[:300]!r}"
 
     case()
-    assert emu.handler_errors == []
+    assert emu.internal_errors == []
     after = call("fault_rogue", {"mode": "echo", "after": "fuzz"})
     assert after.status == 200 and after.function_error is None
     assert after.json() == {"event": {"mode": "echo", "after": "fuzz"}, "pid": first.json()["pid"]}
@@ -332,7 +332,7 @@ def test_fuzz_runtime_api_from_inside_the_environment(
     assert answer.request_id == request_id
     assert answer.json()["event"] == {**payload, "mode": "hold"}
     assert len(trace_records(fault_emulator, request_id)) == 1
-    assert emu.handler_errors == []
+    assert emu.internal_errors == []
     assert 403 not in statuses or statuses[403] < sum(statuses.values())  # not turned away
     report("Runtime API, from inside the environment", statuses, capsys)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from emulator.pytest_plugin import EmulatorThread
+from emulator.embedded import EmulatorThread
 
 from .conftest import Answer, assert_clean, trace_records, wait_probe
 
@@ -233,7 +233,7 @@ def _event(emu: EmulatorThread, payload: dict[str, Any]) -> str:
 
 def _failed_records(emu: EmulatorThread, request_id: str, wait: bool) -> list[dict[str, Any]]:
     assert emu.emulator is not None
-    destination = emu.emulator.pools["fault_event"].fn.on_failure
+    destination = emu.emulator.functions["fault_event"].fn.on_failure
     assert destination is not None
     deadline = time.monotonic() + (30 if wait else 0)
     while True:

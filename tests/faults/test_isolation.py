@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from emulator.config import EmulatorConfig
-from emulator.pytest_plugin import EmulatorThread
+from emulator.embedded import EmulatorThread
 
 from .conftest import Answer, assert_clean, held_invocation, trace_records
 

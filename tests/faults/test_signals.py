@@ -18,9 +18,9 @@ from test_serve_cli import FUNCTIONS, _alive, _serve
 from waiting import eventually
 
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.embedded import EmulatorThread
 from emulator.engine.eventstore import EventStore
 from emulator.manifests import load_manifest
-from emulator.pytest_plugin import EmulatorThread
 
 
 def _functions(**overrides: Any) -> tuple[FunctionConfig, ...]:

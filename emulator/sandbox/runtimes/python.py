@@ -1,40 +1,29 @@
-"""What to run for a function's runtime, prepared once per machine (like `sam build`).
+"""`python3.X`: AWS's own runtime interface client, unmodified.
 
-- `python3.X`: that interpreter (the nearest one on this machine, with a warning, when it is
-  missing) running AWS's own runtime interface client, unmodified:
-  `python -m awslambdaric module.handler`. The client and boto3 live in a cached runtime
-  directory (Lambda's `/var/runtime`); a function's `requirements.txt` is installed once into a
-  cached dependency directory keyed by its content.
-- `provided`, `provided.al2`, `provided.al2023`: the function's own `bootstrap`.
+The function runs under that interpreter (the nearest one on this machine, with a warning, when
+it is missing) as `python -m awslambdaric module.handler`. The client and boto3 live in a
+cached runtime directory (Lambda's `/var/runtime`); a function's `requirements.txt` is
+installed once into a cached dependency directory keyed by its content. Layers put their
+`python/` directory on the path between the code and the runtime, as Lambda's `/opt/python`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator.config import FunctionConfig
 from emulator.errors import SandboxError
+from emulator.sandbox.runtimes.base import RuntimeCommand
+from emulator.sandbox.runtimes.cache import filled_once
 
 # Packages of Lambda's managed Python runtime directory (/var/runtime).
 RUNTIME_PACKAGES = ("awslambdaric", "boto3")
 PYTHON_VERSIONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
-
-
-@dataclass(frozen=True)
-class RuntimeCommand:
-    argv: tuple[str, ...]
-    env: dict[str, str] = field(default_factory=dict)
-    execution_env: str | None = None  # AWS_EXECUTION_ENV; unset for custom runtimes
-    runtime_dir: str = ""
-    # an init failure known before anything runs (Lambda reports these at init)
-    init_error: tuple[str, str] | None = None  # (errorType, errorMessage)
 
 
 def _real_interpreter(exe: str) -> str | None:
@@ -57,14 +46,29 @@ def _version_key(v: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-class RuntimeResolver:
-    """Resolves and prepares runtimes; every result is cached for the process's lifetime."""
+def layer_paths(layers: tuple[Path, ...], version: str) -> list[str]:
+    """What each layer adds to the module path, in Lambda's order for `/opt`:
+    `python/lib/pythonX.Y/site-packages`, then `python/` (docs: packaging-layers, "Layer paths
+    for each Lambda runtime")."""
+    out: list[str] = []
+    for layer in layers:
+        out += [str(layer / "python" / "lib" / f"python{version}" / "site-packages")]
+        out += [str(layer / "python")]
+    return out
+
+
+class PythonRuntime:
+    family = "python"
 
     def __init__(self, cache_dir: Path, warn: Callable[[str], None]) -> None:
         self.cache_dir = cache_dir
         self._warn = warn
         self._interpreters: dict[str, str | None] = {}
         self._runtime_dirs: dict[str, Path] = {}
+
+    @staticmethod
+    def matches(runtime: str) -> bool:
+        return runtime.startswith("python3")
 
     # --- interpreters ----------------------------------------------------------------------
     def interpreter(self, version: str) -> str | None:
@@ -86,6 +90,8 @@ class RuntimeResolver:
     def _candidates(version: str) -> list[str]:
         """`pythonX.Y` on PATH, then pyenv's and the usual install locations (a pyenv shim
         refuses every version but the selected one)."""
+        import shutil
+
         name = f"python{version}"
         out = [exe for exe in [shutil.which(name)] if exe]
         pyenv = Path.home() / ".pyenv" / "versions"
@@ -114,30 +120,14 @@ class RuntimeResolver:
         raise SandboxError(f"function '{function}': no Python interpreter found for {runtime}")
 
     # --- cached directories ------------------------------------------------------------------
-    def _pip_target(self, exe: str, target: Path, args: list[str], what: str) -> Path:
-        if (target / ".ready").exists():
-            return target
-        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        cmd = [exe, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        cmd += ["--target", str(tmp), *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
-        if proc.returncode != 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-            last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
-            raise SandboxError(f"installing {what} failed: {last}")
-        (tmp / ".ready").write_text(" ".join(args))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished first
-            shutil.rmtree(tmp, ignore_errors=True)
-        return target
+    def _pip(self, exe: str, target: Path, args: list[str], what: str) -> Path:
+        command = [exe, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        return filled_once(target, [*command, "--target", "{dest}", *args], what)
 
     def runtime_dir(self, version: str, exe: str) -> Path:
         if version not in self._runtime_dirs:
             target = self.cache_dir / "runtimes" / f"python{version}"
-            self._runtime_dirs[version] = self._pip_target(
+            self._runtime_dirs[version] = self._pip(
                 exe, target, list(RUNTIME_PACKAGES), f"the python{version} runtime"
             )
         return self._runtime_dirs[version]
@@ -148,41 +138,22 @@ class RuntimeResolver:
             return None
         digest = hashlib.sha256(req.read_bytes() + version.encode()).hexdigest()[:16]
         target = self.cache_dir / "deps" / f"{fn.name}-{digest}"
-        return self._pip_target(
-            exe, target, ["-r", str(req)], f"requirements.txt of function '{fn.name}'"
-        )
+        return self._pip(exe, target, ["-r", str(req)], f"requirements.txt of function '{fn.name}'")
 
-    # --- commands ----------------------------------------------------------------------------
-    def prepare(self, fn: FunctionConfig) -> RuntimeCommand:
+    # --- the command -------------------------------------------------------------------------
+    def command(self, fn: FunctionConfig) -> RuntimeCommand:
         """Blocking (may run pip once): call it at start-up, off the event loop."""
-        if fn.package_type == "Image":
-            raise SandboxError(f"function '{fn.name}': PackageType Image needs the docker sandbox")
-        runtime = fn.runtime
-        if runtime.startswith("python"):
-            version, exe = self.python_for(runtime, fn.name)
-            rdir = self.runtime_dir(version, exe)
-            deps = self.deps_dir(fn, version, exe)
-            path = [str(fn.code_dir)] + ([str(deps)] if deps else []) + [str(rdir)]
-            # -B: no __pycache__ in the code directory, as on Lambda, where /var/task is
-            # read-only; a stale .pyc (same size, same second) would also defeat hot reload.
-            return RuntimeCommand(
-                argv=(exe, "-B", "-m", "awslambdaric", fn.handler),
-                env={"PYTHONPATH": os.pathsep.join(path)},
-                execution_env=f"AWS_Lambda_{runtime}",
-                runtime_dir=str(rdir),
-            )
-        if runtime.startswith("provided"):
-            bootstrap = fn.code_dir / "bootstrap"
-            if not (bootstrap.is_file() and os.access(bootstrap, os.X_OK)):
-                return RuntimeCommand(
-                    argv=(str(bootstrap),),
-                    init_error=(
-                        "Runtime.InvalidEntrypoint",
-                        f"Couldn't find valid bootstrap(s): [{bootstrap}]",
-                    ),
-                )
-            return RuntimeCommand(argv=(str(bootstrap),), runtime_dir=str(fn.code_dir))
-        raise SandboxError(
-            f"function '{fn.name}': runtime {runtime} is not supported by the process sandbox "
-            "(python3.x and provided.* are)"
+        version, exe = self.python_for(fn.runtime, fn.name)
+        rdir = self.runtime_dir(version, exe)
+        deps = self.deps_dir(fn, version, exe)
+        # Lambda's order: the code, its dependencies, each layer's python/, the runtime.
+        path = [str(fn.code_dir), *([str(deps)] if deps else []), *layer_paths(fn.layers, version)]
+        path.append(str(rdir))
+        # -B: no __pycache__ in the code directory, as on Lambda, where /var/task is
+        # read-only; a stale .pyc (same size, same second) would also defeat hot reload.
+        return RuntimeCommand(
+            argv=(exe, "-B", "-m", "awslambdaric", fn.handler),
+            env={"PYTHONPATH": os.pathsep.join(path)},
+            execution_env=f"AWS_Lambda_{fn.runtime}",
+            runtime_dir=str(rdir),
         )

@@ -1,52 +1,20 @@
-"""Power tuning, locally: the same workload at several memory sizes, priced like Lambda.
-
-Like aws-lambda-power-tuning, each memory size is a fresh function (`<name>-<MB>`, so each
-starts cold), invoked N times through the Invoke API with the REPORT line in the log tail. Serial
-runs go in rounds of one invocation per size, so that other load on the host slows every size
-alike; parallel runs send a size's N invocations at once. Durations come from REPORT (not from
-the client), so the figures are Lambda's own:
-
-    Duration           the handler's time; averaged with the top and bottom `trim` dropped
-    Billed Duration    ceil(Duration [+ Init Duration on a cold start, when INIT is billed])
-    cost / invocation  billed GB-s at the first duration tier + the request fee (emulator.cost)
-
-A strategy then picks one size: `cost` (cheapest), `speed` (fastest) or `balanced`, which
-minimises w·cost/max(cost) + (1−w)·duration/max(duration) as power tuning does.
-
-`measure` runs workloads on one emulator (`tune` and `compare` are built on it);
-emulator/tuning_report.py renders results as a text table, JSON, and a chart (PNG, and a
-self-contained HTML file with the chart as inline SVG). httpx and the server are imported
-where they are used, so importing this module stays cheap.
+"""Power tuning's pure part: workloads and payloads, the statistics of a sweep's samples, and
+the strategies that pick a memory size. No emulator, no I/O: emulator/tuning/driver.py runs
+the sweep and hands its REPORT lines here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import math
-import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from emulator import cost
-from emulator.config import (
-    MEMORY_MAX_MB,
-    MEMORY_MIN_MB,
-    Architecture,
-    EmulatorConfig,
-    FunctionConfig,
-)
+from emulator.config import MEMORY_MAX_MB, MEMORY_MIN_MB, Architecture, FunctionConfig
 from emulator.errors import LambdaEmuError
-from emulator.metrics.report import Report, parse_report
-
-if TYPE_CHECKING:
-    import httpx
-
-    from emulator.engine.pool import FunctionPool
-    from emulator.server import Emulator
+from emulator.metrics.report import Report
 
 Strategy = Literal["cost", "speed", "balanced"]
 STRATEGIES: tuple[Strategy, ...] = ("cost", "speed", "balanced")
@@ -54,7 +22,6 @@ DEFAULT_MEMORY_SIZES = (128, 256, 512, 1024, 1536, 1769, 3008)
 DEFAULT_INVOCATIONS = 10
 DEFAULT_TRIM = 0.2  # power tuning's discardTopBottom
 DEFAULT_BALANCED_WEIGHT = 0.5
-RESET_DEADLINE_S = 30.0
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what is running)
 
@@ -327,9 +294,6 @@ def recommend(
     return Recommendation(pick.memory_mb, reason + note)
 
 
-# --- running ---------------------------------------------------------------------------------
-
-
 def sized_function(
     fn: FunctionConfig, memory_mb: int, architecture: Architecture | None = None
 ) -> FunctionConfig:
@@ -347,212 +311,3 @@ def sized_function(
         provisioned_concurrency=0,
         architecture=architecture or fn.architecture,
     )
-
-
-def measure(
-    functions: Sequence[FunctionConfig],
-    workload: Workload,
-    *,
-    state_dir: Path,
-    on_progress: ProgressCallback | None = None,
-    warn: Callable[[str], None] | None = None,
-) -> list[Measurement]:
-    """Run `workload` through each function in turn on one emulator (port 0, 127.0.0.1)."""
-    names = [fn.name for fn in functions]
-    if len(set(names)) != len(names):
-        raise TuningError(f"function names must differ, got {', '.join(names)}")
-    cfg = EmulatorConfig(
-        functions=tuple(replace(fn, provisioned_concurrency=0) for fn in functions),
-        host="127.0.0.1",
-        port=0,
-        state_dir=state_dir,
-        log_to_terminal=False,
-    )
-    return _run(_measure(cfg, workload, on_progress, warn))
-
-
-def tune(
-    fn: FunctionConfig,
-    memory_sizes: Sequence[int] = DEFAULT_MEMORY_SIZES,
-    workload: Workload | None = None,
-    *,
-    strategy: Strategy = "cost",
-    balanced_weight: float = DEFAULT_BALANCED_WEIGHT,
-    state_dir: Path,
-    on_progress: ProgressCallback | None = None,
-    warn: Callable[[str], None] | None = None,
-) -> TuningResult:
-    """Measure `fn` at every size in `memory_sizes` and recommend one."""
-    if strategy not in STRATEGIES:
-        raise TuningError(f"the strategy must be cost, speed or balanced, got {strategy!r}")
-    if not 0.0 <= balanced_weight <= 1.0:
-        raise TuningError(f"the balanced weight must be from 0 to 1, got {balanced_weight}")
-    sizes = sorted(set(memory_sizes))
-    if not sizes:
-        raise TuningError("at least one memory size is needed")
-    workload = workload or Workload()
-    variants = [sized_function(fn, mb, workload.architecture) for mb in sizes]
-    measurements = measure(
-        variants, workload, state_dir=state_dir, on_progress=on_progress, warn=warn
-    )
-    return TuningResult(
-        function=fn.name,
-        strategy=strategy,
-        balanced_weight=balanced_weight,
-        workload=workload,
-        measurements=tuple(measurements),
-        recommendation=recommend(measurements, strategy, balanced_weight),
-    )
-
-
-def _run(coro: Coroutine[Any, Any, list[Measurement]]) -> list[Measurement]:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    result: list[Measurement] = uvloop.run(coro)
-    return result
-
-
-async def _measure(
-    cfg: EmulatorConfig,
-    workload: Workload,
-    on_progress: ProgressCallback | None,
-    warn: Callable[[str], None] | None,
-) -> list[Measurement]:
-    import httpx
-
-    from emulator.server import Emulator
-
-    emu = Emulator(cfg) if warn is None else Emulator(cfg, warn=warn)
-    payloads = payload_sequence(workload.payloads, workload.invocations)
-    total = len(cfg.functions) * workload.invocations
-    done = 0
-
-    def step(label: str) -> None:
-        nonlocal done
-        done += 1
-        if on_progress is not None:
-            on_progress(done, total, label)
-
-    try:
-        await emu.start()
-        timeout = max(fn.timeout_s for fn in cfg.functions) + cfg.init_timeout_s + 30.0
-        limits = httpx.Limits(max_connections=max(10, workload.invocations))
-        async with httpx.AsyncClient(base_url=emu.url, timeout=timeout, limits=limits) as client:
-            if workload.parallel:
-                outcomes = [
-                    await _parallel(emu, client, fn, workload, payloads, step)
-                    for fn in cfg.functions
-                ]
-            else:
-                outcomes = await _interleaved(emu, client, cfg.functions, workload, payloads, step)
-        return [
-            _summarise_outcomes(fn, runs, workload)
-            for fn, runs in zip(cfg.functions, outcomes, strict=True)
-        ]
-    finally:
-        await emu.stop()
-
-
-Outcome = tuple[Report | None, str | None]  # the REPORT line, the error if it failed
-
-
-def _label(fn: FunctionConfig) -> str:
-    return f"{fn.name} ({fn.memory_mb} MB)"
-
-
-async def _parallel(
-    emu: Emulator,
-    client: httpx.AsyncClient,
-    fn: FunctionConfig,
-    workload: Workload,
-    payloads: Sequence[bytes],
-    step: Callable[[str], None],
-) -> list[Outcome]:
-    """A function's invocations all at once: each in its own environment, as power tuning's
-    parallel mode does."""
-    if workload.only_cold_starts:
-        await _reset(emu.pools[fn.name])
-
-    async def one(body: bytes) -> Outcome:
-        outcome = await _invoke(client, fn.name, body)
-        step(_label(fn))
-        return outcome
-
-    return list(await asyncio.gather(*(one(body) for body in payloads)))
-
-
-async def _interleaved(
-    emu: Emulator,
-    client: httpx.AsyncClient,
-    functions: Sequence[FunctionConfig],
-    workload: Workload,
-    payloads: Sequence[bytes],
-    step: Callable[[str], None],
-) -> list[list[Outcome]]:
-    """One invocation at a time, in rounds of one per function: a burst of other load on the
-    host then slows every size alike instead of whichever size it lands on."""
-    outcomes: list[list[Outcome]] = [[] for _ in functions]
-    for round_no, body in enumerate(payloads, start=1):
-        for fn, runs in zip(functions, outcomes, strict=True):
-            if workload.only_cold_starts:
-                await _reset(emu.pools[fn.name])
-            runs.append(await _invoke(client, fn.name, body))
-            step(f"round {round_no}/{len(payloads)}")
-    return outcomes
-
-
-def _summarise_outcomes(
-    fn: FunctionConfig, outcomes: Sequence[Outcome], workload: Workload
-) -> Measurement:
-    bill_init = cost.init_is_billed(fn.runtime, fn.package_type, standard=workload.bill_init)
-    samples = [
-        sample_from(report, error, bill_init=bill_init)
-        for report, error in outcomes
-        if report is not None
-    ]
-    errors = [error for _, error in outcomes if error is not None]
-    return summarise(fn, samples, errors, workload, len(outcomes))
-
-
-async def _invoke(client: httpx.AsyncClient, name: str, body: bytes) -> Outcome:
-    resp = await client.post(
-        f"/2015-03-31/functions/{name}/invocations",
-        content=body,
-        headers={"X-Amz-Log-Type": "Tail", "Content-Type": "application/json"},
-    )
-    log = base64.b64decode(resp.headers.get("x-amz-log-result", "")).decode("utf-8", "replace")
-    report = parse_report(log)
-    error: str | None = None
-    if resp.status_code >= 400:
-        error_type = resp.headers.get("x-amzn-errortype", "")
-        error = f"HTTP {resp.status_code} {error_type}".strip()
-    elif resp.headers.get("x-amz-function-error"):
-        error = (report.error_type if report else None) or _error_type(resp.content)
-    elif report is not None and report.status is not None:
-        error = report.error_type or report.status
-    return report, error
-
-
-def _error_type(content: bytes) -> str:
-    try:
-        body = json.loads(content)
-    except ValueError:
-        return "Unhandled"
-    if isinstance(body, dict) and isinstance(body.get("errorType"), str):
-        return str(body["errorType"])
-    return "Unhandled"
-
-
-async def _reset(pool: FunctionPool) -> None:
-    """Shut every environment of the function down, so the next invocation starts cold."""
-    await pool.reset()
-    deadline = time.monotonic() + RESET_DEADLINE_S
-    while pool.envs:
-        if time.monotonic() > deadline:
-            raise TuningError(
-                f"'{pool.fn.name}': environments still running {RESET_DEADLINE_S:.0f} s "
-                "after a reset"
-            )
-        await asyncio.sleep(0.01)

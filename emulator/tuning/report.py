@@ -1,6 +1,6 @@
 """Power tuning's output: the table, the recommendation's words, JSON, and the chart (PNG and
 a self-contained HTML page with the chart inlined as SVG). The sweep itself is
-emulator/tuning.py; this module only formats a `TuningResult`.
+emulator/tuning/driver.py; this module only formats a `TuningResult`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator import cost
-from emulator.tuning import (
+from emulator.tuning.stats import (
     STRATEGIES,
     Measurement,
     TuningResult,

@@ -1,0 +1,75 @@
+"""The environment variables Lambda gives a runtime (LAMBDA_SPEC §5), built in one place.
+
+Order of precedence, lowest first: Lambda's own variables, the host's credentials, the
+runtime's (`RuntimeCommand.env`: PYTHONPATH, …), then the function's `Environment`. Lambda
+refuses reserved keys in a function's environment; the manifest loaders do the same, so a
+function cannot override what the platform sets here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from emulator import wire
+from emulator.config import FunctionConfig
+from emulator.sandbox.runtimes import RuntimeCommand
+
+# Passed through from the host when set: what a role (or a developer's shell) provides.
+HOST_PASSTHROUGH = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "LD_LIBRARY_PATH",
+)
+# Lambda's PATH (LAMBDA_SPEC §5); the host's follows it so local tools a function calls resolve.
+LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+
+
+def log_stream_name(version: str = wire.LATEST) -> str:
+    today = dt.datetime.now(dt.UTC)
+    return f"{today:%Y/%m/%d}/[{version}]{secrets.token_hex(16)}"
+
+
+def lambda_environment(
+    fn: FunctionConfig,
+    command: RuntimeCommand,
+    *,
+    region: str,
+    runtime_api: str,
+    init_type: str,
+    tmp_dir: Path,
+    host_env: Mapping[str, str],
+    version: str = wire.LATEST,
+) -> dict[str, str]:
+    env = {
+        "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": version,
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_name(version),
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "_HANDLER": fn.handler,
+        "LAMBDA_TASK_ROOT": str(fn.code_dir),
+        "LAMBDA_RUNTIME_DIR": command.runtime_dir,
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "PATH": f"{LAMBDA_PATH}:{host_env.get('PATH', '')}",
+        "TMPDIR": str(tmp_dir),
+    }
+    for key in HOST_PASSTHROUGH:
+        if host_env.get(key):
+            env[key] = host_env[key]
+    env.setdefault("AWS_ACCESS_KEY_ID", "lambda-emu")  # what a role gives: some credentials
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "lambda-emu")
+    if command.execution_env:
+        env["AWS_EXECUTION_ENV"] = command.execution_env
+    env.update(command.env)
+    env.update(fn.environment)
+    return env

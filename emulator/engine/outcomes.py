@@ -1,0 +1,149 @@
+"""What the caller is told when an init or an invoke phase ends, in Lambda's own words.
+
+Pure functions from a phase event (what the runtime posted, the sandbox's exit, the timer, an
+extension's failure) to Lambda's error bodies, REPORT status and log lines (LAMBDA_SPEC §2, §5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from emulator import wire
+from emulator.api.extensions import ExtensionFailure
+from emulator.api.runtime import FunctionError, FunctionResponse, InitFailed, ResponseTooLarge
+from emulator.engine.finish import Outcome
+from emulator.engine.states import RuntimeReady, SandboxExited, TimedOut
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionFailed:
+    failure: ExtensionFailure
+
+
+@dataclass(frozen=True, slots=True)
+class InitDone:
+    init_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class InitFailure:
+    """Init did not finish: the runtime reported an error, exited, or ran out of time."""
+
+    init_ms: float
+    status: str  # "error" | "timeout"
+    error_type: str
+    body: bytes  # what the caller receives if this failure is final
+
+
+InitResult = InitDone | InitFailure
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeEnd:
+    """How an invoke phase ended: the caller's outcome, the log lines the platform writes,
+    and whether the environment lives on (else: why it is shut down)."""
+
+    outcome: Outcome
+    ended: float  # perf_counter at the end of the function's work
+    lines: tuple[str, ...] = ()
+    shutdown_reason: str | None = None  # None: alive; "timeout" | "failure"
+
+
+def error_body(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> InvokeEnd:
+    if isinstance(event, FunctionResponse):
+        return InvokeEnd(Outcome(event.body, event.content_type), event.at)
+    if isinstance(event, FunctionError):
+        payload = event.body or error_body(event.error_type, "")
+        return InvokeEnd(Outcome(payload, function_error=True), event.at)
+    if isinstance(event, ResponseTooLarge):
+        error_type = wire.RESPONSE_SIZE_TOO_LARGE
+        message = (
+            f"Response payload size ({event.size} bytes) exceeded maximum allowed payload "
+            f"size ({wire.MAX_RUNTIME_RESPONSE_BYTES} bytes)."
+        )
+        outcome = Outcome(error_body(error_type, message), function_error=True, status="error")
+        outcome = _typed(outcome, error_type)
+        return InvokeEnd(
+            outcome, event.at, (f"RequestId: {request_id} Error: {message}\n{error_type}",)
+        )
+    if isinstance(event, SandboxExited):
+        error_type = wire.RUNTIME_EXIT_ERROR
+        message = (
+            f"RequestId: {request_id} Error: Runtime exited with error: {event.status.describe()}"
+        )
+        outcome = _typed(Outcome(error_body(error_type, message), function_error=True), error_type)
+        return InvokeEnd(outcome, now, (f"{message}\n{error_type}",), "failure")
+    if isinstance(event, ExtensionFailed):
+        # ⚠ our guess at the caller's error for an extension's exit/error mid-invoke
+        error_type = "Extension.ExitError"
+        f = event.failure
+        message = f"RequestId: {request_id} Error: extension {f.name}: {f.error_type}"
+        outcome = _typed(Outcome(error_body(error_type, message), function_error=True), error_type)
+        return InvokeEnd(outcome, now, (f"{message}\n{error_type}",), "failure")
+    # timed out (or an event no phase expects): either way the environment is reset
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    error_type = wire.SANDBOX_TIMEDOUT
+    message = f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
+    outcome = Outcome(error_body(error_type, message), function_error=True, status="timeout")
+    line = f"{stamp} {request_id} Task timed out after {timeout_s:.2f} seconds"
+    return InvokeEnd(_typed(outcome, error_type, "timeout"), now, (line,), "timeout")
+
+
+def _typed(outcome: Outcome, error_type: str, status: str = "error") -> Outcome:
+    return Outcome(
+        outcome.payload,
+        outcome.content_type,
+        function_error=True,
+        status=status,
+        error_type=error_type,
+    )
+
+
+def init_failure(event: object, started: float, now: float, timeout_s: float) -> InitFailure:
+    """An init phase that ended in anything but the runtime's first /next."""
+    elapsed = (now - started) * 1000
+    if isinstance(event, ExtensionFailed):
+        f = event.failure
+        body = f.body or error_body("Extension.InitError", f"{f.name}: {f.error_type}")
+        return InitFailure(elapsed, "error", "Extension.InitError", body)
+    if isinstance(event, InitFailed):
+        body = event.body or error_body(event.error_type, "init error")
+        return InitFailure((event.at - started) * 1000, "error", event.error_type, body)
+    if isinstance(event, SandboxExited):
+        message = f"Error: Runtime exited with error: {event.status.describe()}"
+        return InitFailure(
+            elapsed, "error", wire.RUNTIME_EXIT_ERROR, error_body(wire.RUNTIME_EXIT_ERROR, message)
+        )
+    message = f"Task timed out after {timeout_s:.2f} seconds"
+    return InitFailure(
+        elapsed, "timeout", wire.SANDBOX_TIMEDOUT, error_body(wire.SANDBOX_TIMEDOUT, message)
+    )
+
+
+def init_failure_lines(event: object) -> tuple[str, ...]:
+    """What the platform logs when init fails this way (the runtime logs its own errors)."""
+    if isinstance(event, ExtensionFailed):
+        f = event.failure
+        return (f"Extension {f.name} reported {f.kind} error: {f.error_type}",)
+    if isinstance(event, SandboxExited):
+        message = f"Error: Runtime exited with error: {event.status.describe()}"
+        return (f"{message}\n{wire.RUNTIME_EXIT_ERROR}",)
+    return ()
+
+
+PhaseEvent = (
+    FunctionResponse
+    | FunctionError
+    | ResponseTooLarge
+    | InitFailed
+    | RuntimeReady
+    | SandboxExited
+    | TimedOut
+    | ExtensionFailed
+)

@@ -1,0 +1,189 @@
+"""How one function's containers run (`ContainerPlan`), and the factory that plans them and
+makes, lists and removes this emulator's containers."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from emulator.config import FunctionConfig
+from emulator.errors import SandboxError
+from emulator.images import image_for_runtime
+from emulator.sandbox.base import OutputCallback, SandboxSpec
+from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US
+from emulator.sandbox.docker.engine import (
+    LABEL,
+    LABEL_OWNER,
+    _docker,
+    _owner_alive,
+    container_user,
+    owner_token,
+)
+from emulator.sandbox.docker.sandbox import DEPS_DIR, RUNTIME_DIR, DockerSandbox
+from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
+
+
+@dataclass(frozen=True)
+class ContainerPlan:
+    """How one function's environments run: the image, its command and the host mounts."""
+
+    image: str
+    command: tuple[str, ...] | None  # None: the image's own CMD
+    mounts: tuple[tuple[str, str], ...]  # (host path, container path), read-only
+    code_dir: Path | None  # copied into /var/task of each new container (zip functions)
+    ephemeral_mb: int
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _ImageInfo:
+    entrypoint: list[str]
+    cmd: list[str]
+
+
+class DockerSandboxFactory:
+    kind = "docker"
+
+    def __init__(
+        self,
+        *,
+        cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
+        warn: Callable[[str], None] = lambda _m: None,
+        client: Any = None,
+        function_user: str = "auto",
+        resolver: RuntimeResolver | None = None,
+    ) -> None:
+        # one connection per running container waits on its exit: a pool that large
+        self.client = (
+            client if client is not None else _docker().from_env(timeout=60, max_pool_size=1024)
+        )
+        self.user = container_user(function_user)
+        self.cpu_period_us = cpu_period_us
+        self.warn = warn
+        self.resolver = resolver
+        self.owner = owner_token()
+        self.plans: dict[str, ContainerPlan] = {}
+        self._images: dict[str, _ImageInfo] = {}
+        self._lock = threading.Lock()
+
+    def image_info(self, image: str) -> _ImageInfo:
+        with self._lock:
+            info = self._images.get(image)
+        if info is None:
+            try:
+                attrs = self.client.images.get(image).attrs
+            except Exception as exc:
+                raise SandboxError(
+                    f"image {image} is not on this machine (lambda-emu images build, or "
+                    f"docker build/pull it)"
+                ) from exc
+            config = attrs.get("Config") or {}
+            info = _ImageInfo(list(config.get("Entrypoint") or []), list(config.get("Cmd") or []))
+            with self._lock:
+                self._images[image] = info
+        return info
+
+    def stages(self, function: str) -> bool:
+        return True  # creating a container costs tens of ms: made ahead of need
+
+    def runtime_api_host(self, fn: FunctionConfig) -> tuple[str, str]:
+        # Containers share the host's network (network_mode="host"): loopback reaches us.
+        return "127.0.0.1", "127.0.0.1"
+
+    def describe(self) -> str:
+        return (
+            "docker sandbox: memory, pids and /tmp limited per container, CPU quota after "
+            "init, freeze by pause"
+        )
+
+    def prepare(self, fn: FunctionConfig) -> RuntimeCommand:
+        """The plan for `fn`'s containers (blocking: may run pip for requirements.txt)."""
+        resolver = self.resolver
+        mounts: list[tuple[str, str]] = []
+        env: dict[str, str] = {}
+        if fn.package_type == "Image":
+            assert fn.image_uri is not None
+            image, command = fn.image_uri, None  # its code is in its image
+            code_dir = None
+        else:
+            try:
+                image, exact = image_for_runtime(fn.runtime)
+            except ValueError as exc:
+                raise SandboxError(f"function '{fn.name}': {exc}") from exc
+            if not exact:
+                self.warn(f"function '{fn.name}': {fn.runtime} runs on the local image {image}")
+            command = (fn.handler,)
+            code_dir = fn.code_dir
+            if fn.runtime.startswith("python"):
+                version = "3.11"  # the python image's interpreter
+                python = resolver.python if resolver is not None else None
+                exe = python.interpreter(version) if python is not None else None
+                deps = python.deps_dir(fn, version, exe) if python and exe else None
+                if deps is not None:
+                    mounts.append((str(deps), DEPS_DIR))
+                    env["PYTHONPATH"] = DEPS_DIR
+        if fn.layers:
+            self.warn(
+                f"function '{fn.name}': layers (and their extensions) are not mounted by the "
+                "docker sandbox yet"
+            )
+        self.image_info(image)  # fail at start, not at the first invocation
+        self.plans[fn.name] = ContainerPlan(
+            image=image,
+            command=command,
+            mounts=tuple(mounts),
+            code_dir=code_dir,
+            ephemeral_mb=fn.ephemeral_storage_mb,
+            env=env,
+        )
+        execution_env = f"AWS_Lambda_{fn.runtime}" if fn.runtime.startswith("python") else None
+        return RuntimeCommand(
+            argv=(image, *(command or ())), execution_env=execution_env, runtime_dir=RUNTIME_DIR
+        )
+
+    def create(self, spec: SandboxSpec, on_output: OutputCallback) -> DockerSandbox:
+        plan = self.plans.get(spec.function_name)
+        if plan is None:
+            raise SandboxError(f"function '{spec.function_name}' has no container plan")
+        if spec.extensions:  # layers are not mounted yet: nothing would register
+            spec = replace(spec, extensions=())
+        return DockerSandbox(spec, on_output, factory=self, plan=plan)
+
+    def containers(self, *, all_owners: bool = False) -> list[dict[str, Any]]:
+        """This emulator's containers (or every emulator's): the engine's list entries
+        (Id, Names, Labels), without inspecting each one (they may go away meanwhile)."""
+        filters = {"label": [LABEL] if all_owners else [f"{LABEL_OWNER}={self.owner}"]}
+        return list(self.client.api.containers(all=True, filters=filters))
+
+    def _remove(self, entry: dict[str, Any]) -> str | None:
+        try:
+            self.client.api.remove_container(entry["Id"], force=True)
+        except Exception:  # removed meanwhile, or the engine refused: nothing more to do
+            return None
+        names = entry.get("Names") or [entry["Id"][:12]]
+        return str(names[0]).lstrip("/")
+
+    def remove_stale(self) -> list[str]:
+        """Remove the containers of emulators that are gone (a crashed run's leftovers)."""
+        removed = []
+        for entry in self.containers(all_owners=True):
+            token = (entry.get("Labels") or {}).get(LABEL_OWNER, "")
+            if token and not _owner_alive(token):
+                name = self._remove(entry)
+                if name is not None:
+                    removed.append(name)
+        return removed
+
+    def remove_all(self) -> None:
+        """Remove every container this emulator made (at stop, whatever is left)."""
+        for entry in self.containers():
+            self._remove(entry)
+
+    def close(self) -> None:
+        self.remove_all()
+        with contextlib.suppress(Exception):
+            self.client.close()
