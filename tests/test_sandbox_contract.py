@@ -150,7 +150,7 @@ def test_an_idle_environment_is_frozen_and_runs_again(
     async def frozen(emu: Emulator) -> bool:
         (env,) = emu.functions["contract"].envs
         for _ in range(200):
-            if env._freeze_timer is None:  # the freeze has been applied
+            if not env.freezer.pending:  # the freeze has been applied
                 return True
             await asyncio.sleep(0.01)
         return False

@@ -134,6 +134,21 @@ class ExtensionsApi:
     def close_registration(self) -> None:
         self.registration_open = False
 
+    def record_init_done(self, init_type: str, init_ms: float) -> None:
+        if self.count:
+            common = {"initializationType": init_type, "phase": "init", "status": "success"}
+            self.record("platform.initRuntimeDone", common)
+            metrics = {"durationMs": round(init_ms, 3)}
+            self.record("platform.initReport", {**common, "metrics": metrics})
+
+    def record_runtime_done(
+        self, request_id: str, status: str, duration_ms: float, produced_bytes: int
+    ) -> None:
+        metrics = {"durationMs": round(duration_ms, 3), "producedBytes": produced_bytes}
+        self.record(
+            "platform.runtimeDone", {"requestId": request_id, "status": status, "metrics": metrics}
+        )
+
     def invoke(self, inv: Invocation) -> None:
         """INVOKE to every extension subscribed to it (LAMBDA_SPEC §3)."""
         event: dict[str, Any] = {
@@ -145,6 +160,9 @@ class ExtensionsApi:
         if inv.trace_id:
             event["tracing"] = {"type": "X-Amzn-Trace-Id", "value": inv.trace_id}
         self._broadcast("INVOKE", json.dumps(event).encode())
+        self.record(
+            "platform.start", {"requestId": inv.request_id, "version": inv.executed_version}
+        )
 
     def shutdown(self, reason: str, deadline_ms: int) -> bool:
         """SHUTDOWN to the external extensions subscribed to it; True if any got it.

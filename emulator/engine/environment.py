@@ -17,21 +17,19 @@ never decides which environment serves a request.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
-import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from emulator import wire
 from emulator.api.extensions import ExtensionFailure, ExtensionsApi
 from emulator.api.runtime import InitFailed, RuntimeApi, RuntimeState
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.engine.finish import FunctionCounters, InvocationLedger, Outcome
+from emulator.engine.freezer import IdleFreezer
 from emulator.engine.invocation import Invocation, InvocationResult
-from emulator.engine.lambda_env import lambda_environment
+from emulator.engine.lambda_env import sandbox_spec
 from emulator.engine.outcomes import (
     ExtensionFailed,
     InitDone,
@@ -39,9 +37,15 @@ from emulator.engine.outcomes import (
     InitResult,
     PhaseEvent,
     error_body,
+    extensions_end,
     init_failure,
     init_failure_lines,
     invoke_end,
+)
+from emulator.engine.shutdown import (
+    SHUTDOWN_BUDGET_S,
+    extension_executables,
+    shutdown_extensions,
 )
 from emulator.engine.states import (
     EnvState,
@@ -51,37 +55,15 @@ from emulator.engine.states import (
     TimedOut,
     check_transition,
 )
-from emulator.metrics.logs import InvocationLog, LogSink
+from emulator.metrics.logs import EnvironmentLog, InvocationLog, LogSink
 from emulator.metrics.report import start_line
 from emulator.sandbox.base import (
     ExitStatus,
     Sandbox,
     SandboxFactory,
-    SandboxSpec,
     SupportsExtensions,
 )
 from emulator.sandbox.runtimes import RuntimeCommand
-
-MAX_EXTENSIONS = 10
-# Shutdown with external extensions (LAMBDA_SPEC §3): 2,000 ms in all, of which the runtime
-# gets up to 300 ms after SIGTERM; then SHUTDOWN to the extensions; SIGKILL at the deadline.
-SHUTDOWN_BUDGET_S = 2.0
-RUNTIME_SHUTDOWN_S = 0.3
-
-
-def extension_executables(layers: tuple[Path, ...]) -> tuple[Path, ...]:
-    """External extensions: the executable files in each layer's `extensions/` (Lambda's
-    /opt/extensions), by name, at most 10 (LAMBDA_SPEC §3)."""
-    import os
-
-    found: dict[str, Path] = {}
-    for layer in layers:
-        folder = layer / "extensions"
-        if folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and os.access(path, os.X_OK):
-                    found[path.name] = path  # a later layer's file of the same name wins
-    return tuple(found.values())[:MAX_EXTENSIONS]
 
 
 @dataclass(slots=True)
@@ -133,10 +115,14 @@ class ExecutionEnvironment:
         self._loop = asyncio.get_running_loop()
         self._phase: asyncio.Future[PhaseEvent | ExtensionsReady] | None = None
         self._run: _Run | None = None
-        self._log: InvocationLog | None = None
-        self._partial = b""
+        self.log = EnvironmentLog(logs, fn.name, self._output_line)
         self._finish_timer: asyncio.TimerHandle | None = None
-        self._freeze_timer: asyncio.TimerHandle | None = None
+        self.freezer = IdleFreezer(
+            self._loop,
+            enabled=cfg.freeze,
+            after_s=cfg.freeze_after_s,
+            is_idle=lambda: self.state is EnvState.READY,
+        )
         self._stopping: asyncio.Task[None] | None = None
         self._cpu_mark = (0.0, 0.0)
         self._shutdown_reason = "spindown"
@@ -222,27 +208,12 @@ class ExecutionEnvironment:
         self._event(SandboxExited(fut.result()))
         if self.state in (EnvState.READY, EnvState.FINISHING):
             # An idle runtime died: nothing is in flight, the environment is simply gone.
-            self._flush_partial()
+            self.log.flush_partial()
             self._begin_shutdown()
 
     # --- output -----------------------------------------------------------------------------
-    def _output(self, data: bytes) -> None:
-        data = self._partial + data
-        *lines, self._partial = data.split(b"\n")
-        for raw in lines:
-            line = raw.decode("utf-8", "replace").rstrip("\r")
-            self._line(line)
-            self.extensions.record("function", line)
-
-    def _flush_partial(self) -> None:
-        if self._partial:
-            partial, self._partial = self._partial, b""
-            self._line(partial.decode("utf-8", "replace"))
-
-    def _line(self, line: str) -> None:
-        self._logs.write(self.fn.name, line)
-        if self._log is not None:
-            self._log.lines.append(line)
+    def _output_line(self, line: str) -> None:
+        self.extensions.record("function", line)
 
     # --- init -------------------------------------------------------------------------------
     async def stage(self) -> None:
@@ -251,34 +222,26 @@ class ExecutionEnvironment:
         if self.sandbox is not None or self.command.init_error is not None:
             return
         await self.runtime.start()
-        tmp_dir = self.cfg.state_dir / "tmp" / f"{self.fn.name}-{self.id}"
-        env = lambda_environment(
+        spec = sandbox_spec(
             self.fn,
             self.command,
+            environment_id=self.id,
+            state_dir=self.cfg.state_dir,
             region=self.cfg.region,
             runtime_api=f"{self._advertise}:{self.runtime.server.port}",
             init_type=self.init_type,
-            tmp_dir=tmp_dir,
             host_env=self._host_env,
-        )
-        spec = SandboxSpec(
-            environment_id=self.id,
-            function_name=self.fn.name,
-            argv=self.command.argv,
-            env=env,
-            cwd=self.fn.code_dir,
-            memory_mb=self.fn.memory_mb,
-            tmp_dir=tmp_dir,
             extensions=self.extension_paths,
         )
-        sandbox = self._sandboxes.create(spec, self._output)
+        sandbox = self._sandboxes.create(spec, self.log.feed)
+        self.freezer.sandbox = sandbox
         self.sandbox = sandbox
         await sandbox.stage()
         sandbox.exited.add_done_callback(self._sandbox_exited)
 
     def log_into(self, log: InvocationLog) -> None:
         """Output from now on also goes to this invocation's log (an invoke-phase init)."""
-        self._log = log
+        self.log.invocation = log
 
     async def init(self, timeout_s: float) -> InitResult:
         """Start the runtime and wait for its first /next (init done), or its failure.
@@ -286,7 +249,7 @@ class ExecutionEnvironment:
         if self.command.init_error is not None:
             await self.runtime.start()
             error_type, message = self.command.init_error
-            self._line(f"{message}\n{error_type}")
+            self.log.line(f"{message}\n{error_type}")
             await self._begin_shutdown_now()
             return InitFailure(0.0, "error", error_type, error_body(error_type, message))
         phase: asyncio.Future[PhaseEvent | ExtensionsReady] = self._loop.create_future()
@@ -300,7 +263,7 @@ class ExecutionEnvironment:
         except Exception as exc:  # SandboxError and anything the OS raised while spawning
             self._phase = None
             message = str(exc)
-            self._line(message)
+            self.log.line(message)
             await self._begin_shutdown_now()
             body = error_body(wire.RUNTIME_EXIT_ERROR, f"Error: {message}")
             return InitFailure(0.0, "error", wire.RUNTIME_EXIT_ERROR, body)
@@ -312,9 +275,9 @@ class ExecutionEnvironment:
             return self._init_done(event, started, sandbox)
         now = time.perf_counter()
         sandbox.drain_output()
-        self._flush_partial()
+        self.log.flush_partial()
         for line in init_failure_lines(event):
-            self._line(line)
+            self.log.line(line)
         failure = init_failure(event, started, now, timeout_s)
         if isinstance(event, InitFailed):
             self.init_ms = failure.init_ms
@@ -347,15 +310,9 @@ class ExecutionEnvironment:
         self._move(EnvState.READY)
         ext = self.extensions
         ext.close_registration()
-        if ext.count:
-            common = {"initializationType": self.init_type, "phase": "init", "status": "success"}
-            ext.record("platform.initRuntimeDone", common)
-            ext.record(
-                "platform.initReport",
-                {**common, "metrics": {"durationMs": round(self.init_ms, 3)}},
-            )
+        ext.record_init_done(self.init_type, self.init_ms)
         sandbox.init_finished()
-        self._freeze_soon()
+        self.freezer.went_idle()
         return InitDone(self.init_ms)
 
     # --- invoke -----------------------------------------------------------------------------
@@ -373,23 +330,21 @@ class ExecutionEnvironment:
         sandbox = self.sandbox
         assert sandbox is not None
         self._move(EnvState.INVOKING)
-        self._thaw()
+        self.freezer.thaw()
         self.invocations += 1
         timeout = self.fn.timeout_s if timeout_s is None else timeout_s
         if log is None:
             log = InvocationLog()
-            self._log = log
-            self._line(start_line(inv.request_id, inv.executed_version))
-        self._log = log
+            self.log.invocation = log
+            self.log.line(start_line(inv.request_id, inv.executed_version))
+        self.log.invocation = log
         started = time.perf_counter()
         inv.deadline_ms = int(time.time() * 1000 + timeout * 1000)
         timer = self._loop.call_later(timeout, self._timeout)
         self._run = _Run(inv, started, init_ms, timeout, timer, log)
         self.runtime.dispatch(inv, self._event)
-        ext = self.extensions
-        if ext.count:
-            ext.invoke(inv)
-            ext.record("platform.start", {"requestId": inv.request_id, "version": wire.LATEST})
+        if self.extensions.count:
+            self.extensions.invoke(inv)
 
     def _end_invoke(self, run: _Run, event: PhaseEvent) -> None:
         self._run = None
@@ -400,24 +355,16 @@ class ExecutionEnvironment:
         inv = run.inv
         end = invoke_end(event, inv.request_id, run.timeout_s, time.perf_counter())
         if end.shutdown_reason is not None:
-            self._flush_partial()
+            self.log.flush_partial()
             self._shutdown_reason = end.shutdown_reason
         for line in end.lines:
-            self._line(line)
+            self.log.line(line)
         outcome = end.outcome
         ext = self.extensions
         if ext.count:
-            ext.record(
-                "platform.runtimeDone",
-                {
-                    "requestId": inv.request_id,
-                    "status": outcome.status
-                    or ("failure" if outcome.function_error else "success"),
-                    "metrics": {
-                        "durationMs": round((end.ended - run.started) * 1000, 3),
-                        "producedBytes": len(outcome.payload),
-                    },
-                },
+            status = outcome.status or ("failure" if outcome.function_error else "success")
+            ext.record_runtime_done(
+                inv.request_id, status, (end.ended - run.started) * 1000, len(outcome.payload)
             )
             if end.shutdown_reason is None:
                 # The caller gets the response now; the invoke phase, and Duration with it,
@@ -444,20 +391,11 @@ class ExecutionEnvironment:
         if isinstance(after, ExtensionsReady):
             self._finish(run, outcome, after.at, alive=True)
             return
-        if isinstance(after, TimedOut):
-            status, error_type, reason = "timeout", wire.SANDBOX_TIMEDOUT, "timeout"
-            self._line(
-                f"RequestId: {run.inv.request_id} Error: the runtime or an extension did not "
-                f"call next within the timeout ({run.timeout_s:.2f} seconds)"
-            )
-        else:
-            failed = isinstance(after, ExtensionFailed)
-            status, reason = "error", "failure"
-            error_type = "Extension.ExitError" if failed else wire.RUNTIME_EXIT_ERROR
-        self._shutdown_reason = reason
-        outcome = Outcome(
-            outcome.payload, outcome.content_type, outcome.function_error, status, error_type
-        )
+        end = extensions_end(after, outcome, run.inv.request_id, run.timeout_s)
+        for line in end.lines:
+            self.log.line(line)
+        self._shutdown_reason = end.shutdown_reason or "failure"
+        outcome = end.outcome
         self._finish(run, outcome, time.perf_counter(), alive=False)
 
     def _result(self, outcome: Outcome, log: bytes, inv: Invocation) -> InvocationResult:
@@ -492,7 +430,7 @@ class ExecutionEnvironment:
             counters=self._counters,
             telemetry=self.extensions.record if self.extensions.count else None,
         )
-        self._log = None
+        self.log.invocation = None
         self.last_used = time.monotonic()
         if not alive:
             self._begin_shutdown()
@@ -519,28 +457,8 @@ class ExecutionEnvironment:
 
     # --- idle: freeze and thaw ----------------------------------------------------------------
     def _went_idle(self) -> None:
-        self._freeze_soon()
+        self.freezer.went_idle()
         self._on_ready(self)
-
-    def _freeze_soon(self) -> None:
-        if self.cfg.freeze and self._freeze_timer is None:
-            # ⚠ Lambda freezes an environment whose runtime waits in /next with nothing to do;
-            # it does not say how soon. A request within cfg.freeze_after_s finds it running,
-            # which spares two signals per invocation on a busy function's hot path.
-            self._freeze_timer = self._loop.call_later(self.cfg.freeze_after_s, self._freeze)
-
-    def _freeze(self) -> None:
-        self._freeze_timer = None
-        if self.state is EnvState.READY and self.sandbox is not None:
-            self.sandbox.freeze()
-
-    def _thaw(self) -> None:
-        timer = self._freeze_timer
-        if timer is not None:  # never frozen: still within freeze_after_s of going idle
-            timer.cancel()
-            self._freeze_timer = None
-        elif self.cfg.freeze and self.sandbox is not None:
-            self.sandbox.thaw()
 
     def _runtime_ready(self) -> None:
         self._extensions_changed()
@@ -554,7 +472,7 @@ class ExecutionEnvironment:
     def _finish_overdue(self) -> None:
         self._finish_timer = None
         if self.state is EnvState.FINISHING:
-            self._line(
+            self.log.line(
                 f"Environment {self.id}: runtime did not call /next before the deadline; reset"
             )
             self._begin_shutdown()
@@ -577,40 +495,10 @@ class ExecutionEnvironment:
         """Stop the runtime and its listener; idempotent, awaits completion."""
         await self._begin_shutdown_now()
 
-    async def _shutdown_extensions(self, sandbox: Sandbox) -> None:
-        """With external extensions: SIGTERM the runtime (up to 300 ms), SHUTDOWN to the
-        extensions, wait until they are done or the 2,000 ms budget is spent (LAMBDA_SPEC §3).
-        The caller SIGKILLs whatever is left."""
-        ext = self.extensions
-        if not isinstance(sandbox, SupportsExtensions) or not any(
-            e.external for e in ext.extensions.values()
-        ):
-            return
-        deadline = time.monotonic() + SHUTDOWN_BUDGET_S
-        sandbox.thaw()
-        if not sandbox.exited.done():
-            sandbox.signal_runtime(signal.SIGTERM)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(sandbox.exited), RUNTIME_SHUTDOWN_S)
-        # What is buffered for telemetry subscribers goes out before SHUTDOWN does.
-        await ext.flush(max(0.0, min(0.5, deadline - time.monotonic())))
-        deadline_ms = int((time.time() + deadline - time.monotonic()) * 1000)
-        if not ext.shutdown(self._shutdown_reason, deadline_ms):
-            return
-        while time.monotonic() < deadline:
-            if ext.shutdown_acknowledged() or not sandbox.others_alive():
-                return
-            await asyncio.sleep(0.02)
-        sandbox.drain_output()
-        self._line(
-            f"Environment {self.id}: extensions still running at the shutdown deadline "
-            f"({SHUTDOWN_BUDGET_S * 1000:.0f} ms): killed"
-        )
-
     async def _shutdown(self, was: EnvState) -> None:
-        for timer in (self._finish_timer, self._freeze_timer):
-            if timer is not None:
-                timer.cancel()
+        self.freezer.cancel()
+        if self._finish_timer is not None:
+            self._finish_timer.cancel()
         exited = self.sandbox.exited if self.sandbox is not None else None
         if exited is not None and exited.done() and not exited.cancelled():
             self._event(SandboxExited(exited.result()))
@@ -618,12 +506,16 @@ class ExecutionEnvironment:
             self._event(SandboxExited(ExitStatus(-9)))
         try:
             if self.sandbox is not None:
-                await self._shutdown_extensions(self.sandbox)
+                if await shutdown_extensions(self.sandbox, self.extensions, self._shutdown_reason):
+                    self.log.line(
+                        f"Environment {self.id}: extensions still running at the shutdown "
+                        f"deadline ({SHUTDOWN_BUDGET_S * 1000:.0f} ms): killed"
+                    )
                 await self.extensions.close()
                 # No extensions (or after them): SIGKILL at once (LAMBDA_SPEC §3).
                 await self.sandbox.stop(grace_s=0.0)
                 self.sandbox.drain_output()
-            self._flush_partial()
+            self.log.flush_partial()
             await self.runtime.close()
         finally:
             if was is not EnvState.SHUTDOWN:

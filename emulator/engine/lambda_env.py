@@ -1,4 +1,5 @@
-"""The environment variables Lambda gives a runtime (LAMBDA_SPEC §5), built in one place.
+"""The environment variables Lambda gives a runtime (LAMBDA_SPEC §5), built in one place, and
+the sandbox spec of an environment that carries them.
 
 Order of precedence, lowest first: Lambda's own variables, the host's credentials, the
 runtime's (`RuntimeCommand.env`: PYTHONPATH, …), then the function's `Environment`. Lambda
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from emulator import wire
 from emulator.config import FunctionConfig
+from emulator.sandbox.base import SandboxSpec
 from emulator.sandbox.runtimes import RuntimeCommand
 
 # Passed through from the host when set: what a role (or a developer's shell) provides.
@@ -73,3 +75,39 @@ def lambda_environment(
     env.update(command.env)
     env.update(fn.environment)
     return env
+
+
+def sandbox_spec(
+    fn: FunctionConfig,
+    command: RuntimeCommand,
+    *,
+    environment_id: str,
+    state_dir: Path,
+    region: str,
+    runtime_api: str,
+    init_type: str,
+    host_env: Mapping[str, str],
+    extensions: tuple[Path, ...],
+) -> SandboxSpec:
+    """What a sandbox needs to run one environment of `fn`: its command, Lambda's variables,
+    its code directory, memory, its own /tmp, and its external extensions."""
+    tmp_dir = state_dir / "tmp" / f"{fn.name}-{environment_id}"
+    env = lambda_environment(
+        fn,
+        command,
+        region=region,
+        runtime_api=runtime_api,
+        init_type=init_type,
+        tmp_dir=tmp_dir,
+        host_env=host_env,
+    )
+    return SandboxSpec(
+        environment_id=environment_id,
+        function_name=fn.name,
+        argv=command.argv,
+        env=env,
+        cwd=fn.code_dir,
+        memory_mb=fn.memory_mb,
+        tmp_dir=tmp_dir,
+        extensions=extensions,
+    )

@@ -95,6 +95,28 @@ def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> 
     return InvokeEnd(_typed(outcome, error_type, "timeout"), now, (line,), "timeout")
 
 
+def extensions_end(event: object, outcome: Outcome, request_id: str, timeout_s: float) -> InvokeEnd:
+    """The runtime answered, but the invoke phase did not end with every extension in next:
+    it timed out, the runtime exited, or an extension failed. The environment is reset."""
+    if isinstance(event, TimedOut):
+        line = (
+            f"RequestId: {request_id} Error: the runtime or an extension did not call next "
+            f"within the timeout ({timeout_s:.2f} seconds)"
+        )
+        ended = Outcome(
+            outcome.payload, outcome.content_type, outcome.function_error, "timeout",
+            wire.SANDBOX_TIMEDOUT,
+        )  # fmt: skip
+        return InvokeEnd(ended, 0.0, (line,), "timeout")
+    error_type = (
+        "Extension.ExitError" if isinstance(event, ExtensionFailed) else (wire.RUNTIME_EXIT_ERROR)
+    )
+    ended = Outcome(
+        outcome.payload, outcome.content_type, outcome.function_error, "error", error_type
+    )
+    return InvokeEnd(ended, 0.0, (), "failure")
+
+
 def _typed(outcome: Outcome, error_type: str, status: str = "error") -> Outcome:
     return Outcome(
         outcome.payload,

@@ -7,6 +7,7 @@ REPORT) is written in order as it happens, as CloudWatch Logs would receive it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -54,3 +55,36 @@ class InvocationLog:
     def tail(self, limit: int) -> bytes:
         data = ("\n".join(self.lines) + "\n").encode("utf-8", "replace")
         return data[-limit:]
+
+
+class EnvironmentLog:
+    """What one environment prints, line by line: to the function's log, and while an
+    invocation runs, to that invocation's own log (its tail). `feed` takes the runtime's raw
+    output; a line is complete at its newline (a partial one waits, or `flush_partial`)."""
+
+    __slots__ = ("_function", "_on_output_line", "_partial", "_sink", "invocation")
+
+    def __init__(self, sink: LogSink, function: str, on_output_line: Callable[[str], None]) -> None:
+        self._sink = sink
+        self._function = function
+        self._on_output_line = on_output_line  # the runtime's own lines (telemetry "function")
+        self._partial = b""
+        self.invocation: InvocationLog | None = None
+
+    def feed(self, data: bytes) -> None:
+        data = self._partial + data
+        *lines, self._partial = data.split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            self.line(line)
+            self._on_output_line(line)
+
+    def flush_partial(self) -> None:
+        if self._partial:
+            partial, self._partial = self._partial, b""
+            self.line(partial.decode("utf-8", "replace"))
+
+    def line(self, line: str) -> None:
+        self._sink.write(self._function, line)
+        if self.invocation is not None:
+            self.invocation.lines.append(line)

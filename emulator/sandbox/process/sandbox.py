@@ -24,98 +24,20 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from emulator.config import DEFAULT_FREEZE_AFTER_S, FunctionConfig
 from emulator.errors import SandboxError
-from emulator.sandbox import cgroups, peers, users
+from emulator.sandbox import peers, users
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec, read_output
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
-from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
+from emulator.sandbox.process.launcher import LAUNCHER, limit_data, needs_host_tmp, remove_tree
+from emulator.sandbox.process.procfs import CLK_TCK, cpu_ticks, group_members, status_kb
 from emulator.sandbox.users import FunctionUser
-
-if TYPE_CHECKING:
-    from emulator.sandbox.registry import SandboxSettings
-
-# Joins the cgroup(s) given before "--", binds the private /tmp, makes the code directory
-# read-only (in its own mount namespace: the host still writes it), then execs the runtime.
-# The emulator runs it as: unshare --mount --propagation private sh -c LAUNCHER ...
-# (unshare without --fork execs in place: the runtime keeps the pid the emulator spawned).
-# It is started ahead of need ("staged"): joining a cgroup costs ~10 ms (the kernel waits for
-# an RCU grace period), so that happens before a request needs the environment; `start` then
-# only writes "go" on its stdin.
-#
-# With external extensions (listed between the second pair of "--"), "go" reads "extensions":
-# the launcher starts each extension in the background (stdin closed, without the variables
-# Lambda keeps from extensions: LAMBDA_SPEC §3), then waits for a second line before it execs
-# the runtime, as Lambda starts the runtime once every extension has registered.
-#
-# When functions run as another user (emulator/sandbox/users.py), "prep" first exposes the
-# paths the function needs, and the runtime and extensions are exec'd through "drop" (setpriv).
-_LAUNCHER = """
-tmp=$1; code=$2; prep=$3; drop=$4; shift 4
-while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
-if [ -n "$prep" ]; then eval "$prep" || exit 114; fi
-if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
-if [ -n "$code" ]; then
-  mount --bind "$code" "$code" && mount -o remount,bind,ro "$code" "$code" || exit 113
-fi
-read -r go || exit 0
-while [ "$1" != "--" ]; do
-  $drop env -u AWS_EXECUTION_ENV -u AWS_LAMBDA_LOG_GROUP_NAME -u AWS_LAMBDA_LOG_STREAM_NAME \
-    -u AWS_XRAY_CONTEXT_MISSING -u AWS_XRAY_DAEMON_ADDRESS -u LAMBDA_RUNTIME_DIR \
-    -u LAMBDA_TASK_ROOT -u _AWS_XRAY_DAEMON_ADDRESS -u _AWS_XRAY_DAEMON_PORT -u _HANDLER \
-    -u PYTHONPATH "$1" </dev/null &
-  shift
-done; shift
-if [ "$go" = "extensions" ]; then read -r go || exit 0; fi
-exec $drop "$@"
-"""
-
-
-def _read_proc(path: str) -> bytes:
-    # os-level read: /proc files are small, and io.open costs more than the read itself
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return b""
-    try:
-        return os.read(fd, 4096)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
-
-
-def _status_kb(pid: int, key: bytes) -> int:
-    data = _read_proc(f"/proc/{pid}/status")
-    at = data.find(key)
-    if at < 0:
-        return 0
-    try:
-        return int(data[at + len(key) : data.index(b"kB", at)])
-    except ValueError:
-        return 0
-
-
-def _cpu_ticks(pid: int) -> tuple[int, int]:
-    data = _read_proc(f"/proc/{pid}/stat")
-    try:
-        fields = data.rsplit(b")", 1)[1].split()
-        # utime, stime, cutime, cstime are fields 14–17 (1-based); after ")" they are 11–14.
-        return int(fields[11]) + int(fields[13]), int(fields[12]) + int(fields[14])
-    except (ValueError, IndexError):
-        return 0, 0
-
 
 DEEP_FREEZE_AFTER_S = 1.0
 
 # The process tree is walked at most this often; runtimes rarely fork per invocation.
 TREE_REFRESH_S = 1.0
-
-
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class ProcessSandbox:
@@ -179,7 +101,7 @@ class ProcessSandbox:
             self.cgroup.set_pids()
             self.cgroup.set_cpu(None)  # Lambda runs init unthrottled; the quota comes at init end
             procs = [str(f) for f in self.cgroup.procs_files()]
-        private = self._private_tmp and not _needs_host_tmp(self.spec)
+        private = self._private_tmp and not needs_host_tmp(self.spec)
         extensions = [str(p) for p in self.spec.extensions]
         launched = bool(procs or private or extensions)
         if launched:
@@ -187,7 +109,7 @@ class ProcessSandbox:
             # the code directory is read-only to the function, as /var/task is on Lambda
             code = str(self.spec.cwd) if private else ""
             prep, drop = self._as_user(env) if private else ("", "")
-            launcher = ["/bin/sh", "-c", _LAUNCHER, "lambda-emu-launch", tmp, code, prep, drop]
+            launcher = ["/bin/sh", "-c", LAUNCHER, "lambda-emu-launch", tmp, code, prep, drop]
             launcher += [*procs, "--"]
             launcher += [*extensions, "--"]
             if private:
@@ -218,7 +140,7 @@ class ProcessSandbox:
             with contextlib.suppress(OSError):
                 os.close(write_fd)
         if self._backend is None:
-            _limit_data(self._proc.pid, self.spec.memory_mb)
+            limit_data(self._proc.pid, self.spec.memory_mb)
         self._read_fd = read_fd
         loop.add_reader(read_fd, self._read_available)
         try:
@@ -280,7 +202,7 @@ class ProcessSandbox:
         proc = self._proc
         if proc is None:
             return False
-        return any(pid != proc.pid for pid in _group_members(proc.pid))
+        return any(pid != proc.pid for pid in group_members(proc.pid))
 
     # --- output --------------------------------------------------------------------------
     def _read_available(self) -> None:
@@ -377,7 +299,7 @@ class ProcessSandbox:
                 self._peak = max(self._peak, peak)
         pids = self._pids()
         if pids:
-            peak = sum(_status_kb(p, b"VmHWM:") for p in pids) * 1024
+            peak = sum(status_kb(p, b"VmHWM:") for p in pids) * 1024
             self._peak = max(self._peak, peak)
         return self._peak
 
@@ -404,10 +326,10 @@ class ProcessSandbox:
         if pids:
             user = system = 0
             for p in pids:
-                u, s = _cpu_ticks(p)
+                u, s = cpu_ticks(p)
                 user += u
                 system += s
-            self._cpu = (user / _CLK_TCK, system / _CLK_TCK)
+            self._cpu = (user / CLK_TCK, system / CLK_TCK)
         return self._cpu
 
     # --- teardown ------------------------------------------------------------------------
@@ -456,151 +378,4 @@ class ProcessSandbox:
         if self.cgroup is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.cgroup.remove)
             self.cgroup = None
-        _remove_tree(self.spec.tmp_dir)
-
-
-def _group_members(pgid: int) -> list[int]:
-    """Live (not zombie) processes of a process group, from /proc."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-            out.append(int(name))
-    return out
-
-
-def _needs_host_tmp(spec: SandboxSpec) -> bool:
-    """A private /tmp would hide the function's own files if they live under /tmp."""
-    paths = [str(spec.cwd), spec.argv[0], *spec.env.get("PYTHONPATH", "").split(os.pathsep)]
-    paths += [spec.env.get("LAMBDA_TASK_ROOT", ""), spec.env.get("LAMBDA_RUNTIME_DIR", "")]
-    return any(p == "/tmp" or p.startswith("/tmp/") for p in paths if p)
-
-
-def _limit_data(pid: int, memory_mb: int) -> None:
-    """Without cgroups: RLIMIT_DATA bounds heap and anonymous memory (the function sees
-    MemoryError where Lambda would kill it); code and shared libraries are not counted."""
-    import resource
-
-    limit = memory_mb * 1024 * 1024
-    with contextlib.suppress(OSError, ValueError):
-        resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
-
-
-class ProcessSandboxFactory:
-    kind = "process"
-
-    def __init__(
-        self,
-        cgroups: CgroupBackend | None = None,
-        *,
-        private_tmp: bool = False,
-        cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
-        user: FunctionUser | None = None,
-        resolver: RuntimeResolver | None = None,
-        freeze: bool = True,
-        freeze_after_s: float = DEFAULT_FREEZE_AFTER_S,
-        owner_check: bool = True,
-    ) -> None:
-        self.cgroups = cgroups
-        self.private_tmp = private_tmp
-        self.cpu_period_us = cpu_period_us
-        self.user = user  # functions run as this user (with a private mount namespace only)
-        self.resolver = resolver
-        self.freeze = freeze
-        self.freeze_after_s = freeze_after_s
-        self.owner_check = owner_check
-
-    def stages(self, function: str) -> bool:
-        return self.cgroups is not None or self.private_tmp
-
-    def prepare(self, fn: FunctionConfig) -> RuntimeCommand:
-        if self.resolver is None:
-            raise SandboxError("the process sandbox was made without a runtime table")
-        return self.resolver.prepare(fn)
-
-    def runtime_api_host(self, fn: FunctionConfig) -> tuple[str, str]:
-        # The runtime is a local process: loopback, where the owner check can tell who
-        # connects (emulator/sandbox/peers.py).
-        return "127.0.0.1", "127.0.0.1"
-
-    def create(self, spec: SandboxSpec, on_output: OutputCallback) -> ProcessSandbox:
-        return ProcessSandbox(
-            spec,
-            on_output,
-            cgroups=self.cgroups,
-            private_tmp=self.private_tmp,
-            cpu_period_us=self.cpu_period_us,
-            user=self.user,
-        )
-
-    def describe(self) -> str:
-        line = cgroups.summary(
-            self.cgroups,
-            private_tmp=self.private_tmp,
-            freeze=self.freeze,
-            freeze_after_ms=self.freeze_after_s * 1000,
-        )
-        user = self.user
-        whom = f"{user.name} (uid {user.uid})" if user is not None else f"uid {os.geteuid()}"
-        return f"{line}, functions run as {whom}"
-
-    @property
-    def function_uid(self) -> int:
-        return self.user.uid if self.user is not None else os.geteuid()
-
-    def remove_stale(self) -> list[str]:
-        return [str(path) for path in cgroups.remove_stale()]
-
-    def close(self) -> None:
-        if self.cgroups is not None:
-            self.cgroups.remove_all()
-
-
-def factory(settings: SandboxSettings) -> ProcessSandboxFactory:
-    """Detect what this machine can enforce (once), after cleaning a crashed run's state."""
-    cfg = settings.cfg
-    backend = None
-    if cfg.cgroups != "off":
-        for stale in cgroups.remove_stale():
-            settings.warn(f"removed a stale cgroup of a previous run: {stale}")
-        backend = cgroups.detect(cfg.cgroups)
-    private_tmp = cfg.private_tmp and can_mount_private_tmp()
-    # functions run as another user only with a private mount namespace (see users.py)
-    user = users.resolve(cfg.function_user) if private_tmp else None
-    if backend is not None and backend.caps.cpu:
-        for fn in cfg.functions:
-            share = cpu_share(fn.memory_mb)
-            if share.capped:
-                settings.warn(
-                    f"function '{fn.name}': {fn.memory_mb} MB is {share.vcpus:.2f} vCPU on "
-                    f"Lambda; capped at this machine's {share.applied:.0f} cores"
-                )
-    return ProcessSandboxFactory(
-        backend,
-        private_tmp=private_tmp,
-        cpu_period_us=cfg.cpu_period_us,
-        user=user,
-        resolver=settings.resolver,
-        freeze=cfg.freeze,
-        freeze_after_s=cfg.freeze_after_s,
-        owner_check=cfg.runtime_api_owner_check,
-    )
-
-
-def can_mount_private_tmp() -> bool:
-    """Root (or CAP_SYS_ADMIN) and util-linux's unshare: a mount namespace per environment."""
-    import shutil
-
-    return os.geteuid() == 0 and shutil.which("unshare") is not None
+        remove_tree(self.spec.tmp_dir)

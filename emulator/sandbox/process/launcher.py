@@ -1,0 +1,68 @@
+"""The launcher: the small shell program every environment's runtime is started through, and
+the host-side helpers around it (a private /tmp or not, rlimits where no cgroup is writable)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from emulator.sandbox.base import SandboxSpec
+
+# Joins the cgroup(s) given before "--", binds the private /tmp, makes the code directory
+# read-only (in its own mount namespace: the host still writes it), then execs the runtime.
+# The emulator runs it as: unshare --mount --propagation private sh -c LAUNCHER ...
+# (unshare without --fork execs in place: the runtime keeps the pid the emulator spawned).
+# It is started ahead of need ("staged"): joining a cgroup costs ~10 ms (the kernel waits for
+# an RCU grace period), so that happens before a request needs the environment; `start` then
+# only writes "go" on its stdin.
+#
+# With external extensions (listed between the second pair of "--"), "go" reads "extensions":
+# the launcher starts each extension in the background (stdin closed, without the variables
+# Lambda keeps from extensions: LAMBDA_SPEC §3), then waits for a second line before it execs
+# the runtime, as Lambda starts the runtime once every extension has registered.
+#
+# When functions run as another user (emulator/sandbox/users.py), "prep" first exposes the
+# paths the function needs, and the runtime and extensions are exec'd through "drop" (setpriv).
+LAUNCHER = """
+tmp=$1; code=$2; prep=$3; drop=$4; shift 4
+while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
+if [ -n "$prep" ]; then eval "$prep" || exit 114; fi
+if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
+if [ -n "$code" ]; then
+  mount --bind "$code" "$code" && mount -o remount,bind,ro "$code" "$code" || exit 113
+fi
+read -r go || exit 0
+while [ "$1" != "--" ]; do
+  $drop env -u AWS_EXECUTION_ENV -u AWS_LAMBDA_LOG_GROUP_NAME -u AWS_LAMBDA_LOG_STREAM_NAME \
+    -u AWS_XRAY_CONTEXT_MISSING -u AWS_XRAY_DAEMON_ADDRESS -u LAMBDA_RUNTIME_DIR \
+    -u LAMBDA_TASK_ROOT -u _AWS_XRAY_DAEMON_ADDRESS -u _AWS_XRAY_DAEMON_PORT -u _HANDLER \
+    -u PYTHONPATH "$1" </dev/null &
+  shift
+done; shift
+if [ "$go" = "extensions" ]; then read -r go || exit 0; fi
+exec $drop "$@"
+"""
+
+
+def needs_host_tmp(spec: SandboxSpec) -> bool:
+    """A private /tmp would hide the function's own files if they live under /tmp."""
+    paths = [str(spec.cwd), spec.argv[0], *spec.env.get("PYTHONPATH", "").split(os.pathsep)]
+    paths += [spec.env.get("LAMBDA_TASK_ROOT", ""), spec.env.get("LAMBDA_RUNTIME_DIR", "")]
+    return any(p == "/tmp" or p.startswith("/tmp/") for p in paths if p)
+
+
+def limit_data(pid: int, memory_mb: int) -> None:
+    """Without cgroups: RLIMIT_DATA bounds heap and anonymous memory (the function sees
+    MemoryError where Lambda would kill it); code and shared libraries are not counted."""
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    with contextlib.suppress(OSError, ValueError):
+        resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
+
+
+def remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
