@@ -25,6 +25,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -166,6 +167,8 @@ class CpuWatch:
             self.emulator = psutil.Process(client.get("/_emu/health").json()["pid"])
             self.count0 = self._invocations(client)
         self.emu0 = self._cpu(self.emulator)
+        times = self.emulator.cpu_times()
+        self.user0, self.system0 = float(times.user), float(times.system)
         self.runtimes0 = self._runtime_cpu()
 
     @staticmethod
@@ -192,9 +195,111 @@ class CpuWatch:
     def stop(self) -> dict[str, float]:
         with httpx.Client(base_url=self.base, timeout=10) as client:
             n = max(1, self._invocations(client) - self.count0)
+        times = self.emulator.cpu_times()
         emu = self._cpu(self.emulator) - self.emu0
         runtimes = sum(v - self.runtimes0.get(pid, 0.0) for pid, v in self._runtime_cpu().items())
-        return {"emulator": emu / n * 1e6, "runtimes": runtimes / n * 1e6, "invocations": n}
+        return {
+            "emulator": emu / n * 1e6,
+            "emulator_user": (times.user - self.user0) / n * 1e6,
+            "emulator_system": (times.system - self.system0) / n * 1e6,
+            "runtimes": runtimes / n * 1e6,
+            "invocations": n,
+        }
+
+
+_PROFILED_SERVE = """
+import cProfile, pstats, signal, sys, time
+sys.argv = ["lambda-emu", "serve", *sys.argv[2:]]
+out = sys.argv.pop(sys.argv.index("--profile-out") + 1); sys.argv.remove("--profile-out")
+profile = cProfile.Profile(time.thread_time)  # CPU time of the serving thread, not wall time
+signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+from emulator.cli import main
+profile.enable()
+try:
+    main()
+except (SystemExit, KeyboardInterrupt):
+    pass
+finally:
+    profile.disable()
+    profile.dump_stats(out)
+"""
+
+
+def profile_emulator(seconds: int) -> list[tuple[str, float]]:
+    """A second emulator, its serving thread under cProfile with a CPU-time clock, under the
+    same wrk load: the top entries by own CPU time, as shares of the thread's CPU (cProfile
+    slows every call, so shares, not microseconds)."""
+    import pstats
+
+    out = BENCH / "results" / "invoke_overhead.cprofile"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    state = peers.PEERS / "lambda-emu-profile-state"
+    cmd = [sys.executable, "-c", _PROFILED_SERVE, "serve",
+           "--manifest", str(peers.FUNCTIONS / "lambda-emu.toml"), "--port", "0", "--quiet",
+           "--state-dir", str(state), "--profile-out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=peers.REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        port = None
+        for line in proc.stderr:
+            if m := re.search(r"Invoke API on http://127\.0\.0\.1:(\d+)", line):
+                port = m.group(1)
+                break
+        if port is None:
+            return []
+        url = f"http://127.0.0.1:{port}/2015-03-31/functions/noop/invocations"
+        httpx.post(url, content=BODY, timeout=60)  # the cold start, outside the profile
+        measure_wrk(url, seconds)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    stats = pstats.Stats(str(out))
+    entries = stats.stats  # type: ignore[attr-defined]
+    total = sum(tt for (_cc, _nc, tt, _ct, _callers) in entries.values()) or 1.0
+    rows = sorted(entries.items(), key=lambda kv: -kv[1][2])[:14]
+    return [(f"{func} ({Path(file).name}:{line})", 100.0 * tt / total)
+            for (file, line, func), (_cc, _nc, tt, _ct, _callers) in rows]  # fmt: skip
+
+
+def measure_http_core(duration_s: int) -> dict[str, Any]:
+    """The emulator's HTTP core alone (emulator/httpserver.py answering {}), under the same
+    wrk: its CPU per request is the least one HTTP exchange costs the emulator."""
+    code = (
+        "import asyncio, sys\n"
+        "from emulator import loops\n"
+        "from emulator.httpserver import HttpServer, Response\n"
+        "async def main():\n"
+        "    server = HttpServer(lambda r: Response(200, b'{}', content_type='application/json'))\n"
+        "    await server.start()\n"
+        "    print(server.port, flush=True)\n"
+        "    await asyncio.sleep(3600)\n"
+        "loops.run(main())\n"
+    )
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        url = f"http://127.0.0.1:{port}/2015-03-31/functions/noop/invocations"
+        ps = psutil.Process(proc.pid)
+        t0 = ps.cpu_times()
+        wrk = measure_wrk(url, duration_s)
+        t1 = ps.cpu_times()
+        n = max(1, int(wrk.get("requests", 0)))
+        return {
+            "req_per_s": wrk.get("req_per_s"),
+            "cpu_us_per_request": ((t1.user - t0.user) + (t1.system - t0.system)) / n * 1e6,
+            "user_us": (t1.user - t0.user) / n * 1e6,
+            "system_us": (t1.system - t0.system) / n * 1e6,
+        }
+    finally:
+        proc.kill()
+        proc.wait(10)
 
 
 def run_peer(name: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -218,10 +323,17 @@ def run_peer(name: str, args: argparse.Namespace) -> dict[str, Any]:
                 wrk["cpu_us_per_invocation"] = cpu.stop()
                 split = wrk["cpu_us_per_invocation"]
                 print(
-                    f"   CPU per invocation under wrk: emulator {split['emulator']:.0f} µs, "
+                    f"   CPU per invocation under wrk: emulator {split['emulator']:.0f} µs "
+                    f"(user {split['emulator_user']:.0f}, system {split['emulator_system']:.0f}), "
                     f"runtimes (stock awslambdaric) {split['runtimes']:.0f} µs",
                     flush=True,
                 )
+                if args.profile:
+                    top = profile_emulator(args.profile)
+                    wrk["profile_top"] = top
+                    print("   where the emulator's CPU goes (cProfile on CPU time, own time):")
+                    for frame, share in top:
+                        print(f"     {share:5.1f} %  {frame}")
             conc = measure_httpx_concurrent(url, args.calls * 2, deadline_s=args.duration)
             rps = _fmt(conc.get("req_per_s"), ".0f")
             print(f"   httpx x{CONCURRENCY}: {rps} req/s {conc.get('error', '')}", flush=True)
@@ -297,6 +409,29 @@ def print_table(results: dict[str, dict[str, Any]], rat: dict[str, Any]) -> None
         print(f"{label:<38}: {value}")
 
 
+def print_arithmetic(wrk: dict[str, Any], core: dict[str, Any]) -> None:
+    """Where the emulator's microseconds go, and what the CPU of each party bounds."""
+    cpu = wrk.get("cpu_us_per_invocation") or {}
+    emu, runtimes = cpu.get("emulator"), cpu.get("runtimes")
+    per_exchange = core.get("cpu_us_per_request")
+    if not (emu and runtimes and per_exchange):
+        return
+    exchanges = 3  # the caller's request, the runtime's /next answer, its /response (202)
+    print("\nCPU per warm invocation under wrk (8 connections), by party:")
+    print(f"  HTTP core alone, one exchange          {per_exchange:7.1f} µs "
+          f"(user {core['user_us']:.1f}, system {core['system_us']:.1f}; "
+          f"{_fmt(core.get('req_per_s'), '.0f')} req/s)")  # fmt: skip
+    print(f"  x {exchanges} exchanges an invocation needs     {exchanges * per_exchange:7.1f} µs")
+    beyond = emu - exchanges * per_exchange
+    print(f"  emulator, measured                     {emu:7.1f} µs "
+          f"(Lambda's work beyond the exchanges: {beyond:.1f} µs)")  # fmt: skip
+    print(f"  stock awslambdaric runtimes            {runtimes:7.1f} µs")
+    cores = os.cpu_count() or 1
+    bound = cores * 1e6 / (emu + runtimes)
+    print(f"  {cores} cores / (emulator + runtimes)      {bound:7.0f} invocations/s at most "
+          "(before wrk's own share)")  # fmt: skip
+
+
 def _version(cmd: list[str]) -> str | None:
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
@@ -354,6 +489,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"run only this peer (repeatable): {', '.join(peers.PEER_FACTORIES)}",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=5,
+        metavar="S",
+        help="seconds of wrk against a profiled emulator (0: none; default 5)",
+    )
     args = parser.parse_args(argv)
     args.latency_deadline = 120.0 + args.calls * 0.05  # bound even a pathologically slow peer
 
@@ -361,6 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {name: run_peer(name, args) for name in names}
     rat = ratios(results)
     print_table(results, rat)
+    core = None
+    if "lambda-emu" in names and results["lambda-emu"]["status"] == "ok":
+        core = measure_http_core(args.duration)
+        print_arithmetic(results["lambda-emu"]["wrk"], core)
 
     payload = {
         "benchmark": "invoke_overhead",
@@ -375,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         "environment": environment(),
         "results": results,
         "ratios": rat,
+        "http_core": core,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(payload, indent=2) + "\n")

@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import cast
 
 import httptools
@@ -25,19 +26,51 @@ import httptools
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
-@dataclass(slots=True)
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
+
+
 class Request:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]  # names lower-cased; a repeated header keeps its last value
-    body: bytes
-    body_size: int  # bytes received, even when the body was over the cap and discarded
-    truncated: bool  # body_size exceeded the server's max_body; `body` is empty then
-    peer: tuple[str, int] | None = None
-    keep_alive: bool = True
-    connection: _Connection | None = None
-    params: dict[str, str] = field(default_factory=dict)  # path parameters (api/routes.py)
+    """One parsed request. Headers are lower-cased; a repeated header keeps its last value.
+    `body_size` counts every byte received, even when the body was over the server's cap and
+    `truncated` (then `body` is empty). A plain class: three are made per invocation."""
+
+    __slots__ = (
+        "body",
+        "body_size",
+        "connection",
+        "headers",
+        "keep_alive",
+        "method",
+        "params",
+        "path",
+        "peer",
+        "query",
+        "truncated",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        body_size: int,
+        truncated: bool,
+        peer: tuple[str, int] | None = None,
+        keep_alive: bool = True,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.body_size = body_size
+        self.truncated = truncated
+        self.peer = peer
+        self.keep_alive = keep_alive
+        self.connection: _Connection | None = None
+        self.params: Mapping[str, str] = _NO_PARAMS  # path parameters (api/routes.py)
 
     def defer(self, on_cancel: Callable[[], None] | None = None) -> Reply:
         """Answer later: return the Reply from the handler and `send` it when ready.
@@ -208,20 +241,18 @@ class _Connection(asyncio.Protocol):
         self._in_head = True
         self._head_pending = 0
 
+    # The request line and headers are buffered until complete: bounded, like bodies.
     def on_url(self, url: bytes) -> None:
         self._url += url
-        self._count_head(len(url))
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value))
-        key = name.decode("latin-1").lower()
-        self._headers[key] = value.decode("latin-1")
-
-    def _count_head(self, size: int) -> None:
-        # The request line and headers are buffered until complete: bounded, like bodies.
-        self._head_size += size
+        self._head_size += len(url)
         if self._head_size > MAX_HEAD_BYTES:
             raise _HeadTooLarge
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value)
+        if self._head_size > MAX_HEAD_BYTES:
+            raise _HeadTooLarge
+        self._headers[name.lower().decode("latin-1")] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -236,20 +267,28 @@ class _Connection(asyncio.Protocol):
             self._body.clear()  # over the cap: keep counting, stop buffering
 
     def on_message_complete(self) -> None:
-        parsed = httptools.parse_url(self._url)
+        url = self._url
+        if url[:1] == b"/":  # origin form, what every client sends: no URL object needed
+            path, _, query = url.partition(b"?")
+            query = query.partition(b"#")[0]
+        else:
+            parsed = httptools.parse_url(url)
+            path, query = parsed.path or b"/", parsed.query or b""
         truncated = self._body_size > self._server.max_body
+        body = self._body
+        keep_alive = self._parser.should_keep_alive()
         request = Request(
-            method=self._parser.get_method().decode("latin-1"),
-            path=parsed.path.decode("latin-1"),
-            query=(parsed.query or b"").decode("latin-1"),
-            headers=self._headers,
-            body=b"" if truncated else b"".join(self._body),
-            body_size=self._body_size,
-            truncated=truncated,
-            peer=self._peer,
+            self._parser.get_method().decode("latin-1"),
+            path.decode("latin-1"),
+            query.decode("latin-1"),
+            self._headers,
+            b"" if truncated else (body[0] if len(body) == 1 else b"".join(body)),
+            self._body_size,
+            truncated,
+            self._peer,
+            keep_alive,
         )
-        request.keep_alive = self._parser.should_keep_alive()
-        self._pending.append((request, request.keep_alive))
+        self._pending.append((request, keep_alive))
         if self._inflight is None:
             self._next_request()
 

@@ -37,7 +37,7 @@ def _request(method: str, path: str) -> Request:
 class _Surface:
     def __getattr__(self, action: str) -> object:
         def handler(request: Request) -> Response:
-            return Response(200, json.dumps([action, request.params]).encode())
+            return Response(200, json.dumps([action, dict(request.params)]).encode())
 
         return handler
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from emulator.engine.invocation import Invocation
 from emulator.metrics.logs import InvocationLog, LogSink
 from emulator.metrics.report import Report, billed_duration_ms, end_line
-from emulator.metrics.trace import TraceRecord, TraceWriter
+from emulator.metrics.trace import TraceWriter, invocation_line
 
 _MB = 1024 * 1024
 
@@ -108,7 +108,7 @@ class InvocationLedger:
                 {"requestId": inv.request_id, "status": status, "metrics": metrics},
             )
         self._trace.write(
-            TraceRecord.from_report(
+            invocation_line(
                 report,
                 function=function,
                 environment_id=environment_id,

@@ -2,7 +2,7 @@
 next with nothing to do (LAMBDA_SPEC §5).
 
 ⚠ Lambda does not say how soon after going idle an environment is frozen. The emulator
-freezes it `freeze_after_s` (2 ms by default) after it went idle: a request that comes sooner
+freezes it `freeze_after_s` (10 ms by default) after it went idle: a request that comes sooner
 (a busy function) finds it running, which spares two signals per invocation on the hot path;
 background work in the function gets at most that long after each invocation.
 """

@@ -40,10 +40,12 @@ from emulator.sandbox.runtimes import RuntimeCommand
 SCALING_BURST = 1000
 SCALING_REFILL_PER_S = 100.0
 # An environment that has answered and is about to call /next is preferred to a cold start
-# for this long. Lambda's front end keeps sequential callers on one warm environment; without
-# this, the race between a client's next request and the runtime's /next would make
-# spurious cold starts locally. (Our choice: Lambda does not document the mechanism.)
-HANDOFF_GRACE_S = 0.05
+# for up to this long. Lambda's front end keeps sequential callers on one warm environment;
+# without this, the race between a client's next request and the runtime's /next would make
+# spurious cold starts locally. The runtime is usually back in /next within a millisecond, but
+# a loaded host can leave it unscheduled for tens or hundreds of ms, which Lambda's would not
+# be. (Our choice: Lambda does not document the mechanism.)
+HANDOFF_GRACE_S = 0.5
 
 
 class AccountConcurrency:
@@ -81,7 +83,7 @@ class FunctionPool:
         self._idle: list[ExecutionEnvironment] = []  # on-demand, most recently used last
         self._idle_provisioned: list[ExecutionEnvironment] = []
         self._busy: set[ExecutionEnvironment] = set()
-        self._handoff: deque[asyncio.Future[ExecutionEnvironment]] = deque()
+        self._handoff: deque[asyncio.Future[ExecutionEnvironment | None]] = deque()
         self._tokens = float(SCALING_BURST)
         self._tokens_at = time.monotonic()
         self._stopping: set[asyncio.Task[None]] = set()
@@ -259,6 +261,10 @@ class FunctionPool:
     def _on_gone(self, env: ExecutionEnvironment) -> None:
         self.envs.discard(env)
         self._release(env)
+        if self._handoff and self.finishing < len(self._handoff):
+            waiter = self._handoff.popleft()  # it waited for this one: it goes cold now
+            if not waiter.done():
+                waiter.set_result(None)
         for idle in (self._idle, self._idle_provisioned):
             if env in idle:
                 idle.remove(env)
@@ -299,7 +305,9 @@ class FunctionPool:
         return sum(1 for env in self._busy if env.state is EnvState.FINISHING)
 
     async def _await_handoff(self) -> ExecutionEnvironment | None:
-        waiter: asyncio.Future[ExecutionEnvironment] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[ExecutionEnvironment | None] = (
+            asyncio.get_running_loop().create_future()
+        )
         self._handoff.append(waiter)
         try:
             return await asyncio.wait_for(waiter, HANDOFF_GRACE_S)

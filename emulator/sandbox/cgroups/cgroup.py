@@ -81,8 +81,8 @@ class Capabilities:
                 "freeze",
                 yes(
                     self.freezer,
-                    "SIGSTOP 2 ms after going idle, cgroup v2 cgroup.freeze after 1 s idle",
-                    "SIGSTOP/SIGCONT of the process group, 2 ms after going idle",
+                    "SIGSTOP 10 ms after going idle, cgroup v2 cgroup.freeze after 1 s idle",
+                    "SIGSTOP/SIGCONT of the process group, 10 ms after going idle",
                 ),
             ),
         ]
@@ -131,7 +131,7 @@ class Cgroup:
         self.backend = backend
         self.name = name
         self.dirs = dirs  # controller → directory; v2: {"unified": dir}
-        self._counters: dict[Path, int] = {}
+        self._counters: dict[tuple[str, str], int] = {}
 
     @classmethod
     def of_process(cls, pid: int, root: Path = CGROUP_ROOT) -> Cgroup | None:
@@ -164,15 +164,15 @@ class Cgroup:
     def _counter(self, controller: str, name: str) -> bytes:
         """A counter file's current contents, through a descriptor kept open (one pread a
         read: counters are read on every invocation, and opening costs more than reading)."""
-        d = self.dirs.get(controller)
-        if d is None:
-            return b""
-        path = d / name
-        fd = self._counters.get(path)
+        key = (controller, name)
+        fd = self._counters.get(key)
         try:
             if fd is None:
-                fd = os.open(path, os.O_RDONLY)
-                self._counters[path] = fd
+                d = self.dirs.get(controller)
+                if d is None:
+                    return b""
+                fd = os.open(d / name, os.O_RDONLY)
+                self._counters[key] = fd
             return os.pread(fd, 4096, 0)
         except OSError:
             return b""

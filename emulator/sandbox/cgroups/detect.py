@@ -59,7 +59,7 @@ def _writable_dir(path: Path) -> bool:
 
 
 def summary(
-    backend: CgroupBackend | None, *, private_tmp: bool, freeze: bool, freeze_after_ms: float = 2.0
+    backend: CgroupBackend | None, *, private_tmp: bool, freeze: bool, freeze_after_ms: float = 10.0
 ) -> str:
     """One line for the start of `serve`: what is enforced here and what is not."""
     caps = backend.caps if backend is not None else Capabilities("none")

@@ -73,6 +73,8 @@ class ProcessSandbox:
         self._cpu = (0.0, 0.0)
         self._tree_pids: list[int] = []
         self._tree_at = 0.0
+        self._hwm_at = 0.0  # when the processes' peak RSS was last read
+        self._hwm_at_peak: int | None = -1  # the cgroup's peak then
         self._loop: asyncio.AbstractEventLoop | None = None
         self.exited: asyncio.Future[ExitStatus]
 
@@ -293,14 +295,20 @@ class ProcessSandbox:
         exact for what the environment allocated (and for an OOM), but it is not charged for
         shared-library pages already in the host's page cache, which Lambda's fresh microVM
         does count (a Python runtime reads ~9 MB by the cgroup, ~17 MB by RSS)."""
+        cgroup_peak = None
         if self.cgroup is not None:
-            peak = self.cgroup.memory_peak()
-            if peak is not None:
+            cgroup_peak = self.cgroup.memory_peak()
+            if cgroup_peak is not None:
+                self._peak = max(self._peak, cgroup_peak)
+        # The processes' peak RSS (~10 µs of kernel time per process to read) moves with the
+        # cgroup's peak: read again when that moved, or once a second (TREE_REFRESH_S).
+        now = time.monotonic()
+        if cgroup_peak is None or cgroup_peak != self._hwm_at_peak or now - self._hwm_at > 1.0:
+            pids = self._pids()
+            if pids:
+                peak = sum(status_kb(p, b"VmHWM:") for p in pids) * 1024
                 self._peak = max(self._peak, peak)
-        pids = self._pids()
-        if pids:
-            peak = sum(status_kb(p, b"VmHWM:") for p in pids) * 1024
-            self._peak = max(self._peak, peak)
+            self._hwm_at, self._hwm_at_peak = now, cgroup_peak
         return self._peak
 
     def memory_current_bytes(self) -> int:
