@@ -1,8 +1,12 @@
-"""Cold start of the hello Python function: what the emulator adds to the runtime's own start.
+"""Cold start of the hello function: what the emulator adds to the runtime's own start.
+
+`--runtime python` (default: functions/hello_python) or `--runtime nodejs`
+(functions/hello_node, `node` plus AWS's aws-lambda-ric), at `--memory` MB (default 1,769).
 
 Two figures, measured alternately in one run (median of --rounds):
-- runtime alone: spawn `python -m awslambdaric app.handler` (stock client, same interpreter,
-  same environment) against a bare socket that only waits for the first `GET /next`;
+- runtime alone: spawn the runtime's own command (`python -m awslambdaric app.handler`, or
+  `node … index.mjs` as Lambda's Node bootstrap starts the client: same executable, same
+  environment) against a bare socket that only waits for the first `GET /next`;
   the time from spawn to that request is the runtime's own start-up.
 - emulator: invoke → response of the same function on a new environment, through the Invoke
   API (so it includes the runtime's start-up, the first /next, the invocation and HTTP).
@@ -36,6 +40,19 @@ from emulator.server import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "functions" / "hello_python"
+# runtime → (code, Lambda runtime, handler, what its answer says)
+HELLOS = {
+    "python": (HELLO, "python3.11", "app.handler", b"hello from python"),
+    "nodejs": (
+        ROOT / "functions" / "hello_node",
+        "nodejs20.x",
+        "index.handler",
+        b"hello from node",
+    ),
+}
+# For orientation only, not measured here: lambda-perf (maxday/lambda-perf), AWS's own
+# nodejs22.x Init Duration at 128 MB.
+LAMBDA_PERF_INIT_MS = {"nodejs": 137.0}
 
 
 def _first_next(listener: socket.socket, started: float) -> float:
@@ -72,7 +89,7 @@ def docker_run_alone(image: str) -> float:
             proc.wait()
 
 
-def runtime_alone(env: dict[str, str], argv: list[str]) -> float:
+def runtime_alone(env: dict[str, str], argv: list[str], code: Path = HELLO) -> float:
     """Spawn the runtime and return ms until its first GET /next arrives."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -83,7 +100,7 @@ def runtime_alone(env: dict[str, str], argv: list[str]) -> float:
         proc = subprocess.Popen(
             argv,
             env=run_env,
-            cwd=HELLO,
+            cwd=code,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -97,10 +114,16 @@ def runtime_alone(env: dict[str, str], argv: list[str]) -> float:
 
 
 async def emulator_cold(
-    rounds: int, state: Path, sandbox: str = "process", warm: int = 0
+    rounds: int,
+    state: Path,
+    sandbox: str = "process",
+    warm: int = 0,
+    runtime: str = "python",
+    memory_mb: int = 1769,
 ) -> tuple[list[float], list[float], list[float], dict[str, str], list[str]]:
+    code, lambda_runtime, handler, greeting = HELLOS[runtime]
     fn = FunctionConfig(
-        name="hello", runtime="python3.11", handler="app.handler", code_dir=HELLO, memory_mb=1769
+        name="hello", runtime=lambda_runtime, handler=handler, code_dir=code, memory_mb=memory_mb
     )
     # the full resource model: cgroups (where writable), freezing, private /tmp
     cfg = EmulatorConfig(
@@ -131,7 +154,7 @@ async def emulator_cold(
                     headers={"X-Amz-Log-Type": "Tail"},
                 )
                 latencies.append((time.perf_counter() - t) * 1000)
-                assert r.status_code == 200 and b"hello from python" in r.content
+                assert r.status_code == 200 and greeting in r.content
                 log = base64.b64decode(r.headers["x-amz-log-result"]).decode()
                 assert "Init Duration" in log, "not a cold start"
                 inits.append((pool.envs and next(iter(pool.envs)).init_ms) or 0.0)
@@ -154,17 +177,24 @@ def _p50(values: list[float]) -> float:
     return round(statistics.median(values), 2)
 
 
-def bench(kind: str, rounds: int, warm: int) -> dict[str, float]:
+def bench(
+    kind: str, rounds: int, warm: int, runtime: str = "python", memory_mb: int = 1769
+) -> dict[str, float]:
     state = ROOT / ".lambda-emu" / f"bench-cold-start-{kind}"
-    emu_ms, init_ms, warm_ms, env, argv = asyncio.run(emulator_cold(rounds, state, kind, warm))
+    opts = {"runtime": runtime, "memory_mb": memory_mb}
+    emu_ms, init_ms, warm_ms, env, argv = asyncio.run(
+        emulator_cold(rounds, state, kind, warm, **opts)  # type: ignore[arg-type]
+    )
     if kind == "docker":
         from emulator.images import PYTHON_IMAGE
 
         alone = [docker_run_alone(PYTHON_IMAGE) for _ in range(rounds)]
     else:
-        alone = [runtime_alone(env, argv) for _ in range(rounds)]
+        alone = [runtime_alone(env, argv, HELLOS[runtime][0]) for _ in range(rounds)]
     # second emulator pass so both sides saw the same machine conditions
-    emu_ms2, init_ms2, warm_ms2, _, _ = asyncio.run(emulator_cold(rounds, state, kind, warm))
+    emu_ms2, init_ms2, warm_ms2, _, _ = asyncio.run(
+        emulator_cold(rounds, state, kind, warm, **opts)  # type: ignore[arg-type]
+    )
     emu_all, alone_med = emu_ms + emu_ms2, statistics.median(alone)
     return {
         "runtime_alone_ms_p50": round(alone_med, 2),
@@ -183,7 +213,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--warm", type=int, default=200, help="warm invocations per pass")
     parser.add_argument("--sandbox", choices=["process", "docker", "both", "auto"], default="auto")
+    parser.add_argument("--runtime", choices=sorted(HELLOS), default="python")
+    parser.add_argument("--memory", type=int, default=1769, help="memory size in MB")
     args = parser.parse_args()
+    if args.runtime != "python":
+        args.sandbox = "process"  # the local runtime images are Python's and provided's
     kinds = [args.sandbox] if args.sandbox in ("process", "docker") else ["process"]
     if args.sandbox == "both":
         kinds = ["process", "docker"]
@@ -191,9 +225,15 @@ def main() -> None:
         from emulator.sandbox.docker import engine_answers
 
         kinds = ["process", "docker"] if engine_answers() else ["process"]
-    result: dict[str, object] = {"rounds": args.rounds, "warm": args.warm}
+    result: dict[str, object] = {
+        "runtime": args.runtime,
+        "memory_mb": args.memory,
+        "rounds": args.rounds,
+        "warm": args.warm,
+    }
+    print(f"{args.runtime} at {args.memory} MB")
     for kind in kinds:
-        figures = bench(kind, args.rounds, args.warm)
+        figures = bench(kind, args.rounds, args.warm, args.runtime, args.memory)
         result[kind] = figures
         baseline = "bare docker run (→ first /next)" if kind == "docker" else "runtime alone"
         target = "   (target < 20 %)" if kind == "docker" else "   (target ≤ 10 ms)"
@@ -216,12 +256,16 @@ def main() -> None:
             ),
             ("warm invoke (invoke → response)", f"{figures['warm_invoke_ms_p50']:8.2f} ms", ""),
         ]
+        if args.runtime in LAMBDA_PERF_INIT_MS:
+            aws = LAMBDA_PERF_INIT_MS[args.runtime]
+            rows.append(("AWS, for orientation (lambda-perf, 128 MB)", f"{aws:8.2f} ms", ""))
         print(f"[{kind} sandbox]")
         for label, value, note in rows:
             print(f"  {label:<44} p50 {value}{note}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "cold_start.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "cold_start.json" if args.runtime == "python" else f"cold_start_{args.runtime}.json"
+    (out / name).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

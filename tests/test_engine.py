@@ -154,9 +154,10 @@ def test_the_sandbox_table_routes_each_function_to_its_kind(tmp_path: Path) -> N
 def test_the_runtime_table(tmp_path: Path) -> None:
     assert runtime_family("python3.12") == "python"
     assert runtime_family("provided.al2023") == "provided"
-    assert runtime_family("nodejs20.x") is None
-    fn = FunctionConfig("n", "nodejs20.x", "index.handler", tmp_path)
-    with pytest.raises(errors.SandboxError, match=r"runtime nodejs20\.x has no entry"):
+    assert runtime_family("nodejs20.x") == "nodejs"
+    assert runtime_family("java21") is None
+    fn = FunctionConfig("n", "java21", "example.Handler::handleRequest", tmp_path)
+    with pytest.raises(errors.SandboxError, match=r"runtime java21 has no entry"):
         RuntimeResolver(tmp_path, print).prepare(fn)
     # Lambda's order for a layer: python/lib/pythonX.Y/site-packages, then python/
     layer = tmp_path / "layer"

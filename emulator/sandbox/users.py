@@ -95,13 +95,14 @@ def _blocking_ancestor(path: Path, user: FunctionUser) -> Path | None:
 
 
 def needed_paths(argv0: str, cwd: Path, env: dict[str, str], extras: list[Path]) -> list[Path]:
-    """Directories a function needs to see: its interpreter's prefix, the code, PYTHONPATH,
-    layers' extensions and its /tmp source (all resolved, with duplicates and nested paths
-    dropped)."""
+    """Directories a function needs to see: its interpreter's prefix, the code, the module
+    paths (PYTHONPATH, NODE_PATH), layers' extensions and its /tmp source (all resolved, with
+    duplicates and nested paths dropped)."""
     exe = Path(os.path.realpath(argv0))
     prefix = exe.parent.parent if exe.parent.name == "bin" else exe.parent
     found = [prefix, cwd, *extras]
-    found += [Path(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    for key in ("PYTHONPATH", "NODE_PATH"):
+        found += [Path(p) for p in env.get(key, "").split(os.pathsep) if p]
     resolved = sorted({Path(os.path.realpath(p)) for p in found if p.is_absolute()})
     out: list[Path] = []
     for p in resolved:  # sorted: a parent comes before what it contains

@@ -2,6 +2,7 @@
 
     RUNTIMES            family      runs
     python3.X           python      AWS's awslambdaric, unmodified       (python.py)
+    nodejsNN.x          nodejs      AWS's aws-lambda-ric, unmodified     (nodejs.py)
     provided[.al2*]     provided    the function's own bootstrap         (provided.py)
 
 A runtime is one module with a class that follows `Runtime` (its command, its environment and
@@ -17,6 +18,7 @@ from pathlib import Path
 from emulator.config import FunctionConfig
 from emulator.errors import SandboxError
 from emulator.sandbox.runtimes.base import Runtime, RuntimeCommand
+from emulator.sandbox.runtimes.nodejs import NodejsRuntime
 from emulator.sandbox.runtimes.provided import ProvidedRuntime
 from emulator.sandbox.runtimes.python import (
     PYTHON_VERSIONS,
@@ -24,12 +26,13 @@ from emulator.sandbox.runtimes.python import (
     PythonRuntime,
 )
 
-RUNTIMES: tuple[type[Runtime], ...] = (PythonRuntime, ProvidedRuntime)
+RUNTIMES: tuple[type[Runtime], ...] = (PythonRuntime, NodejsRuntime, ProvidedRuntime)
 
 __all__ = [
     "PYTHON_VERSIONS",
     "RUNTIMES",
     "RUNTIME_PACKAGES",
+    "NodejsRuntime",
     "PythonRuntime",
     "Runtime",
     "RuntimeCommand",
@@ -58,6 +61,12 @@ class RuntimeResolver:
     def python(self) -> PythonRuntime:
         row = self.rows["python"]
         assert isinstance(row, PythonRuntime)
+        return row
+
+    @property
+    def nodejs(self) -> NodejsRuntime:
+        row = self.rows["nodejs"]
+        assert isinstance(row, NodejsRuntime)
         return row
 
     def row(self, fn: FunctionConfig) -> Runtime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from emulator.errors import SandboxError
@@ -19,15 +19,25 @@ INSTALL_TIMEOUT_S = 900
 
 
 def filled_once(
-    target: Path, command: Sequence[str], what: str, *, cwd: Path | None = None
+    target: Path,
+    command: Sequence[str],
+    what: str,
+    *,
+    cwd: Path | None = None,
+    files: Mapping[str, bytes] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Path:
     """Run `command` (with `{dest}` standing for the directory to fill) unless `target` is
-    ready; SandboxError with the tool's last line of output if it fails."""
+    ready; SandboxError with the tool's last line of output if it fails. `files` are written
+    into the directory first (a package.json for npm to read, …); `env` replaces the tool's
+    environment."""
     if (target / ".ready").exists():
         return target
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    for name, content in (files or {}).items():
+        (tmp / name).write_bytes(content)
     argv = [part.replace("{dest}", str(tmp)) for part in command]
     try:
         proc = subprocess.run(
@@ -37,6 +47,7 @@ def filled_once(
             timeout=INSTALL_TIMEOUT_S,
             check=False,
             cwd=cwd if cwd is not None else tmp,
+            env=dict(env) if env is not None else None,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)

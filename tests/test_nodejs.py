@@ -1,0 +1,287 @@
+"""Node.js functions under AWS's own runtime interface client (npm aws-lambda-ric), through boto3.
+
+Expected values come from recordings of real AWS, cited beside each test:
+LS = localstack/localstack tests/aws/services/lambda_/*.snapshot.json (AWS-validated), as
+collected in /work/notes/conformance-cases.md (section letters in brackets).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.embedded import EmbeddedEmulator
+from emulator.manifests import load_manifest
+from emulator.metrics.report import parse_report
+from emulator.pytest_plugin import boto3_client
+from emulator.sandbox.runtimes import RuntimeResolver, runtime_family
+from emulator.sandbox.runtimes.nodejs import layer_paths, memory_args
+
+if shutil.which("node") is None or shutil.which("npm") is None:
+    pytest.skip("node and npm are needed for the Node.js runtime", allow_module_level=True)
+
+NODE_FUNCTIONS = Path(__file__).parent / "functions" / "nodejs"
+CACHE = Path.home() / ".cache" / "lambda-emu"
+
+
+@pytest.fixture(scope="module")
+def node_emulator() -> Iterator[EmbeddedEmulator]:
+    cfg = EmulatorConfig(
+        functions=load_manifest(NODE_FUNCTIONS / "lambda-emu.toml"),
+        port=0,
+        state_dir=Path(tempfile.mkdtemp(prefix="lambda-emu-node-")),
+        log_to_terminal=False,
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+        assert emulator.internal_errors == []
+
+
+@pytest.fixture(scope="module")
+def client(node_emulator: EmbeddedEmulator) -> Iterator[Any]:
+    with boto3_client(node_emulator) as c:
+        yield c
+
+
+def call(client: Any, name: str, event: Any = None) -> tuple[dict[str, Any], Any, str]:
+    """(response, parsed payload, decoded log tail)"""
+    resp = client.invoke(FunctionName=name, Payload=json.dumps(event or {}), LogType="Tail")
+    body = json.loads(resp["Payload"].read())
+    return resp, body, base64.b64decode(resp["LogResult"]).decode()
+
+
+# --- the row -----------------------------------------------------------------------------------
+def test_the_runtime_table_runs_every_nodejs_runtime() -> None:
+    for runtime in ("nodejs18.x", "nodejs20.x", "nodejs22.x"):
+        assert runtime_family(runtime) == "nodejs"
+
+
+def test_v8_heap_limits_follow_memory_as_lambdas_bootstrap_sets_them() -> None:
+    # /var/runtime/bootstrap of public.ecr.aws/lambda/nodejs:18: new = M/10, semi = new/2,
+    # old = M - new (integer MB).
+    assert memory_args(128) == ("--max-semi-space-size=6", "--max-old-space-size=116")
+    assert memory_args(1769) == ("--max-semi-space-size=88", "--max-old-space-size=1593")
+
+
+def test_layer_paths_put_the_major_specific_directory_first(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert layer_paths((a, b), 22) == [
+        f"{b}/nodejs/node22/node_modules",
+        f"{a}/nodejs/node22/node_modules",
+        f"{b}/nodejs/node_modules",
+        f"{a}/nodejs/node_modules",
+    ]
+
+
+def test_a_missing_major_runs_on_the_nearest_node_with_one_warning(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    row = RuntimeResolver(tmp_path, warnings.append).nodejs
+    have = row.nodes()
+    missing = next(m for m in (18, 20, 22) if m not in have)
+    major, exe = row.node_for(f"nodejs{missing}.x", "f")
+    assert major in have and Path(exe).exists()
+    assert warnings == [
+        f"nodejs{missing}.x is not on this machine; function 'f' runs on node {major}"
+    ]
+
+
+def test_the_command_is_lambdas_bootstrap_without_the_clients_cli(tmp_path: Path) -> None:
+    fn = FunctionConfig(
+        name="f", runtime="nodejs20.x", handler="index.handler", code_dir=tmp_path, memory_mb=1769
+    )
+    command = RuntimeResolver(CACHE, print).prepare(fn)
+    assert command.argv[1:6] == (
+        "--expose-gc",
+        "--max-http-header-size",
+        "81920",
+        "--max-semi-space-size=88",
+        "--max-old-space-size=1593",
+    )
+    # Lambda's /var/runtime/index.mjs, not the client's bin/index.mjs (which prints a line)
+    assert command.argv[-1] == f"{command.runtime_dir}/index.mjs"
+    assert command.execution_env == "AWS_Lambda_nodejs20.x"
+
+
+# --- handler styles ----------------------------------------------------------------------------
+def test_commonjs_async_handler_context_and_environment(
+    client: Any, node_emulator: EmbeddedEmulator
+) -> None:
+    resp, body, _ = call(client, "node_cjs", {"hello": "λ"})
+    assert resp["StatusCode"] == 200 and "FunctionError" not in resp
+    assert body["event"] == {"hello": "λ"}
+    ctx = body["context"]
+    # [E5] LS test_lambda::TestLambdaFeatures::test_lambda_with_context (nodejs16.x)
+    assert ctx["functionName"] == "node_cjs"
+    assert ctx["functionVersion"] == "$LATEST"
+    assert ctx["memoryLimitInMB"] == "256"  # a string, as recorded
+    assert ctx["invokedFunctionArn"].endswith(":function:node_cjs")  # unqualified
+    assert ctx["logGroupName"] == "/aws/lambda/node_cjs"
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", ctx["logStreamName"])
+    assert ctx["awsRequestId"] == resp["ResponseMetadata"]["RequestId"]  # [A25]
+    assert ctx["callbackWaitsForEmptyEventLoop"] is True
+    assert 0 < ctx["remaining"] <= 5000
+    env = body["env"]
+    # [D3] LS test_lambda_common::test_introspection_invoke[nodejs22.x]
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_nodejs20.x"
+    rdir = CACHE / "runtimes" / f"nodejs{body['node'][1:].split('.')[0]}"
+    code = NODE_FUNCTIONS / "cjs"
+    # /var/runtime/node_modules:/var/runtime:/var/task (no layers, no dependencies)
+    assert env["NODE_PATH"] == f"{rdir}/node_modules:{rdir}:{code}"
+    assert env["LAMBDA_TASK_ROOT"] == str(code) and env["_HANDLER"] == "index.handler"
+    # NODE_OPTIONS passes through to node
+    assert env["NODE_OPTIONS"] == "--no-deprecation" and body["noDeprecation"] is True
+    assert body["execArgv"] == [
+        "--expose-gc",
+        "--max-http-header-size",
+        "81920",
+        "--max-semi-space-size=12",
+        "--max-old-space-size=231",
+    ]
+
+
+def test_nodejs22_asks_for_its_own_execution_env(client: Any) -> None:
+    _, body, _ = call(client, "node22_cjs")
+    assert body["env"]["AWS_EXECUTION_ENV"] == "AWS_Lambda_nodejs22.x"
+
+
+@pytest.mark.parametrize(
+    ("name", "style"),
+    [("node_esm", "esm-mjs"), ("node_esm_type", "esm-type"), ("node_subdir", "subdir")],
+)
+def test_es_modules_and_subdirectories(client: Any, name: str, style: str) -> None:
+    resp, body, _ = call(client, name)
+    assert "FunctionError" not in resp
+    assert body["style"] == style
+
+
+def test_callback_handler_waits_for_the_empty_event_loop_by_default(client: Any) -> None:
+    _, body, log = call(client, "node_callback", {"timerMs": 1500})
+    assert body == {"style": "callback", "wait": True}
+    assert "\tINFO\ttimer fired\n" in log  # the pending timer ran before the answer
+    report = parse_report(log)
+    assert report is not None and report.duration_ms >= 1400
+
+
+def test_callback_handler_answers_at_once_without_waiting(client: Any) -> None:
+    _, body, log = call(client, "node_callback", {"timerMs": 1500, "wait": False})
+    assert body == {"style": "callback", "wait": False}
+    assert "timer fired" not in log
+    report = parse_report(log)
+    assert report is not None and report.duration_ms < 1000
+
+
+# --- errors ------------------------------------------------------------------------------------
+def test_a_thrown_error_has_nodes_payload_shape(client: Any) -> None:
+    # [B2] LS test_lambda_common::TestLambdaRuntimesCommon::test_uncaught_exception_invoke
+    # [nodejs16.x–24.x] › error_result: keys errorType, errorMessage, trace, in that order.
+    resp = client.invoke(FunctionName="node_error", Payload=b'{"error_msg":"some_error_msg"}')
+    assert resp["FunctionError"] == "Unhandled"
+    raw = resp["Payload"].read()
+    body = json.loads(raw)
+    assert list(body) == ["errorType", "errorMessage", "trace"]
+    assert body["errorType"] == "Error"
+    assert body["errorMessage"] == "Error: some_error_msg"
+    assert body["trace"][0] == "Error: Error: some_error_msg"
+    assert "errors/index.js:3" in body["trace"][1]
+
+
+def test_handler_not_exported_is_handler_not_found(client: Any) -> None:
+    # [B4] real AWS: {"errorType":"Runtime.HandlerNotFound","errorMessage":"index.handler is
+    # undefined or not exported","trace":["Runtime.HandlerNotFound: index.handler is …", …]}
+    # (gh:aws-samples/amazon-cloudfront-functions#9)
+    resp, body, _ = call(client, "node_not_exported")
+    assert resp["FunctionError"] == "Unhandled"
+    assert list(body) == ["errorType", "errorMessage", "trace"]
+    assert body["errorType"] == "Runtime.HandlerNotFound"
+    assert body["errorMessage"] == "index.missing is undefined or not exported"
+    assert body["trace"][0] == "Runtime.HandlerNotFound: index.missing is undefined or not exported"
+    report = parse_report(call(client, "node_not_exported")[2])
+    assert report is not None and report.error_type == "Runtime.HandlerNotFound"
+
+
+def test_a_missing_module_is_import_module_error(client: Any) -> None:
+    # errorType from the client's own Errors (aws-lambda-ric UserFunction: ImportModuleError
+    # wraps node's "Cannot find module"); AWS's console shows
+    # "Runtime.ImportModuleError: Error: Cannot find module '<module>'".
+    resp, body, _ = call(client, "node_no_module")
+    assert resp["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ImportModuleError"
+    assert body["errorMessage"].startswith("Error: Cannot find module 'nowhere'")
+    assert body["trace"][0] == "Runtime.ImportModuleError: Error: Cannot find module 'nowhere'"
+
+
+def test_out_of_memory_is_the_cgroup_kill(client: Any, node_emulator: EmbeddedEmulator) -> None:
+    assert node_emulator.emulator is not None
+    if node_emulator.emulator.cgroups is None:
+        pytest.skip("no writable memory cgroup on this machine")
+    # [B9] an OOM kill reads "Runtime exited with error: signal: killed"
+    # (gh:DataBiosphere/azul#3485, 2021-10, an OOM)
+    resp, body, log = call(client, "node_hog128", {"mb": 300})
+    assert resp["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    report = parse_report(log)
+    assert report is not None and report.status == "error"
+    assert 100 <= report.max_memory_mb <= 128
+    _, again, _ = call(client, "node_hog512", {"mb": 300})
+    assert again == {"allocated_mb": 300}
+
+
+# --- logs, scale-out -----------------------------------------------------------------------------
+def test_a_cold_log_tail_is_start_the_functions_lines_end_report(client: Any) -> None:
+    # [A20] LS test_lambda::TestLambdaFeatures::test_invocation_with_logs[nodejs16.x]:
+    # START, "<ISO date>\t<id>\tINFO\t<message>", END, REPORT (with Init Duration); no line
+    # from the client's command-line entry.
+    resp, _, log = call(client, "node_log", {"n": 1})
+    rid = resp["ResponseMetadata"]["RequestId"]
+    lines = log.splitlines()
+    assert len(lines) == 4, log
+    assert lines[0] == f"START RequestId: {rid} Version: $LATEST"
+    assert re.fullmatch(
+        rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{rid}\tINFO\tcjs got {{\"n\":1}}", lines[1]
+    )
+    assert lines[2] == f"END RequestId: {rid}"
+    report = parse_report(lines[3])
+    assert report is not None and report.init_ms is not None
+
+
+def test_scale_out_to_8_concurrent_environments(client: Any) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda _: call(client, "node_sleep", {"ms": 1500})[1], range(8)))
+    assert len({b["pid"] for b in bodies}) == 8
+
+
+# --- modules: layers and dependencies -----------------------------------------------------------
+def test_a_layers_node_modules_resolve(client: Any) -> None:
+    _, body, _ = call(client, "node_layer")
+    assert body == {
+        "greet": "hello node from the layer",
+        "greet20": "node20-only module from the layer",
+    }
+
+
+def test_relative_file_dependencies_still_resolve(client: Any) -> None:
+    _, body, _ = call(client, "node_deps_file")
+    assert body["shout"] == "HI!"
+    assert body["from"] == str(NODE_FUNCTIONS / "deps_file" / "vendor" / "shout" / "index.js")
+
+
+def test_locked_dependencies_are_installed_once_with_npm_ci(client: Any) -> None:
+    _, body, _ = call(client, "node_deps_ci")
+    assert body["ms"] == 7_200_000
+    installed = Path(body["from"]).parents[2]
+    assert installed.parent == CACHE / "deps"
+    assert " ci " in (installed / ".ready").read_text()
