@@ -99,7 +99,6 @@ def served(
     functions += (
         replace(base, name="probe", code_dir=probe),
         replace(base, memory_mb=128, timeout_s=30),
-        replace(base, name="cpu1769", memory_mb=1769, timeout_s=30),
     )
     cfg = EmulatorConfig(
         functions=functions,
@@ -246,22 +245,17 @@ def test_oom_at_the_limit(invoke: Callable[..., InvokeResult], served: EmulatorT
     assert under.function_error is None and under.json() == {"allocated_mb": 300}
 
 
-def test_cpu_share_128_vs_1769_mb(
+def test_the_cpu_quota_holds_at_128_mb(
     invoke: Callable[..., InvokeResult], served: EmulatorThread
 ) -> None:
+    """128 MB gets at most 128/1769 of a vCPU, however idle the host: other work only lowers
+    the share. How close each size comes to MB/1769 is measured by bench/cpu_scaling.py."""
     assert served.emulator is not None
     if _kind(served) == "process" and served.emulator.cgroups is None:
         pytest.skip("no writable cpu cgroup on this machine")
-    for name in ("cpu128", "cpu1769"):  # init (unthrottled) first: the quota starts after it
-        assert invoke(name, {"seconds": 0.01}).status == 200
+    assert invoke("cpu128", {"seconds": 0.01}).status == 200  # init: unthrottled
     small = invoke("cpu128", {"seconds": 2.0}).json()
-    large = invoke("cpu1769", {"seconds": 1.0}).json()
-    expected = 128 / 1769  # of a vCPU
-    small_share, large_share = small["cpu"] / small["wall"], large["cpu"] / large["wall"]
-    assert small_share <= expected * 1.15  # the quota holds whatever else runs
-    if large_share < 0.85:  # a busy host gave the 1,769 MB function less than its vCPU
-        pytest.xfail(f"the host is busy: 1769 MB got {large_share:.2f} of a core")
-    assert small_share / large_share == pytest.approx(expected, rel=0.15)
+    assert small["cpu"] / small["wall"] <= 128 / 1769 * 1.15
 
 
 # --- docker only ------------------------------------------------------------------------------

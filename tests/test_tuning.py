@@ -1,16 +1,16 @@
 """Power tuning against the CPU-bound sample: real emulator, real runtimes, real cgroups.
 
-The sweep is small (3 invocations of ~0.1 CPU-second per size) so the module stays well under a
-minute on two shared cores; its assertions are about shapes, never about wall-clock bounds.
+The sweep is small (3 short invocations per size) so the module stays well under a minute on
+two shared cores; its assertions are about what a sweep produces, never about measured time.
+How duration follows memory (and so which size each strategy picks) is measured by
+bench/lessons.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -26,8 +26,7 @@ from emulator.tuning import report as tuning_report
 
 SAMPLES = Path(__file__).resolve().parent.parent / "functions" / "lambda-emu.toml"
 SIZES = (128, 256, 512, 1024, 1769, 3008)
-# About 0.1 s of one vCPU (1.4 s at 128 MB): long against the 20 ms CFS period of the quota.
-WORK = '{"n": 1500000}'
+WORK = '{"n": 100000}'  # a few ms of one vCPU: the figures do not matter here
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -35,44 +34,16 @@ def sample(name: str) -> FunctionConfig:
     return next(fn for fn in load_manifest(SAMPLES) if fn.name == name)
 
 
-@dataclass(frozen=True)
-class Sweep:
-    result: tuning.TuningResult
-    host_load: float  # 1-minute load average when the sweep ended
-
-
 @pytest.fixture(scope="module")
-def sweep_run(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuning.TuningResult:
     workload = tuning.Workload(invocations=3, payloads=tuning.payload_choices(WORK))
-    result = tuning.tune(
+    return tuning.tune(
         sample("cpu_python"),
         SIZES,
         workload,
         strategy="cost",
         state_dir=tmp_path_factory.mktemp("tune-state"),
     )
-    return Sweep(result, os.getloadavg()[0])
-
-
-@pytest.fixture
-def sweep(sweep_run: Sweep) -> tuning.TuningResult:
-    return sweep_run.result
-
-
-@pytest.fixture
-def quiet_sweep(sweep_run: Sweep) -> tuning.TuningResult:
-    """The sweep, for assertions about how duration follows memory. Those need a host with CPU
-    to spare: when other work keeps more than two runnable tasks per core, every size above the
-    share of a core the function actually gets runs at that share, and the durations measure
-    the other work (docs/tuning.md shows such a run)."""
-    cores = os.cpu_count() or 1
-    if sweep_run.host_load > 2 * cores:
-        pytest.skip(f"host overloaded (load {sweep_run.host_load:.1f} on {cores} cores)")
-    return sweep_run.result
-
-
-def by_size(result: tuning.TuningResult) -> dict[int, tuning.Measurement]:
-    return {m.memory_mb: m for m in result.measurements}
 
 
 @pytest.mark.slow
@@ -91,29 +62,13 @@ def test_every_size_runs_in_its_own_environments(sweep: tuning.TuningResult) -> 
 
 
 @pytest.mark.slow
-def test_duration_falls_with_memory_up_to_one_vcpu_then_flattens(
-    quiet_sweep: tuning.TuningResult,
-) -> None:
-    m = by_size(quiet_sweep)
-    # The fastest of each size's invocations: other load on this shared host only adds time.
-    fastest = {size: min(x.durations_ms) for size, x in m.items()}
-    # CPU = MB/1769 vCPU: 128 MB has 1/13.8 of the 1769 MB share, 512 MB 1/3.5.
-    assert fastest[128] > fastest[256] > fastest[512] > fastest[1024] > fastest[1769]
-    assert 4.0 < fastest[128] / fastest[1769] < 30.0
-    assert 2.0 < fastest[128] / fastest[512] < 8.0
-    # One thread cannot use the second vCPU that 3008 MB buys: the same time at 1.7× the price.
-    assert fastest[3008] > 0.7 * fastest[1769]
-    assert m[3008].cost_per_invocation_usd > m[1769].cost_per_invocation_usd
-
-
-@pytest.mark.slow
-def test_cost_and_speed_pick_different_sizes(quiet_sweep: tuning.TuningResult) -> None:
-    sweep = quiet_sweep
+def test_the_recommendation_follows_the_strategy(sweep: tuning.TuningResult) -> None:
     cheapest = tuning.recommend(sweep.measurements, "cost")
     fastest = tuning.recommend(sweep.measurements, "speed")
     assert sweep.recommendation == cheapest
-    assert fastest.memory_mb >= 1769
-    assert cheapest.memory_mb < 1769
+    by_cost = min(sweep.measurements, key=lambda m: (m.cost_per_invocation_usd, m.avg_ms))
+    by_speed = min(sweep.measurements, key=lambda m: (m.avg_ms, m.cost_per_invocation_usd))
+    assert (cheapest.memory_mb, fastest.memory_mb) == (by_cost.memory_mb, by_speed.memory_mb)
     assert "cheapest" in cheapest.reason and "fastest" in fastest.reason
     # balanced with all the weight on one side is that side's strategy
     assert tuning.recommend(sweep.measurements, "balanced", 1.0).memory_mb == cheapest.memory_mb
@@ -246,9 +201,10 @@ def test_compare_two_functions(tmp_path: Path) -> None:
     a, b = json.loads(json_path.read_text())
     assert (a["function"], b["function"]) == ("cpu_python", "hello_python")
     assert a["memory_mb"] == 1769 and b["memory_mb"] == 128
-    # The hashing loop is work; hello is not. cpu_python also costs more per invocation.
-    assert a["avg_ms"] > b["avg_ms"]
-    assert a["cost_per_invocation_usd"] > b["cost_per_invocation_usd"]
+    for m in (a, b):
+        assert (m["invocations"], m["errors"]) == (3, 0)
+        priced = cost.cost(1, m["avg_billed_ms"], m["memory_mb"], architecture=m["architecture"])
+        assert m["cost_per_invocation_usd"] == pytest.approx(priced.total_usd)
     ratio = next(line for line in lines if line.startswith("avg duration"))
     assert ratio.rstrip().endswith("×")
 

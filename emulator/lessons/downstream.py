@@ -160,6 +160,14 @@ class DownstreamThread:
     def peak_in_flight(self) -> int:
         return self.service.peak_in_flight
 
+    def reset_peak_in_flight(self) -> None:
+        """Start counting the peak again (from the requests in flight now)."""
+
+        async def reset() -> None:
+            self.service.peak_in_flight = self.service.in_flight
+
+        asyncio.run_coroutine_threadsafe(reset(), self._loop).result(30)
+
     def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self.service.stop(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
