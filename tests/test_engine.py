@@ -298,3 +298,39 @@ def test_the_registry_adds_reloads_and_removes(
 
     fake_emulator.call(remove)
     assert client.invoke("added", {}).status == 404
+
+
+# --- the freezer ---------------------------------------------------------------------------
+def test_an_idle_environment_is_frozen_after_freeze_after_s_unless_used_first() -> None:
+    from emulator.config import DEFAULT_FREEZE_AFTER_S
+    from emulator.engine.freezer import IdleFreezer
+
+    class Sandbox:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def freeze(self) -> None:
+            self.calls.append("freeze")
+
+        def thaw(self) -> None:
+            self.calls.append("thaw")
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        sandbox = Sandbox()
+        freezer = IdleFreezer(
+            loop, enabled=True, after_s=DEFAULT_FREEZE_AFTER_S, is_idle=lambda: True
+        )
+        freezer.sandbox = sandbox  # type: ignore[assignment]
+        freezer.went_idle()
+        assert freezer.pending and sandbox.calls == []
+        freezer.thaw()  # used again within freeze_after_s: never stopped, nothing to thaw
+        assert not freezer.pending and sandbox.calls == []
+        freezer.went_idle()
+        await asyncio.sleep(DEFAULT_FREEZE_AFTER_S * 3)
+        assert sandbox.calls == ["freeze"] and not freezer.pending
+        freezer.thaw()
+        assert sandbox.calls == ["freeze", "thaw"]
+
+    asyncio.run(main())
+    assert DEFAULT_FREEZE_AFTER_S == 0.01  # what the start line and docs/fidelity.md say
