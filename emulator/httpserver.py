@@ -23,7 +23,7 @@ from typing import cast
 
 import httptools
 
-_REASONS = {s.value: s.phrase for s in HTTPStatus}
+_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n" for s in HTTPStatus}
 
 
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
@@ -123,15 +123,15 @@ class Response:
     content_type: str | None = None
 
     def encode(self, keep_alive: bool) -> bytes:
-        lines = [f"HTTP/1.1 {self.status} {_REASONS.get(self.status, 'Unknown')}"]
+        head = _STATUS_LINES.get(self.status) or f"HTTP/1.1 {self.status} Unknown\r\n"
         if self.content_type is not None:
-            lines.append(f"Content-Type: {self.content_type}")
-        lines.extend(f"{k}: {v}" for k, v in self.headers)
-        lines.append(f"Content-Length: {len(self.body)}")
+            head += f"Content-Type: {self.content_type}\r\n"
+        for k, v in self.headers:
+            head += f"{k}: {v}\r\n"
+        head += f"Content-Length: {len(self.body)}\r\n"
         if not keep_alive:
-            lines.append("Connection: close")
-        head = "\r\n".join(lines) + "\r\n\r\n"
-        return head.encode("latin-1") + self.body
+            head += "Connection: close\r\n"
+        return (head + "\r\n").encode("latin-1") + self.body
 
 
 Result = Response | Reply | Awaitable[Response]

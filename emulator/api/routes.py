@@ -178,7 +178,7 @@ class Router:
             result = handler(request)
         except errors.LambdaEmuError as exc:
             return _rendered(exc)
-        if isinstance(result, Response | Reply):
+        if isinstance(result, (Response, Reply)):
             return result
         return _rendering(result)
 

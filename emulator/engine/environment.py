@@ -48,6 +48,7 @@ from emulator.engine.shutdown import (
     shutdown_extensions,
 )
 from emulator.engine.states import (
+    TRANSITIONS,
     EnvState,
     ExtensionsReady,
     RuntimeReady,
@@ -152,7 +153,9 @@ class ExecutionEnvironment:
         return f"<ExecutionEnvironment {self.fn.name}/{self.id} {self.state}>"
 
     def _move(self, target: EnvState) -> None:
-        self.state = check_transition(self.state, target)
+        if target not in TRANSITIONS[self.state]:
+            check_transition(self.state, target)  # raises InvalidTransition
+        self.state = target
 
     # --- events -----------------------------------------------------------------------------
     def _event(self, event: PhaseEvent) -> None:
