@@ -15,9 +15,9 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmulatorThread
 from emulator.errors import SandboxError
@@ -119,13 +119,9 @@ def test_image_function_runs_its_own_image(tmp_path: Path, user_image: str) -> N
     )  # sandbox "auto": the image function goes to docker
     emu = EmulatorThread(cfg).start()
     try:
-        with httpx.Client(base_url=emu.url, timeout=60) as http:
-            resp = http.post(
-                "/2015-03-31/functions/img/invocations",
-                content=b'{"k": 1}',
-                headers={"X-Amz-Log-Type": "Tail"},
-            )
-        assert resp.status_code == 200
+        with InvokeClient(emu.url, timeout=60) as client:
+            resp = client.invoke("img", {"k": 1})
+        assert resp.status == 200
         assert resp.json() == {"from": "image", "event": {"k": 1}}
         assert "x-amz-function-error" not in resp.headers
     finally:

@@ -3,7 +3,6 @@ extension process (tests/functions/ext_layer/extensions/probe) beside a real run
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from waiting import eventually
 
+from emulator.client import InvokeClient, InvokeResult
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmulatorThread
 from emulator.metrics.report import parse_report
@@ -60,11 +60,9 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Emu
         log.unlink(missing_ok=True)
 
 
-def _invoke(emu: EmulatorThread, tail: bool = False) -> httpx.Response:
-    headers = {"X-Amz-Log-Type": "Tail"} if tail else {}
-    return httpx.post(
-        f"{emu.url}/2015-03-31/functions/ext/invocations", json={}, headers=headers, timeout=30
-    )
+def _invoke(emu: EmulatorThread, tail: bool = False) -> InvokeResult:
+    with InvokeClient(emu.url, timeout=30) as client:
+        return client.invoke("ext", {}, log_tail=tail)
 
 
 def _entries(log: Path) -> list[dict[str, Any]]:
@@ -111,7 +109,7 @@ def _report(emu: EmulatorThread, request_id: str) -> dict[str, Any]:
 @pytest.mark.parametrize("served", [{"owner_check": "off"}], indirect=True)
 def test_registration_and_its_errors(served: tuple[EmulatorThread, Path]) -> None:
     emu, log = served
-    assert _invoke(emu).status_code == 200
+    assert _invoke(emu).status == 200
     (registered,) = [e for e in _entries(log) if e["kind"] == "registered"]
     assert registered["answer"] == {
         "functionName": "ext",
@@ -150,7 +148,7 @@ def test_registration_and_its_errors(served: tuple[EmulatorThread, Path]) -> Non
         f"{api}/init/error", headers={"Lambda-Extension-Identifier": registered["id"]}
     )
     assert (no_type.status_code, error_type(no_type)) == (403, "Extension.MissingHeader")
-    assert _invoke(emu).status_code == 200  # none of that hurt the environment
+    assert _invoke(emu).status == 200  # none of that hurt the environment
 
 
 def test_invoke_and_shutdown_events_reach_the_extension(
@@ -179,7 +177,7 @@ def test_post_response_work_is_billed_but_not_waited_for(
     resp = _invoke(emu)
     answered_at = time.time()
     request_id = resp.headers["x-amzn-requestid"]
-    assert resp.status_code == 200
+    assert resp.status == 200
     eventually(lambda: len([e for e in _entries(log) if e["kind"] == "next"]) >= 3, "next")
     entries = _entries(log)
     (event,) = [
@@ -208,7 +206,7 @@ def test_log_tail_comes_with_the_response_before_the_report(
 ) -> None:
     emu, _ = served
     resp = _invoke(emu, tail=True)
-    tail = base64.b64decode(resp.headers["x-amz-log-result"]).decode()
+    tail = resp.log
     assert "ext_fn handling" in tail
     assert parse_report(tail) is None  # ⚠ our choice: the REPORT comes after the response
 
@@ -218,7 +216,7 @@ def test_a_hung_extension_is_killed_at_the_shutdown_deadline(
     served: tuple[EmulatorThread, Path],
 ) -> None:
     emu, log = served
-    assert _invoke(emu).status_code == 200
+    assert _invoke(emu).status == 200
     (registered,) = [e for e in _entries(log) if e["kind"] == "registered"]
     took = _reset(emu)
     assert took >= 1.9  # it waited for the 2,000 ms budget, then killed
@@ -259,6 +257,6 @@ def test_an_extension_init_error_fails_the_init(served: tuple[EmulatorThread, Pa
     resp = _invoke(emu, tail=True)
     assert resp.headers["x-amz-function-error"] == "Unhandled"
     assert resp.json()["errorType"] == "Probe.Broken"  # the body the extension posted
-    report = parse_report(base64.b64decode(resp.headers["x-amz-log-result"]).decode())
+    report = resp.report
     assert report is not None and report.status == "error"
     assert report.error_type == "Extension.InitError"

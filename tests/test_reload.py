@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 from waiting import eventually
 
+from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig
 from emulator.embedded import EmulatorThread
 from emulator.manifests import load_manifest
-from emulator.metrics.report import Report, parse_report
+from emulator.metrics.report import Report
 
 APP = """import os, time
 def handler(event, context):
@@ -66,14 +65,9 @@ def served(project: Path) -> Iterator[EmulatorThread]:
 def _invoke(
     emu: EmulatorThread, name: str, sleep: float = 0
 ) -> tuple[int, dict[str, object], Report | None]:
-    resp = httpx.post(
-        f"{emu.url}/2015-03-31/functions/{name}/invocations",
-        json={"sleep": sleep},
-        headers={"X-Amz-Log-Type": "Tail"},
-        timeout=30,
-    )
-    log = base64.b64decode(resp.headers.get("x-amz-log-result", "")).decode()
-    return resp.status_code, resp.json(), parse_report(log)
+    with InvokeClient(emu.url, timeout=30) as client:
+        resp = client.invoke(name, {"sleep": sleep})
+    return resp.status, resp.json(), resp.report
 
 
 def _reloads(emu: EmulatorThread) -> int:

@@ -65,10 +65,11 @@ def test_invalid_entrypoint_reaches_the_caller(tmp_path: Path) -> None:
     cfg = EmulatorConfig(functions=(fn,), port=0, state_dir=tmp_path / "s", log_to_terminal=False)
     running = EmulatorThread(cfg).start()
     try:
-        import httpx
+        from emulator.client import InvokeClient
 
-        r = httpx.post(f"{running.url}/2015-03-31/functions/nobootstrap/invocations", content=b"{}")
-        assert r.status_code == 200
+        with InvokeClient(running.url) as client:
+            r = client.invoke("nobootstrap", {})
+        assert r.status == 200
         assert r.headers["x-amz-function-error"] == "Unhandled"
         assert r.json()["errorType"] == "Runtime.InvalidEntrypoint"
     finally:

@@ -219,16 +219,12 @@ def test_many_faults_in_a_row_leave_one_outcome_each(
 
 # --- Event invocations -----------------------------------------------------------------------
 def _event(emu: EmulatorThread, payload: dict[str, Any]) -> str:
-    import httpx
+    from emulator.client import InvokeClient
 
-    resp = httpx.post(
-        f"{emu.url}/2015-03-31/functions/fault_event/invocations",
-        json=payload,
-        headers={"X-Amz-Invocation-Type": "Event"},
-        timeout=30,
-    )
-    assert resp.status_code == 202
-    return str(resp.headers["x-amzn-requestid"])
+    with InvokeClient(emu.url, timeout=30) as client:
+        resp = client.invoke("fault_event", payload, invocation_type="Event", log_tail=False)
+    assert resp.status == 202
+    return resp.request_id
 
 
 def _failed_records(emu: EmulatorThread, request_id: str, wait: bool) -> list[dict[str, Any]]:
