@@ -18,6 +18,7 @@ knows nothing of pools or processes.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -219,7 +220,7 @@ class RuntimeApi:
         if callback is not None:
             callback(outcome)
 
-    def response(self, request: Request) -> Response:
+    def response(self, request: Request) -> Response | Reply:
         self._check_in_flight(request.params["RequestId"], "InvocationResponse")
         mode = request.headers.get(_H_RESPONSE_MODE)
         if mode is not None and mode != "streaming":
@@ -230,7 +231,15 @@ class RuntimeApi:
             raise errors.RuntimeEntityTooLarge()
         content_type = request.headers.get("content-type") or _JSON
         self._resolve(FunctionResponse(request.body, content_type, now))
-        return _ACCEPTED
+        return self._accepted_after_the_caller(request)
+
+    @staticmethod
+    def _accepted_after_the_caller(request: Request) -> Reply:
+        """The runtime's 202 goes out in the loop's next step, after the caller's answer
+        (resolved just now): the invocation's latency does not carry this write."""
+        reply = request.defer()
+        asyncio.get_running_loop().call_soon(reply.send, _ACCEPTED)
+        return reply
 
     def error(self, request: Request) -> Response:
         self._check_in_flight(request.params["RequestId"], "InvocationErrorResponse")

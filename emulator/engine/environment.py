@@ -411,12 +411,23 @@ class ExecutionEnvironment:
         )
 
     def _finish(self, run: _Run, outcome: Outcome, ended: float, *, alive: bool) -> None:
-        """REPORT and trace, then back to the pool (or shut down)."""
+        """REPORT and trace, then back to the pool (or shut down). Without a log tail the
+        caller is answered first and the bookkeeping follows in the loop's next step, so
+        the answer does not wait for it (nothing else can reach this environment meanwhile:
+        it stays Invoking until the bookkeeping is done)."""
         inv = run.inv
-        if not inv.log_tail:
-            inv.resolve(self._result(outcome, b"", inv))  # the answer first, bookkeeping after
+        if inv.log_tail:
+            self._bookkeep(run, outcome, ended, alive)
+            return
+        inv.resolve(self._result(outcome, b"", inv))
+        self._loop.call_soon(self._bookkeep, run, outcome, ended, alive)
+
+    def _bookkeep(self, run: _Run, outcome: Outcome, ended: float, alive: bool) -> None:
+        inv = run.inv
         sandbox = self.sandbox
         assert sandbox is not None
+        if sandbox.exited.done():
+            alive = False  # it died between the answer and now: gone, not back to the pool
         report = self._ledger.finish(
             function=self.fn.name,
             memory_mb=self.fn.memory_mb,
