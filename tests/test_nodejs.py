@@ -285,3 +285,24 @@ def test_locked_dependencies_are_installed_once_with_npm_ci(client: Any) -> None
     installed = Path(body["from"]).parents[2]
     assert installed.parent == CACHE / "deps"
     assert " ci " in (installed / ".ready").read_text()
+
+
+def test_a_sam_layer_versions_node_modules_resolve() -> None:
+    # AWS::Serverless::LayerVersion with a local ContentUri, referenced by !Ref from Layers
+    template = NODE_FUNCTIONS / "sam_layer" / "template.yaml"
+    (fn,) = load_manifest(template)
+    cfg = EmulatorConfig(
+        functions=(fn,),
+        port=0,
+        state_dir=Path(tempfile.mkdtemp(prefix="lambda-emu-node-sam-")),
+        log_to_terminal=False,
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as sam_client:
+            _, body, _ = call(sam_client, "node_sam_layer", {"text": "hi"})
+    finally:
+        emulator.stop()
+    assert emulator.internal_errors == []
+    layer = NODE_FUNCTIONS / "sam_layer" / "deps" / "nodejs" / "node_modules"
+    assert body == {"padded": "......hi", "from": str(layer / "padder" / "index.js")}
