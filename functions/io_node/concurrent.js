@@ -6,7 +6,7 @@
 // {"concurrency": 10} at a time: a few workers take the ids in turn, so a large fan-out does
 // not open hundreds of connections or trip the downstream's rate limit
 // (functions/io_concurrent in Python).
-const { get } = require("./downstream");
+const { get, profile } = require("./downstream");
 
 async function fanOut(ids, concurrency) {
   const users = new Array(ids.length);
@@ -34,11 +34,5 @@ exports.handler = async (event) => {
     ]),
     fanOut(ids, concurrency),
   ]);
-  return {
-    user: user.name,
-    posts: posts.length,
-    comments: comments.length,
-    fanout: fanout.length,
-    elapsed_ms: Math.round((performance.now() - started) * 10) / 10,
-  };
+  return profile(user, posts, comments, fanout, started);
 };

@@ -14,3 +14,12 @@ exports.get = async (path) => {
     }
   }
 };
+
+// The handlers' answer: what the profile holds and how long it took.
+exports.profile = (user, posts, comments, fanout, started) => ({
+  user: user.name,
+  posts: posts.length,
+  comments: comments.length,
+  fanout: fanout.length,
+  elapsed_ms: Math.round((performance.now() - started) * 10) / 10,
+});

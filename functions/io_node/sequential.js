@@ -4,7 +4,7 @@
 // downstream service, so about 300 ms of Duration, all of it billed waiting. With
 // {"ids": [1, 2, ...]} it also fetches every user in turn (the fan-out): N x 100 ms.
 // concurrent.js does the same work with Promise.all (functions/io_sequential in Python).
-const { get } = require("./downstream");
+const { get, profile } = require("./downstream");
 
 exports.handler = async (event) => {
   const uid = Number(event?.user ?? 1);
@@ -15,11 +15,5 @@ exports.handler = async (event) => {
   const comments = await get(`/comments?userId=${uid}`);
   const fanout = [];
   for (const id of ids) fanout.push(await get(`/users/${id}`));
-  return {
-    user: user.name,
-    posts: posts.length,
-    comments: comments.length,
-    fanout: fanout.length,
-    elapsed_ms: Math.round((performance.now() - started) * 10) / 10,
-  };
+  return profile(user, posts, comments, fanout, started);
 };
