@@ -54,6 +54,7 @@ TUNING_SIZES = (128, 512, 1024, 1769, 3008)
 TUNING_WORK = '{"n": 1500000}'  # ~0.1 s of one vCPU, 1.4 s at 128 MB: long against the CFS period
 
 _INIT = next(ls for ls in LESSONS if ls.a.function == "init_in_handler")
+_INIT_NODE = next(ls for ls in LESSONS if ls.a.function == "init_in_handler_node")
 _ANALYTICS = next(ls for ls in LESSONS if ls.a.function == "analytics_inline")
 # The same runs as the lessons above (measured once), compared on another figure.
 EXTRA: tuple[Lesson, ...] = (
@@ -65,6 +66,15 @@ EXTRA: tuple[Lesson, ...] = (
         "> 1",
         lambda r: r > 1,
         check=_INIT.check,
+    ),
+    Lesson(
+        "Node: client at init: its set-up moves into Init",
+        _INIT_NODE.a,
+        _INIT_NODE.b,
+        "init_ms",
+        "> 1",
+        lambda r: r > 1,
+        check=_INIT_NODE.check,
     ),
     Lesson(
         "extensions work after the response: billed Duration",

@@ -1,7 +1,7 @@
 """lambda-emu tune / compare: power tuning, locally (issue 6; docs/tuning.md).
 
     lambda-emu tune FUNCTION [--memory 128,256,...] [-n 10] [--payload JSON] [--strategy ...]
-    lambda-emu compare A B [-n 10] [--payload JSON]
+    lambda-emu compare A B [C ...] [-n 10] [--payload JSON]
 
 Both run the emulator in-process on 127.0.0.1 (port 0) and read every figure from the REPORT
 lines; `emulator.tuning` does the work and `emulator.cost` the pricing.
@@ -162,8 +162,13 @@ def tune(
 
 
 def compare(
-    a: Annotated[str, typer.Argument(help="First function.")],
-    b: Annotated[str, typer.Argument(help="Second function.")],
+    names: Annotated[
+        list[str],
+        typer.Argument(
+            help="Two or more functions; each is compared with the first (B/A, ...).",
+            metavar="A B [C ...]",
+        ),
+    ],
     memory: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option("--memory", "-M", help="Run both at this size (MB) instead of their own."),
@@ -184,7 +189,7 @@ def compare(
     manifest: ManifestOpt = None,
     state_dir: StateDirOpt = Path(".lambda-emu"),
 ) -> None:
-    """The same workload through two functions, side by side with B/A ratios."""
+    """The same workload through two or more functions, side by side with B/A, C/A ratios."""
     import json
     from dataclasses import asdict, replace
 
@@ -192,7 +197,7 @@ def compare(
     from emulator.errors import LambdaEmuError
     from emulator.tuning import report as tuning_report
 
-    if a == b:
+    if len(names) < 2 or len(set(names)) < len(names):
         raise fail("compare needs two different functions")
     workload = _workload(
         invocations,
@@ -205,7 +210,7 @@ def compare(
         bill_init,
         prices,
     )
-    functions = [_function(manifest, name) for name in (a, b)]
+    functions = [_function(manifest, name) for name in names]
     if memory is not None:
         functions = [
             fn.with_overrides(memory_mb=_memory_sizes([str(memory)])[0]) for fn in functions
@@ -214,7 +219,7 @@ def compare(
         functions = [replace(fn, architecture=workload.architecture) for fn in functions]
     try:
         with _ProgressBar() as bar:
-            first, second = tuning.measure(
+            measured = tuning.measure(
                 functions,
                 workload,
                 state_dir=state_dir.resolve(),
@@ -222,13 +227,13 @@ def compare(
                 warn=warn,
             )
         if json_out is not None:
-            data = [{**asdict(m), "durations_ms": list(m.durations_ms)} for m in (first, second)]
+            data = [{**asdict(m), "durations_ms": list(m.durations_ms)} for m in measured]
             json_out.write_text(json.dumps(data, indent=2) + "\n")
     except LambdaEmuError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"{exc.filename or json_out}: {exc.strerror}") from None
-    typer.echo(tuning_report.format_comparison(first, second, workload))
+    typer.echo(tuning_report.format_comparison(measured, workload))
 
 
 # --- parsing ---------------------------------------------------------------------------------

@@ -575,6 +575,112 @@ def test_sam_unsupported_code_locations(tmp_path: Path) -> None:
     assert "field 'CodeUri': S3 code is not supported" in str(_error(path))
 
 
+LAYERED_TEMPLATE = """
+Globals:
+  Function:
+    Runtime: nodejs20.x
+    Layers: [!Ref Common]
+Resources:
+  Common:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: layers/common/
+      CompatibleRuntimes: [nodejs20.x]
+  Vendor:
+    Type: AWS::Lambda::LayerVersion
+    Properties:
+      Content: layers/vendor
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      CodeUri: src
+      Layers: [!Ref Vendor]
+  Classic:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      Code: src
+      Layers: [!Ref Vendor, !Ref Common]
+"""
+
+
+def test_sam_layers_from_local_layer_versions(tmp_path: Path) -> None:
+    for name in ("src", "layers/common", "layers/vendor"):
+        (tmp_path / name).mkdir(parents=True)
+    path = _write(tmp_path, "template.yaml", LAYERED_TEMPLATE)
+    api, classic = load_manifest(path)
+    common, vendor = (tmp_path / "layers/common").resolve(), (tmp_path / "layers/vendor").resolve()
+    # Globals' list comes first: SAM prepends a global list to the resource's; an
+    # AWS::Lambda::Function takes no Globals.
+    assert api.layers == (common, vendor)
+    assert classic.layers == (vendor, common)
+
+
+@pytest.mark.parametrize(
+    ("layer", "ref", "field", "message"),
+    [
+        (
+            "Type: AWS::Serverless::LayerVersion\n    Properties: {ContentUri: s3://b/layer.zip}",
+            "!Ref Deps",
+            "Resources.Deps.ContentUri",
+            "S3 layer content is not supported; expected a local directory, got 's3://b/layer.zip'",
+        ),
+        (
+            "Type: AWS::Serverless::LayerVersion\n"
+            "    Properties:\n      ContentUri: {Bucket: b, Key: k}",
+            "!Ref Deps",
+            "Resources.Deps.ContentUri",
+            "S3 layer content is not supported; expected a local directory, got a mapping",
+        ),
+        (
+            "Type: AWS::Lambda::LayerVersion\n    Properties: {Content: {S3Bucket: b, S3Key: k}}",
+            "!Ref Deps",
+            "Resources.Deps.Content",
+            "S3 layer content is not supported; expected a local directory, got a mapping",
+        ),
+        (
+            "Type: AWS::Lambda::LayerVersion\n    Properties: {}",
+            "!Ref Deps",
+            "Resources.Deps.Content",
+            "must be a local directory, got nothing",
+        ),
+        (
+            "Type: AWS::S3::Bucket",
+            "arn:aws:lambda:us-east-1:123456789012:layer:shared:3",
+            "Layers",
+            "remote layers are not supported; expected !Ref to an AWS::Serverless::LayerVersion "
+            "or AWS::Lambda::LayerVersion of this template, got "
+            "'arn:aws:lambda:us-east-1:123456789012:layer:shared:3'",
+        ),
+        (
+            "Type: AWS::S3::Bucket",
+            "!Ref Deps",
+            "Layers",
+            "remote layers are not supported; expected !Ref to an AWS::Serverless::LayerVersion "
+            "or AWS::Lambda::LayerVersion of this template, got !Ref Deps",
+        ),
+    ],
+)
+def test_sam_unsupported_layers(
+    tmp_path: Path, layer: str, ref: str, field: str, message: str
+) -> None:
+    path = _sam(tmp_path, f"Layers: [{ref}]")
+    path.write_text(path.read_text() + f"  Deps:\n    {layer}\n")
+    assert str(_error(path)) == f"{path}: function 'hello': field '{field}': {message}"
+
+
+def test_sam_layer_directory_must_exist(tmp_path: Path) -> None:
+    path = _sam(tmp_path, "Layers: [!Ref Deps]")
+    layer = "  Deps:\n    Type: AWS::Serverless::LayerVersion\n    Properties: {ContentUri: gone}\n"
+    path.write_text(path.read_text() + layer)
+    assert str(_error(path)) == (
+        f"{path}: function 'hello': field 'Layers': must be directories, got 'gone': "
+        f"{(tmp_path / 'gone').resolve()} is not one"
+    )
+
+
 def test_sam_duplicate_function_names(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     fn = "    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: same\n"

@@ -62,11 +62,15 @@ def test_a_bounded_fan_out_overlaps_its_calls(bench: LessonBench) -> None:
     assert 1 < concurrent_peak <= 3 + 5
 
 
-def test_a_client_created_at_init_is_set_up_once_per_environment(bench: LessonBench) -> None:
+@pytest.mark.parametrize("suffix", ["", "_node"], ids=["python", "node"])
+def test_a_client_created_at_init_is_set_up_once_per_environment(
+    bench: LessonBench, suffix: str
+) -> None:
+    # Node's init_global.mjs sets its client up with a top-level await, which Init waits for
     before = bench.downstream.stats()
-    per_call = bench.measure("init_in_handler", warm=3)
+    per_call = bench.measure(f"init_in_handler{suffix}", warm=3)
     between = bench.downstream.stats()
-    once = bench.measure("init_global", warm=3)
+    once = bench.measure(f"init_global{suffix}", warm=3)
     after = bench.downstream.stats()
     for run in (*per_call.invocations, *once.invocations):
         assert run.function_error is None, run.payload
@@ -79,6 +83,31 @@ def test_a_client_created_at_init_is_set_up_once_per_environment(bench: LessonBe
     # the set-up figure a warm init_global call reports is its environment's one client's
     assert len({run.payload["client_setup_ms"] for run in once.invocations}) == 1
     assert once.cold.report.init_ms is not None and once.cold.report.cold
+
+
+@pytest.mark.parametrize(
+    ("payload", "fan_out", "concurrent_most"),
+    [({}, 0, 3), ({"ids": list(range(1, 11)), "concurrency": 5}, 10, 3 + 5)],
+)
+def test_node_promise_all_overlaps_the_calls_sequential_awaits_make_in_turn(
+    bench: LessonBench, payload: dict[str, object], fan_out: int, concurrent_most: int
+) -> None:
+    before = bench.downstream.stats()
+    sequential, sequential_peak = _measure_peak(bench, "io_sequential_node", payload)
+    concurrent, concurrent_peak = _measure_peak(bench, "io_concurrent_node", payload)
+    for run in (*sequential.invocations, *concurrent.invocations):
+        assert run.function_error is None, run.payload
+        assert run.payload["user"] == "user 1"
+        assert (run.payload["posts"], run.payload["comments"]) == (3, 3)
+        assert run.payload["fanout"] == fan_out
+    after = bench.downstream.stats()
+    # the same calls per invocation, six invocations in all ...
+    assert after["users"] - before.get("users", 0) == 6 * (1 + fan_out)
+    for route in ("posts", "comments"):
+        assert after[route] - before.get(route, 0) == 6, route
+    # ... awaited one by one, or started together (the fan-out held to its workers)
+    assert sequential_peak == 1
+    assert 1 < concurrent_peak <= concurrent_most
 
 
 def test_tmp_cache_downloads_once_per_environment(bench: LessonBench) -> None:

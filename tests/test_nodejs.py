@@ -12,17 +12,20 @@ import json
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from waiting import eventually
 
 from emulator.config import EmulatorConfig, FunctionConfig
-from emulator.embedded import EmbeddedEmulator
+from emulator.embedded import EmbeddedEmulator, EmulatorThread
 from emulator.manifests import load_manifest
-from emulator.metrics.report import parse_report
+from emulator.metrics.report import Report, parse_report
 from emulator.pytest_plugin import boto3_client
 from emulator.sandbox.runtimes import RuntimeResolver, runtime_family
 from emulator.sandbox.runtimes.nodejs import layer_paths, memory_args
@@ -30,7 +33,8 @@ from emulator.sandbox.runtimes.nodejs import layer_paths, memory_args
 if shutil.which("node") is None or shutil.which("npm") is None:
     pytest.skip("node and npm are needed for the Node.js runtime", allow_module_level=True)
 
-NODE_FUNCTIONS = Path(__file__).parent / "functions" / "nodejs"
+FUNCTIONS = Path(__file__).parent / "functions"
+NODE_FUNCTIONS = FUNCTIONS / "nodejs"
 CACHE = Path.home() / ".cache" / "lambda-emu"
 
 
@@ -285,3 +289,157 @@ def test_locked_dependencies_are_installed_once_with_npm_ci(client: Any) -> None
     installed = Path(body["from"]).parents[2]
     assert installed.parent == CACHE / "deps"
     assert " ci " in (installed / ".ready").read_text()
+
+
+def test_a_sam_layer_versions_node_modules_resolve() -> None:
+    # AWS::Serverless::LayerVersion with a local ContentUri, referenced by !Ref from Layers
+    template = NODE_FUNCTIONS / "sam_layer" / "template.yaml"
+    (fn,) = load_manifest(template)
+    cfg = EmulatorConfig(
+        functions=(fn,),
+        port=0,
+        state_dir=Path(tempfile.mkdtemp(prefix="lambda-emu-node-sam-")),
+        log_to_terminal=False,
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as sam_client:
+            _, body, _ = call(sam_client, "node_sam_layer", {"text": "hi"})
+    finally:
+        emulator.stop()
+    assert emulator.internal_errors == []
+    layer = NODE_FUNCTIONS / "sam_layer" / "deps" / "nodejs" / "node_modules"
+    assert body == {"padded": "......hi", "from": str(layer / "padder" / "index.js")}
+
+
+# --- what Python functions have: freeze, Max Memory Used, hot reload, extensions ---------------
+def _proc_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_an_idle_node_environment_is_frozen_and_runs_warm_again(client: Any) -> None:
+    _, first, _ = call(client, "node_freeze", {"n": 1})
+    pid = first["pid"]
+    # stopped while it waits on /next (freeze_after_s ⚠, as for Python functions)
+    eventually(lambda: _proc_state(pid) == "T", "the idle node process stopped")
+    _, again, log = call(client, "node_freeze", {"n": 2})
+    report = parse_report(log)
+    assert again["event"] == {"n": 2} and again["pid"] == pid
+    assert report is not None and not report.cold
+
+
+def test_max_memory_used_is_measured_and_grows_when_the_handler_allocates(client: Any) -> None:
+    _, _, log = call(client, "node_memory", {"mb": 1})
+    small = parse_report(log)
+    assert small is not None and small.memory_mb == 512
+    assert 0 < small.max_memory_mb <= 512
+    _, body, log = call(client, "node_memory", {"mb": 200})
+    big = parse_report(log)
+    assert body == {"allocated_mb": 200}
+    assert big is not None and not big.cold  # the same environment: its peak
+    assert small.max_memory_mb + 150 <= big.max_memory_mb <= 512
+
+
+NODE_APP = "exports.handler = async () => ({{ version: {version}, pid: process.pid }});\n"
+NODE_MANIFEST = """[functions.node_reload]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "fn"
+"""
+
+
+def _tail_invoke(emu: EmulatorThread, name: str) -> tuple[dict[str, Any], Report | None]:
+    resp = httpx.post(
+        f"{emu.url}/2015-03-31/functions/{name}/invocations",
+        json={},
+        headers={"X-Amz-Log-Type": "Tail"},
+        timeout=30,
+    )
+    assert resp.status_code == 200 and "x-amz-function-error" not in resp.headers, resp.text
+    log = base64.b64decode(resp.headers.get("x-amz-log-result", "")).decode()
+    return resp.json(), parse_report(log)
+
+
+def test_an_edited_node_handler_is_served_cold_with_the_new_code(tmp_path: Path) -> None:
+    (tmp_path / "fn").mkdir()
+    handler = tmp_path / "fn" / "index.js"
+    handler.write_text(NODE_APP.format(version=1))
+    manifest = tmp_path / "lambda-emu.toml"
+    manifest.write_text(NODE_MANIFEST)
+    cfg = EmulatorConfig(
+        functions=load_manifest(manifest),
+        port=0,
+        state_dir=tmp_path / "state",
+        log_to_terminal=False,
+        manifest_path=manifest,
+        hot_reload=True,
+    )
+    running = EmulatorThread(cfg).start()
+    try:
+        old, _ = _tail_invoke(running, "node_reload")
+        handler.write_text(NODE_APP.format(version=2))
+        emulator = running.emulator
+        assert emulator is not None and emulator.reloader is not None
+        reloader = emulator.reloader
+        eventually(lambda: reloader.reloads >= 1, "a reload")
+        new, report = _tail_invoke(running, "node_reload")
+    finally:
+        running.stop()
+    assert old["version"] == 1 and new["version"] == 2
+    assert report is not None and report.cold and new["pid"] != old["pid"]
+
+
+def test_an_extension_and_telemetry_beside_a_node_function(tmp_path: Path) -> None:
+    # the probe extension of tests/test_extensions.py; its log is not under /tmp, which the
+    # environment sees as its own
+    log = Path(__file__).resolve().parent.parent / ".lambda-emu" / f"probe-{uuid.uuid4().hex}.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.touch()
+    log.chmod(0o666)  # as root, functions and extensions run as nobody
+    fn = FunctionConfig(
+        name="node_ext",
+        runtime="nodejs20.x",
+        handler="index.handler",
+        code_dir=NODE_FUNCTIONS / "ext",
+        memory_mb=256,
+        timeout_s=10,
+        environment={"EXT_LOG": str(log), "EXT_TELEMETRY": "1"},
+        layers=(FUNCTIONS / "ext_layer",),
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,), port=0, state_dir=tmp_path / "state", log_to_terminal=False
+    )
+    running = EmulatorThread(cfg).start()
+
+    def entries(kind: str) -> list[dict[str, Any]]:
+        lines = log.read_text().splitlines()
+        return [e for e in map(json.loads, filter(None, lines)) if e["kind"] == kind]
+
+    try:
+        ids = []
+        for _ in range(2):
+            resp = httpx.post(
+                f"{running.url}/2015-03-31/functions/node_ext/invocations", json={}, timeout=30
+            )
+            assert resp.status_code == 200 and "pid" in resp.json()
+            ids.append(resp.headers["x-amzn-requestid"])
+        assert running.emulator is not None
+        pool = running.emulator.functions["node_ext"]
+        eventually(lambda: pool.describe()["idle"] == 1, "the environment idle")
+        running.call(lambda e: e.functions["node_ext"].reset())
+        wanted = {"platform.start", "platform.runtimeDone", "platform.report", "function"}
+        eventually(lambda: wanted <= {e["type"] for e in entries("telemetry")}, str(wanted))
+    finally:
+        running.stop()
+        events = [e["event"] for e in entries("event")]
+        telemetry = entries("telemetry")
+        log.unlink(missing_ok=True)
+    assert [e["eventType"] for e in events] == ["INVOKE", "INVOKE", "SHUTDOWN"]
+    assert [e["requestId"] for e in events[:2]] == ids
+    reports = [r["record"] for r in telemetry if r["type"] == "platform.report"]
+    assert [r["requestId"] for r in reports] == ids
+    assert all(r["metrics"]["memorySizeMB"] == 256 for r in reports)
+    # the function's console.log line reaches the subscriber as a "function" record
+    lines = [r["record"] for r in telemetry if r["type"] == "function"]
+    assert any(f"\t{ids[0]}\tINFO\tnode ext handling {ids[0]}" in line for line in lines)

@@ -209,6 +209,41 @@ def test_compare_two_functions(tmp_path: Path) -> None:
     assert ratio.rstrip().endswith("×")
 
 
+@pytest.mark.slow
+def test_compare_the_same_cpu_work_in_python_node_and_rust(tmp_path: Path) -> None:
+    json_path = tmp_path / "compare.json"
+    names = ["cpu_python", "cpu_node", "cpu_rust"]
+    args = ["compare", *names, "--manifest", str(SAMPLES), "-n", "2", "-M", "512"]
+    args += ["--payload", '{"n": 200000}', "--json", str(json_path)]
+    result = CliRunner().invoke(app, [*args, "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if all(name in line for name in names))
+    assert header.split()[-2:] == ["B/A", "C/A"]
+    for label in ("avg duration (ms)", "init (ms, cold)", "max memory used (MB)", "$ per 1M"):
+        row = next(line for line in lines if line.startswith(label))
+        assert row.count("×") == 2, row  # a ratio for each against cpu_python
+    measured = json.loads(json_path.read_text())
+    assert [m["function"] for m in measured] == names
+    for m in measured:
+        assert (m["invocations"], m["errors"], m["memory_mb"]) == (2, 0, 512)
+        assert m["avg_ms"] > 0 and m["avg_init_ms"] > 0
+        assert 0 < m["max_memory_used_mb"] <= 512
+        priced = cost.cost(1, m["avg_billed_ms"], 512, architecture=m["architecture"])
+        assert m["cost_per_invocation_usd"] == pytest.approx(priced.total_usd)
+
+
+def test_cpu_node_returns_cpu_pythons_hash(tmp_path: Path) -> None:
+    from emulator.lessons.measure import lesson_bench
+
+    with lesson_bench(tmp_path / "state", names=["cpu_node"]) as bench:
+        sample = bench.measure("cpu_node", {"n": 100_000}, warm=1)
+    h = 0xCBF29CE484222325
+    for i in range(100_000):
+        h = ((h ^ (i & 0xFF)) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    assert [run.payload for run in sample.invocations] == [{"n": 100_000, "hash": str(h)}] * 2
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [

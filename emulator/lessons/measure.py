@@ -334,34 +334,54 @@ def _killed_at_limit(a: Sample, b: Sample) -> str | None:
 CPU_N = 2_000_000
 FAN_OUT = {"ids": list(range(1, 21)), "concurrency": 10}
 
+
+def _io_and_init_lessons(
+    language: str, suffix: str, gather: str, bounded: str, at_init: str
+) -> tuple[Lesson, ...]:
+    """The seed's I/O lesson and init outside the handler, for one language's sample pairs
+    (`io_sequential{suffix}`, `io_concurrent{suffix}`, `init_in_handler{suffix}`,
+    `init_global{suffix}`)."""
+    sequential, concurrent = f"io_sequential{suffix}", f"io_concurrent{suffix}"
+    return (
+        Lesson(
+            f"{language}concurrent I/O beats sequential (3 calls of 100 ms)",
+            Variant("await one by one", sequential),
+            Variant(gather, concurrent),
+            "warm_ms",
+            "≤ 0.5",
+            lambda r: r <= 0.5,
+            check=_no_errors,
+        ),
+        Lesson(
+            f"{language}bounded fan-out (20 users, 10 at a time)",
+            Variant("await one by one", sequential, FAN_OUT),
+            Variant(bounded, concurrent, FAN_OUT),
+            "warm_ms",
+            "≤ 0.25",
+            lambda r: r <= 0.25,
+            warm=2,
+            check=_no_errors,
+        ),
+        Lesson(
+            f"{language}initialise clients outside the handler",
+            Variant("client per call", f"init_in_handler{suffix}"),
+            Variant(at_init, f"init_global{suffix}"),
+            "warm_ms",
+            "< 0.7",
+            lambda r: r < 0.7,
+            check=_no_errors,
+        ),
+    )
+
+
 LESSONS: tuple[Lesson, ...] = (
-    Lesson(
-        "concurrent I/O beats sequential (3 calls of 100 ms)",
-        Variant("await one by one", "io_sequential"),
-        Variant("asyncio.gather", "io_concurrent"),
-        "warm_ms",
-        "≤ 0.5",
-        lambda r: r <= 0.5,
-        check=_no_errors,
-    ),
-    Lesson(
-        "bounded fan-out (20 users, 10 at a time)",
-        Variant("await one by one", "io_sequential", FAN_OUT),
-        Variant("gather + semaphore", "io_concurrent", FAN_OUT),
-        "warm_ms",
-        "≤ 0.25",
-        lambda r: r <= 0.25,
-        warm=2,
-        check=_no_errors,
-    ),
-    Lesson(
-        "initialise clients outside the handler",
-        Variant("client per call", "init_in_handler"),
-        Variant("client at init", "init_global"),
-        "warm_ms",
-        "< 0.7",
-        lambda r: r < 0.7,
-        check=_no_errors,
+    *_io_and_init_lessons("", "", "asyncio.gather", "gather + semaphore", "client at init"),
+    *_io_and_init_lessons(
+        "Node: ",
+        "_node",
+        "Promise.all",
+        "Promise.all + 10 workers",
+        "client at init (top-level await)",
     ),
     Lesson(
         "memory buys CPU (Python loop, n=500k)",

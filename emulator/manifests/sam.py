@@ -5,6 +5,10 @@ form. A Serverless function takes what it does not set from `Globals.Function`. 
 parameter with a Default is resolved; any other intrinsic is refused where a literal is
 needed, except in FunctionName (the function keeps its logical id, as SAM CLI names it) and
 in an environment variable (left unset).
+
+A function's `Layers` entry that is `!Ref` to an AWS::Serverless::LayerVersion (`ContentUri`)
+or AWS::Lambda::LayerVersion (`Content`) with a local directory becomes that directory, as
+`sam local` mounts it at /opt; S3 content and remote layer ARNs are refused.
 """
 
 from __future__ import annotations
@@ -44,6 +48,13 @@ _CFN_LABELS: dict[str, str] = {**_SAM_LABELS, "code": "Code", "image_uri": "Code
 
 _SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 _LAMBDA_FUNCTION = "AWS::Lambda::Function"
+# Where each layer type keeps its content: SAM's `ContentUri: String | LayerContent`
+# (docs: sam-resource-layerversion), CloudFormation's `Content`, which `sam build` and
+# `aws cloudformation package` also take as a local path (docs: cli cloudformation package).
+_LAYER_CONTENT = {
+    "AWS::Serverless::LayerVersion": "ContentUri",
+    "AWS::Lambda::LayerVersion": "Content",
+}
 # CloudFormation short-form tags; `!X v` is read as its long form `{"Fn::X": v}`.
 _INTRINSIC_TAGS = (
     "Ref",
@@ -132,6 +143,11 @@ def read_sam(path: Path, text: str) -> list[RawFunction]:
             path, f"must be a mapping of resources, got {show(resources)}", field="Resources"
         )
 
+    layers = {
+        str(logical_id): resource
+        for logical_id, resource in resources.items()
+        if isinstance(resource, dict) and resource.get("Type") in _LAYER_CONTENT
+    }
     raws: list[RawFunction] = []
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict):
@@ -150,6 +166,7 @@ def read_sam(path: Path, text: str) -> list[RawFunction]:
                     serverless=kind == _SERVERLESS_FUNCTION,
                     function_globals=function_globals,
                     parameters=parameters,
+                    layers=layers,
                 ).read()
             )
     if not raws:
@@ -173,6 +190,7 @@ class _SamFunction:
         serverless: bool,
         function_globals: Mapping[str, object],
         parameters: Mapping[str, object],
+        layers: Mapping[str, Mapping[str, object]],
     ) -> None:
         self.path = path
         self.logical_id = logical_id
@@ -180,6 +198,7 @@ class _SamFunction:
         self.serverless = serverless
         self.globals = function_globals if serverless else {}
         self.parameters = parameters
+        self.layers = layers
         properties = resource.get("Properties") or {}
         if not isinstance(properties, dict):
             raise self.fail("Properties", f"must be a mapping, got {show(properties)}")
@@ -296,6 +315,7 @@ class _SamFunction:
         else:
             self.read_code(values)
 
+        self.read_layers(values)
         env, env_field = self.read_environment()
         return RawFunction(
             name=self.name,
@@ -348,6 +368,53 @@ class _SamFunction:
         raise self.fail(
             "Code", "must be a local directory or a mapping with ImageUri, got a mapping"
         )
+
+    def read_layers(self, values: dict[str, RawValue]) -> None:
+        """Globals' Layers, then the function's: SAM prepends a global list to the resource's
+        (docs: sam-specification-template-anatomy-globals, "Lists are additive")."""
+        directories: list[object] = []
+        field_name = "Layers"
+        for source, prefix in ((self.globals, "Globals.Function."), (self.properties, "")):
+            if "Layers" not in source:
+                continue
+            field_name = f"{prefix}Layers"
+            items = self.literal(source["Layers"], field_name)
+            if not isinstance(items, list):
+                raise self.fail(field_name, f"must be a list of layers, got {show(items)}")
+            directories += [self.layer_directory(item, field_name) for item in items]
+        if directories:
+            values["layers"] = RawValue(directories, field_name)
+
+    def layer_directory(self, item: object, field_name: str) -> object:
+        """The local directory of a `!Ref` to a layer resource of this template."""
+        ref = item.get("Ref") if isinstance(item, dict) and len(item) == 1 else None
+        if isinstance(ref, str) and ref in self.layers:
+            return self.layer_content(ref)
+        raise self.fail(
+            field_name,
+            "remote layers are not supported; expected !Ref to an AWS::Serverless::LayerVersion"
+            f" or AWS::Lambda::LayerVersion of this template, got {show(self.resolve(item))}",
+        )
+
+    def layer_content(self, logical_id: str) -> object:
+        resource = self.layers[logical_id]
+        key = _LAYER_CONTENT[str(resource.get("Type"))]
+        field_name = f"Resources.{logical_id}.{key}"
+        properties = resource.get("Properties") or {}
+        if not isinstance(properties, dict):
+            raise self.fail(
+                f"Resources.{logical_id}.Properties", f"must be a mapping, got {show(properties)}"
+            )
+        content = self.literal(properties.get(key), field_name)
+        if isinstance(content, dict) or (isinstance(content, str) and content.startswith("s3://")):
+            raise self.fail(
+                field_name,
+                "S3 layer content is not supported; expected a local directory, "
+                f"got {show(content)}",
+            )
+        if not isinstance(content, str) or not content.strip():
+            raise self.fail(field_name, f"must be a local directory, got {show(content)}")
+        return content
 
     def read_environment(self) -> tuple[dict[str, RawValue], str]:
         """Globals' Variables, overridden per key by the function's (as SAM merges them)."""

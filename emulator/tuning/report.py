@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import io
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -106,8 +107,8 @@ def format_monthly(result: TuningResult, requests_per_s: float) -> str:
     return f"a month at {requests_per_s:g} req/s: " + ", ".join(parts)
 
 
-def format_comparison(a: Measurement, b: Measurement, workload: Workload) -> str:
-    """Two functions side by side, with B/A ratios."""
+def format_comparison(measurements: Sequence[Measurement], workload: Workload) -> str:
+    """Two or more functions side by side, each with its ratio to the first (B/A, C/A, ...)."""
 
     def ratio(x: float | None, y: float | None) -> str:
         if x is None or y is None or x == 0:
@@ -117,56 +118,56 @@ def format_comparison(a: Measurement, b: Measurement, workload: Workload) -> str
     def num(value: float | None, digits: int = 1) -> str:
         return "-" if value is None else f"{value:.{digits}f}"
 
-    rows: list[tuple[str, str, str, str]] = [
-        ("memory (MB)", str(a.memory_mb), str(b.memory_mb), ratio(a.memory_mb, b.memory_mb)),
-        ("architecture", a.architecture, b.architecture, ""),
-        ("avg duration (ms)", num(a.avg_ms), num(b.avg_ms), ratio(a.avg_ms, b.avg_ms)),
-        ("p50 duration (ms)", num(a.p50_ms), num(b.p50_ms), ratio(a.p50_ms, b.p50_ms)),
-        ("p95 duration (ms)", num(a.p95_ms), num(b.p95_ms), ratio(a.p95_ms, b.p95_ms)),
-        (
-            "avg billed (ms)",
-            num(a.avg_billed_ms),
-            num(b.avg_billed_ms),
-            ratio(a.avg_billed_ms, b.avg_billed_ms),
-        ),
-        (
-            "init (ms, cold)",
-            num(a.avg_init_ms),
-            num(b.avg_init_ms),
-            ratio(a.avg_init_ms, b.avg_init_ms),
-        ),
+    first, rest = measurements[0], measurements[1:]
+    figures: list[tuple[str, Callable[[Measurement], float | None], Callable[[Measurement], str]]]
+    figures = [
+        ("memory (MB)", lambda m: m.memory_mb, lambda m: str(m.memory_mb)),
+        ("architecture", lambda m: None, lambda m: m.architecture),
+        ("avg duration (ms)", lambda m: m.avg_ms, lambda m: num(m.avg_ms)),
+        ("p50 duration (ms)", lambda m: m.p50_ms, lambda m: num(m.p50_ms)),
+        ("p95 duration (ms)", lambda m: m.p95_ms, lambda m: num(m.p95_ms)),
+        ("avg billed (ms)", lambda m: m.avg_billed_ms, lambda m: num(m.avg_billed_ms)),
+        ("init (ms, cold)", lambda m: m.avg_init_ms, lambda m: num(m.avg_init_ms)),
         (
             "max memory used (MB)",
-            str(a.max_memory_used_mb),
-            str(b.max_memory_used_mb),
-            ratio(a.max_memory_used_mb, b.max_memory_used_mb),
+            lambda m: m.max_memory_used_mb,
+            lambda m: str(m.max_memory_used_mb),
         ),
         (
             "$ per invocation",
-            f"{a.cost_per_invocation_usd:.10f}",
-            f"{b.cost_per_invocation_usd:.10f}",
-            ratio(a.cost_per_invocation_usd, b.cost_per_invocation_usd),
+            lambda m: m.cost_per_invocation_usd,
+            lambda m: f"{m.cost_per_invocation_usd:.10f}",
         ),
         (
             "$ per 1M invocations",
-            f"{a.cost_per_million_usd:.2f}",
-            f"{b.cost_per_million_usd:.2f}",
-            ratio(a.cost_per_million_usd, b.cost_per_million_usd),
+            lambda m: m.cost_per_million_usd,
+            lambda m: f"{m.cost_per_million_usd:.2f}",
         ),
-        ("errors", str(a.errors), str(b.errors), ""),
+        ("errors", lambda m: None, lambda m: str(m.errors)),
     ]
-    widths = [
-        max(len(r[i]) for r in [("", a.function, b.function, "B/A"), *rows]) for i in range(4)
-    ]
-    header = ("", a.function, b.function, "B/A")
-    lines = [
-        _describe(workload, workload.architecture or "each function's own", "function"),
-        "",
-        f"{header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:>{widths[2]}}  "
-        f"{header[3]:>{widths[3]}}",
-    ]
-    for label, x, y, r in rows:
-        lines.append(f"{label:<{widths[0]}}  {x:>{widths[1]}}  {y:>{widths[2]}}  {r:>{widths[3]}}")
+    letters = "BCDEFGHIJKLMNOPQRSTUVWXYZ"
+    header = ("", *(m.function for m in measurements), *(f"{x}/A" for x in letters[: len(rest)]))
+    rows: list[tuple[str, ...]] = []
+    for label, value, shown in figures:
+        ratios = (
+            [ratio(value(first), value(m)) for m in rest]
+            if label not in ("architecture", "errors")
+            else ["" for _ in rest]
+        )
+        rows.append((label, *(shown(m) for m in measurements), *ratios))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        label, *others = cells
+        return "  ".join(
+            [
+                f"{label:<{widths[0]}}",
+                *(f"{c:>{w}}" for c, w in zip(others, widths[1:], strict=True)),
+            ]
+        )
+
+    lines = [_describe(workload, workload.architecture or "each function's own", "function"), ""]
+    lines += [line(header), *(line(row) for row in rows)]
     return "\n".join(lines)
 
 
