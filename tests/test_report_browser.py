@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -16,12 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+from test_load import _load  # the same `lambda-emu load` command line as the load tests
 
 from loadtests.report import CHART_TITLES, render_report
 from loadtests.run import free_port
-
-FUNCTIONS = Path(__file__).parent / "functions"
-LAMBDA_EMU = Path(sys.executable).parent / "lambda-emu"
 
 IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 
@@ -84,12 +81,6 @@ AXIS_LABELS = (
     "throttles (429) per second",
     "USD per 1M invocations",
 )
-
-
-def _load(out: Path, *args: str) -> list[str]:
-    manifest = str(FUNCTIONS / "lambda-emu.toml")
-    return [str(LAMBDA_EMU), "load", *args[:1], "--manifest", manifest, "--out", str(out),
-            *args[1:]]  # fmt: skip
 
 
 def test_the_report_has_seven_charts_with_labelled_axes() -> None:
