@@ -20,6 +20,12 @@ from emulator import cli_common
 from emulator.cli_common import fail
 
 
+def default_out(function: str) -> Path:
+    """Where a run's reports go without --out: under the ignored state directory, so a run in
+    a checkout leaves nothing untracked."""
+    return Path(".lambda-emu") / "load" / function
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `lambda-emu` app."""
     app.command()(load)
@@ -57,7 +63,7 @@ def load(
     ] = "{}",
     out: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option(help="Reports go here (default: ./lambda-load/FUNCTION)."),
+        typer.Option(help="Reports go here (default: .lambda-emu/load/FUNCTION)."),
     ] = None,
     web: Annotated[bool, typer.Option("--web", help="Serve Locust's web UI.")] = False,
     web_port: Annotated[int, typer.Option(help="Port of the web UI (0: any free).")] = 8089,
@@ -109,7 +115,7 @@ def load(
 
     run = LoadRun(
         function=function,
-        out=(out or Path("lambda-load") / function).resolve(),
+        out=(out or default_out(function)).resolve(),
         manifest=manifest_path,
         target=target,
         users=users,

@@ -1,7 +1,7 @@
 """lambda-emu model: the offline cold/warm model (issue 7, docs/model.md).
 
     lambda-emu model .lambda-emu/traces/invocations.jsonl --traffic poisson:20/s --duration 1d \\
-        --keep-alive 10m --provisioned 5 --chart model.png --json model.json
+        --keep-alive 10m --provisioned 5 --chart .lambda-emu/model.png --json .lambda-emu/model.json
     lambda-emu model --service exp:120ms --init lognormal:300ms,0.3 --traffic diurnal:50/s,0.8
 
 Service and init times come from the trace (empirical, one function at one memory size) unless
@@ -77,12 +77,20 @@ def model(
         float, typer.Option(help="Cold-start probability the recommendation aims at.")
     ] = 0.01,
     recommend: Annotated[
-        bool, typer.Option(help="Recommend a provisioned concurrency (re-runs the model).")
-    ] = True,
+        bool,
+        typer.Option(help="Recommend a provisioned concurrency, and say why (re-runs the model)."),
+    ] = False,
+    warmup: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Simulate this long first and leave it out of the figures, e.g. 10m "
+            "(the run starts with no environment)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     runs: Annotated[
         int,
-        typer.Option(help="Also repeat the run with this many seeds: the spread of one run."),
+        typer.Option(help="Repeat with this many seeds: every figure's mean, 95 % CI and spread."),
     ] = 1,
     json_out: Annotated[
         Optional[Path],  # noqa: UP045
@@ -114,6 +122,7 @@ def model(
     from emulator.model.distributions import Distribution
     from emulator.model.render import as_json, table
     from emulator.model.render import chart as draw_chart
+    from emulator.model.results import cut_warmup
     from emulator.model.traffic import BinnedCounts, ManyFunctions, MinuteCounts, Replay
 
     if architecture not in ("x86_64", "arm64"):
@@ -147,6 +156,11 @@ def model(
             horizon = arrivals.span_s
         else:
             horizon = 3600.0
+        warmup_s = parse_seconds(warmup) if warmup is not None else 0.0
+        if warmup_s >= horizon:
+            raise ModelInputError(
+                f"--warmup {warmup} leaves nothing of the {horizon:g} s simulated"
+            )
         policy = parse_keep_alive(keep_alive)
         concurrency = min(reserved, account_concurrency) if reserved is not None else None
         limits = Limits(
@@ -158,7 +172,7 @@ def model(
             duration_dist, init_dist, memory_mb, fit.function if fit else ""
         )
         result = run_traffic(arrivals, service_model, horizon, policy, limits, seed)
-        summary = summarise(result, memory_mb=memory_mb, architecture=arch)
+        summary = summarise(result, memory_mb=memory_mb, architecture=arch, warmup_s=warmup_s)
         spread = None
         if runs > 1:
             spread = replicate(
@@ -170,6 +184,8 @@ def model(
                 runs=runs,
                 seed=seed,
                 memory_mb=memory_mb,
+                architecture=arch,
+                warmup_s=warmup_s,
             )
         rec = None
         if recommend and not isinstance(arrivals, ManyFunctions):
@@ -181,6 +197,7 @@ def model(
                 memory_mb=memory_mb,
                 architecture=arch,
                 seed=seed,
+                warmup_s=warmup_s,
             )
     except ModelInputError as exc:
         typer.echo(f"lambda-emu model: {exc}", err=True)
@@ -206,7 +223,7 @@ def model(
             f"{len(fit.records)} invocations, {fit.cold_starts} cold "
             f"({', '.join(str(p) for p in traces or [])})"
         )
-    document = as_json(summary, inputs, rec, spread)
+    document = as_json(summary, inputs, rec, spread, result)
     if json_out is not None and str(json_out) == "-":
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -218,6 +235,6 @@ def model(
             typer.echo(f"\nJSON: {json_out}")
     if chart is not None:
         title = f"{inputs['function']}: {inputs['traffic']}, keep-alive {inputs['keep-alive']}"
-        draw_chart(result, chart, title)
+        draw_chart(cut_warmup(result, warmup_s), chart, title)
         if json_out is None or str(json_out) != "-":
             typer.echo(f"chart: {chart}")

@@ -22,7 +22,7 @@ invocations; workers send them to the master with each report (`report_to_master
 the summary.
 
 Web UI: a "Lambda" tab (Locust's extendedTabs/extendedTables, fed through `/stats/requests`),
-`GET /lambda` (an HTML page with the table and environments over time) and
+`GET /lambda` (loadtests/report.py: the charts and the table, `?function=NAME`) and
 `GET /lambda/stats` (the summary as JSON).
 """
 
@@ -43,6 +43,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from emulator.config import Architecture
 from loadtests.invoke import InvokeAnswer
+from loadtests.report import render_report
 from loadtests.schedules import Arrivals, Replay, parse_shape
 from loadtests.stats import LambdaStats
 from loadtests.summary import build_summary, render_text, rows
@@ -251,6 +252,7 @@ class LambdaPlugin:
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            report_path(Path(path)).write_text(render_report([summary]), encoding="utf-8")
 
     def summary(self) -> dict[str, Any]:
         return build_summary(
@@ -291,14 +293,20 @@ class LambdaPlugin:
             return Response(json.dumps(self.summary()), mimetype="application/json")
 
         def lambda_page() -> Response:
-            return Response(render_page(self.summary()), mimetype="text/html")
+            summary = self.summary()
+            wanted = request.args.get("function")
+            if wanted is not None and wanted != summary["function"]:
+                return Response(f"no function {html.escape(wanted)}", status=404)
+            return Response(render_page(summary), mimetype="text/html")
 
         def extend_stats(response: Response) -> Response:
             # Locust's UI polls /stats/requests; its `extended_stats` feed the extended tabs.
             if request.path != "/stats/requests" or not response.is_json:
                 return response
             data = response.get_json()
-            data["extended_stats"] = [{"key": TAB, "data": rows(self.summary())}]
+            charts = {"metric": "Charts (cold starts, environments, latency, memory, cost)",
+                      "value": "/lambda"}  # fmt: skip
+            data["extended_stats"] = [{"key": TAB, "data": [*rows(self.summary()), charts]}]
             response.set_data(json.dumps(data))
             return response
 
@@ -307,47 +315,14 @@ class LambdaPlugin:
         app.after_request(extend_stats)
 
 
-def _sparkline(timeline: list[list[float]], width: int = 600, height: int = 120) -> str:
-    if len(timeline) < 2:
-        return "<p>Not enough samples yet.</p>"
-    t_max = max(p[0] for p in timeline) or 1.0
-    n_max = max(*(p[1] for p in timeline), 1.0)
-
-    def points(column: int) -> str:
-        return " ".join(
-            f"{p[0] / t_max * width:.1f},{height - p[column] / n_max * (height - 10):.1f}"
-            for p in timeline
-        )
-
-    return (
-        f'<svg width="{width}" height="{height}" role="img" '
-        f'aria-label="environments over time">'
-        f'<polyline fill="none" stroke="#2b6cb0" stroke-width="2" points="{points(1)}"/>'
-        f'<polyline fill="none" stroke="#dd6b20" stroke-width="1.5" points="{points(2)}"/>'
-        f'</svg><p><span style="color:#2b6cb0">environments</span> · '
-        f'<span style="color:#dd6b20">busy</span> · peak {n_max:g} over {t_max:g} s</p>'
-    )
-
-
 def render_page(summary: dict[str, Any]) -> str:
-    table = "".join(
-        f"<tr><th>{html.escape(r['metric'])}</th><td>{html.escape(r['value'])}</td></tr>"
-        for r in rows(summary)
-    )
-    emulator = summary.get("emulator")
-    chart = (
-        _sparkline(emulator["timeline"])
-        if emulator
-        else "<p>Environments over time: only when the target is lambda-emu.</p>"
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<meta http-equiv='refresh' content='2'><title>Lambda stats</title>"
-        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
-        "td,th{border-bottom:1px solid #ddd;padding:.3em}</style></head><body>"
-        f"<h1>Lambda: {html.escape(summary['function'])}</h1>"
-        f"<table>{table}</table><h2>Concurrent environments</h2>{chart}</body></html>"
-    )
+    """The live page: the report of the run so far, reloaded every 2 s."""
+    return render_report([summary], refresh_s=2)
+
+
+def report_path(summary_path: Path) -> Path:
+    """The run's HTML report, beside its summary JSON."""
+    return summary_path.with_name("lambda-report.html")
 
 
 _INSTALLED: set[bool] = set()  # Locust's events are process-wide; register on them once

@@ -17,6 +17,7 @@ Pure and import-light (no locust, no gevent): the pytest process and the CLI imp
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -115,6 +116,8 @@ class LambdaStats:
     billed_ms: Histogram = field(default_factory=Histogram)
     max_memory_mb: Histogram = field(default_factory=Histogram)
     memory_mb: int = 0  # Memory Size of the last REPORT seen
+    # (epoch second, outcome) → invocations that ended in that second: the charts over time
+    per_second: Counter[tuple[int, str]] = field(default_factory=Counter)
 
     def record(
         self,
@@ -122,8 +125,10 @@ class LambdaStats:
         latency_ms: float,
         report: Report | None = None,
         error_type: str | None = None,
+        at: float | None = None,
     ) -> None:
         self.outcomes[outcome.value] += 1
+        self.per_second[(int(time.time() if at is None else at), outcome.value)] += 1
         if error_type:
             self.error_types[error_type] += 1
         if report is None:
@@ -156,6 +161,7 @@ class LambdaStats:
             "outcomes": dict(self.outcomes),
             "error_types": dict(self.error_types),
             "memory_mb": self.memory_mb,
+            "per_second": [[t, o, n] for (t, o), n in sorted(self.per_second.items())],
         }
         for name in _HISTOGRAMS:
             data[name] = getattr(self, name).serialize()
@@ -165,6 +171,8 @@ class LambdaStats:
         self.outcomes.update(data["outcomes"])
         self.error_types.update(data["error_types"])
         self.memory_mb = int(data["memory_mb"]) or self.memory_mb
+        for t, outcome, n in data.get("per_second", []):
+            self.per_second[(int(t), str(outcome))] += int(n)
         for name in _HISTOGRAMS:
             getattr(self, name).merge(data[name])
 

@@ -77,6 +77,23 @@ def build_summary(
         "memory_mb": stats.memory_mb or None,
         "cost": _cost(stats, architecture),
         "emulator": emulator,
+        "series": _series(stats, started_at),
+    }
+
+
+def _series(stats: LambdaStats, started_at: float) -> dict[str, Any]:
+    """What the charts draw: invocations per second by outcome (seconds since the start), and
+    the Init Duration and Max Memory Used histograms (value → count)."""
+    seconds = sorted({t for t, _ in stats.per_second})
+    per_second = [
+        [t - int(started_at)] + [stats.per_second.get((t, o.value), 0) for o in Outcome]
+        for t in seconds
+    ]
+    return {
+        "per_second_columns": ["t_s", *(o.value for o in Outcome)],
+        "per_second": per_second,
+        "init_ms": sorted([v, c] for v, c in stats.init_ms.counts.items()),
+        "max_memory_mb": sorted([v, c] for v, c in stats.max_memory_mb.counts.items()),
     }
 
 

@@ -428,6 +428,7 @@ def test_cli_on_a_trace_writes_json_and_chart(tmp_path: Path) -> None:
             str(out),
             "--chart",
             str(png),
+            "--recommend",
         ],
     )
     assert result.exit_code == 0, result.output

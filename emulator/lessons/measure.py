@@ -422,8 +422,8 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "/tmp survives warm invocations (8 MiB download)",
-        Variant("cold: download", "tmp_cache"),
-        Variant("warm: /tmp hit", "tmp_cache"),
+        Variant("1st call: downloads", "tmp_cache"),
+        Variant("warm calls: /tmp hit", "tmp_cache"),
         "warm_ms",
         "< 0.5",
         lambda r: r < 0.5,

@@ -97,15 +97,66 @@ def merge_runs(runs: list[Run], horizon_s: float) -> Run:
     )
 
 
+# Student's t, 97.5th percentile, by degrees of freedom: a 95 % interval of a mean of few runs.
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
+
+
+def t975(df: int) -> float:
+    """Student's t quantile 0.975 (beyond 30 degrees of freedom, the Cornish-Fisher term)."""
+    if df <= len(_T975):
+        return _T975[max(df, 1) - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df)
+
+
 @dataclass(frozen=True)
 class Spread:
-    """One figure over independent replications (seeds): what a single real run may show."""
+    """One figure over independent replications (seeds): its mean with a 95 % confidence
+    interval (Student's t), and the spread a single real run may show (sd, 5–95 %)."""
 
     runs: int
     mean: float
     sd: float
+    ci95_low: float
+    ci95_high: float
     p5: float
     p95: float
+
+
+def spread_of(values: list[float]) -> Spread:
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    if not len(arr):
+        arr = np.zeros(1)
+    sd = float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+    half = t975(len(arr) - 1) * sd / math.sqrt(len(arr)) if len(arr) > 1 else 0.0
+    mean = float(arr.mean())
+    return Spread(
+        runs=len(values),
+        mean=mean,
+        sd=sd,
+        ci95_low=mean - half,
+        ci95_high=mean + half,
+        p5=float(np.percentile(arr, 5)),
+        p95=float(np.percentile(arr, 95)),
+    )
+
+
+def figures(summary: Summary) -> dict[str, float]:
+    """Every number of a summary under one flat name (`latency_ms.p99`, …), for replications."""
+    out: dict[str, float] = {}
+    for name, value in summary.as_dict().items():
+        if isinstance(value, dict):
+            out.update({f"{name}.{k}": float(v) for k, v in value.items()})
+        elif isinstance(value, int | float) and name not in (
+            "horizon_s",
+            "warmup_s",
+            "provisioned",
+        ):
+            out[name] = float(value)
+    return out
 
 
 def replicate(
@@ -118,36 +169,22 @@ def replicate(
     runs: int,
     seed: int = 0,
     memory_mb: int = 128,
+    architecture: Architecture = "x86_64",
+    warmup_s: float = 0.0,
 ) -> dict[str, Spread]:
-    """Cold starts, cold-start probability and throttles over `runs` seeds (seed, seed + 1, …):
-    the spread a single run of `duration_s` of this traffic has."""
-    figures: dict[str, list[float]] = {
-        "cold_starts": [],
-        "cold_start_probability": [],
-        "throttles": [],
-    }
+    """Every figure of the summary over `runs` seeds (seed, seed + 1, …): the mean with its
+    95 % confidence interval, and the spread a single run of `duration_s` has."""
+    values: dict[str, list[float]] = {}
     for k in range(runs):
         summary = summarise(
             run_traffic(traffic, service, duration_s, keep_alive, limits, seed + k),
             memory_mb=memory_mb,
+            architecture=architecture,
+            warmup_s=warmup_s,
         )
-        figures["cold_starts"].append(summary.cold_starts)
-        figures["cold_start_probability"].append(summary.cold_start_probability)
-        figures["throttles"].append(summary.throttles)
-    out = {}
-    for name, values in figures.items():
-        arr = np.asarray(values, dtype=np.float64)
-        arr = arr[np.isfinite(arr)]
-        if not len(arr):
-            arr = np.zeros(1)
-        out[name] = Spread(
-            runs=runs,
-            mean=float(arr.mean()),
-            sd=float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
-            p5=float(np.percentile(arr, 5)),
-            p95=float(np.percentile(arr, 95)),
-        )
-    return out
+        for name, value in figures(summary).items():
+            values.setdefault(name, []).append(value)
+    return {name: spread_of(v) for name, v in values.items()}
 
 
 @dataclass(frozen=True)
@@ -164,6 +201,7 @@ class Recommendation:
     target_cold_start_probability: float
     met: bool  # False: no candidate reached the target; the one with fewest cold starts
     candidates: tuple[Candidate, ...]
+    reason: str  # why this count, in words: the target, or cost
 
 
 def recommend_provisioned(
@@ -177,12 +215,15 @@ def recommend_provisioned(
     baseline: Summary | None = None,
     max_candidates: int = 12,
     seed: int = 0,
+    warmup_s: float = 0.0,
 ) -> Recommendation:
     """The provisioned concurrency with the lowest monthly cost whose cold-start probability is
     at most `target`. Candidates run from 0 to the peak concurrency of the on-demand run."""
     if baseline is None:
         baseline = summarise(
-            run(draws, keep_alive, replace(limits, provisioned=0), seed), memory_mb=memory_mb
+            run(draws, keep_alive, replace(limits, provisioned=0), seed),
+            memory_mb=memory_mb,
+            warmup_s=warmup_s,
         )
     peak = max(1, baseline.max_concurrency)
     step = max(1, math.ceil(peak / (max_candidates - 1)))
@@ -193,6 +234,7 @@ def recommend_provisioned(
             run(draws, keep_alive, replace(limits, provisioned=count), seed),
             memory_mb=memory_mb,
             architecture=architecture,
+            warmup_s=warmup_s,
         )
         candidates.append(
             Candidate(
@@ -202,9 +244,35 @@ def recommend_provisioned(
                 summary.monthly_cost_usd,
             )
         )
+    return _choose(tuple(candidates), target)
+
+
+def _choose(candidates: tuple[Candidate, ...], target: float) -> Recommendation:
+    on_demand = candidates[0]
     meeting = [c for c in candidates if c.cold_start_probability <= target]
-    if meeting:
-        best = min(meeting, key=lambda c: (c.monthly_cost_usd, c.provisioned))
-        return Recommendation(best.provisioned, target, True, tuple(candidates))
-    best = min(candidates, key=lambda c: (c.cold_start_probability, c.provisioned))
-    return Recommendation(best.provisioned, target, False, tuple(candidates))
+    if not meeting:
+        best = min(candidates, key=lambda c: (c.cold_start_probability, c.provisioned))
+        reason = (
+            f"no count reaches {target:.2%} cold starts; {best.provisioned} gives the fewest "
+            f"({best.cold_start_probability:.3%})"
+        )
+        return Recommendation(best.provisioned, target, False, candidates, reason)
+    best = min(meeting, key=lambda c: (c.monthly_cost_usd, c.provisioned))
+    if best.provisioned == 0:
+        reason = (
+            f"on demand already meets the target ({on_demand.cold_start_probability:.3%} ≤ "
+            f"{target:.2%} cold starts); provisioning would only add cost"
+        )
+    elif on_demand.cold_start_probability <= target:
+        saving = on_demand.monthly_cost_usd - best.monthly_cost_usd
+        reason = (
+            f"cost: on demand already meets the target ({on_demand.cold_start_probability:.3%}"
+            f" ≤ {target:.2%}), but {best.provisioned} provisioned is ${saving:,.2f}/month "
+            "cheaper (busy enough for the provisioned rates)"
+        )
+    else:
+        reason = (
+            f"cold-start target: on demand gives {on_demand.cold_start_probability:.3%} > "
+            f"{target:.2%}; {best.provisioned} is the cheapest count that meets it"
+        )
+    return Recommendation(best.provisioned, target, True, candidates, reason)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.model.predict import Recommendation, Spread
-from emulator.model.results import Summary, timeline
+from emulator.model.results import Summary, cut_warmup, timeline
 from emulator.model.simulator import Run
 
 
@@ -29,15 +29,6 @@ def table(
         ),
         ("throttles", f"{summary.throttles:,}"),
     ]
-    if spread:
-        colds = spread["cold_starts"]
-        rows.append(
-            (
-                f"over {colds.runs} runs",
-                f"cold starts mean {colds.mean:.1f} (sd {colds.sd:.1f}, "
-                f"90 % of runs {colds.p5:g}–{colds.p95:g})",
-            )
-        )
     if summary.provisioned:
         rows.append(
             (
@@ -55,30 +46,58 @@ def table(
         ("mean Init Duration", _ms(summary.init_ms_mean) if summary.cold_starts else "-"),
         (
             "environments",
-            f"mean {summary.mean_environments:.2f}, max {summary.max_environments}",
+            f"mean {summary.mean_environments:.2f}, "
+            + _levels(summary.environments_percentiles)
+            + f", max {summary.max_environments}",
         ),
         (
             "concurrency",
-            f"mean {summary.mean_concurrency:.2f}, max {summary.max_concurrency}",
+            f"mean {summary.mean_concurrency:.2f}, "
+            + _levels(summary.concurrency_percentiles)
+            + f", max {summary.max_concurrency}",
+        ),
+        (
+            "environments created",
+            f"{summary.environments_created:,}, mean lifespan "
+            + (_duration(summary.mean_lifespan_s) if summary.environments_created else "-"),
         ),
         (
             "idle environment-s",
             f"{summary.idle_environment_s:,.0f} of {summary.environment_s:,.0f} "
             f"({_share(summary.idle_environment_s, summary.environment_s)})",
         ),
-        ("cost, simulated period", f"${summary.cost_usd:,.4f}"),
-        ("cost, 730-hour month", f"${summary.monthly_cost_usd:,.2f}"),
+        (
+            f"cost, simulated {_duration(summary.horizon_s)}",
+            f"${summary.cost_usd:,.4f}  ({_bill(summary.cost_breakdown_period, 4)})",
+        ),
+        (
+            "cost, 730-hour month",
+            f"${summary.monthly_cost_usd:,.2f}  ({_bill(summary.cost_breakdown, 2)})",
+        ),
     ]
+    if summary.warmup_s > 0:
+        rows.insert(
+            len(inputs) + 1,
+            ("warm-up cut", f"the first {_duration(summary.warmup_s)} (not in the figures)"),
+        )
+    if spread:
+        rows.append(("", ""))
+        runs = spread["cold_starts"].runs
+        rows.append((f"over {runs} seeds", "mean [95 % CI of the mean] (5–95 % of single runs)"))
+        for name in SPREAD_ROWS:
+            if name in spread:
+                s = spread[name]
+                rows.append(
+                    (
+                        f"  {name}",
+                        f"{s.mean:,.4g} [{s.ci95_low:,.4g}, {s.ci95_high:,.4g}] "
+                        f"({s.p5:,.4g}–{s.p95:,.4g})",
+                    )
+                )
     if rec is not None:
         rows.append(("", ""))
-        verdict = "" if rec.met else " (target not reachable: fewest cold starts)"
-        rows.append(
-            (
-                "provisioned concurrency",
-                f"recommend {rec.provisioned} for ≤ {rec.target_cold_start_probability:.2%} "
-                f"cold starts{verdict}",
-            )
-        )
+        rows.append(("provisioned concurrency", f"recommend {rec.provisioned}"))
+        rows.append(("  why", rec.reason))
         for c in rec.candidates:
             mark = " ←" if c.provisioned == rec.provisioned else ""
             rows.append(
@@ -97,8 +116,22 @@ def as_json(
     inputs: dict[str, str],
     rec: Recommendation | None = None,
     spread: dict[str, Spread] | None = None,
+    run: Run | None = None,
+    bins: int = 200,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"inputs": inputs, "summary": _finite(summary.as_dict())}
+    if run is not None:
+        series = timeline(cut_warmup(run, summary.warmup_s), bins)
+        width = float(series["t"][1] - series["t"][0]) if len(series["t"]) > 1 else 0.0
+        out["timeline"] = {
+            "bin_s": width,
+            "t_s": "start of each bin, seconds after the warm-up cut",
+            "environments": "mean live environments in the bin",
+            "concurrency": "mean invocations in flight in the bin",
+            "cold_starts": "cold starts that arrived in the bin",
+            "throttles": "throttled invocations that arrived in the bin",
+            "series": {k: _finite(v.tolist()) for k, v in series.items()},
+        }
     if spread:
         out["replications"] = {name: _finite(asdict(s)) for name, s in spread.items()}
     if rec is not None:
@@ -114,16 +147,17 @@ def chart(run: Run, path: Path, title: str) -> Path:
 
     series = timeline(run)
     t = series["t"]
+    bin_label = _duration(float(t[1] - t[0])) if len(t) > 1 else "-"
     scale, unit = (3600.0, "h") if run.horizon_s > 3 * 3600 else (60.0, "min")
     if run.horizon_s < 600:
         scale, unit = 1.0, "s"
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
     top.step(t / scale, series["environments"], where="post", label="live environments")
     top.step(t / scale, series["concurrency"], where="post", label="invocations in flight")
-    top.set_title(f"{title}\n(mean per bin)", fontsize=10)
+    top.set_title(f"{title}\n(mean per {bin_label} bin)", fontsize=10)
     if run.provisioned:
         top.axhline(run.provisioned, color="grey", linestyle="--", label="provisioned")
-    top.set_ylabel("environments")
+    top.set_ylabel(f"environments (mean per {bin_label})")
     top.legend(loc="upper right")
     width = (t[1] - t[0]) / scale if len(t) > 1 else 1.0
     bottom.bar(t / scale, series["cold_starts"], width=width, align="edge", label="cold starts")
@@ -136,7 +170,7 @@ def chart(run: Run, path: Path, title: str) -> Path:
             bottom=series["cold_starts"],
             label="throttles",
         )
-    bottom.set_ylabel("per bin")
+    bottom.set_ylabel(f"count per {bin_label} bin")
     bottom.set_xlabel(f"time ({unit})")
     bottom.legend(loc="upper right")
     fig.tight_layout()
@@ -144,6 +178,39 @@ def chart(run: Run, path: Path, title: str) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+SPREAD_ROWS = (
+    "cold_starts",
+    "cold_start_probability",
+    "throttles",
+    "latency_ms.p50",
+    "latency_ms.p99",
+    "mean_environments",
+    "max_environments",
+    "mean_concurrency",
+    "max_concurrency",
+    "cost_usd",
+    "monthly_cost_usd",
+)
+
+
+def _levels(percentiles: dict[str, int]) -> str:
+    return " ".join(f"{k} {v}" for k, v in percentiles.items())
+
+
+def _bill(lines: dict[str, float], digits: int) -> str:
+    names = {
+        "requests": "requests",
+        "duration": "duration",
+        "provisioned": "provisioned",
+        "provisioned_duration": "provisioned duration",
+    }
+    return ", ".join(
+        f"{names[k]} ${v:,.{digits}f}"
+        for k, v in lines.items()
+        if v or k in ("requests", "duration")
+    )
 
 
 def _finite(value: Any) -> Any:

@@ -20,6 +20,8 @@ from emulator.model.distributions import FloatArray
 from emulator.model.simulator import COLD, PROVISIONED, THROTTLED, Run
 
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+# Percentiles of live environments and invocations in flight, weighted by time.
+LEVEL_PERCENTILES = (50.0, 90.0, 99.0)
 
 
 @dataclass(frozen=True)
@@ -36,16 +38,41 @@ class Summary:
     max_environments: int
     mean_concurrency: float  # invocations in flight, time-average
     max_concurrency: int
+    environments_percentiles: dict[str, int]  # share of time with at most this many live
+    concurrency_percentiles: dict[str, int]  # … with at most this many in flight
+    environments_created: int  # on-demand environments born (cold starts and hybrid pre-loads)
+    mean_lifespan_s: float  # of an on-demand environment (Little: live-seconds / births)
     environment_s: float
     idle_environment_s: float
     horizon_s: float
     provisioned: int
+    warmup_s: float  # simulated before the figures start (cut)
     cost_usd: float  # the simulated period
     monthly_cost_usd: float  # 730 hours of the same traffic
     cost_breakdown: dict[str, float]  # monthly, by line of the bill
+    cost_breakdown_period: dict[str, float]  # the simulated period, by line of the bill
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def cut_warmup(run: Run, warmup_s: float) -> Run:
+    """The run from `warmup_s` on, times shifted to start at 0: invocations that arrived
+    earlier are dropped (with their time in flight after the cut), environments live at the
+    cut are live at 0 (a birth and death before it cancel out)."""
+    if warmup_s <= 0:
+        return run
+    keep = run.arrivals >= warmup_s
+    return Run(
+        arrivals=run.arrivals[keep] - warmup_s,
+        kind=run.kind[keep],
+        busy_s=run.busy_s[keep],
+        init_s=run.init_s[keep],
+        births=np.maximum(run.births - warmup_s, 0.0),
+        deaths=np.maximum(run.deaths - warmup_s, 0.0),
+        horizon_s=max(0.0, run.horizon_s - warmup_s),
+        provisioned=run.provisioned,
+    )
 
 
 def summarise(
@@ -53,7 +80,9 @@ def summarise(
     *,
     memory_mb: int = 128,
     architecture: Architecture = "x86_64",
+    warmup_s: float = 0.0,
 ) -> Summary:
+    run = cut_warmup(run, warmup_s)
     kind = run.kind
     served_mask = kind != THROTTLED
     cold_mask = kind == COLD
@@ -78,6 +107,9 @@ def summarise(
     env_s = run.provisioned * horizon + _integral(births, deaths, horizon)
     busy_s = float(np.minimum(ends, horizon).sum() - np.minimum(starts, horizon).sum())
     period, monthly = _costs(run, memory_mb=memory_mb, architecture=architecture)
+    sorted_ends = np.sort(ends, kind="stable")
+    on_demand_s = _integral(births, deaths, horizon)
+    created = int((births <= horizon).sum())
     return Summary(
         invocations=len(kind),
         served=served,
@@ -90,20 +122,59 @@ def summarise(
         mean_environments=env_s / horizon if horizon > 0 else math.nan,
         max_environments=run.provisioned + _peak(births, deaths, horizon),
         mean_concurrency=busy_s / horizon if horizon > 0 else math.nan,
-        max_concurrency=_peak(starts, np.sort(ends, kind="stable"), horizon),
+        max_concurrency=_peak(starts, sorted_ends, horizon),
+        environments_percentiles=_level_percentiles(births, deaths, horizon, run.provisioned),
+        concurrency_percentiles=_level_percentiles(starts, sorted_ends, horizon, 0),
+        environments_created=created,
+        # births at the cut (0) are environments carried over from the warm-up: counted too
+        mean_lifespan_s=on_demand_s / created if created else math.nan,
         environment_s=env_s,
         idle_environment_s=max(0.0, env_s - busy_s),
         horizon_s=horizon,
         provisioned=run.provisioned,
+        warmup_s=warmup_s,
         cost_usd=period.total_usd,
         monthly_cost_usd=monthly.total_usd,
-        cost_breakdown={
-            "requests": monthly.request_usd,
-            "duration": monthly.duration_usd,
-            "provisioned": monthly.provisioned_usd,
-            "provisioned_duration": monthly.provisioned_duration_usd,
-        },
+        cost_breakdown=_bill_lines(monthly),
+        cost_breakdown_period=_bill_lines(period),
     )
+
+
+def _bill_lines(bill: CostBreakdown) -> dict[str, float]:
+    return {
+        "requests": bill.request_usd,
+        "duration": bill.duration_usd,
+        "provisioned": bill.provisioned_usd,
+        "provisioned_duration": bill.provisioned_duration_usd,
+    }
+
+
+def _level_percentiles(
+    ups: FloatArray, downs: FloatArray, horizon: float, base: int
+) -> dict[str, int]:
+    """Time-weighted percentiles of base + #ups ≤ t − #downs ≤ t over [0, H]: the level the
+    count stays at or under for that share of the time."""
+    up = ups[ups <= horizon]
+    down = downs[downs <= horizon]
+    if horizon <= 0:
+        return {f"p{p:g}": base for p in LEVEL_PERCENTILES}
+    times = np.concatenate((up, down, [horizon]))
+    steps = np.concatenate((np.ones(len(up)), -np.ones(len(down)), [0.0]))
+    # a down at the same instant as an up counts first, as in _peak
+    order = np.lexsort((steps, times))
+    times, steps = times[order], steps[order]
+    levels = base + np.cumsum(steps)
+    spans = np.diff(np.concatenate((times, [horizon])))
+    level_at_0 = float(base)
+    all_levels = np.concatenate(([level_at_0], levels))
+    all_spans = np.concatenate(([times[0] if len(times) else horizon], spans))
+    by_level = np.argsort(all_levels, kind="stable")
+    cum = np.cumsum(all_spans[by_level])
+    out = {}
+    for p in LEVEL_PERCENTILES:
+        index = int(np.searchsorted(cum, cum[-1] * p / 100.0 - 1e-12, side="left"))
+        out[f"p{p:g}"] = int(all_levels[by_level][min(index, len(cum) - 1)])
+    return out
 
 
 def billed_ms(run: Run) -> npt.NDArray[np.float64]:

@@ -89,7 +89,7 @@ def fit_trace(
     """The records of `function` at `memory_mb` (default: the most invoked of each) and the
     empirical distributions of their Duration and Init Duration."""
     if function is None:
-        function = Counter(r.function for r in records).most_common(1)[0][0]
+        function = _users_function(records)
     mine = [r for r in records if r.function == function]
     if not mine:
         known = ", ".join(sorted({r.function for r in records}))
@@ -115,3 +115,19 @@ def fit_trace(
         duration=Empirical(durations, f"{source}, Duration"),
         init=Empirical(inits, f"{source}, Init Duration") if inits else None,
     )
+
+
+def is_tuning_function(name: str, memory_mb: int) -> bool:
+    """`lambda-emu tune` runs FN at each size as its own function `FN-<MB>` (emulator.tuning):
+    a name ending in the record's own memory size is one of those."""
+    base, dash, size = name.rpartition("-")
+    return bool(base) and bool(dash) and size == str(memory_mb)
+
+
+def _users_function(records: list[TraceRecord]) -> str:
+    """The most invoked function that is not a tuning run's sized copy; if the trace holds only
+    those, the most invoked of them."""
+    counts = Counter(r.function for r in records if not is_tuning_function(r.function, r.memory_mb))
+    if not counts:
+        counts = Counter(r.function for r in records)
+    return counts.most_common(1)[0][0]

@@ -35,12 +35,18 @@ AZURE_MINUTES_PER_DAY = 1440
 
 
 def parse_rate(text: str) -> float:
-    """`20/s`, `300/m`, `5/h`, or a bare number per second."""
+    """`20/s`, `300/m`, `5/h`, `1/537s` (one per 537 s, any duration `parse_seconds` reads),
+    or a bare number per second."""
     number, _, unit = text.strip().partition("/")
+    unit = unit.strip().lower() or "s"
     try:
-        rate = float(number) * (_RATE_UNITS[unit.strip().lower() or "s"])
-    except (KeyError, ValueError):
-        raise ModelInputError(f"not a rate: {text!r} (try 20/s, 300/m)") from None
+        if unit in _RATE_UNITS:
+            rate = float(number) * _RATE_UNITS[unit]
+        else:
+            per_s = parse_seconds(unit if unit[0].isdigit() else f"1{unit}")
+            rate = float(number) / per_s if per_s > 0 else math.inf
+    except (ModelInputError, ValueError, IndexError):
+        raise ModelInputError(f"not a rate: {text!r} (try 20/s, 300/m, 1/537s)") from None
     if not math.isfinite(rate) or rate < 0:
         raise ModelInputError(f"a rate must be finite and non-negative: {text!r}")
     return rate

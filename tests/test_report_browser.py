@@ -1,0 +1,192 @@
+"""The Lambda page, the Locust Lambda tab and the run's HTML report (issue 21): charts with
+axes and units, drawn offline, checked in Debian's headless Chromium; the screenshots in
+docs/img/ are taken here."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from test_load import _load  # the same `lambda-emu load` command line as the load tests
+
+from loadtests.report import CHART_TITLES, render_report
+from loadtests.run import free_port
+
+IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+
+
+def _summary() -> dict[str, Any]:
+    hist = {"count": 3, "p50": 5.0, "p95": 9.0, "p99": 9.5, "mean": 6.0, "max": 9.5}
+    return {
+        "function": "echo",
+        "target": "http://127.0.0.1:1",
+        "invocations": 100,
+        "cold_starts": 3,
+        "warm": 97,
+        "cold_start_rate": 0.03,
+        "throttles": 2,
+        "function_errors": 0,
+        "errors": 0,
+        "init_ms": {**hist, "p50": 120.0, "p95": 180.0, "p99": 190.0},
+        "latency_ms": {"cold": {**hist, "p50": 300.0}, "warm": hist},
+        "duration_ms": hist,
+        "billed_ms": hist,
+        "max_memory_used_mb": {**hist, "max": 40, "p50": 38},
+        "memory_mb": 128,
+        "cost": {
+            "architecture": "x86_64",
+            "memory_mb": 128,
+            "mean_billed_ms": 6.0,
+            "per_million_usd": 0.21,
+            "run_usd": 0.00002,
+        },
+        "emulator": {
+            "environments_created": 3,
+            "environments_peak": 3,
+            "timeline": [[0, 0, 0], [1, 3, 2], [2, 3, 1], [3, 2, 0]],
+        },
+        "series": {
+            "per_second_columns": [
+                "t_s",
+                "cold",
+                "warm",
+                "invoked",
+                "function error",
+                "throttle",
+                "error",
+            ],
+            "per_second": [[0, 3, 20, 0, 0, 0, 0], [1, 0, 40, 0, 0, 2, 0], [2, 0, 37, 0, 0, 0, 0]],
+            "init_ms": [[120.0, 2], [190.0, 1]],
+            "max_memory_mb": [[38.0, 90], [40.0, 10]],
+        },
+    }
+
+
+AXIS_LABELS = (
+    "cold starts per second",
+    "time since the start (s)",
+    "environments",
+    "latency seen by the caller (ms)",
+    "Init Duration (ms)",
+    "Max Memory Used (MB)",
+    "Memory Size 128 MB",
+    "throttles (429) per second",
+    "USD per 1M invocations",
+)
+
+
+def test_the_report_has_seven_charts_with_labelled_axes() -> None:
+    page = render_report([_summary()])
+    assert page.count('<svg class="chart"') == 7
+    for title in CHART_TITLES:
+        assert title in page
+    for label in AXIS_LABELS:
+        assert label in page
+    assert 'id="fn-echo"' in page
+    # offline: nothing to fetch (the only URL is SVG's namespace)
+    assert "<script" not in page and "<link" not in page and 'src="' not in page
+
+
+# --- in a real browser -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    if shutil.which("chromium") is None or shutil.which("chromedriver") is None:
+        pytest.skip("no Chromium (scripts/setup installs Debian's chromium and chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="lambda-emu-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or ""
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 f"--user-data-dir={profile}", "--window-size=1300,1700"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _check_charts(driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(charts) == 7
+    for chart in charts:
+        assert chart.size["width"] > 300 and chart.size["height"] > 150  # laid out, visible
+        x_label = chart.find_element(By.CSS_SELECTOR, ".x-label").text
+        y_label = chart.find_element(By.CSS_SELECTOR, ".y-label").text
+        assert x_label and y_label
+        assert chart.find_elements(By.CSS_SELECTOR, ".tick")
+    titles = [c.find_element(By.CSS_SELECTOR, ".title").text for c in charts]
+    assert titles[0] == "Cold starts over time" and titles[6].startswith("Cost per million")
+    # the run drew something: bars of cold starts, lines of environments
+    assert charts[0].find_elements(By.CSS_SELECTOR, "rect.bar")
+    assert charts[1].find_elements(By.CSS_SELECTOR, "polyline.line")
+
+
+@pytest.mark.slow
+def test_tab_page_and_report_of_a_real_run_render_in_chromium(
+    chromium: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    port = free_port()
+    out = tmp_path / "web"
+    cmd = _load(out, "echo", "--web", "--web-port", str(port), "--autostart", "--autoquit", "2")
+    cmd += ["--users", "2", "--spawn-rate", "2", "--run-time", "8s"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                stats = httpx.get(f"{base}/lambda/stats", timeout=5).json()
+            except (httpx.HTTPError, ValueError):
+                stats = {}
+            timeline = (stats.get("emulator") or {}).get("timeline", [])
+            if stats.get("warm", 0) > 0 and len(timeline) >= 3:
+                break
+            time.sleep(0.5)
+        chromium.get(f"{base}/lambda?function=echo")
+        _check_charts(chromium)
+        chromium.save_screenshot(str(IMG / "locust-lambda-page.png"))
+        chromium.get(f"{base}/")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            tabs = [t for t in chromium.find_elements(By.CSS_SELECTOR, "[role=tab]")
+                    if t.text.strip().lower() == "lambda"]  # fmt: skip
+            if tabs:
+                tabs[0].click()
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("no Lambda tab in Locust's UI")
+        time.sleep(2.5)  # the UI polls /stats/requests every 2 s to fill the tab
+        body = chromium.find_element(By.TAG_NAME, "body").text
+        assert "Cold starts" in body and "/lambda" in body
+        chromium.save_screenshot(str(IMG / "locust-lambda-tab.png"))
+        output, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, output
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+    report = out / "lambda-report.html"
+    assert report.exists()
+    chromium.get(report.as_uri())
+    _check_charts(chromium)
+    chromium.save_screenshot(str(IMG / "lambda-report.png"))
