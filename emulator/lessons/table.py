@@ -94,10 +94,14 @@ def render_text(rows: Sequence[Row]) -> str:
         gap = max(2, WIDTH - len(title) - len(expected))
         out.append(f"{title}{' ' * gap}{expected}".rstrip())
         for side, label, measure, value, context in lines:
-            out.append(
-                f" {side}  {label.ljust(widths[1])}  {measure.ljust(widths[2])}  "
-                f"{value.rjust(widths[3])}  {context}".rstrip()
-            )
+            head = f" {side}  {label.ljust(widths[1])}  {measure.ljust(widths[2])}  "
+            head += value.rjust(widths[3])
+            if len(head) + 2 + len(context) <= WIDTH:
+                out.append(f"{head}  {context}".rstrip())
+            else:  # a long frame goes on a line of its own, under the figure
+                out.append(head.rstrip())
+                indent = max(4, min(len(head) - len(value), WIDTH - len(context)))
+                out.append(f"{' ' * indent}{context}".rstrip())
         out.append(f"    {verdict(row)}")
     return "\n".join(out)
 
