@@ -19,7 +19,6 @@ FN_RE_INVOKE = (
 QUAL_RE = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
 
 
-@pytest.mark.xfail(strict=True, reason="the message has no ':$LATEST' suffix")
 def test_unknown_function_names_the_latest_arn(aws: Any, arn_prefix: str) -> None:
     # [A1] LS test_lambda :: TestLambdaFeatures::test_invoke_exceptions
     #      › invoke_function_doesnotexist (rec 24-11-2025); the 2023 key lacked `:$LATEST`
@@ -54,7 +53,6 @@ def test_lowercase_latest_is_looked_up_case_sensitively(aws: Any, arn_prefix: st
     assert message == f"Function not found: {arn_prefix}probe:$latest"
 
 
-@pytest.mark.xfail(strict=True, reason="the message has no ':$LATEST' suffix")
 def test_a_65_character_name_is_not_found_not_invalid(aws: Any, arn_prefix: str) -> None:
     # [A5] LS_API[function_name_too_long-invoke] (rec 25-11-2025)
     status, code, message = client_error(aws, FunctionName="a" * 65)
@@ -62,9 +60,6 @@ def test_a_65_character_name_is_not_found_not_invalid(aws: Any, arn_prefix: str)
     assert message == f"Function not found: {arn_prefix}{'a' * 65}:$LATEST"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="an incomplete ARN is a ValidationException without the pattern"
-)
 def test_incomplete_arn_takes_function_as_the_name(aws: Any, arn_prefix: str) -> None:
     # [A6] LS_API[incomplete_arn-invoke] (rec 25-11-2025)
     status, code, message = client_error(aws, FunctionName=arn_prefix.rstrip(":"))
@@ -72,9 +67,6 @@ def test_incomplete_arn_takes_function_as_the_name(aws: Any, arn_prefix: str) ->
     assert message == f"Function not found: {arn_prefix}function:$LATEST"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the ARN's qualifier wins silently over the Qualifier parameter"
-)
 def test_arn_qualifier_that_conflicts_with_the_parameter(
     raw: httpx.Client, arn_prefix: str
 ) -> None:
@@ -113,11 +105,6 @@ _INVALID_NAMES = {
 
 
 @pytest.mark.parametrize("case", list(_INVALID_NAMES), ids=list(_INVALID_NAMES))
-@pytest.mark.xfail(
-    strict=True,
-    reason="names are not checked against AWS's pattern: "
-    "404, or a ValidationException without the constraint",
-)
 def test_invalid_function_name_is_a_validation_error(
     aws: Any, conformance_emulator: Any, case: str
 ) -> None:
@@ -131,7 +118,6 @@ def test_invalid_function_name_is_a_validation_error(
     )
 
 
-@pytest.mark.xfail(strict=True, reason="qualifiers are not validated: 404 Function not found")
 def test_invalid_qualifier_characters(aws: Any) -> None:
     # [A9] LS_API[invalid_characters_in_qualifier-invoke] (rec 25-11-2025)
     status, code, message = client_error(aws, FunctionName="probe", Qualifier="invalid!")
@@ -142,7 +128,6 @@ def test_invalid_qualifier_characters(aws: Any) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="qualifiers are not validated: 404 Function not found")
 def test_qualifier_too_long(aws: Any) -> None:
     # [A9] LS_API[qualifier_too_long-invoke] (rec 25-11-2025)
     status, code, message = client_error(aws, FunctionName="probe", Qualifier="a" * 129)
@@ -153,7 +138,6 @@ def test_qualifier_too_long(aws: Any) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="the ARN's region is ignored and the function is invoked")
 def test_arn_of_another_region_is_not_reachable(aws: Any, conformance_emulator: Any) -> None:
     # [A10] LS test_lambda_api :: TestLambdaFunction::test_get_function_wrong_region[invoke]
     #       › wrong_region_exception (rec 25-11-2025)
