@@ -61,20 +61,12 @@ def test_exception_at_import(aws: Any) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exit status 0 is reported as 'Runtime exited with error: exit status 0', "
-    "and during init without the RequestId prefix",
-)
 def test_exit_0_during_init(aws: Any) -> None:
     # [B7] LS test_lambda :: TestLambdaErrors::test_lambda_runtime_exit › invocation_error
     #      (rec 24-11-2025)
     _exit_error(invoke(aws, "init_exit0", {}), "Runtime exited without providing a reason")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="exit status 0 is reported as 'Runtime exited with error: exit status 0'"
-)
 def test_exit_0_during_invoke(aws: Any) -> None:
     # [B8] LS test_lambda :: TestLambdaErrors::test_lambda_handler_exit › invocation_error
     #      (rec 24-11-2025)

@@ -210,9 +210,6 @@ def test_request_too_large(aws: Any) -> None:
     assert message == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the message names the response's size, as RIE and pre-2025 AWS did"
-)
 def test_response_too_large_has_no_byte_count(aws: Any) -> None:
     # [A15] LS test_lambda :: TestLambdaBaseFeatures::test_lambda_too_large_response
     #       › invoke_result, invoke_result_2 (rec 24-11-2025): newest recording, no size

@@ -63,7 +63,6 @@ def test_traceback_is_an_error_record_with_nbsp_indentation(aws: Any) -> None:
     assert "\r" not in result.log
 
 
-@pytest.mark.xfail(strict=True, reason="REPORT after an init failure says Max Memory Used: 0 MB")
 def test_init_failure_reports_memory_used(aws: Any) -> None:
     # [C5] DOC-env "Failures during the invoke phase" (new style): REPORT carries Max Memory
     #      Used as on every invoke; LS test_lambda :: TestLambdaErrors::test_lambda_runtime_error
