@@ -25,7 +25,7 @@ from emulator import errors, wire
 from emulator.api.responses import JSON, service_error
 from emulator.arns import ArnScheme, ValidationError
 from emulator.engine.functions import FunctionRegistry
-from emulator.engine.invocation import Invocation, InvocationResult
+from emulator.engine.invocation import Invocation, InvocationResult, trace_id_from
 from emulator.engine.pool import FunctionPool
 from emulator.httpserver import Reply, Request, Response
 
@@ -126,6 +126,7 @@ class InvokeApi:
             invoked_arn=arn,
             client_context=client_context,
             tenant_id=request.headers.get(wire.H_CALLER_TENANT_ID),
+            trace_id=trace_id_from(request.headers.get(wire.H_CALLER_TRACE_ID)),
             invocation_type=kind,
             log_tail=kind != wire.INVOCATION_EVENT
             and request.headers.get(wire.H_LOG_TYPE) == wire.LOG_TYPE_TAIL,

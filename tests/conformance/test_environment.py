@@ -55,12 +55,7 @@ def test_region_variables(environ: dict[str, str], conformance_emulator: Any) ->
     [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
-        pytest.param(
-            "AWS_SESSION_TOKEN",
-            marks=pytest.mark.xfail(
-                strict=True, reason="AWS_SESSION_TOKEN is missing beside the key pair"
-            ),
-        ),
+        "AWS_SESSION_TOKEN",
     ],
 )
 def test_credentials_are_a_session(environ: dict[str, str], key: str) -> None:
@@ -71,7 +66,6 @@ def test_credentials_are_a_session(environ: dict[str, str], key: str) -> None:
 @pytest.mark.parametrize(
     "key", ["AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_PORT"]
 )
-@pytest.mark.xfail(strict=True, reason="the X-Ray daemon variables are not set")
 def test_xray_daemon_variables(environ: dict[str, str], key: str) -> None:
     # [D1] LS_INTROSPECT[python3.13]: 169.254.100.1:2000 / 169.254.100.1 / 2000
     daemon = {
@@ -98,9 +92,6 @@ def test_log_stream_name(environ: dict[str, str]) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="PATH starts with /usr/local/bin: Lambda's /var/lang/bin is missing"
-)
 def test_path_starts_with_var_lang_bin(environ: dict[str, str]) -> None:
     # [D1] LS_INTROSPECT[python3.13]: PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin
     assert environ["PATH"].startswith("/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin")

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 
 from conformance.calls import invoke
 
@@ -34,9 +33,6 @@ def test_next_carries_the_invocation_headers(aws: Any, arn_prefix: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the caller's X-Amzn-Trace-Id is ignored: a new Root is made"
-)
 def test_callers_trace_header_is_honoured(raw: httpx.Client) -> None:
     # DOC services-xray.html: "Lambda … adds a tracing header to the request if one is not
     # present"; a caller's X-Amzn-Trace-Id is the invocation's trace (Root kept)
