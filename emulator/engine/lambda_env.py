@@ -124,4 +124,14 @@ def sandbox_spec(
         memory_mb=fn.memory_mb,
         tmp_dir=tmp_dir,
         extensions=extensions,
+        exec_wrapper=exec_wrapper(fn, env),
     )
+
+
+def exec_wrapper(fn: FunctionConfig, env: Mapping[str, str]) -> str | None:
+    """The function's AWS_LAMBDA_EXEC_WRAPPER: every managed runtime honours it, a custom
+    runtime's bootstrap does not (LocalStack's test_runtime_wrapper_invoke: "Does NOT work
+    for provided runtimes")."""
+    if fn.runtime.startswith("provided"):
+        return None
+    return env.get("AWS_LAMBDA_EXEC_WRAPPER") or None

@@ -157,9 +157,6 @@ def test_ulimits(introspection: dict[str, Any]) -> None:
     }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True, reason="AWS_LAMBDA_EXEC_WRAPPER is ignored: the runtime starts without the wrapper"
-)
 def test_exec_wrapper_runs_the_runtime(aws: Any) -> None:
     # [D7] LS test_lambda_common :: TestLambdaRuntimesCommon::test_runtime_wrapper_invoke
     #      [python3.12] (rec 12-01-2026); DOC runtimes-modify.html#runtime-wrapper

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from conformance.calls import invoke
 
 UUID = r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
@@ -99,7 +97,6 @@ def test_timeout_names_the_configured_timeout(aws: Any) -> None:
     assert "done waiting" not in result.log
 
 
-@pytest.mark.xfail(strict=True, reason="AWS_LAMBDA_EXEC_WRAPPER is ignored: the function runs")
 def test_missing_exec_wrapper_exits_127(aws: Any) -> None:
     # [B10] LS test_lambda :: TestLambdaErrors::test_lambda_runtime_wrapper_not_found
     #       › invocation_error (rec 24-11-2025)

@@ -94,7 +94,7 @@ class ProcessSandbox:
         self._loop = loop
         self.exited = loop.create_future()
         self.spec.tmp_dir.mkdir(parents=True, exist_ok=True)
-        argv = list(self.spec.argv)
+        argv = list(self.spec.runtime_argv())
         env = dict(self.spec.env)
         procs: list[str] = []
         if self._backend is not None:
