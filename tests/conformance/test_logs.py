@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from conformance.calls import invoke
+from conformance.conftest import FUNCTIONS
 
 
 def test_tail_is_start_output_end_report(aws: Any, lambda_fresh: None) -> None:
@@ -39,11 +38,6 @@ def test_logging_module_line_format(aws: Any) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the traceback record's lines are joined by \\r (awslambdaric's stdout sink), "
-    "not \\n (the telemetry sink AWS uses)",
-)
 def test_traceback_is_an_error_record_with_nbsp_indentation(aws: Any) -> None:
     # [C2] LS test_lambda_destinations :: TestDLQ::test_dead_letter_queue › log_result
     #      (rec 24-11-2025), as split by splitlines(): an [ERROR] record, its traceback lines
@@ -54,7 +48,9 @@ def test_traceback_is_an_error_record_with_nbsp_indentation(aws: Any) -> None:
     start = lines.index("[ERROR] Exception: Test exception (this is intentional)")
     assert lines[start + 1] == "Traceback (most recent call last):"
     assert lines[start + 2].startswith('\u00a0\u00a0File "')
-    assert lines[start + 2].endswith('", line 28, in handler')
+    source = (FUNCTIONS / "probe" / "app.py").read_text().splitlines()
+    line_no = source.index('        raise Exception("Test exception (this is intentional)")') + 1
+    assert lines[start + 2].endswith(f'", line {line_no}, in handler')
     assert (
         lines[start + 3]
         == '\u00a0\u00a0\u00a0\u00a0raise Exception("Test exception (this is intentional)")'
