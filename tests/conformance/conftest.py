@@ -45,11 +45,8 @@ def conformance_emulator() -> Iterator[EmbeddedEmulator]:
         state_dir=Path(tempfile.mkdtemp(prefix="lambda-emu-conformance-")),
         log_to_terminal=False,
     )
-    emulator = EmbeddedEmulator(cfg).start()
-    try:
+    with EmbeddedEmulator(cfg) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="session")
