@@ -85,6 +85,20 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
             else f"the emulator's own user (uid {os.geteuid()})",
         )
     )
+    rows.append(
+        (
+            "ulimits",
+            "Lambda's (NOFILE 1024, NPROC 742, CORE, MEMLOCK, STACK)"
+            if user is not None
+            else "Lambda's but NPROC (the host user's processes count toward it)",
+        )
+    )
+    rows.append(
+        (
+            "/var/task, /var/runtime",
+            "not presented: LAMBDA_TASK_ROOT is the code directory, cwd too",
+        )
+    )
     docker_rows = _docker_rows()
     rows.extend(docker_rows)
     image = "docker" if docker_rows[0][1].endswith("answers") else "none: no engine"

@@ -83,7 +83,9 @@ def test_unknown_function_is_404(lambda_client: Any) -> None:
         lambda_client.invoke(FunctionName="nope", Payload=b"{}")
     status, code, message = _error(exc)
     assert (status, code) == (404, "ResourceNotFoundException")
-    assert message == "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"
+    assert message == (
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope:$LATEST"
+    )
 
 
 def test_unknown_qualifier_is_404(lambda_client: Any) -> None:

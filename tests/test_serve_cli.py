@@ -237,3 +237,5 @@ def test_doctor_runs() -> None:
     )
     assert proc.returncode == 0
     assert "sandbox auto picks" in proc.stdout
+    # what of Lambda's environment this machine can present (issue 17)
+    assert "\nulimits " in proc.stdout and "/var/task, /var/runtime" in proc.stdout

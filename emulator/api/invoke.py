@@ -25,7 +25,7 @@ from emulator import errors, wire
 from emulator.api.responses import JSON, service_error
 from emulator.arns import ArnScheme, ValidationError
 from emulator.engine.functions import FunctionRegistry
-from emulator.engine.invocation import Invocation, InvocationResult
+from emulator.engine.invocation import Invocation, InvocationResult, trace_id_from
 from emulator.engine.pool import FunctionPool
 from emulator.httpserver import Reply, Request, Response
 
@@ -78,13 +78,16 @@ class InvokeApi:
     def resolve(self, raw_name: str, query: str) -> tuple[FunctionPool, str]:
         """The pool and the invoked ARN for a `FunctionName` (and its `Qualifier`)."""
         qualifier = parse_qs(query).get("Qualifier", [None])[0] if query else None
-        name, qualifier = self.arns.parse(unquote(raw_name), qualifier)
+        function_name = unquote(raw_name)
+        name, qualifier = self.arns.parse(function_name, qualifier)
         pool = self.functions.get(name)
-        if pool is None and name == wire.RIE_FUNCTION_NAME:
+        if pool is None and function_name == wire.RIE_FUNCTION_NAME:
             pool = self.functions.default()  # RIE's one endpoint reaches the default function
         if pool is None or qualifier not in (None, wire.LATEST):
+            # Invoke names the unqualified function by its $LATEST ARN (LocalStack's
+            # AWS-recorded TestLambdaFeatures::test_invoke_exceptions, 2025-11)
             raise errors.ResourceNotFound(
-                f"Function not found: {self.arns.function_arn(name, qualifier)}"
+                f"Function not found: {self.arns.function_arn(name, qualifier or wire.LATEST)}"
             )
         return pool, self.arns.function_arn(pool.fn.name, qualifier)
 
@@ -123,6 +126,7 @@ class InvokeApi:
             invoked_arn=arn,
             client_context=client_context,
             tenant_id=request.headers.get(wire.H_CALLER_TENANT_ID),
+            trace_id=trace_id_from(request.headers.get(wire.H_CALLER_TRACE_ID)),
             invocation_type=kind,
             log_tail=kind != wire.INVOCATION_EVENT
             and request.headers.get(wire.H_LOG_TYPE) == wire.LOG_TYPE_TAIL,

@@ -20,7 +20,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from emulator import wire
 from emulator.api.extensions import ExtensionFailure, ExtensionsApi
@@ -281,7 +281,9 @@ class ExecutionEnvironment:
         self.log.flush_partial()
         for line in init_failure_lines(event):
             self.log.line(line)
-        failure = init_failure(event, started, now, timeout_s)
+        failure = replace(
+            init_failure(event, started, now, timeout_s), peak_bytes=sandbox.peak_memory_bytes()
+        )
         if isinstance(event, InitFailed):
             self.init_ms = failure.init_ms
         await self._begin_shutdown_now()

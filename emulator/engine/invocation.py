@@ -38,6 +38,21 @@ def new_trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{raw[:24]};Parent={raw[24:]};Sampled=0"
 
 
+def trace_id_from(header: str | None) -> str:
+    """The trace of an invocation: the caller's `X-Amzn-Trace-Id` when it names a Root
+    (Lambda continues the caller's trace: docs services-xray.html, PassThrough), else a new
+    one. A missing Parent is Lambda's own segment; a missing Sampled is 0."""
+    fields: dict[str, str] = {}
+    for part in (header or "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and value:
+            fields[key.strip().lower()] = value.strip()
+    if "root" not in fields:
+        return new_trace_id()
+    parent = fields.get("parent") or os.urandom(8).hex()
+    return f"Root={fields['root']};Parent={parent};Sampled={fields.get('sampled', '0')}"
+
+
 @dataclass(slots=True)
 class InvocationResult:
     payload: bytes

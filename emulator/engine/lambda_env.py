@@ -26,8 +26,14 @@ HOST_PASSTHROUGH = (
     "AWS_SESSION_TOKEN",
     "LD_LIBRARY_PATH",
 )
-# Lambda's PATH (LAMBDA_SPEC §5); the host's follows it so local tools a function calls resolve.
-LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+# Lambda's PATH, /var/lang/bin first (LocalStack's AWS-recorded
+# TestLambdaRuntimesCommon::test_introspection_invoke[python3.13], 2026-01); the host's follows
+# it so local tools a function calls resolve.
+LAMBDA_PATH = "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+# Lambda's X-Ray daemon listens on 169.254.100.1:2000 (same recording); an X-Ray daemon run
+# locally listens on 127.0.0.1:2000, so the SDKs' UDP segments reach it here.
+XRAY_DAEMON_HOST = "127.0.0.1"
+XRAY_DAEMON_PORT = 2000
 
 
 def log_stream_name(version: str = wire.LATEST) -> str:
@@ -60,6 +66,9 @@ def lambda_environment(
         "AWS_LAMBDA_RUNTIME_API": runtime_api,
         "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": f"{XRAY_DAEMON_HOST}:{XRAY_DAEMON_PORT}",
+        "_AWS_XRAY_DAEMON_ADDRESS": XRAY_DAEMON_HOST,
+        "_AWS_XRAY_DAEMON_PORT": str(XRAY_DAEMON_PORT),
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
         "PATH": f"{LAMBDA_PATH}:{host_env.get('PATH', '')}",
@@ -68,7 +77,12 @@ def lambda_environment(
     for key in HOST_PASSTHROUGH:
         if host_env.get(key):
             env[key] = host_env[key]
-    env.setdefault("AWS_ACCESS_KEY_ID", "lambda-emu")  # what a role gives: some credentials
+    if "AWS_ACCESS_KEY_ID" not in env:
+        # What a role gives: session credentials, the token beside the key pair (same
+        # recording). A host's own long-term key pair is passed on without a made-up token.
+        env["AWS_ACCESS_KEY_ID"] = "lambda-emu"
+        env["AWS_SECRET_ACCESS_KEY"] = "lambda-emu"
+        env["AWS_SESSION_TOKEN"] = "lambda-emu"
     env.setdefault("AWS_SECRET_ACCESS_KEY", "lambda-emu")
     if command.execution_env:
         env["AWS_EXECUTION_ENV"] = command.execution_env
@@ -110,4 +124,14 @@ def sandbox_spec(
         memory_mb=fn.memory_mb,
         tmp_dir=tmp_dir,
         extensions=extensions,
+        exec_wrapper=exec_wrapper(fn, env),
     )
+
+
+def exec_wrapper(fn: FunctionConfig, env: Mapping[str, str]) -> str | None:
+    """The function's AWS_LAMBDA_EXEC_WRAPPER: every managed runtime honours it, a custom
+    runtime's bootstrap does not (LocalStack's test_runtime_wrapper_invoke: "Does NOT work
+    for provided runtimes")."""
+    if fn.runtime.startswith("provided"):
+        return None
+    return env.get("AWS_LAMBDA_EXEC_WRAPPER") or None

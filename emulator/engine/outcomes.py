@@ -15,6 +15,7 @@ from emulator.api.extensions import ExtensionFailure
 from emulator.api.runtime import FunctionError, FunctionResponse, InitFailed, ResponseTooLarge
 from emulator.engine.finish import Outcome
 from emulator.engine.states import RuntimeReady, SandboxExited, TimedOut
+from emulator.sandbox.base import ExitStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,16 @@ class InitFailure:
     status: str  # "error" | "timeout"
     error_type: str
     body: bytes  # what the caller receives if this failure is final
+    peak_bytes: int = 0  # the environment's peak memory: REPORT's Max Memory Used
+    platform_message: str = ""  # the platform's own error (exit, timeout): named per invoke
+
+    def payload(self, request_id: str) -> bytes:
+        """What the invoke that ran this init receives: the platform's errors carry its
+        request id (LocalStack's AWS-recorded TestLambdaErrors::test_lambda_runtime_exit and
+        ::test_lambda_runtime_exit_segfault, 2025-11: `RequestId: <id> Error: …`)."""
+        if not self.platform_message:
+            return self.body
+        return error_body(self.error_type, f"RequestId: {request_id} {self.platform_message}")
 
 
 InitResult = InitDone | InitFailure
@@ -55,6 +66,15 @@ def error_body(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
+def exit_reason(status: ExitStatus) -> str:
+    """Lambda's words for a runtime that exited: status 0 gives no reason (LocalStack's
+    AWS-recorded TestLambdaErrors::test_lambda_runtime_exit / test_lambda_handler_exit,
+    2025-11), anything else names the status or signal."""
+    if status.returncode == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: {status.describe()}"
+
+
 def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> InvokeEnd:
     if isinstance(event, FunctionResponse):
         return InvokeEnd(Outcome(event.body, event.content_type), event.at)
@@ -63,8 +83,10 @@ def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> 
         return InvokeEnd(Outcome(payload, function_error=True), event.at)
     if isinstance(event, ResponseTooLarge):
         error_type = wire.RESPONSE_SIZE_TOO_LARGE
+        # The newest recording names no size (LocalStack's AWS-recorded
+        # TestLambdaBaseFeatures::test_lambda_too_large_response, 2025-11); RIE still does.
         message = (
-            f"Response payload size ({event.size} bytes) exceeded maximum allowed payload "
+            "Response payload size exceeded maximum allowed payload "
             f"size ({wire.MAX_RUNTIME_RESPONSE_BYTES} bytes)."
         )
         outcome = Outcome(error_body(error_type, message), function_error=True, status="error")
@@ -74,9 +96,7 @@ def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> 
         )
     if isinstance(event, SandboxExited):
         error_type = wire.RUNTIME_EXIT_ERROR
-        message = (
-            f"RequestId: {request_id} Error: Runtime exited with error: {event.status.describe()}"
-        )
+        message = f"RequestId: {request_id} Error: {exit_reason(event.status)}"
         outcome = _typed(Outcome(error_body(error_type, message), function_error=True), error_type)
         return InvokeEnd(outcome, now, (f"{message}\n{error_type}",), "failure")
     if isinstance(event, ExtensionFailed):
@@ -138,14 +158,14 @@ def init_failure(event: object, started: float, now: float, timeout_s: float) ->
         body = event.body or error_body(event.error_type, "init error")
         return InitFailure((event.at - started) * 1000, "error", event.error_type, body)
     if isinstance(event, SandboxExited):
-        message = f"Error: Runtime exited with error: {event.status.describe()}"
+        message = f"Error: {exit_reason(event.status)}"
+        body = error_body(wire.RUNTIME_EXIT_ERROR, message)
         return InitFailure(
-            elapsed, "error", wire.RUNTIME_EXIT_ERROR, error_body(wire.RUNTIME_EXIT_ERROR, message)
+            elapsed, "error", wire.RUNTIME_EXIT_ERROR, body, platform_message=message
         )
-    message = f"Task timed out after {timeout_s:.2f} seconds"
-    return InitFailure(
-        elapsed, "timeout", wire.SANDBOX_TIMEDOUT, error_body(wire.SANDBOX_TIMEDOUT, message)
-    )
+    message = f"Error: Task timed out after {timeout_s:.2f} seconds"
+    body = error_body(wire.SANDBOX_TIMEDOUT, message)
+    return InitFailure(elapsed, "timeout", wire.SANDBOX_TIMEDOUT, body, platform_message=message)
 
 
 def init_failure_lines(event: object) -> tuple[str, ...]:
@@ -154,7 +174,7 @@ def init_failure_lines(event: object) -> tuple[str, ...]:
         f = event.failure
         return (f"Extension {f.name} reported {f.kind} error: {f.error_type}",)
     if isinstance(event, SandboxExited):
-        message = f"Error: Runtime exited with error: {event.status.describe()}"
+        message = f"Error: {exit_reason(event.status)}"
         return (f"{message}\n{wire.RUNTIME_EXIT_ERROR}",)
     return ()
 

@@ -420,8 +420,9 @@ class FunctionPool:
         line = init_report_line(failure.init_ms, "invoke", failure.status, failure.error_type)
         self._logs.write(self.fn.name, line)
         log.lines.append(line)
+        payload = failure.payload(inv.request_id)
         outcome = Outcome(
-            failure.body, function_error=True, status=failure.status, error_type=failure.error_type
+            payload, function_error=True, status=failure.status, error_type=failure.error_type
         )
         ended = time.perf_counter()
         report = self._ledger.finish(
@@ -433,7 +434,7 @@ class FunctionPool:
             started=ended - failure.init_ms / 1000,
             ended=ended,
             init_ms=None,
-            peak_bytes=0,
+            peak_bytes=failure.peak_bytes,
             environment_id="",
             init_type="on-demand",
             cpu=(0.0, 0.0),
@@ -441,7 +442,7 @@ class FunctionPool:
         )
         inv.resolve(
             InvocationResult(
-                payload=failure.body,
+                payload=payload,
                 function_error=True,
                 report=report,
                 log=log.tail(wire.LOG_TAIL_BYTES) if inv.log_tail else b"",

@@ -44,6 +44,14 @@ class LogSink:
         self._files.clear()
 
 
+# awslambdaric's error record (Text format): on stdout its lines are joined by "\r"; Lambda
+# gives the runtime its telemetry log descriptor, where the same record is one event joined by
+# "\n" (awslambdaric bootstrap.py FramedTelemetryLogSink.log_error; tests/test_bootstrap.py
+# ::test_log_error_framed_log_sink). The record is kept as one entry, as CloudWatch keeps
+# one event (LocalStack's AWS-recorded TestLambdaDLQ::test_dead_letter_queue › log_result).
+ERROR_RECORD = "[ERROR] "
+
+
 class InvocationLog:
     """The lines of one invocation, for `X-Amz-Log-Result` (its last 4 KB)."""
 
@@ -76,6 +84,8 @@ class EnvironmentLog:
         *lines, self._partial = data.split(b"\n")
         for raw in lines:
             line = raw.decode("utf-8", "replace").rstrip("\r")
+            if line.startswith(ERROR_RECORD) and "\r" in line:
+                line = line.replace("\r", "\n")
             self.line(line)
             self._on_output_line(line)
 

@@ -64,6 +64,18 @@ class SandboxSpec:
     tmp_dir: Path
     # External extensions (executables) started before the runtime, in the same sandbox.
     extensions: tuple[Path, ...] = ()
+    # AWS_LAMBDA_EXEC_WRAPPER: the script Lambda starts the runtime through, with the
+    # runtime's command line as its arguments (docs runtimes-modify.html#runtime-wrapper).
+    exec_wrapper: str | None = None
+
+    def runtime_argv(self) -> tuple[str, ...]:
+        """The runtime's command line, through the wrapper when there is one. A shell execs
+        it, so a missing wrapper ends with status 127 and one that cannot run with 126, as
+        Lambda's own bootstrap does (LocalStack's AWS-recorded
+        TestLambdaErrors::test_lambda_runtime_wrapper_not_found, 2025-11: exit status 127)."""
+        if not self.exec_wrapper:
+            return self.argv
+        return ("/bin/sh", "-c", 'exec "$0" "$@"', self.exec_wrapper, *self.argv)
 
 
 OutputCallback = Callable[[bytes], None]

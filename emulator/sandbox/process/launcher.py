@@ -62,6 +62,34 @@ def limit_data(pid: int, memory_mb: int) -> None:
         resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
 
 
+# Lambda's process limits, (soft, hard) (LocalStack's AWS-recorded
+# TestLambdaBehavior::test_runtime_ulimits › invoke_runtime_ulimits, python3.12, 2025-11).
+# RLIMIT_NPROC counts every process of the user: it is only set for a user of the function's
+# own (emulator/sandbox/users.py), never for the host user's other processes.
+LAMBDA_RLIMITS = {
+    "RLIMIT_CORE": (10_737_418_240, 10_737_418_240),
+    "RLIMIT_MEMLOCK": (65_536, 65_536),
+    "RLIMIT_NOFILE": (1_024, 1_024),
+    "RLIMIT_STACK": (8_388_608, -1),
+}
+LAMBDA_NPROC = (742, 742)
+
+
+def limit_like_lambda(pid: int, *, own_user: bool) -> None:
+    """Lambda's ulimits for the runtime (set before it execs: it inherits them)."""
+    import resource
+
+    limits = dict(LAMBDA_RLIMITS)
+    if own_user:
+        limits["RLIMIT_NPROC"] = LAMBDA_NPROC
+    for name, (soft, wanted_hard) in limits.items():
+        which = getattr(resource, name)
+        _, cur_hard = resource.prlimit(pid, which)
+        hard = cur_hard if wanted_hard == -1 else wanted_hard
+        with contextlib.suppress(OSError, ValueError):  # not privileged enough to raise it
+            resource.prlimit(pid, which, (soft, hard))
+
+
 def remove_tree(path: Path) -> None:
     import shutil
 

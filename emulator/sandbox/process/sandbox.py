@@ -30,7 +30,13 @@ from emulator.errors import SandboxError
 from emulator.sandbox import peers, users
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec, read_output
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
-from emulator.sandbox.process.launcher import LAUNCHER, limit_data, needs_host_tmp, remove_tree
+from emulator.sandbox.process.launcher import (
+    LAUNCHER,
+    limit_data,
+    limit_like_lambda,
+    needs_host_tmp,
+    remove_tree,
+)
 from emulator.sandbox.process.procfs import CLK_TCK, cpu_ticks, group_members, status_kb
 from emulator.sandbox.users import FunctionUser
 
@@ -94,7 +100,7 @@ class ProcessSandbox:
         self._loop = loop
         self.exited = loop.create_future()
         self.spec.tmp_dir.mkdir(parents=True, exist_ok=True)
-        argv = list(self.spec.argv)
+        argv = list(self.spec.runtime_argv())
         env = dict(self.spec.env)
         procs: list[str] = []
         if self._backend is not None:
@@ -143,6 +149,7 @@ class ProcessSandbox:
                 os.close(write_fd)
         if self._backend is None:
             limit_data(self._proc.pid, self.spec.memory_mb)
+        limit_like_lambda(self._proc.pid, own_user=self.user is not None)
         self._read_fd = read_fd
         loop.add_reader(read_fd, self._read_available)
         try:
