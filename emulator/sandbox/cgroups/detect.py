@@ -14,6 +14,7 @@ from pathlib import Path
 from emulator.sandbox.cgroups.cgroup import (
     CGROUP_ROOT,
     MB_PER_VCPU,
+    V2_CONTROLLERS,
     Capabilities,
     Cgroup,
     CgroupBackend,
@@ -126,7 +127,7 @@ def _detect_v2(root: Path, name: str) -> CgroupBackend | None:
             leaf = base / "emulator"
             leaf.mkdir(exist_ok=True)
             (leaf / "cgroup.procs").write_text(str(os.getpid()))
-        wanted = [c for c in ("memory", "cpu", "pids") if c in available]
+        wanted = [c for c in V2_CONTROLLERS if c in available]
         for scope in (own, base):
             for ctrl in wanted:
                 with contextlib.suppress(OSError):
