@@ -10,6 +10,7 @@ and every wait is on an event, bounded only so a hang fails.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import pwd
@@ -141,7 +142,7 @@ def test_max_memory_used_is_the_cgroup_peak(emu: EmbeddedEmulator) -> None:
 
 def test_over_the_limit_is_killed_like_lambda(emu: EmbeddedEmulator) -> None:
     events = _cgroup_dir(emu, "hog") / "memory.events"
-    result = _invoke(emu, "hog", {"mb": 300})
+    result = _invoke(emu, "hog", {"mb": 200})
     assert result.function_error == "Unhandled"
     body = result.json()
     assert body["errorType"] == "Runtime.ExitError"
@@ -150,7 +151,8 @@ def test_over_the_limit_is_killed_like_lambda(emu: EmbeddedEmulator) -> None:
     assert report is not None and report.error_type == "Runtime.ExitError"
     # memory.peak of an OOM-killed cgroup is its limit: Max Memory Used is the memory size
     assert report.max_memory_mb == 128
-    assert not events.exists()  # the environment was reset, and its cgroup went with it
+    # the environment is reset, and its cgroup goes with it (after the answer)
+    eventually(lambda: not events.exists(), "the OOM-killed environment's cgroup removed")
     again = _invoke(emu, "hog", {"mb": 10})
     assert again.function_error is None and again.report is not None and again.report.cold
 
@@ -271,12 +273,9 @@ def test_delegated_subtree_of_a_non_root_user(delegated: tuple[pwd.struct_passwd
         f'[functions.hog]\nruntime = "python3.11"\nhandler = "app.handler"\n'
         f'code = "{hog}"\nmemory = 128\ntimeout = 60\n'
     )
-    # root puts the process in the user's scope, then becomes the user: a login session
-    enter = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
-    argv = ["sh", "-c", enter, str(scope), shutil.which("setpriv") or "setpriv"]
-    argv += [f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--"]
-    argv += [str(ROOT / ".venv" / "bin" / "lambda-emu"), "serve", "--manifest", str(manifest)]
-    argv += ["--port", "0", "--quiet", "--state-dir", str(tmp_path / "state"), "--cgroups", "auto"]
+    serve = [str(ROOT / ".venv" / "bin" / "lambda-emu"), "serve", "--manifest", str(manifest)]
+    serve += ["--port", "0", "--quiet", "--state-dir", str(tmp_path / "state")]
+    argv = _as_user_in(scope, user, *serve)
     # the runtimes root's runs installed, reused read-only (the VM has no network for pip)
     (tmp_path / ".cache").mkdir()
     (tmp_path / ".cache" / "lambda-emu").symlink_to(Path.home() / ".cache" / "lambda-emu")
@@ -307,7 +306,7 @@ def test_delegated_subtree_of_a_non_root_user(delegated: tuple[pwd.struct_passwd
             assert cpu_max[0] == "1447"  # the one that ran; a spare's init is unthrottled
             emulator_pid = int((base / "emulator" / "cgroup.procs").read_text().split()[0])
             assert emulator_pid == proc.pid  # out of the scope, so it may delegate further
-            over = client.invoke("hog", {"mb": 300})
+            over = client.invoke("hog", {"mb": 200})
             assert over.json()["errorType"] == "Runtime.ExitError"
             assert over.json()["errorMessage"].endswith("signal: killed")
         proc.send_signal(signal.SIGTERM)
@@ -320,3 +319,44 @@ def test_delegated_subtree_of_a_non_root_user(delegated: tuple[pwd.struct_passwd
         proc.stderr.close()
         shutil.rmtree(tmp_path, ignore_errors=True)
         eventually(functools.partial(_empty, scope), "an empty scope")
+
+
+def _as_user_in(scope: Path, user: pwd.struct_passwd, *argv: str) -> list[str]:
+    """argv run as `user` in cgroup `scope`, where root put it (a login session's start)."""
+    enter = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
+    setpriv = shutil.which("setpriv") or "setpriv"
+    ids = [f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--"]
+    return ["sh", "-c", enter, str(scope), setpriv, *ids, *argv]
+
+
+def test_a_scope_shared_with_a_shell_is_said_not_limited(
+    delegated: tuple[pwd.struct_passwd, Path],
+) -> None:
+    """A terminal's scope holds the shell too: v2 lets no controller be delegated below a
+    cgroup with processes, so the emulator cannot limit there, and says why and what to do."""
+    user, scope = delegated
+    shell = subprocess.Popen(_as_user_in(scope, user, "sleep", "600"))
+    try:
+        eventually(lambda: not _empty(scope), "the shell in the scope")
+        probe = (
+            "import json; from emulator.sandbox import cgroups; b = cgroups.detect('auto'); "
+            "print(json.dumps([b.version, b.caps.memory, b.caps.cpu, b.caps.freezer, "
+            "b.caps.notes])); b.remove_all()"
+        )
+        python = str(ROOT / ".venv" / "bin" / "python")
+        out = subprocess.run(
+            _as_user_in(scope, user, python, "-c", probe),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+            cwd=ROOT,
+        )
+        version, memory, cpu, freezer, notes = json.loads(out.stdout)
+        assert (version, memory, cpu, freezer) == ("v2", False, False, True)
+        assert f"other processes share {scope}" in notes[0]
+        assert "systemd-run --user --scope -p Delegate=yes" in notes[0]
+        assert _lambda_emu_cgroups(scope) == []
+    finally:
+        shell.kill()
+        shell.wait()
