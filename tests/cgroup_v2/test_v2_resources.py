@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from answers import assert_oom_killed
 from waiting import eventually
 
 from emulator.client import InvokeClient, InvokeResult
@@ -142,13 +143,7 @@ def test_max_memory_used_is_the_cgroup_peak(emu: EmbeddedEmulator) -> None:
 
 def test_over_the_limit_is_killed_like_lambda(emu: EmbeddedEmulator) -> None:
     events = _cgroup_dir(emu, "hog") / "memory.events"
-    result = _invoke(emu, "hog", {"mb": 200})
-    assert result.function_error == "Unhandled"
-    body = result.json()
-    assert body["errorType"] == "Runtime.ExitError"
-    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
-    report = result.report
-    assert report is not None and report.error_type == "Runtime.ExitError"
+    report = assert_oom_killed(_invoke(emu, "hog", {"mb": 200}))
     # memory.peak of an OOM-killed cgroup is its limit: Max Memory Used is the memory size
     assert report.max_memory_mb == 128
     # the environment is reset, and its cgroup goes with it (after the answer)
@@ -306,9 +301,7 @@ def test_delegated_subtree_of_a_non_root_user(delegated: tuple[pwd.struct_passwd
             assert cpu_max[0] == "1447"  # the one that ran; a spare's init is unthrottled
             emulator_pid = int((base / "emulator" / "cgroup.procs").read_text().split()[0])
             assert emulator_pid == proc.pid  # out of the scope, so it may delegate further
-            over = client.invoke("hog", {"mb": 200})
-            assert over.json()["errorType"] == "Runtime.ExitError"
-            assert over.json()["errorMessage"].endswith("signal: killed")
+            assert_oom_killed(client.invoke("hog", {"mb": 200}))
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
         assert _lambda_emu_cgroups(scope) == []
