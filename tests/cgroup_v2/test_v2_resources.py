@@ -62,8 +62,10 @@ def _fn(name: str, code: Path, **kw: Any) -> FunctionConfig:
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmulator]:
     functions = (
-        # At 1/14 of a vCPU, in an emulated VM, a cold start or an OOM's reclaim takes seconds.
-        _fn("hog", ROOT / "functions" / "memory_hog", timeout_s=60),
+        # At 1/14 of a vCPU, in an emulated VM, a cold start takes seconds, and the reclaim
+        # before an OOM kill (re-reading the runtime's evicted pages over 9p) 20-60 s on a
+        # loaded host: the OOM test is about the kill, not the timeout.
+        _fn("hog", ROOT / "functions" / "memory_hog", timeout_s=240),
         _fn("cpu", ROOT / "functions" / "cpu_python", timeout_s=60),
         _fn("sleepy", FUNCTIONS / "sleepy", timeout_s=60),
         _fn("forker", FUNCTIONS / "forker", timeout_s=60),
@@ -290,6 +292,8 @@ def test_delegated_subtree_of_a_non_root_user(delegated: tuple[pwd.struct_passwd
             url = match.group(1) if match else None
         health = httpx.get(f"{url}/_emu/health", timeout=30).json()
         assert health["cgroups"] == "v2", health
+        # the kill itself is the kernel's, tested as root above (an OOM costs ~30 s here):
+        # here, where the cgroups go, what they limit, whose they are, and that they go away
         with InvokeClient(url, timeout=120) as client:
             ok = client.invoke("hog", {"mb": 20})
             assert ok.function_error is None and ok.json() == {"allocated_mb": 20}
@@ -301,7 +305,6 @@ def test_delegated_subtree_of_a_non_root_user(delegated: tuple[pwd.struct_passwd
             assert cpu_max[0] == "1447"  # the one that ran; a spare's init is unthrottled
             emulator_pid = int((base / "emulator" / "cgroup.procs").read_text().split()[0])
             assert emulator_pid == proc.pid  # out of the scope, so it may delegate further
-            assert_oom_killed(client.invoke("hog", {"mb": 200}))
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
         assert _lambda_emu_cgroups(scope) == []
