@@ -14,6 +14,9 @@ import pytest
 from emulator.config import EmulatorConfig
 from emulator.manifests import load_manifest
 
+# the shared checks of Lambda's answers report their values when they fail
+pytest.register_assert_rewrite("answers")
+
 FUNCTIONS = Path(__file__).parent / "functions"
 
 

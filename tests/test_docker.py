@@ -23,6 +23,7 @@ import httpx
 import pytest
 import test_faults as faults  # the core's scenarios, called with this module's fixtures
 import test_invoke_boto3 as core
+from answers import assert_oom_killed
 from waiting import docker_images_ready
 
 from emulator.client import InvokeResult
@@ -231,13 +232,7 @@ def test_oom_at_the_limit(invoke: Callable[..., InvokeResult], served: EmulatorT
     assert served.emulator is not None
     if _kind(served) == "process" and served.emulator.cgroups is None:
         pytest.skip("no writable memory cgroup on this machine")
-    result = invoke("hog128", {"mb": 300})
-    assert result.function_error == "Unhandled"
-    body = result.json()
-    assert body["errorType"] == "Runtime.ExitError"
-    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
-    report = result.report
-    assert report is not None and report.status == "error"
+    report = assert_oom_killed(invoke("hog128", {"mb": 300}))
     assert 120 <= report.max_memory_mb <= 128
     again = invoke("hog128", {"mb": 10})
     assert again.function_error is None and again.report is not None and again.report.cold

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from answers import assert_oom_killed
 
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmulatorThread
@@ -42,14 +43,7 @@ def _cgroups_enforce_memory(emu: EmulatorThread) -> bool:
 def test_over_the_limit_is_killed_like_lambda(invoke: Any, lambda_emulator: EmulatorThread) -> None:
     if not _cgroups_enforce_memory(lambda_emulator):
         pytest.skip("no writable memory cgroup on this machine")
-    result = invoke("hog128", {"mb": 300})
-    assert result.function_error == "Unhandled"
-    body = result.json()
-    assert body["errorType"] == "Runtime.ExitError"
-    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
-    report = result.report
-    assert report is not None and report.status == "error"
-    assert report.error_type == "Runtime.ExitError"
+    report = assert_oom_killed(invoke("hog128", {"mb": 300}))
     assert 120 <= report.max_memory_mb <= 128  # at the limit, never above the configured size
     # the environment was reset and the emulator serves on
     again = invoke("hog128", {"mb": 10})

@@ -23,6 +23,8 @@ MB_PER_VCPU = 1769
 # for 128 MB to be exact; 20 ms keeps every size exact and short invocations smooth.
 DEFAULT_CPU_PERIOD_US = 20_000
 PIDS_LIMIT = 1024  # Lambda: 1,024 processes/threads per environment
+# The v2 controllers an emulator enables for its environments, where the hierarchy has them.
+V2_CONTROLLERS = ("memory", "cpu", "pids")
 
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -377,7 +379,15 @@ class CgroupBackend:
             return
         leaf = base / "emulator"
         if leaf.is_dir():
-            # move ourselves back where we came from, so the directories can go
+            # Move ourselves back where we came from, so the directories can go. v2 admits no
+            # process into a cgroup (other than the root) that delegates controllers to its
+            # children, and detection enabled ours there: disable them first, deepest first
+            # (the kernel refuses while a child still enables one). Where another emulator
+            # still uses them, we stay in our leaf and a later run's `remove_stale` removes it.
+            for scope in (base, base.parent):
+                for ctrl in V2_CONTROLLERS:
+                    with contextlib.suppress(OSError):
+                        (scope / "cgroup.subtree_control").write_text(f"-{ctrl}")
             with contextlib.suppress(OSError):
                 (base.parent / "cgroup.procs").write_text(str(os.getpid()))
             with contextlib.suppress(OSError):

@@ -14,6 +14,7 @@ from pathlib import Path
 from emulator.sandbox.cgroups.cgroup import (
     CGROUP_ROOT,
     MB_PER_VCPU,
+    V2_CONTROLLERS,
     Capabilities,
     Cgroup,
     CgroupBackend,
@@ -126,7 +127,7 @@ def _detect_v2(root: Path, name: str) -> CgroupBackend | None:
             leaf = base / "emulator"
             leaf.mkdir(exist_ok=True)
             (leaf / "cgroup.procs").write_text(str(os.getpid()))
-        wanted = [c for c in ("memory", "cpu", "pids") if c in available]
+        wanted = [c for c in V2_CONTROLLERS if c in available]
         for scope in (own, base):
             for ctrl in wanted:
                 with contextlib.suppress(OSError):
@@ -151,15 +152,29 @@ def _detect_v2(root: Path, name: str) -> CgroupBackend | None:
         kill=(probe / "cgroup.kill").exists(),
         notes=()
         if {"memory", "cpu"} <= enabled
-        else (
-            f"cgroup v2 at {root} lacks controllers: "
-            + " ".join(sorted({"memory", "cpu", "pids"} - enabled))
-            + " (bound to v1?)",
-        ),
+        else (_why_missing(root, own, available, enabled),),
     )
     with contextlib.suppress(OSError):
         probe.rmdir()
     return CgroupBackend("v2", caps, {"unified": base})
+
+
+def _why_missing(root: Path, own: Path, available: set[str], enabled: set[str]) -> str:
+    """Why environments lack v2 controllers here, and what would give them."""
+    missing = [c for c in V2_CONTROLLERS if c not in enabled]
+    lacks = f"cgroup v2 at {root} lacks controllers: {' '.join(missing)}"
+    if not set(missing) & available:
+        if root.name == "unified":
+            return f"{lacks} (bound to cgroup v1 on this host)"
+        return f"{lacks} (not delegated to {own})"
+    if own != root and _read(own / "cgroup.procs").split():
+        # v2 admits no processes in a cgroup that delegates controllers, and a shell or a
+        # terminal in the same scope is not ours to move
+        return (
+            f"{lacks} (other processes share {own}; start lambda-emu in a scope of its own: "
+            "systemd-run --user --scope -p Delegate=yes lambda-emu serve)"
+        )
+    return f"{lacks} (they could not be enabled in {own})"
 
 
 def _v2_beside_v1(root: Path, name: str) -> Path | None:
