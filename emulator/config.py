@@ -16,6 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from emulator.frontdoor.model import DEFAULT_API_PORT, HttpConfig
+
 Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
 SandboxKind = Literal["auto", "process", "docker", "fake"]  # fake: the engine's own tests
@@ -119,6 +121,12 @@ class EmulatorConfig:
     # Hot reload (emulator/reload.py): watch the manifest and the code directories.
     manifest_path: Path | None = None
     hot_reload: bool = False
+    # The HTTP front door (emulator/frontdoor/): API Gateway routes on `api_port`, function
+    # URLs on `port` under /lambda-url/<FunctionName>/.
+    http: HttpConfig = field(default_factory=HttpConfig)
+    api_port: int = DEFAULT_API_PORT  # 0 = any free port
+    # SigV4 credentials that AWS_IAM function URLs accept: access key id → secret access key
+    credentials: Mapping[str, str] = field(default_factory=_frozen_env)
 
     def __post_init__(self) -> None:
         # Runtimes run with their code directory as cwd, so every path they are given

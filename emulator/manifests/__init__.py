@@ -17,6 +17,7 @@ from pathlib import Path
 
 from emulator.config import FunctionConfig
 from emulator.errors import ManifestError
+from emulator.frontdoor.model import HttpConfig
 from emulator.manifests.native import read_native
 from emulator.manifests.sam import read_sam
 from emulator.manifests.validate import (
@@ -40,6 +41,7 @@ __all__ = [
     "RESERVED_ENV_KEYS",
     "SAM_MANIFESTS",
     "find_manifest",
+    "load_http",
     "load_manifest",
 ]
 
@@ -69,6 +71,16 @@ def load_manifest(path: Path) -> tuple[FunctionConfig, ...]:
             path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"
         )
     return build(path, reader(path, _read_text(path)))
+
+
+def load_http(path: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
+    """The HTTP front door `path` declares: APIs, routes, authorizers, function URLs (SAM
+    `Events`, `AWS::Serverless::HttpApi`/`Api`, `FunctionUrlConfig`; lambda-emu.toml `[apis.*]`
+    and `[functions.*.url]`). `functions` are `load_manifest(path)`'s. Raises `ManifestError`.
+
+    STUB until issue 14's manifest reader lands: declares nothing."""
+    del path, functions
+    return HttpConfig()
 
 
 def _read_text(path: Path) -> str:
