@@ -471,13 +471,44 @@ def test_default_content_type_per_service() -> None:
 
 
 @pytest.mark.parametrize(
-    "payload", [b"not json", b'{"statusCode": "abc"}', b'{"statusCode": 200, "cookies": "x"}']
+    "payload",
+    [
+        b'{"statusCode": "abc"}',
+        b'{"statusCode": 200, "cookies": "x"}',
+        b'{"statusCode": 200, "headers": ["x"]}',
+        b'{"statusCode": 200, "body": "!!", "isBase64Encoded": true}',
+    ],
 )
 def test_v2_malformed(payload: bytes) -> None:
     http = from_result("http", "2.0", payload, "rid")
     assert (http.status, json.loads(http.body)) == (500, {"message": "Internal Server Error"})
     url = from_result("url", "2.0", payload, "rid")
     assert (url.status, url.body) == (502, b"Internal Server Error")
+
+
+def test_v2_not_json_goes_out_as_is() -> None:
+    # AWS LambdaTestTool-v2: "API Gateway does not validate the JSON" (HTTP API); URLs ⚠
+    for service in ("http", "url"):
+        response = from_result(service, "2.0", b'{"name": "John", "age":', "rid")
+        assert (response.status, response.body) == (200, b'{"name": "John", "age":')
+        assert response.content_type == "application/json"
+
+
+def test_v2_ignores_multi_value_headers() -> None:
+    payload = b'{"statusCode": 200, "multiValueHeaders": {"Content-Type": ["text/html"]}}'
+    for service in ("http", "url"):
+        response = from_result(service, "2.0", payload, "rid")
+        assert all(name.lower() != "content-type" for name, _ in response.headers)
+
+
+def test_http_v1_needs_status_code() -> None:
+    response = from_result("http", "1.0", b'{"body": "x"}', "rid")
+    assert (response.status, json.loads(response.body)) == (
+        500,
+        {"message": "Internal Server Error"},
+    )
+    response = from_result("http", "1.0", b'{"statusCode": 201, "body": "x"}', "rid")
+    assert (response.status, response.content_type) == (201, HTTP_DEFAULT_CONTENT_TYPE)
 
 
 def test_rest_base64_decoded_only_for_binary_accept() -> None:
