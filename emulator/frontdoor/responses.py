@@ -366,9 +366,10 @@ _ANSWERS: dict[Service, dict[str, _Answer]] = {
         "timeout": _URL_INTERNAL,  # ⚠ assumed as for errors
         "integration_timeout": _URL_INTERNAL,  # no gateway timeout of its own: the function's
         "response_too_large": _URL_INTERNAL,  # ⚠
-        # LDG urls-configuration.md: throttles answer 429; body ⚠ (Lambda's own
-        # TooManyRequestsException message)
-        "throttled": _Answer(429, '{"Message":"Rate Exceeded."}', JSON, "TooManyRequestsException"),
+        # 429 (LDG urls-configuration.md "Throttling function URLs"); body and ErrorType as a
+        # URL's throttle was observed (github.com/huntharo/lambda-provisioned-throttling, 2022,
+        # then with status 400 by a since-fixed bug) ⚠
+        "throttled": _Answer(429, '{"message":"Rate Exceeded."}', JSON, "ThrottlingException"),
         # LocalStack test_lambda_url_non_existing_url (recorded 2025-11)
         "no_url": _Answer(403, '{"Message":null}', JSON, "AccessDeniedException"),
         "no_route": _Answer(403, '{"Message":null}', JSON, "AccessDeniedException"),
