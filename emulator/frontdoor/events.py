@@ -16,6 +16,7 @@ Three shapes:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import time as _time
 from collections.abc import Iterable, Mapping
@@ -465,6 +466,7 @@ def extended_request_id(request_id: str) -> str:
     return base64.b64encode(hashlib.sha256(request_id.encode()).digest()[:11]).decode()[:15] + "="
 
 
+@functools.lru_cache(maxsize=1024)
 def _short_id(*parts: str) -> str:
     """REST's 6-character `resourceId`/`deploymentId` (`3nq1cq`, `v99qix`)."""
     return stable_id(*parts, length=6)
