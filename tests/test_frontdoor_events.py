@@ -512,14 +512,30 @@ def test_http_v1_needs_status_code() -> None:
 
 
 def test_rest_base64_decoded_only_for_binary_accept() -> None:
-    # LS test_aws_proxy_binary_response: the first Accept type must match binaryMediaTypes
+    # LS test_aws_proxy_binary_response (aws.validated): binaryMediaTypes image/png and */test;
+    # only an Accept that names a configured type exactly gets the bytes
     payload = json.dumps(
-        {"statusCode": 200, "body": base64.b64encode(b"\x89PNG").decode(), "isBase64Encoded": True}
+        {
+            "statusCode": 200,
+            "body": base64.b64encode(b"\x89PNG").decode(),
+            "isBase64Encoded": True,
+            "headers": {"Content-Type": "image/png"},
+        }
     ).encode()
-    types = ("image/png",)
+    unset = from_result("rest", "1.0", payload, "r", accept="image/png")
+    assert unset.body == base64.b64encode(b"\x89PNG")  # no binaryMediaTypes
+    types = ("image/png", "*/test")
     decoded = from_result("rest", "1.0", payload, "r", accept="image/png", binary_media_types=types)
     assert decoded.body == b"\x89PNG"
-    for accept in ("image/jpeg", "*/*", None, "text/html, image/png"):
+    for accept in (
+        "image/jpg",
+        "image/*",
+        "*/test",
+        "random/test",
+        "*/*",
+        None,
+        "text/html, image/png",
+    ):
         kept = from_result("rest", "1.0", payload, "r", accept=accept, binary_media_types=types)
         assert kept.body == base64.b64encode(b"\x89PNG"), accept
     assert from_result("http", "1.0", payload, "r").body == b"\x89PNG"

@@ -140,14 +140,16 @@ def is_binary_media(content_type: str | None, binary_media_types: Iterable[str])
     """REST APIs: a body is binary (base64 to the function) iff its Content-Type matches one
     of the API's `binaryMediaTypes` — exactly, as `type/*`, or `*/*` (AG
     api-gateway-payload-encodings.md; ministackorg/ministack#767 "confirmed against real AWS").
-    With none configured every body is text."""
+    With none configured every body is text. Responses use the same test on the request's
+    first Accept type (LocalStack test_aws_proxy_binary_response, aws.validated: entry
+    `image/png` matches only `image/png`; `*/test` matches nothing)."""
     media = _media_type(content_type)
     for entry in binary_media_types:
         pattern = entry.strip().lower()
         if pattern == "*/*":
             return True
-        if not media:
-            continue
+        if not media or pattern.startswith("*/"):
+            continue  # `*/test` never matches, not even `*/test` (LS, recorded)
         if pattern == media:
             return True
         if pattern.endswith("/*") and media.split("/", 1)[0] == pattern[:-2]:
