@@ -547,6 +547,27 @@ def test_rest_rejects_cookies_key_http_v1_accepts() -> None:
     assert from_result("http", "1.0", payload, "r").status == 200
 
 
+def test_function_cannot_frame_the_answer() -> None:
+    # the front end frames the body: REST remaps the function's framing headers, the others
+    # drop them (AG api-gateway-known-issues.md) ⚠
+    payload = json.dumps(
+        {
+            "statusCode": 401,
+            "headers": {"Content-Length": "999", "Connection": "close", "WWW-Authenticate": "x"},
+            "body": "no",
+        }
+    ).encode()
+    rest = from_result("rest", "1.0", payload, "r")
+    assert ("X-Amzn-Remapped-Content-Length", "999") in rest.headers
+    assert ("X-Amzn-Remapped-WWW-Authenticate", "x") in rest.headers
+    assert not {"content-length", "connection"} & {n.lower() for n, _ in rest.headers}
+    for service, version in (("http", "2.0"), ("url", "2.0"), ("http", "1.0")):
+        response = from_result(service, version, payload, "r")  # type: ignore[arg-type]
+        names = {n.lower() for n, _ in response.headers}
+        assert not {"content-length", "connection"} & names
+        assert "www-authenticate" in names
+
+
 def test_rest_non_string_body_is_malformed() -> None:
     assert from_result("rest", "1.0", b'{"statusCode": 200, "body": {"a": 1}}', "r").status == 502
 
