@@ -117,6 +117,26 @@ def build_event(request: HttpRequest, target: Target) -> dict[str, Any]:
     return _event_v2(request, target)
 
 
+def iam_authorizer(
+    access_key: str, account_id: str, user_arn: str, user_id: str, caller_id: str | None = None
+) -> dict[str, Any]:
+    """`requestContext.authorizer` of an `AWS_IAM` route or function URL, for the identity
+    whose SigV4 signature was verified: exactly these seven keys (PT apigw-http/iam-auth.json,
+    recorded; LDG urls-invocation.md). `callerId` is the user id for IAM users,
+    `<role id>:<session>` for assumed roles."""
+    return {
+        "iam": {
+            "accessKey": access_key,
+            "accountId": account_id,
+            "callerId": caller_id if caller_id is not None else user_id,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": user_arn,
+            "userId": user_id,
+        }
+    }
+
+
 def is_text(content_type: str | None, content_encoding: str | None) -> bool:
     """Whether a body of this type reaches the function as text (else base64, isBase64Encoded).
 
@@ -360,6 +380,8 @@ def _headers_v1(
         key = name.lower()
         if key in _HOP_BY_HOP or key == "content-length":
             continue
+        if rest and key == "authorization" and value.startswith("AWS4-"):
+            continue  # "dropped if it contains a Signature Version 4 signature" (AG known issues)
         shown = names.setdefault(key, _rest_case(name) if rest else key)
         multi.setdefault(shown, []).append(value)
     if not rest:
