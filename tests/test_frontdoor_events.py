@@ -429,12 +429,16 @@ def test_answers_match_aws_recordings(fixture: str) -> None:
 
 def test_v2_simplified_and_structured() -> None:
     # AG: an object without statusCode → 200 JSON; with it → structured
-    response = from_result("http", "2.0", b'{"a": 1}', "rid")
+    # HTTP API: the payload as written (AG: `{ "message": "Hello from Lambda!" }` → that text);
+    # URL: re-serialized compactly (LS, recorded)
+    response = from_result("http", "2.0", b'{ "message": "Hello from Lambda!" }', "rid")
     assert (response.status, response.body, response.content_type) == (
         200,
-        b'{"a":1}',
+        b'{ "message": "Hello from Lambda!" }',
         "application/json",
     )
+    assert from_result("url", "2.0", b'{"a": 1}', "rid").body == b'{"a":1}'
+    assert from_result("http", "2.0", b'"Hello from Lambda!"', "rid").body == b"Hello from Lambda!"
     response = from_result("http", "2.0", b'"plain"', "rid")
     assert (response.status, response.body) == (200, b"plain")
     response = from_result(

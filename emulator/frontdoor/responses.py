@@ -142,9 +142,10 @@ def _reframed(service: Service, headers: list[tuple[str, str]]) -> list[tuple[st
 
 def _from_v2(service: Service, payload: bytes) -> Response:
     """Payload 2.0 (AG http-api-develop-integrations-lambda.md; LDG urls-invocation.md): a JSON
-    object with `statusCode` is a structured response; any other JSON is a 200 whose body is
-    that JSON, re-serialized compactly, a string unquoted, `application/json`
-    (LocalStack test_lambda_url_invocation[dict|string|list-mixed|integer|float|boolean]).
+    object with `statusCode` is a structured response; any other JSON is a 200
+    `application/json` whose body is a string unquoted, else that JSON — re-serialized
+    compactly by function URLs (LocalStack test_lambda_url_invocation[dict|string|list-mixed|
+    integer|float|boolean], recorded), as the function wrote it by HTTP APIs (AG example).
     A payload that is not JSON at all goes out as it is, 200 `application/json` (HTTP API:
     "observed behavior, which differs from the documentation", AWS's own emulator
     aws/aws-lambda-dotnet Tools/LambdaTestTool-v2 InvokeResponseExtensions.cs; URLs ⚠)."""
@@ -153,8 +154,13 @@ def _from_v2(service: Service, payload: bytes) -> Response:
     except (ValueError, UnicodeDecodeError):
         return Response(200, payload, [], JSON)
     if not (isinstance(result, dict) and "statusCode" in result):
-        text = result if isinstance(result, str) else _compact(result)
-        return Response(200, text.encode(), [], JSON)
+        if isinstance(result, str):
+            return Response(200, result.encode(), [], JSON)
+        if service == "http":
+            # "treats the entire response as the body": as the function wrote it (AG example
+            # `{ "message": "Hello from Lambda!" }` → that text; TT "uses the response as-is")
+            return Response(200, payload, [], JSON)
+        return Response(200, _compact(result).encode(), [], JSON)
     status = _status(result.get("statusCode"))
     headers: list[tuple[str, str]] = []
     raw_headers = result.get("headers") or {}
