@@ -45,7 +45,7 @@ FailureReason = Literal[
     "invoke_too_large",  # under the gateway's 10 MB but over Lambda's 6 MB invoke payload
 ]
 
-# Limits (AG limits.md; Lambda quotas; docs/frontdoor-spec.md §5)
+# Limits (AG limits.md; Lambda quotas; docs/frontdoor-spec.md §6)
 API_GATEWAY_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP and REST APIs: 10 MB request
 LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invoke, request and response
 REST_INTEGRATION_TIMEOUT_S = 29.0
@@ -208,18 +208,15 @@ def _from_v1(
     multi = list(_multi(result.get("multiValueHeaders")))
     headers: list[tuple[str, str]] = []
     # A name in both maps answers with the multi values then the single one, in the multi
-    # map's casing (LocalStack test_lambda_aws_proxy_response_format, recorded 2024).
-    multi_names = {name.lower() for name, _ in multi}
+    # map's casing (LocalStack test_aws_proxy_response_payload_format_validation,
+    # invoke-api-multi-headers-overwrite[-casing], recorded 2024-11).
+    multi_casing = {name.lower(): name for name, _ in multi}
     for name, values in multi:
         headers.extend((name, value) for value in values)
     for name, value in (single or {}).items():
-        if value is None:
-            continue
-        shown = next((n for n, _ in multi if n.lower() == str(name).lower()), str(name))
-        if str(name).lower() in multi_names:
+        if value is not None:
+            shown = multi_casing.get(str(name).lower(), str(name))
             headers.append((shown, _header_value(value)))
-        else:
-            headers.append((str(name), _header_value(value)))
     has_type = any(name.lower() == "content-type" for name, _ in headers)
     raw_body = result.get("body")
     if service == "rest" and raw_body is not None and not isinstance(raw_body, str):
