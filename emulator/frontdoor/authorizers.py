@@ -138,6 +138,11 @@ Outcome = Literal["allow", "unauthorized", "forbidden", "error"]
 
 @dataclass(slots=True)
 class Decision:
+    """What the front door does with the request. "allow": invoke the route's function with
+    `context` as its event's `requestContext.authorizer` (`Target.authorizer`). Otherwise answer
+    `status` with `body` (JSON) and `headers`, API Gateway's own answer, byte for byte.
+    `request_id` names the authorizer's invocation for the trace (None when none ran)."""
+
     outcome: Outcome
     # what reaches the integration's requestContext.authorizer, shaped for its payload version
     context: Mapping[str, Any] | None = None
@@ -192,8 +197,12 @@ class Authorizers:
             return _unauthorized(kind)
         # BOTO identityValidationExpression; ⚠ the whole token must match
         pattern = authorizer.validation_regex if authorizer.kind == "token" else None
-        if pattern and re.fullmatch(pattern, values[0]) is None:
-            return _unauthorized(kind)
+        if pattern:
+            try:
+                if re.fullmatch(pattern, values[0]) is None:
+                    return _unauthorized(kind)
+            except re.error:  # AWS refuses such an authorizer when it is created ⚠
+                return _error(kind, None)
 
         ttl = min(max(authorizer.ttl_s, 0), MAX_TTL_S)
         key = (api.name, authorizer.name, *values) if ttl and values else None
