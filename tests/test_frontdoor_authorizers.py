@@ -326,6 +326,7 @@ def test_rest_explicit_deny_is_403_with_aws_message(emulator: EmbeddedEmulator) 
         b'{"Message":"User is not authorized to access this resource with an explicit deny"}'
     )
     assert decision.headers == (("x-amzn-ErrorType", "AccessDeniedException"),)
+    assert decision.reason == "forbidden"
 
 
 def test_rest_unauthorized_error_is_401(emulator: EmbeddedEmulator) -> None:
@@ -448,6 +449,7 @@ def test_rest_cached_policy_is_evaluated_per_method(emulator: EmbeddedEmulator) 
         )
         assert elsewhere.cached and elsewhere.outcome == "forbidden"
         assert elsewhere.body == b'{"Message":"User is not authorized to access this resource"}'
+        assert elsewhere.reason == "not_allowed"
         again = await auth.authorize(api, cached, here, tgt)
         # ⚠ a cached answer reports integrationLatency 0
         assert again.cached and again.context is not None

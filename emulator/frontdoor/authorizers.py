@@ -134,6 +134,7 @@ class CallResult:
 Invoke = Callable[[str, bytes], Awaitable[CallResult]]
 
 Outcome = Literal["allow", "unauthorized", "forbidden", "error"]
+FailureReason = Literal["unauthorized", "forbidden", "not_allowed", "authorizer_error"]
 
 
 @dataclass(slots=True)
@@ -154,6 +155,9 @@ class Decision:
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
     principal_id: str | None = None  # a policy answer's principalId
+    # the same answer as `responses.failure`'s reason: "unauthorized", "forbidden" (REST: an
+    # explicit Deny), "not_allowed" (REST: no statement allows), "authorizer_error"
+    reason: FailureReason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,21 +357,31 @@ def _unauthorized(kind: ApiKind, request_id: str | None = None) -> Decision:
             status=401,
             body=_REST_UNAUTHORIZED,
             headers=((ERROR_TYPE_HEADER, "UnauthorizedException"),),
+            reason="unauthorized",
         )
-    return Decision("unauthorized", request_id=request_id, status=401, body=_HTTP_UNAUTHORIZED)
+    return Decision(
+        "unauthorized",
+        request_id=request_id,
+        status=401,
+        body=_HTTP_UNAUTHORIZED,
+        reason="unauthorized",
+    )
 
 
 def _forbidden(kind: ApiKind, verdict: Verdict, request_id: str | None) -> Decision:
     if kind == "rest":
-        body = _REST_EXPLICIT_DENY if verdict == "explicit_deny" else _REST_IMPLICIT_DENY
+        explicit = verdict == "explicit_deny"
         return Decision(
             "forbidden",
             request_id=request_id,
             status=403,
-            body=body,
+            body=_REST_EXPLICIT_DENY if explicit else _REST_IMPLICIT_DENY,
             headers=((ERROR_TYPE_HEADER, "AccessDeniedException"),),
+            reason="forbidden" if explicit else "not_allowed",
         )
-    return Decision("forbidden", request_id=request_id, status=403, body=_HTTP_FORBIDDEN)
+    return Decision(
+        "forbidden", request_id=request_id, status=403, body=_HTTP_FORBIDDEN, reason="forbidden"
+    )
 
 
 def _error(kind: ApiKind, request_id: str | None) -> Decision:
@@ -378,8 +392,11 @@ def _error(kind: ApiKind, request_id: str | None) -> Decision:
             status=500,
             body=_REST_ERROR,
             headers=((ERROR_TYPE_HEADER, "AuthorizerConfigurationException"),),
+            reason="authorizer_error",
         )
-    return Decision("error", request_id=request_id, status=500, body=_HTTP_ERROR)
+    return Decision(
+        "error", request_id=request_id, status=500, body=_HTTP_ERROR, reason="authorizer_error"
+    )
 
 
 __all__ = [
