@@ -84,11 +84,11 @@ def load_http(path: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
     and `[functions.*.url]`). `functions` are `load_manifest(path)`'s. Raises `ManifestError`."""
     suffix = path.suffix.lower()
     names = tuple(function.name for function in functions)
-    text = _read_text(path)
     if suffix == ".toml":
-        return assemble(path, read_native_http(path, text, names))
+        return assemble(path, read_native_http(path, _read_text(path), names))
     if suffix in (".yaml", ".yml"):
-        return assemble(path, read_sam_http(path, text, names), none_needs_default=True)
+        drafts = read_sam_http(path, _read_text(path), names)
+        return assemble(path, drafts, none_needs_default=True)
     raise ManifestError(
         path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"
     )
