@@ -322,6 +322,27 @@ def test_native_routes_that_do_not_conflict(tmp_path: Path, routes: tuple[str, s
     assert len(_load(_native(tmp_path, text)).routes) == 2
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "children"),
+    [
+        ("GET /items/{id}", "POST /items/{key}", "{id} and {key}"),
+        ("GET /{id}/a", "GET /{proxy+}", "{id} and {proxy+}"),
+    ],
+)
+def test_rest_resource_has_one_variable_child(
+    tmp_path: Path, first: str, second: str, children: str
+) -> None:
+    text = '[apis.r]\ntype = "rest"\n' + "".join(
+        f'\n[[apis.r.routes]]\nroute = "{route}"\nfunction = "items"\n' for route in (first, second)
+    )
+    path = _native(tmp_path, text)
+    assert str(_error(path)) == (
+        f"{path}: routes conflict on API 'r': '{first}' (apis.r.routes[0]) and '{second}' "
+        f"(apis.r.routes[1]) give one REST resource two variable children, {children} "
+        "(a REST resource has at most one)"
+    )
+
+
 def test_same_route_on_two_apis_is_no_conflict(tmp_path: Path) -> None:
     text = "".join(
         f'\n[[apis.{api}.routes]]\nroute = "GET /x"\nfunction = "items"\n' for api in ("a", "b")
@@ -1435,3 +1456,21 @@ def test_sam_without_http_events_serves_nothing(tmp_path: Path) -> None:
 def test_unknown_manifest_suffix(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match=r"expected a \.toml"):
         load_http(tmp_path / "manifest.json", ())
+
+
+def test_the_documented_toml_example_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    (example,) = [
+        block.split("```", 1)[0]
+        for block in doc.split("```toml\n")[1:]
+        if block.startswith("[apis.shop]")
+    ]
+    path = tmp_path / "lambda-emu.toml"
+    path.write_text(
+        '[defaults]\nruntime = "python3.12"\nhandler = "app.handler"\ncode = "."\n'
+        "[functions.authorizer]\n" + example + "\n[functions.items]\n"
+    )
+    http = _load(path)
+    assert [route.route_key for route in http.routes] == ["GET /items/{id}"]
+    assert http.apis[0].authorizers["auth"].ttl_s == 300
+    assert http.urls[0].function == "items"

@@ -380,6 +380,7 @@ def assemble(path: Path, drafts: Drafts, *, none_needs_default: bool = False) ->
                 api_draft.default_authorizer_key,
             )
     seen: dict[tuple[str, str, tuple[str, ...]], RouteDraft] = {}
+    variables: dict[tuple[str, tuple[str, ...]], tuple[str, RouteDraft]] = {}
     for draft in drafts.routes:
         route = draft.route
         found = apis.get(route.api)
@@ -413,6 +414,8 @@ def assemble(path: Path, drafts: Drafts, *, none_needs_default: bool = False) ->
                 "method and path",
             )
         seen[key] = draft
+        if api.kind == "rest":
+            _check_rest_siblings(path, draft, variables)
     names = [api_draft.api.name for api_draft in drafts.apis]
     return HttpConfig(
         apis=tuple(api_draft.api for api_draft in drafts.apis),
@@ -424,6 +427,32 @@ def assemble(path: Path, drafts: Drafts, *, none_needs_default: bool = False) ->
         ),
         urls=tuple(drafts.urls),
     )
+
+
+def _check_rest_siblings(
+    path: Path,
+    draft: RouteDraft,
+    variables: dict[tuple[str, tuple[str, ...]], tuple[str, RouteDraft]],
+) -> None:
+    """A REST API is a tree of resources, and a resource has at most one child that is a path
+    variable: `/items/{id}` and `/items/{key}` (or `/{id}` and `/{proxy+}`) cannot both exist,
+    whatever their methods (CreateResource: "A sibling ({id}) of this resource already has a
+    variable path part -- only one is allowed")."""
+    route = draft.route
+    segments = route.path[1:].split("/")
+    for index, segment in enumerate(segments):
+        if not segment.startswith("{"):
+            continue
+        parent = (route.api, tuple(segments[:index]))
+        known = variables.setdefault(parent, (segment, draft))
+        if known[0] != segment:
+            first = known[1].route
+            raise ManifestError(
+                path,
+                f"routes conflict on API '{route.api}': '{first.route_key}' ({first.origin}) and "
+                f"'{route.route_key}' ({route.origin}) give one REST resource two variable "
+                f"children, {known[0]} and {segment} (a REST resource has at most one)",
+            )
 
 
 def _names(items: Iterable[str]) -> str:
