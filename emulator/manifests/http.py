@@ -2,8 +2,9 @@
 
     load_http(path, functions):
         .toml       ─► http_native.read_native_http ─┐
-        .yaml/.yml  ─► http_sam.read_sam_http ───────┴─► [ApiDraft], [RouteDraft], [FunctionUrl]
-                                                        ─► assemble ─► HttpConfig
+        .yaml/.yml  ─► http_sam.read_sam_http ───────┴─► Drafts ─► assemble ─► HttpConfig
+
+(`Drafts`: the model's `HttpApi`s, `HttpRoute`s and `FunctionUrl`s, with where each is declared.)
 
 Each reader turns its own syntax into the shared model (`emulator.frontdoor.model`) through
 the helpers here, so the rules and their one-line messages are the same in both formats:
