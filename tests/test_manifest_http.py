@@ -425,7 +425,7 @@ _REST = '[apis.a]\ntype = "rest"\n'
         (
             "[apis.a]\ncors = { max_age = '300' }\n",
             "apis.a.cors.max_age",
-            "must be an integer from 0 to 86400, got '300'",
+            "must be an integer from -1 to 86400, got '300'",
         ),
         (
             "[apis.a]\ncors = { allow_credentials = 'yes' }\n",
@@ -649,6 +649,17 @@ def test_native_errors(tmp_path: Path, text: str, field: str, message: str) -> N
             "must be an integer from 0 to 86400, got 100000",
         ),
         ("url = { cors = { origins = ['*'] } }\n", "url.cors.origins", "unknown key"),
+        (
+            "url = { cors = { max_age = -1 } }\n",
+            "url.cors.max_age",
+            "must be an integer from 0 to 86400, got -1",
+        ),
+        (
+            "url = { cors = { allow_methods = ['GET', 'PUT', 'POST', 'HEAD', 'PATCH', 'DELETE', "
+            "'OPTIONS'] } }\n",
+            "url.cors.allow_methods",
+            "must list at most 6 items for a function URL, got 7",
+        ),
     ],
 )
 def test_native_url_errors(tmp_path: Path, text: str, field: str, message: str) -> None:
@@ -1424,9 +1435,9 @@ def test_sam_errors(
             "stage variable 'a' must be a string",
         ),
         (
-            "HttpApi:\n  CorsConfiguration: {MaxAge: -1}",
+            "HttpApi:\n  CorsConfiguration: {MaxAge: -2}",
             "Globals.HttpApi.CorsConfiguration.MaxAge",
-            "must be an integer from 0 to 86400, got -1",
+            "must be an integer from -1 to 86400, got -2",
         ),
     ],
 )

@@ -66,7 +66,13 @@ _TOKEN_IDENTITY = re.compile(r"method\.request\.header\.([^\s,]+)")
 _STAGE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _STAGE_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_]+")
 _PATH_VARIABLE = re.compile(r"\{([A-Za-z0-9._-]+)(\+?)\}")
-CORS_MAX_AGE_S = 86_400  # Lambda `Cors.MaxAge` 0-86400 (BOTO lambda); the same for HTTP APIs ⚠
+CORS_MAX_AGE_S = 86_400
+_URL_CORS_LIMITS = {
+    "allow_origins": 100,
+    "allow_methods": 6,
+    "allow_headers": 100,
+    "expose_headers": 100,
+}
 
 
 @dataclass(frozen=True)
@@ -213,9 +219,13 @@ def route_shape(path: str) -> tuple[str, ...]:
 # ─── CORS, stages, authorizers ────────────────────────────────────────────────────────────
 
 
-def cors(scope: Scope, value: object, names: Mapping[str, str]) -> Cors:
+def cors(
+    scope: Scope, value: object, names: Mapping[str, str], *, function_url: bool = False
+) -> Cors:
     """A CORS mapping whose keys are `names` (canonical → this format's spelling: AllowOrigins
-    or allow_origins). Every key is optional (AG http-api-cors.md; BOTO lambda `Cors`)."""
+    or allow_origins). Every key is optional. Ranges (BOTO): an API's `MaxAge` -1 … 86400
+    (apigatewayv2 `Cors`); a function URL's 0 … 86400, at most 100 origins, 6 methods and 100
+    headers of each kind (lambda `Cors`)."""
     table = scope.mapping(value)
     spelled = {spelling: canonical for canonical, spelling in names.items()}
     scope.keys(table, names.values())
@@ -225,9 +235,16 @@ def cors(scope: Scope, value: object, names: Mapping[str, str]) -> Cors:
         if canonical == "allow_credentials":
             values[canonical] = scope.boolean(item, key)
         elif canonical == "max_age":
-            values["max_age_s"] = scope.integer(item, 0, CORS_MAX_AGE_S, key)
+            low = 0 if function_url else -1
+            values["max_age_s"] = scope.integer(item, low, CORS_MAX_AGE_S, key)
         else:
-            values[canonical] = scope.strings(item, key)
+            items = scope.strings(item, key)
+            most = _URL_CORS_LIMITS[canonical] if function_url else None
+            if most is not None and len(items) > most:
+                raise scope.fail(
+                    f"must list at most {most} items for a function URL, got {len(items)}", key
+                )
+            values[canonical] = items
     result = Cors(**values)  # type: ignore[arg-type]
     if result.allow_credentials and "*" in result.allow_origins:
         # SAMT http_api_generator._add_cors: "'AllowCredentials' can not be true when

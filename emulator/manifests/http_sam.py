@@ -410,7 +410,10 @@ class _SamHttp:
         cors = None
         if "Cors" in table:
             cors = http.cors(
-                scope.at("Cors"), self.sam.literal(scope, table["Cors"], "Cors"), HTTP_CORS
+                scope.at("Cors"),
+                self.sam.literal(scope, table["Cors"], "Cors"),
+                HTTP_CORS,
+                function_url=True,
             )
         return FunctionUrl(
             function=function,
