@@ -542,6 +542,11 @@ _REST = '[apis.a]\ntype = "rest"\n'
         ),
         # what REST APIs do not have
         (
+            _REST + '[[apis.a.routes]]\nroute = "GET /items/"\nfunction = "items"\n',
+            "apis.a.routes[0].route",
+            "must not end with '/' on a REST API, got '/items/'",
+        ),
+        (
             _REST + '[[apis.a.routes]]\nroute = "$default"\nfunction = "items"\n',
             "apis.a.routes[0].route",
             "'$default' routes exist on HTTP APIs only",

@@ -177,6 +177,10 @@ def route_path(scope: Scope, value: object, kind: ApiKind, key: str | None = Non
         return text
     if not text.startswith("/"):
         raise scope.fail(f"must start with '/', got {show(text)}", key)
+    if kind == "rest" and len(text) > 1 and text.endswith("/"):
+        # a REST resource's path part is never empty (CreateResource `pathPart`); API Gateway
+        # matches `/items/` on `/items`
+        raise scope.fail(f"must not end with '/' on a REST API, got {show(text)}", key)
     segments = text[1:].split("/")
     names: set[str] = set()
     for index, segment in enumerate(segments):
