@@ -955,6 +955,7 @@ def test_sam_parameters_and_globals_function_url(tmp_path: Path) -> None:
           Type: AWS::Serverless::HttpApi
           Properties:
             StageName: !Ref Stage
+            StageVariables: {table: !Ref Table, stage: !Ref Stage, arn: !GetAtt Items.Arn}
             Auth:
               Authorizers:
                 A:
@@ -977,6 +978,8 @@ def test_sam_parameters_and_globals_function_url(tmp_path: Path) -> None:
     http = _load(path)
     (api,) = http.apis
     assert api.stage == "beta"
+    # parameters resolve; other intrinsics leave the variable unset
+    assert dict(api.stage_variables) == {"stage": "beta"}
     assert api.authorizers["A"].function == "auth-fn"  # ⚠ a literal ARN of a served function
     assert api.authorizers["A"].ttl_s == 30
     # Globals.Function.FunctionUrlConfig reaches every function; maps merge key by key

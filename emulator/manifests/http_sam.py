@@ -38,7 +38,7 @@ from emulator.manifests import http
 from emulator.manifests.http import ApiDraft, Drafts, RouteDraft, Scope
 from emulator.manifests.http_sam_auth import HTTP_CORS, SamValues, merge
 from emulator.manifests.sam import parse_template, read_sam
-from emulator.manifests.validate import show
+from emulator.manifests.validate import intrinsic_tag, show
 
 _SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 _TYPES: dict[ApiKind, str] = {"http": "AWS::Serverless::HttpApi", "rest": "AWS::Serverless::Api"}
@@ -218,7 +218,17 @@ class _SamHttp:
         if picked is not None:
             value, where = picked
             key = _STAGE_VARIABLES[kind]
-            variables = http.stage_variables(where, self.sam.literal(where, value, key), key)
+            table = where.mapping(
+                self.sam.literal(where, value, key), key, "a mapping of names to values"
+            )
+            # a value that stays an intrinsic (`!Ref Table`, `!GetAtt …`) is left unset, as an
+            # environment variable's is (docs/configuration.md, "Intrinsic functions")
+            resolved = {name: self.sam.resolve(item) for name, item in table.items()}
+            variables = http.stage_variables(
+                where,
+                {name: item for name, item in resolved.items() if intrinsic_tag(item) is None},
+                key,
+            )
 
         cors: Cors | None = None
         picked = pick(_CORS[kind])
@@ -246,7 +256,8 @@ class _SamHttp:
                 )
             if "DefaultAuthorizer" in auth:
                 default_authorizer = auth_scope.string(
-                    auth["DefaultAuthorizer"], "DefaultAuthorizer"
+                    self.sam.literal(auth_scope, auth["DefaultAuthorizer"], "DefaultAuthorizer"),
+                    "DefaultAuthorizer",
                 )
                 if default_authorizer == "AWS_IAM":
                     raise auth_scope.fail(

@@ -88,7 +88,12 @@ class SamValues:
     names: Mapping[str, str]  # function logical id → the function's name
     functions: tuple[str, ...]
 
+    def resolve(self, value: object) -> object:
+        """`!Ref Param` → the parameter's Default when it has one; anything else as it is."""
+        return resolve_parameter(self.parameters, value)
+
     def literal(self, scope: Scope, value: object, key: str | None = None) -> object:
+        """A value that must be literal: `!Ref Param` resolved, any other intrinsic refused."""
         value = resolve_parameter(self.parameters, value)
         tag = intrinsic_tag(value)
         if tag is not None:
