@@ -875,6 +875,9 @@ def test_sam_http_api_events(tmp_path: Path) -> None:
             Any:
               Type: HttpApi
               Properties: {Path: '/{proxy+}', Method: any}
+            AnyToo:
+              Type: HttpApi
+              Properties: {Path: '/any', Method: x-amazon-apigateway-any-method}
             Other:
               Type: Schedule
               Properties: {Schedule: rate(1 minute)}
@@ -894,6 +897,7 @@ def test_sam_http_api_events(tmp_path: Path) -> None:
         ("$default", "2.0", "Items"),
         ("GET /items/{id}", "1.0", "Items"),
         ("ANY /{proxy+}", "2.0", "Items"),
+        ("ANY /any", "2.0", "Items"),
     ]
 
 

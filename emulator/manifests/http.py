@@ -155,7 +155,10 @@ class Scope:
 
 
 def method(scope: Scope, value: object, key: str | None = None) -> str:
-    """An HTTP method in any case (SAM lower-cases it; `any` is ANY), upper-cased."""
+    """An HTTP method in any case (SAM lower-cases it; `any` is ANY), upper-cased. SAM also
+    takes OpenAPI's `x-amazon-apigateway-any-method` for ANY (SAMT eventsources/push.py)."""
+    if isinstance(value, str) and value.lower() == "x-amazon-apigateway-any-method":
+        return ANY
     if isinstance(value, str) and value.upper() in METHODS:
         return value.upper()
     raise scope.fail(f"must be one of {', '.join(METHODS)} (any case), got {show(value)}", key)

@@ -186,11 +186,14 @@ class SamValues:
                     "is required ('1.0' or '2.0'), got nothing", "AuthorizerPayloadFormatVersion"
                 )
             version = scope.payload_version(
-                self.literal(scope, table["AuthorizerPayloadFormatVersion"]),
+                self.literal(
+                    scope, table["AuthorizerPayloadFormatVersion"], "AuthorizerPayloadFormatVersion"
+                ),
                 "AuthorizerPayloadFormatVersion",
             )
         simple = scope.boolean(
-            self.literal(scope, table.get("EnableSimpleResponses", False)), "EnableSimpleResponses"
+            self.literal(scope, table.get("EnableSimpleResponses", False), "EnableSimpleResponses"),
+            "EnableSimpleResponses",
         )
 
         identity_scope = scope.at("Identity")
