@@ -131,11 +131,6 @@ def test_cwd_is_the_task_root(introspection: dict[str, Any], environ: dict[str, 
     assert introspection["cwd"] == environ["LAMBDA_TASK_ROOT"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/tmp is the environment's private directory (mode 0700 or the host's /tmp) unless "
-    "the sandbox mounts one; Lambda's is drwxrwxrwt owned by root",
-)
 def test_tmp_is_sticky_and_world_writable(introspection: dict[str, Any]) -> None:
     # [D5] LS test_lambda :: TestLambdaBehavior::test_runtime_introspection_x86 (rec 24-11-2025)
     assert (introspection["tmp_mode"], introspection["tmp_uid"]) == ("drwxrwxrwt", 0)

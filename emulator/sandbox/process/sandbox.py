@@ -100,6 +100,10 @@ class ProcessSandbox:
         launched = bool(procs or private or extensions)
         if launched:
             tmp = str(self.spec.tmp_dir) if private else ""
+            if private:
+                # Lambda's /tmp is drwxrwxrwt owned by root (LocalStack's AWS-recorded
+                # TestLambdaBehavior::test_runtime_introspection_x86, 2025-11)
+                os.chmod(self.spec.tmp_dir, 0o1777)
             # the code directory is read-only to the function, as /var/task is on Lambda
             code = str(self.spec.cwd) if private else ""
             prep, drop = self._as_user(env) if private else ("", "")
@@ -151,7 +155,6 @@ class ProcessSandbox:
         if user is None:
             return "", ""
         spec = self.spec
-        os.chown(spec.tmp_dir, user.uid, user.gid)  # its /tmp is its own to write
         extras = [spec.tmp_dir, *(p.parent for p in spec.extensions)]
         paths = users.needed_paths(spec.argv[0], spec.cwd, env, extras)
         self.user = user
