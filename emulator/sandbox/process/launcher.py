@@ -23,11 +23,15 @@ from emulator.sandbox.ulimits import LAMBDA_NPROC, LAMBDA_RLIMITS
 # Lambda keeps from extensions: LAMBDA_SPEC §3), then waits for a second line before it execs
 # the runtime, as Lambda starts the runtime once every extension has registered.
 #
+# With Lambda's paths (emulator/sandbox/process/lambda_paths.py), "paths" first binds the code
+# on /var/task and the runtime on /var/runtime, and moves into /var/task.
+#
 # When functions run as another user (emulator/sandbox/users.py), "prep" first exposes the
 # paths the function needs, and the runtime and extensions are exec'd through "drop" (setpriv).
 LAUNCHER = """
-tmp=$1; code=$2; prep=$3; drop=$4; shift 4
+tmp=$1; code=$2; paths=$3; prep=$4; drop=$5; shift 5
 while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
+if [ -n "$paths" ]; then eval "$paths" || exit 115; fi
 if [ -n "$prep" ]; then eval "$prep" || exit 114; fi
 if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
 if [ -n "$code" ]; then
