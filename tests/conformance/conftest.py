@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -39,10 +40,17 @@ def _absolute_wrapper(fn: FunctionConfig) -> FunctionConfig:
     return replace(fn, environment=MappingProxyType(env))
 
 
+def _functions() -> list[FunctionConfig]:
+    """The manifest's functions; the Node ones only where node is installed."""
+    has_node = shutil.which("node") is not None
+    functions = load_manifest(FUNCTIONS / "lambda-emu.toml")
+    return [fn for fn in functions if has_node or not fn.runtime.startswith("nodejs")]
+
+
 @pytest.fixture(scope="session")
 def conformance_emulator() -> Iterator[EmbeddedEmulator]:
     cfg = EmulatorConfig(
-        functions=tuple(map(_absolute_wrapper, load_manifest(FUNCTIONS / "lambda-emu.toml"))),
+        functions=tuple(map(_absolute_wrapper, _functions())),
         port=0,
         state_dir=Path(tempfile.mkdtemp(prefix="lambda-emu-conformance-")),
         log_to_terminal=False,
