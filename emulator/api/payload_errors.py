@@ -10,22 +10,36 @@ snapshot test_lambda :: TestLambdaErrors::test_lambda_invoke_payload_encoding_er
 - `\\x99\\xeb…` → `Unexpected character ((CTRL-CHAR, code 153)): expected a valid value (JSON
   String, Number, Array, Object or token 'null', 'true' or 'false') … line: 1, column: 1`.
 
-Those two shapes (an unexpected first character, an invalid byte or unknown word where a
-literal starts) follow Jackson's own rules and are exact for what they cover. Any other error
-(a bad character deep in an object, a truncated document) keeps Python's description with the
-position Python reports, in Jackson's location format: ⚠ the words then differ from AWS's.
+Errors in the first value's first token follow jackson-core's `UTF8StreamJsonParser`
+(`_skipWSOrEnd`, `_handleUnexpectedValue`, `_matchToken`, `_reportInvalidToken`,
+`_decodeCharForError`) and `ParserMinimalBase` (`_getCharDesc`; `_reportUnexpectedChar` points at
+the character, `_reportError` just past what was read): that reproduces both recordings, and
+the rest is read from the same code ⚠ (unrecorded). Errors further in (inside an object or
+array, a bad number, a truncated string) keep Python's description and position inside
+Jackson's frame ⚠.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 
 PREFIX = "Could not parse request body into json: Could not parse payload into json: "
 _LOCATION = "\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); "
 _VALID = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
-_LITERALS = {ord("n"): b"null", ord("t"): b"true", ord("f"): b"false"}
-_VALUE_START = frozenset(b'{["-0123456789')
-_WHITESPACE = frozenset(b" \t\r\n")
+_LITERALS = {ord("n"): "null", ord("t"): "true", ord("f"): "false", ord("N"): "NaN"}
+_LITERALS[ord("I")] = "Infinity"
+_PYTHON_READS = frozenset(b'{["-0123456789+]}')  # values (and closers) Python describes ⚠
+_MAX_TOKEN = 256  # jackson-core ErrorReportConfiguration.DEFAULT_MAX_ERROR_TOKEN_LENGTH
+
+
+class _Found(Exception):
+    """Jackson's error: its message and the 0-based offset its location column counts to."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
 
 
 def parse_error_message(payload: bytes) -> str:
@@ -35,7 +49,7 @@ def parse_error_message(payload: bytes) -> str:
 
 
 def _char_desc(code: int) -> str:
-    # Jackson's ParserMinimalBase._getCharDesc (Character.isISOControl: 0-31, 127-159)
+    # ParserMinimalBase._getCharDesc (Character.isISOControl: 0-31, 127-159)
     if code < 32 or 127 <= code <= 159:
         return f"(CTRL-CHAR, code {code})"
     if code > 255:
@@ -43,85 +57,124 @@ def _char_desc(code: int) -> str:
     return f"'{chr(code)}' (code {code})"
 
 
-def _utf8_error(data: bytes, i: int) -> str | None:
-    """Jackson's complaint about the multi-byte sequence starting at i, if it is invalid."""
+def _identifier_start(code: int) -> bool:
+    """Java's Character.isJavaIdentifierStart."""
+    category = unicodedata.category(chr(code))
+    return category[0] == "L" or category in ("Nl", "Sc", "Pc")
+
+
+def _identifier_part(code: int) -> bool:
+    """Java's Character.isJavaIdentifierPart (identifier-ignorable controls included)."""
+    if code <= 0x08 or 0x0E <= code <= 0x1B or 0x7F <= code <= 0x9F:
+        return True
+    category = unicodedata.category(chr(code))
+    return category[0] == "L" or category in ("Nd", "Nl", "Mn", "Mc", "Sc", "Pc", "Cf")
+
+
+def _decode_for_error(data: bytes, i: int) -> tuple[int, int]:
+    """UTF8StreamJsonParser._decodeCharForError: (code point, offset after it)."""
     b = data[i]
     if b < 0x80:
-        return None
-    if b < 0xC0 or b >= 0xF8:  # a continuation byte, or no UTF-8 lead byte at all
-        return f"Invalid UTF-8 start byte 0x{b:x}"
-    need = 1 if b < 0xE0 else 2 if b < 0xF0 else 3
-    for j in range(i + 1, i + 1 + need):
+        return b, i + 1
+    if b & 0xE0 == 0xC0:
+        code, need = b & 0x1F, 1
+    elif b & 0xF0 == 0xE0:
+        code, need = b & 0x0F, 2
+    elif b & 0xF8 == 0xF0:
+        code, need = b & 0x07, 3
+    else:
+        raise _Found(f"Invalid UTF-8 start byte 0x{b:x}", i + 1)
+    j = i + 1
+    for _ in range(need):
         if j >= len(data):
-            return None  # truncated: Python's description (end of input) stands
-        if data[j] & 0xC0 != 0x80:
-            return f"Invalid UTF-8 middle byte 0x{data[j]:x}"
-    return None
+            raise _Found("", -1)  # end of input inside a character: Python's words ⚠
+        d = data[j]
+        j += 1
+        if d & 0xC0 != 0x80:
+            raise _Found(f"Invalid UTF-8 middle byte 0x{d:x}", j)
+        code = (code << 6) | (d & 0x3F)
+    return min(code, 0x10FFFF), j
+
+
+def _invalid_token(data: bytes, matched: str, i: int) -> _Found:
+    """UTF8StreamJsonParser._reportInvalidToken: the word as far as Java identifier rules go
+    (the character that ends it is consumed too)."""
+    token = matched
+    while i < len(data):
+        code, i = _decode_for_error(data, i)
+        if not _identifier_part(code):
+            break
+        token += chr(code)
+        if len(token) >= _MAX_TOKEN:
+            token += "..."
+            break
+    return _Found(f"Unrecognized token '{token}': was expecting {_VALID}", i)
+
+
+def _match_literal(data: bytes, i: int, literal: str) -> None:
+    """UTF8StreamJsonParser._matchToken / _matchToken2 / _checkMatchEnd."""
+    for n in range(1, len(literal)):
+        if i + n >= len(data) or data[i + n] != ord(literal[n]):
+            raise _invalid_token(data, literal[:n], i + n)
+    end = i + len(literal)
+    if end < len(data) and data[end] >= ord("0") and data[end] not in b"]}":
+        code, _ = _decode_for_error(data, end)
+        if _identifier_part(code):
+            raise _invalid_token(data, literal, end)
+    if literal in ("NaN", "Infinity"):
+        raise _Found(
+            f"Non-standard token '{literal}': enable "
+            "`JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow",
+            end,
+        )
+
+
+def _first_value(data: bytes) -> int:
+    """Raise Jackson's error for the first token of the document; else where it starts."""
+    i = 0
+    while i < len(data) and data[i] in b" \t\r\n":
+        i += 1
+    if i == len(data):
+        return i
+    b = data[i]
+    if b < 0x20:  # UTF8StreamJsonParser._skipWSOrEnd → _throwInvalidSpace
+        message = (
+            f"Illegal character ({_char_desc(b)}): only regular white space "
+            "(\\r, \\n, \\t) is allowed between tokens"
+        )
+        if b == 0x1E:
+            message += (
+                " (consider enabling `JsonReadFeature.ALLOW_RS_CONTROL_CHAR` to allow use of"
+                " Record Separators (\\u001E))"
+            )
+        raise _Found(message, i + 1)
+    if b == ord("/"):  # comments are not enabled: _skipComment
+        raise _Found(
+            "Unexpected character ('/' (code 47)): maybe a (non-standard) comment? (not "
+            "recognized as one since Feature 'ALLOW_COMMENTS' not enabled for parser)",
+            i,
+        )
+    literal = _LITERALS.get(b)
+    if literal is not None:
+        _match_literal(data, i, literal)
+        return i
+    if b in _PYTHON_READS or b == ord('"'):
+        return i
+    if _identifier_start(b):  # the byte as a Latin-1 char, as Jackson reads it here
+        raise _invalid_token(data, chr(b), i + 1)
+    # _reportUnexpectedChar: the location is the character itself (Jackson 2.13+)
+    raise _Found(f"Unexpected character ({_char_desc(b)}): expected a valid value {_VALID}", i)
 
 
 def _first_error(payload: bytes) -> tuple[str, int, int]:
-    i, line, row_start = 0, 1, 0
-    while i < len(payload) and payload[i] in _WHITESPACE:
-        if payload[i] == ord("\n"):
-            line, row_start = line + 1, i + 1
-        i += 1
-    if i < len(payload):
-        b = payload[i]
-        literal = _LITERALS.get(b)
-        if literal is not None:
-            found = _literal_error(payload, i, literal)
-            if found is not None:
-                detail, end = found
-                return detail, line, end - row_start + 1
-        elif b not in _VALUE_START:
-            if chr(b).isascii() and chr(b).isalpha():  # Jackson: an unknown word
-                end = _token_end(payload, i)
-                token = payload[i:end].decode("ascii")
-                return (
-                    f"Unrecognized token '{token}': was expecting {_VALID}",
-                    line,
-                    end - row_start + 1,
-                )
-            # Jackson 2.13+ points at the character itself ("location minus one")
-            return (
-                f"Unexpected character ({_char_desc(b)}): expected a valid value {_VALID}",
-                line,
-                i - row_start + 1,
-            )
+    try:
+        _first_value(payload)
+    except _Found as found:
+        if found.offset >= 0:
+            before = payload[: found.offset]
+            line = before.count(b"\n") + 1
+            return found.message, line, found.offset - (before.rfind(b"\n") + 1) + 1
     return _python_error(payload)
-
-
-def _token_end(data: bytes, i: int) -> int:
-    while i < len(data) and (chr(data[i]).isalnum() or data[i] in b"_$"):
-        i += 1
-    return i
-
-
-def _literal_error(data: bytes, i: int, literal: bytes) -> tuple[str, int] | None:
-    """Jackson's error for a word that starts like null/true/false, and the offset after it.
-
-    Jackson matches the literal byte by byte; at the first difference it reads the rest of
-    the word to name it, decoding UTF-8 as it goes (so an invalid byte is reported as such,
-    with the column just past it)."""
-    n = 0
-    while n < len(literal) and i + n < len(data) and data[i + n] == literal[n]:
-        n += 1
-    if n == len(literal):
-        end = i + n
-        if end < len(data) and (chr(data[end]).isalnum() or data[end] in b"_$"):
-            pass  # "nullx": an unknown word, below
-        else:
-            return None  # the literal itself: anything wrong is later in the document
-    j = i + n
-    while j < len(data):
-        bad = _utf8_error(data, j)
-        if bad is not None:
-            return bad, j + 1
-        if data[j] < 0x80 and not (chr(data[j]).isalnum() or data[j] in b"_$"):
-            break
-        j += 1 if data[j] < 0x80 else (2 if data[j] < 0xE0 else 3 if data[j] < 0xF0 else 4)
-    token = data[i:j].decode("utf-8", errors="replace")
-    return f"Unrecognized token '{token}': was expecting {_VALID}", j
 
 
 def _python_error(payload: bytes) -> tuple[str, int, int]:
@@ -132,9 +185,7 @@ def _python_error(payload: bytes) -> tuple[str, int, int]:
         before = payload[: exc.start]
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 2
-        first = payload[exc.start]
-        bad = _utf8_error(payload, exc.start) or f"Invalid UTF-8 start byte 0x{first:x}"
-        return bad, line, column
+        return f"Invalid UTF-8 start byte 0x{payload[exc.start]:x}", line, column
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
