@@ -11,8 +11,10 @@ same after the emulator stopped as before it started.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,3 +130,42 @@ def test_off_the_code_keeps_its_local_path(code_dirs: tuple[Path, Path], tmp_pat
     assert py["cwd"] == py["task"] == str(code_dirs[0])
     assert py["frame"] == str(code_dirs[0] / "app.py")
     assert Path("/var/task").exists() or py["files"] is None
+
+
+def test_an_external_extension_runs_beside_lambdas_paths(tmp_path: Path) -> None:
+    # the extension (a layer's extensions/probe) starts before the runtime, in the same
+    # namespace, from its own path; it registers and the invocation succeeds
+    tests = Path(__file__).resolve().parent
+    log = tests.parent / ".lambda-emu" / f"probe-{uuid.uuid4().hex}.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.touch()
+    log.chmod(0o666)  # as root, functions and extensions run as nobody
+    fn = FunctionConfig(
+        name="ext",
+        runtime="python3.11",
+        handler="app.handler",
+        code_dir=tests / "functions" / "ext_fn",
+        memory_mb=256,
+        timeout_s=10,
+        environment={"EXT_LOG": str(log)},
+        layers=(tests / "functions" / "ext_layer",),
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,),
+        port=0,
+        state_dir=tmp_path / "state",
+        log_to_terminal=False,
+        lambda_paths=True,
+    )
+    before = _mounts()
+    emu = EmulatorThread(cfg).start()
+    try:
+        with invoker(emu) as call:
+            result = call("ext", {})
+        assert result.status == 200 and "pid" in result.json()
+        kinds = [json.loads(line)["kind"] for line in log.read_text().splitlines() if line]
+        assert "registered" in kinds
+    finally:
+        emu.stop()
+        log.unlink(missing_ok=True)
+    assert _mounts() == before
