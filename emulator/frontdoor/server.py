@@ -138,7 +138,7 @@ class FrontDoor:
         self.credentials = credentials
         self._internal_error = on_internal_error
         self.warn = warn
-        self.authorizers = Authorizers(self.call_function, time.monotonic)
+        self.authorizers = Authorizers(self.call_function, time.monotonic, region=region)
         self._tasks: set[asyncio.Task[None]] = set()
         self.requests = 0  # answered, for /_emu/health and tests
         self.config = config
@@ -150,6 +150,7 @@ class FrontDoor:
         self.config = config
         self.table = RouteTable(config)
         self._urls = {url.function: url for url in config.urls}
+        self.authorizers.clear()  # cached answers belong to the previous configuration
         for hidden, winner in self.table.shadowed():
             self.warn(
                 f"route '{hidden.route_key}' of API {hidden.api} is never reached: API "
@@ -160,11 +161,8 @@ class FrontDoor:
     def api(self, request: Request) -> Result:
         headers = request.headers
         ex = _Exchange("http", request.method, request.path, headers.get(cors.H_ORIGIN))
-        first = self.table.first_api
-        if first is not None:
-            ex.service = first.kind
         match = self.table.match(request.method, request.path)
-        api = match.api if match is not None else first
+        api = match.api if match is not None else self.table.owner(request.path)
         if api is not None:
             ex.service = api.kind
             ex.api, ex.api_id = api.name, api.api_id
@@ -198,7 +196,10 @@ class FrontDoor:
             path_parameters=match.path_parameters,
             stage_variables=api.stage_variables,
             is_rest=api.kind == "rest",
-            extended_request_id=http_api_request_id() if api.kind == "rest" else "",
+            extended_request_id=(
+                events.extended_request_id(ex.api_request_id) if api.kind == "rest" else ""
+            ),
+            trace_id=trace_id_from(_trace_header(http_request.headers)),
         )
         authorizer = _authorizer_of(api, route.authorizer)
         ex.reply = request.defer()
@@ -265,6 +266,7 @@ class FrontDoor:
             request_id=request_id,
             account_id=self.account_id,
             authorizer=authorizer,
+            trace_id=trace_id_from(_trace_header(all_headers)),
         )
         ex.reply = request.defer()
         self._integrate(ex, http_request, target, request_id)
@@ -338,20 +340,27 @@ class FrontDoor:
         t0 = time.perf_counter()
         try:
             decision: Decision = await self.authorizers.authorize(api, authorizer, request, target)
-        except Exception as exc:  # our own bug (or a stub): the caller still gets an answer
+        except Exception as exc:  # our own bug: the caller still gets an answer
             self._internal_error(exc)
-            decision = Decision("error")
+            decision = Decision("error", status=500, body=b'{"message":"Internal Server Error"}')
         ex.authorizer_ms = (time.perf_counter() - t0) * 1000
         ex.authorizer["cached"] = decision.cached
         called = ex.request_ids[before:]
         ex.authorizer["request_id"] = decision.request_id or (called[-1] if called else None)
         if decision.outcome != "allow":
-            reason = {
-                "unauthorized": "unauthorized",
-                "forbidden": "forbidden",
-                "error": "authorizer_error",
-            }[decision.outcome]
-            self._send(ex, responses.failure(ex.service, reason, ex.api_request_id))  # type: ignore[arg-type]
+            # API Gateway's own 401/403/500, as the authorizers module words it
+            self._send(
+                ex,
+                Response(
+                    decision.status,
+                    decision.body,
+                    [
+                        *responses.request_id_headers(ex.service, ex.api_request_id),
+                        *decision.headers,
+                    ],
+                    content_type="application/json",
+                ),
+            )
             return
         self._integrate(ex, request, replace(target, authorizer=decision.context), None)
 
@@ -402,13 +411,14 @@ class FrontDoor:
             self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
             return
         if len(payload) > wire.MAX_SYNC_REQUEST_BYTES:
-            self._send(ex, responses.failure(ex.service, "too_large", ex.api_request_id))
+            reason: responses.FailureReason = "invoke_too_large"
+            self._send(ex, responses.failure(ex.service, reason, ex.api_request_id))
             return
         inv = Invocation(
             function_name=pool.fn.name,
             payload=payload,
             invoked_arn=self.arns.function_arn(pool.fn.name),
-            trace_id=trace_id_from(_trace_header(request.headers)),
+            trace_id=target.trace_id,
         )
         if request_id is not None:
             inv.request_id = request_id
@@ -421,13 +431,20 @@ class FrontDoor:
         limit = INTEGRATION_TIMEOUT_S.get(ex.service)
         if limit is not None and pool.fn.timeout_s >= limit:
             ex.timer = asyncio.get_running_loop().call_later(limit, self._integration_timed_out, ex)
-        inv.reply.add_done_callback(partial(self._answer, ex, target.payload_version))
+        accept = _header(request.headers, "accept")
+        inv.reply.add_done_callback(partial(self._answer, ex, target, accept))
 
     def _integration_timed_out(self, ex: _Exchange) -> None:
         ex.timer = None
         self._send(ex, responses.failure(ex.service, "integration_timeout", ex.api_request_id))
 
-    def _answer(self, ex: _Exchange, version: Any, fut: asyncio.Future[InvocationResult]) -> None:
+    def _answer(
+        self,
+        ex: _Exchange,
+        target: events.Target,
+        accept: str | None,
+        fut: asyncio.Future[InvocationResult],
+    ) -> None:
         if ex.timer is not None:
             ex.timer.cancel()
             ex.timer = None
@@ -442,7 +459,12 @@ class FrontDoor:
                 )
             else:
                 answer = responses.from_result(
-                    ex.service, version, result.payload, ex.api_request_id
+                    ex.service,
+                    target.payload_version,
+                    result.payload,
+                    ex.api_request_id,
+                    accept=accept,
+                    binary_media_types=target.binary_media_types,
                 )
         elif isinstance(exc, errors.TooManyRequests):
             answer = responses.failure(ex.service, "throttled", ex.api_request_id)
@@ -580,14 +602,19 @@ def _http_request(
     )
 
 
-def _trace_header(headers: list[tuple[str, str]]) -> str | None:
-    for name, value in headers:
-        if name.lower() == "x-amzn-trace-id":
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of a header (`name` lower case)."""
+    for key, value in headers:
+        if key.lower() == name:
             return value
     return None
 
 
-def _failure_reason(payload: bytes) -> Any:
+def _trace_header(headers: list[tuple[str, str]]) -> str | None:
+    return _header(headers, "x-amzn-trace-id")
+
+
+def _failure_reason(payload: bytes) -> responses.FailureReason:
     """A function error's kind, from Lambda's error body."""
     if b"Sandbox.Timedout" in payload:
         return "timeout"
