@@ -492,3 +492,19 @@ def test_no_api_routes_no_api_listener(tmp_path: Path) -> None:
         assert emu.emulator is not None and emu.emulator.server.raw_headers
         resp = httpx.get(f"{emu.url}/lambda-url/http_echo/hi", timeout=60)
         assert _echoed(resp)["event"]["rawPath"] == "/hi"
+
+
+def test_lambda_emu_model_reads_a_trace_with_http_records(
+    served: EmbeddedEmulator, api: httpx.Client
+) -> None:
+    from typer.testing import CliRunner
+
+    from emulator.cli import app
+
+    for _ in range(3):
+        assert api.get("/items/1").status_code == 200
+    records = _records(served)
+    assert any(r.get("kind") == "http" for r in records)
+    path = served.cfg.state_dir / "traces" / "invocations.jsonl"
+    result = CliRunner().invoke(app, ["model", str(path), "--function", "http_echo"])
+    assert result.exit_code == 0, result.output
