@@ -199,7 +199,7 @@ def _event_v2(request: HttpRequest, target: Target) -> dict[str, Any]:
             "routeKey": route_key,
             "stage": "$default" if url else target.stage,
             "time": _clf_time(request.time),
-            "timeEpoch": int(request.time * 1000),
+            "timeEpoch": round(request.time * 1000),
         }
     )
     event["requestContext"] = context
@@ -329,7 +329,7 @@ def _context_v1(
             "protocol": request.protocol,
             "requestId": target.request_id,
             "requestTime": _clf_time(request.time),
-            "requestTimeEpoch": int(request.time * 1000),
+            "requestTimeEpoch": round(request.time * 1000),
             "resourceId": _short_id("resource", target.api_id, resource)
             if target.is_rest
             else None,

@@ -52,8 +52,11 @@ REST_INTEGRATION_TIMEOUT_S = 29.0
 HTTP_INTEGRATION_TIMEOUT_S = 30.0
 
 JSON = "application/json"
-# HTTP API: a structured response (with `statusCode`) that sets no content type ⚠ observed
-# 2020 (aasisodiya.github.io nodejs-aws-apigw), not re-confirmed.
+# HTTP API (payload 2.0 and 1.0): a structured response (with `statusCode`) that sets no
+# content type. AWS's own API Gateway emulator (aws/aws-lambda-dotnet Tools/LambdaTestTool-v2
+# ApiGatewayResponseExtensions.cs: "api gateway v2 defaults to this content type"; the same
+# for HttpV1); fujiwara/ridge#9; quarkusio/quarkus#15909; aws-powertools/powertools-lambda-
+# python#2464.
 HTTP_DEFAULT_CONTENT_TYPE = "text/plain; charset=utf-8"
 
 # REST proxy responses may hold these keys only; anything else is "Malformed Lambda proxy
@@ -112,39 +115,38 @@ def _from_v2(service: Service, payload: bytes) -> Response:
     """Payload 2.0 (AG http-api-develop-integrations-lambda.md; LDG urls-invocation.md): a JSON
     object with `statusCode` is a structured response; any other JSON is a 200 whose body is
     that JSON, re-serialized compactly, a string unquoted, `application/json`
-    (LocalStack test_lambda_url_invocation[dict|string|list-mixed|integer|float|boolean])."""
-    result = _load(payload)
+    (LocalStack test_lambda_url_invocation[dict|string|list-mixed|integer|float|boolean]).
+    A payload that is not JSON at all goes out as it is, 200 `application/json` (HTTP API:
+    "observed behavior, which differs from the documentation", AWS's own emulator
+    aws/aws-lambda-dotnet Tools/LambdaTestTool-v2 InvokeResponseExtensions.cs; URLs ⚠)."""
+    try:
+        result = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return Response(200, payload, [], JSON)
     if not (isinstance(result, dict) and "statusCode" in result):
         text = result if isinstance(result, str) else _compact(result)
         return Response(200, text.encode(), [], JSON)
     status = _status(result.get("statusCode"))
     headers: list[tuple[str, str]] = []
-    has_type = False
     raw_headers = result.get("headers") or {}
     if not isinstance(raw_headers, dict):
         raise _Malformed
     for name, value in raw_headers.items():
-        if value is None:
-            continue
-        headers.append((str(name), _header_value(value)))
-        has_type = has_type or str(name).lower() == "content-type"
-    # 2.0 has no multiValueHeaders (AG); function URLs take them (aws-lambda-go
-    # lambda-urls-response-multi-value-headers.json) ⚠, HTTP APIs ignore them ⚠.
-    if service == "url":
-        for name, values in _multi(result.get("multiValueHeaders")):
-            for value in values:
-                headers.append((name, value))
-            has_type = has_type or name.lower() == "content-type"
+        if value is not None:
+            headers.append((str(name), _header_value(value)))
+    # `multiValueHeaders` is not part of 2.0: both services ignore it (AG "Format 2.0 doesn't
+    # have multiValueHeaders"; HTTP API: aws-powertools/powertools-lambda-python#2464; URLs:
+    # akrylysov/algnhsa#33, a-h/awsapigatewayv2handler#3).
     cookies = result.get("cookies") or []
     if not isinstance(cookies, list):
         raise _Malformed
-    # each cookie its own Set-Cookie line (LDG urls-invocation.md "cookies")
+    # each cookie its own Set-Cookie line (AG; LDG urls-invocation.md "cookies")
     headers.extend(("Set-Cookie", str(cookie)) for cookie in cookies)
     body = _body(result.get("body"), bool(result.get("isBase64Encoded")), decode=True)
     content_type = None
-    if not has_type:
+    if not any(name.lower() == "content-type" for name, _ in headers):
         # function URLs: application/json (LocalStack test_lambda_url_invocation
-        # [http-response]); HTTP APIs: text/plain ⚠ (see HTTP_DEFAULT_CONTENT_TYPE)
+        # [http-response], recorded); HTTP APIs: text/plain (HTTP_DEFAULT_CONTENT_TYPE)
         content_type = JSON if service == "url" else HTTP_DEFAULT_CONTENT_TYPE
     return Response(status, body, headers, content_type)
 
@@ -160,6 +162,10 @@ def _from_v1(
         raise _Malformed  # `"justAString"` → 502 (recorded)
     if service == "rest" and not set(result) <= _REST_KEYS:
         raise _Malformed  # `wrongValue`, `cookies` → 502 (recorded; anomalyco/sst#2760)
+    if service != "rest" and "statusCode" not in result:
+        # HTTP API 1.0 needs a statusCode (AWS's LambdaTestTool-v2 answers 500 without one;
+        # `sam local` likewise) ⚠; REST defaults to 200 (recorded: invoke-api-only-headers)
+        raise _Malformed
     status = _status(result.get("statusCode", 200))
     single = result.get("headers")
     if single is not None and not isinstance(single, dict):
@@ -194,7 +200,8 @@ def _from_v1(
         decode = flagged  # HTTP APIs decode unconditionally (ministackorg/ministack#766) ⚠
     body = _body(raw_body, flagged, decode=decode)
     # REST: application/json when the function sets none (LocalStack
-    # test_aws_proxy_response_payload_format_validation); HTTP API 1.0 as its 2.0 ⚠
+    # test_aws_proxy_response_payload_format_validation, recorded); HTTP API 1.0 as its 2.0
+    # (LambdaTestTool-v2 HttpV1 mode)
     content_type = None
     if not has_type:
         content_type = JSON if service == "rest" else HTTP_DEFAULT_CONTENT_TYPE
@@ -259,7 +266,8 @@ def _body(value: Any, flagged: bool, *, decode: bool) -> bytes:
     text = value if isinstance(value, str) else _compact(value)
     if flagged and decode:
         try:
-            return base64.b64decode(text, validate=False)
+            # whitespace (MIME line breaks) tolerated; anything else is malformed ⚠
+            return base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise _Malformed from exc
     return text.encode()
@@ -358,9 +366,10 @@ _ANSWERS: dict[Service, dict[str, _Answer]] = {
         "timeout": _URL_INTERNAL,  # ⚠ assumed as for errors
         "integration_timeout": _URL_INTERNAL,  # no gateway timeout of its own: the function's
         "response_too_large": _URL_INTERNAL,  # ⚠
-        # LDG urls-configuration.md: throttles answer 429; body ⚠ (Lambda's own
-        # TooManyRequestsException message)
-        "throttled": _Answer(429, '{"Message":"Rate Exceeded."}', JSON, "TooManyRequestsException"),
+        # 429 (LDG urls-configuration.md "Throttling function URLs"); body and ErrorType as a
+        # URL's throttle was observed (github.com/huntharo/lambda-provisioned-throttling, 2022,
+        # then with status 400 by a since-fixed bug) ⚠
+        "throttled": _Answer(429, '{"message":"Rate Exceeded."}', JSON, "ThrottlingException"),
         # LocalStack test_lambda_url_non_existing_url (recorded 2025-11)
         "no_url": _Answer(403, '{"Message":null}', JSON, "AccessDeniedException"),
         "no_route": _Answer(403, '{"Message":null}', JSON, "AccessDeniedException"),
