@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from waiting import eventually
 
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmbeddedEmulator
@@ -29,6 +33,7 @@ from emulator.frontdoor.model import (
     HttpConfig,
     HttpRoute,
 )
+from emulator.manifests import load_http, load_manifest
 from emulator.metrics.trace import read_records
 from emulator.server import Emulator
 
@@ -508,3 +513,143 @@ def test_lambda_emu_model_reads_a_trace_with_http_records(
     path = served.cfg.state_dir / "traces" / "invocations.jsonl"
     result = CliRunner().invoke(app, ["model", str(path), "--function", "http_echo"])
     assert result.exit_code == 0, result.output
+
+
+# --- serving manifests: the SAM fixture through `lambda-emu serve`, hot reload -------------
+
+TEMPLATE = Path(__file__).parent / "data" / "frontdoor" / "template.yaml"
+BIN = Path(sys.executable).parent
+
+
+def _refused(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=5)
+    except httpx.ConnectError:
+        return True
+    return False
+
+
+def test_serve_prints_every_route_and_url_of_the_sam_template_and_serves_them(
+    tmp_path: Path,
+) -> None:
+    functions = load_manifest(TEMPLATE)
+    http = load_http(TEMPLATE, functions)
+    expected = len(http.routes) + len(http.urls)
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "AKIDFROMENV",
+        "AWS_SECRET_ACCESS_KEY": "secret-from-env",
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+    proc = subprocess.Popen(
+        [
+            str(BIN / "lambda-emu"),
+            "serve",
+            "--manifest",
+            str(TEMPLATE),
+            "--port",
+            "0",
+            "--api-port",
+            "0",
+            "--quiet",
+            "--no-reload",
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert proc.stderr is not None
+    try:
+        lines: list[str] = []
+        routes: list[str] = []
+        while len(routes) < expected:
+            line = proc.stderr.readline()
+            assert line, "serve ended early:\n" + "".join(lines)
+            lines.append(line)
+            if " → " in line:
+                routes.append(line.strip())
+        by_route = {line.split(" → ")[0].split(": ", 1)[1]: line for line in routes}
+        hello = next(k for k in by_route if k.endswith("/hello"))
+        method, url = hello.split()
+        assert method == "GET" and "(HTTP API ServerlessHttpApi, payload 2.0)" in by_route[hello]
+        items = next(line for line in routes if "/items/{id}" in line)
+        assert "(HTTP API ShopApi, payload 2.0, authorizer SimpleAuth)" in items
+        status, _, body = _curl(url)
+        assert status == 200 and json.loads(body)["event"]["routeKey"] == "GET /hello"
+        # the AWS_IAM URL takes the credentials of the environment
+        url_line = next(line for line in routes if "(function URL, AWS_IAM)" in line)
+        base = url_line.split()[2].rstrip("…")
+        assert base.endswith("/lambda-url/UrlFunction/")
+        signed = _signed(base + "x", "GET", b"", "AKIDFROMENV", "secret-from-env")
+        resp = httpx.get(base + "x", headers=signed, timeout=60)
+        assert resp.status_code == 200, resp.text
+        api_base = url.removesuffix("/hello")
+        invoke_base = base.split("/lambda-url/")[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        proc.stderr.close()
+    # nothing listens any more
+    assert _refused(api_base + "/hello") and _refused(invoke_base + "/_emu/health")
+
+
+RELOAD_MANIFEST = """[defaults]
+runtime = "python3.11"
+handler = "app.echo"
+
+[functions.http_echo]
+code = "{code}"
+{rest}
+"""
+ONE_ROUTE = """
+[apis.shop]
+[[apis.shop.routes]]
+route = "GET /one"
+function = "http_echo"
+"""
+TWO_ROUTES = (
+    ONE_ROUTE
+    + """
+[[apis.shop.routes]]
+route = "GET /two/{id}"
+function = "http_echo"
+
+[functions.http_echo.url]
+"""
+)
+
+
+def test_hot_reload_serves_new_routes_and_urls(tmp_path: Path) -> None:
+    manifest = tmp_path / "lambda-emu.toml"
+    manifest.write_text(RELOAD_MANIFEST.format(code=CODE, rest=ONE_ROUTE))
+    functions = load_manifest(manifest)
+    cfg = EmulatorConfig(
+        functions=functions,
+        http=load_http(manifest, functions),
+        port=0,
+        api_port=0,
+        state_dir=tmp_path / "state",
+        log_to_terminal=False,
+        manifest_path=manifest,
+        hot_reload=True,
+    )
+    with EmbeddedEmulator(cfg) as emu:
+        api_url = emu.api_url
+        assert api_url is not None
+        assert _echoed(httpx.get(f"{api_url}/one", timeout=60))["event"]["routeKey"] == "GET /one"
+        assert httpx.get(f"{api_url}/two/1", timeout=60).status_code == 404
+        assert httpx.get(f"{emu.url}/lambda-url/http_echo/", timeout=60).status_code == 403
+        manifest.write_text(RELOAD_MANIFEST.format(code=CODE, rest=TWO_ROUTES))
+        eventually(
+            lambda: httpx.get(f"{api_url}/two/1", timeout=60).status_code == 200,
+            "the new route served",
+        )
+        resp = httpx.get(f"{emu.url}/lambda-url/http_echo/x", timeout=60)
+        assert _echoed(resp)["event"]["rawPath"] == "/x"  # a new URL, raw headers and all
+        # no route left: the api listener stops
+        manifest.write_text(RELOAD_MANIFEST.format(code=CODE, rest=""))
+        eventually(lambda: emu.api_url is None, "the api listener stopped")
+        assert _refused(f"{api_url}/one")

@@ -349,9 +349,10 @@ class FrontDoor:
         ex.authorizer["request_id"] = decision.request_id or (called[-1] if called else None)
         if decision.outcome != "allow":
             # API Gateway's own 401/403/500, as the authorizers module words it
-            self._send(
-                ex,
-                Response(
+            if decision.reason is not None:
+                answer = responses.failure(ex.service, decision.reason, ex.api_request_id)
+            else:
+                answer = Response(
                     decision.status,
                     decision.body,
                     [
@@ -359,8 +360,8 @@ class FrontDoor:
                         *decision.headers,
                     ],
                     content_type="application/json",
-                ),
-            )
+                )
+            self._send(ex, answer)
             return
         self._integrate(ex, request, replace(target, authorizer=decision.context), None)
 
