@@ -37,6 +37,8 @@ from emulator.manifests import load_http, load_manifest
 from emulator.metrics.trace import read_records
 from emulator.server import Emulator
 
+pytest_plugins = ["pytester"]
+
 CODE = Path(__file__).parent / "functions" / "http"
 ACCESS_KEY, SECRET = "AKIDLOCALTEST", "local-secret"
 
@@ -653,3 +655,23 @@ def test_hot_reload_serves_new_routes_and_urls(tmp_path: Path) -> None:
         manifest.write_text(RELOAD_MANIFEST.format(code=CODE, rest=""))
         eventually(lambda: emu.api_url is None, "the api listener stopped")
         assert _refused(f"{api_url}/one")
+
+
+def test_the_pytest_plugin_serves_the_manifests_routes(pytester: pytest.Pytester) -> None:
+    manifest = pytester.path / "lambda-emu.toml"
+    manifest.write_text(RELOAD_MANIFEST.format(code=CODE, rest=TWO_ROUTES))
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_route(lambda_emulator):
+            resp = httpx.get(lambda_emulator.api_url + "/two/7", timeout=60)
+            assert resp.json()["event"]["pathParameters"] == {"id": "7"}
+            resp = httpx.get(lambda_emulator.url + "/lambda-url/http_echo/p", timeout=60)
+            assert resp.json()["event"]["rawPath"] == "/p"
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--lambda-emu-manifest={manifest}"
+    )
+    result.assert_outcomes(passed=1)
