@@ -675,3 +675,43 @@ def test_the_pytest_plugin_serves_the_manifests_routes(pytester: pytest.Pytester
         "-p", "no:cacheprovider", f"--lambda-emu-manifest={manifest}"
     )
     result.assert_outcomes(passed=1)
+
+
+def test_raw_headers_are_kept_only_where_asked() -> None:
+    """Every header as received (names as sent, repeats, order) on a server made with
+    `raw_headers=True`; a plain server (the Invoke API without URLs) keeps none."""
+    import asyncio
+
+    from emulator.httpserver import HttpServer, Request, Response
+
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        return Response(200)
+
+    async def exchange(raw: bool) -> Request:
+        server = HttpServer(handler, raw_headers=raw)
+        await server.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(
+                b"GET /x HTTP/1.1\r\nHost: h\r\nX-Multi: a\r\nx-multi: b\r\n"
+                b"X-Caf: caf\xc3\xa9\r\n\r\n"
+            )
+            await reader.readuntil(b"\r\n\r\n")
+            writer.close()
+        finally:
+            await server.close()
+        return seen[-1]
+
+    raw = asyncio.run(exchange(True))
+    assert raw.raw_headers == [("Host", "h"), ("X-Multi", "a"), ("x-multi", "b"), ("X-Caf", "café")]
+    assert raw.headers["x-multi"] == "b"  # the lean view is unchanged
+    assert asyncio.run(exchange(False)).raw_headers is None
+
+
+def test_head_requests_get_no_body(api: httpx.Client) -> None:
+    resp = api.head("/items/1")
+    assert resp.status_code == 200 and resp.content == b""
+    assert api.get("/items/1").status_code == 200  # the connection is still in step

@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import json
 import os
+import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -32,7 +33,12 @@ from typing import Any
 from emulator import errors, wire
 from emulator.arns import ArnScheme
 from emulator.engine.functions import FunctionRegistry
-from emulator.engine.invocation import Invocation, InvocationResult, trace_id_from
+from emulator.engine.invocation import (
+    Invocation,
+    InvocationResult,
+    new_request_id,
+    trace_id_from,
+)
 from emulator.frontdoor import cors, events, responses, sigv4
 from emulator.frontdoor.authorizers import Authorizers, CallResult, Decision
 from emulator.frontdoor.matching import Match, RouteTable
@@ -55,13 +61,20 @@ AUTHORIZER_TIMEOUT_S = 10.0
 API_MAX_BODY = 10 * 1024 * 1024
 URL_MAX_BODY = wire.MAX_SYNC_REQUEST_BYTES
 
-_ids = os.urandom
+# Ids need to be unique, not secret: seeded once from the OS, no system call per request
+_ids = random.Random(os.urandom(32))
+_quoted = json.encoder.encode_basestring_ascii
 
 
 def http_api_request_id() -> str:
     """An HTTP API request id (`apigw-requestid`, requestContext.requestId): 16 characters
     like `ZhNHJhhLjoEEPiw=` (PT `apigw-http/*.json`), i.e. 11 bytes in base64."""
-    return base64.b64encode(_ids(11)).decode()
+    return base64.b64encode(_ids.getrandbits(88).to_bytes(11, "big")).decode()
+
+
+def rest_request_id() -> str:
+    """A REST API request id (`x-amzn-RequestId`): a UUID."""
+    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
 
 
 # the exchange being authorized: the authorizer's own invocations add their request ids to it
@@ -167,7 +180,7 @@ class FrontDoor:
             ex.service = api.kind
             ex.api, ex.api_id = api.name, api.api_id
         if api is not None and api.kind == "rest":
-            ex.api_request_id = str(uuid.uuid4())
+            ex.api_request_id = rest_request_id()
         else:
             ex.api_request_id = http_api_request_id()
         if api is not None and api.cors is not None and request.method == "OPTIONS":
@@ -219,12 +232,12 @@ class FrontDoor:
         ex.route = DEFAULT_ROUTE
         url = self._urls.get(name)
         if url is None or name not in self.functions:
-            ex.api_request_id = str(uuid.uuid4())
+            ex.api_request_id = new_request_id()
             return self._done(ex, responses.failure("url", "no_url", ex.api_request_id))
         ex.api_id = url.url_id
         ex.function = url.function
         ex.cors = url.cors
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         ex.api_request_id = request_id
         if url.cors is not None and cors.is_preflight(request.method, headers):
             answer = Response(
@@ -497,6 +510,8 @@ class FrontDoor:
                 cors.response_headers(ex.cors, ex.origin),
                 drop_own=ex.service == "http",
             )
+        if ex.method == "HEAD":
+            response.body = b""  # ⚠ AWS sends the GET's Content-Length; a body would desync
         self.requests += 1
         self.trace.write(_record(ex, response.status))
         return response
@@ -624,25 +639,31 @@ def _failure_reason(payload: bytes) -> responses.FailureReason:
     return "function_error"
 
 
+def _text(value: str | None) -> str:
+    return "null" if value is None else str(_quoted(value))
+
+
 def _record(ex: _Exchange, status: int) -> str:
+    """One HTTP request record (docs/trace-format.md), formatted by hand: it is written once
+    per request, on the request's own path (json.dumps of a dict costs several times more)."""
     end = time.time()
-    record = {
-        "v": SCHEMA_VERSION,
-        "kind": "http",
-        "api": ex.api,
-        "api_id": ex.api_id,
-        "service": ex.service,
-        "route": ex.route,
-        "method": ex.method,
-        "path": ex.path,
-        "status": status,
-        "api_request_id": ex.api_request_id,
-        "request_ids": ex.request_ids,
-        "function": ex.function,
-        "authorizer": ex.authorizer,
-        "accepted_at": round(ex.accepted_at, 6),
-        "end": round(end, 6),
-        "latency_ms": round((time.perf_counter() - ex.started) * 1000, 3),
-        "authorizer_ms": None if ex.authorizer_ms is None else round(ex.authorizer_ms, 3),
-    }
-    return json.dumps(record, separators=(",", ":")) + "\n"
+    latency_ms = (time.perf_counter() - ex.started) * 1000
+    auth = ex.authorizer
+    if auth is None:
+        authorizer = "null"
+    else:
+        authorizer = (
+            f'{{"function":{_text(auth["function"])},"request_id":{_text(auth["request_id"])},'
+            f'"cached":{"true" if auth["cached"] else "false"}}}'
+        )
+    ids = ",".join(f'"{rid}"' for rid in ex.request_ids)
+    auth_ms = "null" if ex.authorizer_ms is None else f"{ex.authorizer_ms:.3f}"
+    return (
+        f'{{"v":{SCHEMA_VERSION},"kind":"http","api":{_text(ex.api)},"api_id":"{ex.api_id}",'
+        f'"service":"{ex.service}","route":{_text(ex.route)},"method":{_text(ex.method)},'
+        f'"path":{_text(ex.path)},"status":{status},'
+        f'"api_request_id":{_text(ex.api_request_id)},"request_ids":[{ids}],'
+        f'"function":{_text(ex.function)},"authorizer":{authorizer},'
+        f'"accepted_at":{ex.accepted_at:.6f},"end":{end:.6f},"latency_ms":{latency_ms:.3f},'
+        f'"authorizer_ms":{auth_ms}}}\n'
+    )
