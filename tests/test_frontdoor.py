@@ -581,6 +581,27 @@ def test_serve_prints_every_route_and_url_of_the_sam_template_and_serves_them(
         assert "(HTTP API ShopApi, payload 2.0, authorizer SimpleAuth)" in items
         status, _, body = _curl(url)
         assert status == 200 and json.loads(body)["event"]["routeKey"] == "GET /hello"
+        api_base = url.removesuffix("/hello")
+        # ShopApi's default authorizer (simple answers) and the REST TOKEN authorizer
+        status, _, body = _curl("-H", "Authorization: allow", api_base + "/items/1")
+        context = json.loads(body)["event"]["requestContext"]["authorizer"]
+        assert status == 200 and context == {"lambda": {"user": "tester", "kind": "simple"}}
+        assert _curl("-H", "Authorization: deny", api_base + "/items/1")[0] == 403
+        assert _curl("-H", "Authorization: allow", api_base + "/orders/1")[0] == 200
+        assert _curl(api_base + "/orders/1")[0] == 401
+        # the preflight is ShopApi's, not the implicit API's $default
+        status, headers, _ = _curl(
+            "-X",
+            "OPTIONS",
+            "-H",
+            "Origin: https://shop.example.com",
+            "-H",
+            "Access-Control-Request-Method: GET",
+            api_base + "/items/1",
+        )
+        assert status == 204
+        assert headers["access-control-allow-origin"] == ["https://shop.example.com"]
+        assert headers["access-control-allow-credentials"] == ["true"]
         # the AWS_IAM URL takes the credentials of the environment
         url_line = next(line for line in routes if "(function URL, AWS_IAM)" in line)
         base = url_line.split()[2].rstrip("…")
@@ -588,7 +609,6 @@ def test_serve_prints_every_route_and_url_of_the_sam_template_and_serves_them(
         signed = _signed(base + "x", "GET", b"", "AKIDFROMENV", "secret-from-env")
         resp = httpx.get(base + "x", headers=signed, timeout=60)
         assert resp.status_code == 200, resp.text
-        api_base = url.removesuffix("/hello")
         invoke_base = base.split("/lambda-url/")[0]
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -157,10 +157,14 @@ class RouteTable:
     def owner(self, raw_path: str) -> HttpApi | None:
         """The API that answers a request no route matched: the first that declares its path
         (with other methods), else the first declared."""
+        return self.declaring(raw_path) or self.first_api
+
+    def declaring(self, raw_path: str) -> HttpApi | None:
+        """The first API with a route (other than `$default`) whose path fits `raw_path`."""
         for api, _ in self._per_api:
             if self.resource(api, raw_path) is not None:
                 return api
-        return self.first_api
+        return None
 
     def resource(self, api: HttpApi, raw_path: str) -> tuple[str, list[str]] | None:
         """The most specific declared path of `api` that `raw_path` reaches, with the methods

@@ -183,10 +183,17 @@ class FrontDoor:
             ex.api_request_id = rest_request_id()
         else:
             ex.api_request_id = http_api_request_id()
-        if api is not None and api.cors is not None and request.method == "OPTIONS":
-            preflight = self._api_preflight(ex, api, request, match)
-            if preflight is not None:
-                return self._done(ex, preflight)
+        if request.method == "OPTIONS" and api is not None:
+            # a preflight is the API's that declares the path, not another API's $default
+            owner = api
+            if match is not None and match.route.path == DEFAULT_ROUTE:
+                owner = self.table.declaring(request.path) or api
+            if owner.cors is not None:
+                preflight = self._api_preflight(ex, owner, request, match)
+                if preflight is not None:
+                    if owner is not api:
+                        ex.service, ex.api, ex.api_id = owner.kind, owner.name, owner.api_id
+                    return self._done(ex, preflight)
         if match is None or api is None:
             return self._done(ex, responses.failure(ex.service, "no_route", ex.api_request_id))
         route = match.route
