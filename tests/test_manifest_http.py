@@ -425,7 +425,7 @@ _REST = '[apis.a]\ntype = "rest"\n'
         (
             "[apis.a]\ncors = { max_age = '300' }\n",
             "apis.a.cors.max_age",
-            "must be an integer from 0 to 86400, got '300'",
+            "must be an integer from -1 to 86400, got '300'",
         ),
         (
             "[apis.a]\ncors = { allow_credentials = 'yes' }\n",
@@ -542,6 +542,11 @@ _REST = '[apis.a]\ntype = "rest"\n'
         ),
         # what REST APIs do not have
         (
+            _REST + '[[apis.a.routes]]\nroute = "GET /items/"\nfunction = "items"\n',
+            "apis.a.routes[0].route",
+            "must not end with '/' on a REST API, got '/items/'",
+        ),
+        (
             _REST + '[[apis.a.routes]]\nroute = "$default"\nfunction = "items"\n',
             "apis.a.routes[0].route",
             "'$default' routes exist on HTTP APIs only",
@@ -649,6 +654,17 @@ def test_native_errors(tmp_path: Path, text: str, field: str, message: str) -> N
             "must be an integer from 0 to 86400, got 100000",
         ),
         ("url = { cors = { origins = ['*'] } }\n", "url.cors.origins", "unknown key"),
+        (
+            "url = { cors = { max_age = -1 } }\n",
+            "url.cors.max_age",
+            "must be an integer from 0 to 86400, got -1",
+        ),
+        (
+            "url = { cors = { allow_methods = ['GET', 'PUT', 'POST', 'HEAD', 'PATCH', 'DELETE', "
+            "'OPTIONS'] } }\n",
+            "url.cors.allow_methods",
+            "must list at most 6 items for a function URL, got 7",
+        ),
     ],
 )
 def test_native_url_errors(tmp_path: Path, text: str, field: str, message: str) -> None:
@@ -859,6 +875,9 @@ def test_sam_http_api_events(tmp_path: Path) -> None:
             Any:
               Type: HttpApi
               Properties: {Path: '/{proxy+}', Method: any}
+            AnyToo:
+              Type: HttpApi
+              Properties: {Path: '/any', Method: x-amazon-apigateway-any-method}
             Other:
               Type: Schedule
               Properties: {Schedule: rate(1 minute)}
@@ -878,6 +897,7 @@ def test_sam_http_api_events(tmp_path: Path) -> None:
         ("$default", "2.0", "Items"),
         ("GET /items/{id}", "1.0", "Items"),
         ("ANY /{proxy+}", "2.0", "Items"),
+        ("ANY /any", "2.0", "Items"),
     ]
 
 
@@ -939,6 +959,7 @@ def test_sam_parameters_and_globals_function_url(tmp_path: Path) -> None:
           Type: AWS::Serverless::HttpApi
           Properties:
             StageName: !Ref Stage
+            StageVariables: {table: !Ref Table, stage: !Ref Stage, arn: !GetAtt Items.Arn}
             Auth:
               Authorizers:
                 A:
@@ -961,6 +982,8 @@ def test_sam_parameters_and_globals_function_url(tmp_path: Path) -> None:
     http = _load(path)
     (api,) = http.apis
     assert api.stage == "beta"
+    # parameters resolve; other intrinsics leave the variable unset
+    assert dict(api.stage_variables) == {"stage": "beta"}
     assert api.authorizers["A"].function == "auth-fn"  # ⚠ a literal ARN of a served function
     assert api.authorizers["A"].ttl_s == 30
     # Globals.Function.FunctionUrlConfig reaches every function; maps merge key by key
@@ -1424,9 +1447,9 @@ def test_sam_errors(
             "stage variable 'a' must be a string",
         ),
         (
-            "HttpApi:\n  CorsConfiguration: {MaxAge: -1}",
+            "HttpApi:\n  CorsConfiguration: {MaxAge: -2}",
             "Globals.HttpApi.CorsConfiguration.MaxAge",
-            "must be an integer from 0 to 86400, got -1",
+            "must be an integer from -1 to 86400, got -2",
         ),
     ],
 )

@@ -45,7 +45,7 @@ FailureReason = Literal[
     "invoke_too_large",  # under the gateway's 10 MB but over Lambda's 6 MB invoke payload
 ]
 
-# Limits (AG limits.md; Lambda quotas; docs/frontdoor-spec.md §5)
+# Limits (AG limits.md; Lambda quotas; docs/frontdoor-spec.md §6)
 API_GATEWAY_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP and REST APIs: 10 MB request
 LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invoke, request and response
 REST_INTEGRATION_TIMEOUT_S = 29.0
@@ -107,15 +107,45 @@ def from_result(
             response = _from_v2(service, payload)
     except _Malformed:
         return failure(service, "function_error", request_id)
+    response.headers = _reframed(service, response.headers)
     response.headers.extend(request_id_headers(service, request_id))
     return response
 
 
+# Headers that frame the connection are the front end's, not the function's. REST renames the
+# function's to `X-Amzn-Remapped-<name>` (AG api-gateway-known-issues.md, its table of
+# headers "dropped, remapped, or otherwise modified … sent back by your integration"; the list
+# here from the current page ⚠ — the stored snapshot leaves the table out); HTTP APIs and
+# function URLs drop them ⚠. Either way the emulator's own Content-Length frames the body.
+_FRAMING = frozenset(
+    {"connection", "content-length", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"}
+)
+_REST_REMAPPED = _FRAMING | {
+    "authorization",
+    "content-md5",
+    "date",
+    "proxy-authenticate",
+    "server",
+    "user-agent",
+    "www-authenticate",
+}
+
+
+def _reframed(service: Service, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if service == "rest":
+        return [
+            (f"X-Amzn-Remapped-{name}", value) if name.lower() in _REST_REMAPPED else (name, value)
+            for name, value in headers
+        ]
+    return [(name, value) for name, value in headers if name.lower() not in _FRAMING]
+
+
 def _from_v2(service: Service, payload: bytes) -> Response:
     """Payload 2.0 (AG http-api-develop-integrations-lambda.md; LDG urls-invocation.md): a JSON
-    object with `statusCode` is a structured response; any other JSON is a 200 whose body is
-    that JSON, re-serialized compactly, a string unquoted, `application/json`
-    (LocalStack test_lambda_url_invocation[dict|string|list-mixed|integer|float|boolean]).
+    object with `statusCode` is a structured response; any other JSON is a 200
+    `application/json` whose body is a string unquoted, else that JSON — re-serialized
+    compactly by function URLs (LocalStack test_lambda_url_invocation[dict|string|list-mixed|
+    integer|float|boolean], recorded), as the function wrote it by HTTP APIs (AG example).
     A payload that is not JSON at all goes out as it is, 200 `application/json` (HTTP API:
     "observed behavior, which differs from the documentation", AWS's own emulator
     aws/aws-lambda-dotnet Tools/LambdaTestTool-v2 InvokeResponseExtensions.cs; URLs ⚠)."""
@@ -124,8 +154,13 @@ def _from_v2(service: Service, payload: bytes) -> Response:
     except (ValueError, UnicodeDecodeError):
         return Response(200, payload, [], JSON)
     if not (isinstance(result, dict) and "statusCode" in result):
-        text = result if isinstance(result, str) else _compact(result)
-        return Response(200, text.encode(), [], JSON)
+        if isinstance(result, str):
+            return Response(200, result.encode(), [], JSON)
+        if service == "http":
+            # "treats the entire response as the body": as the function wrote it (AG example
+            # `{ "message": "Hello from Lambda!" }` → that text; TT "uses the response as-is")
+            return Response(200, payload, [], JSON)
+        return Response(200, _compact(result).encode(), [], JSON)
     status = _status(result.get("statusCode"))
     headers: list[tuple[str, str]] = []
     raw_headers = result.get("headers") or {}
@@ -173,18 +208,15 @@ def _from_v1(
     multi = list(_multi(result.get("multiValueHeaders")))
     headers: list[tuple[str, str]] = []
     # A name in both maps answers with the multi values then the single one, in the multi
-    # map's casing (LocalStack test_lambda_aws_proxy_response_format, recorded 2024).
-    multi_names = {name.lower() for name, _ in multi}
+    # map's casing (LocalStack test_aws_proxy_response_payload_format_validation,
+    # invoke-api-multi-headers-overwrite[-casing], recorded 2024-11).
+    multi_casing = {name.lower(): name for name, _ in multi}
     for name, values in multi:
         headers.extend((name, value) for value in values)
     for name, value in (single or {}).items():
-        if value is None:
-            continue
-        shown = next((n for n, _ in multi if n.lower() == str(name).lower()), str(name))
-        if str(name).lower() in multi_names:
+        if value is not None:
+            shown = multi_casing.get(str(name).lower(), str(name))
             headers.append((shown, _header_value(value)))
-        else:
-            headers.append((str(name), _header_value(value)))
     has_type = any(name.lower() == "content-type" for name, _ in headers)
     raw_body = result.get("body")
     if service == "rest" and raw_body is not None and not isinstance(raw_body, str):

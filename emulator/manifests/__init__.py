@@ -5,7 +5,9 @@
         .toml       ─► native.read_native ─┐
         .yaml/.yml  ─► sam.read_sam ───────┴─► [RawFunction] ─► validate.build ─► FunctionConfigs
 
-    load_http(path, functions) ─► http_native / http_sam ─► http.assemble ─► HttpConfig
+    load_http(path, functions):
+        .toml       ─► http_native ───────────────┐
+        .yaml/.yml  ─► http_sam (+ http_sam_auth) ┴─► http.assemble ─► HttpConfig
 
 Each reader only turns its format into `RawFunction`s (values plus the field names the user
 wrote); the one `validate.build` checks them, so every check and every one-line error
