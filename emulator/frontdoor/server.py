@@ -293,19 +293,10 @@ class FrontDoor:
         return ex.reply
 
     def _iam_authorizer(self, access_key: str) -> dict[str, Any]:
-        """requestContext.authorizer of an AWS_IAM URL (LDG `urls-invocation.md` example);
-        ⚠ the caller's ids are made up from the access key: no IAM here."""
-        return {
-            "iam": {
-                "accessKey": access_key,
-                "accountId": self.account_id,
-                "callerId": access_key,
-                "cognitoIdentity": None,
-                "principalOrgId": None,
-                "userArn": f"arn:aws:iam::{self.account_id}:user/{access_key}",
-                "userId": access_key,
-            }
-        }
+        """requestContext.authorizer of an AWS_IAM URL. ⚠ There is no IAM here: the user's
+        ARN and id are made from the access key that signed."""
+        user_arn = f"arn:aws:iam::{self.account_id}:user/{access_key}"
+        return events.iam_authorizer(access_key, self.account_id, user_arn, access_key)
 
     # --- CORS preflight -------------------------------------------------------------------
     def _api_preflight(
