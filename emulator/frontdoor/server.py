@@ -211,7 +211,7 @@ class FrontDoor:
         http_request = _http_request(request, request.path, ex.accepted_at)
         target = events.Target(
             payload_version=route.payload_version,
-            route_key=_route_key(api, route.method, route.path),
+            route_key=route.route_key,
             resource=route.path if route.path != DEFAULT_ROUTE else request.path,
             api_id=ex.api_id,
             domain_name=f"{ex.api_id}.execute-api.{self.region}.amazonaws.com",
@@ -592,12 +592,6 @@ def _authorizer_of(api: HttpApi, name: str | None) -> Authorizer | None:
     if chosen is None or chosen in ("NONE", "AWS_IAM"):
         return None
     return api.authorizers.get(chosen)
-
-
-def _route_key(api: HttpApi, method: str, path: str) -> str:
-    if path == DEFAULT_ROUTE:
-        return DEFAULT_ROUTE
-    return f"{method} {path}"
 
 
 def _headers_of(request: Request) -> list[tuple[str, str]]:
