@@ -237,6 +237,11 @@ def test_default_route_catches_what_no_route_matches(
         assert event["rawPath"] == "/not/declared" and event["rawQueryString"] == "x=1"
         # declared routes still win over $default
         assert _echoed(api.get("/items/7"))["event"]["routeKey"] == "GET /items/{id}"
+        # $default takes preflights too (AG http-api-cors.md), with the configured headers
+        preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+        resp = api.options("/not/declared", headers=preflight)
+        assert _echoed(resp)["event"]["routeKey"] == "$default"
+        assert resp.headers.get_list("access-control-allow-origin") == ["https://app.example"]
     finally:
         served.call(lambda emu: emu.update_http(HTTP))
 

@@ -311,6 +311,16 @@ class FrontDoor:
         if api.kind == "http":
             if not cors.is_preflight(request.method, request.headers):
                 return None
+            # An OPTIONS route, and the $default route, take preflights like any request (AG
+            # http-api-cors.md: "The $default route catches requests for all methods and
+            # routes that you haven't explicitly defined, including OPTIONS requests"). ⚠ ANY
+            # routes do not: API Gateway answers those preflights itself.
+            if (
+                match is not None
+                and match.api.name == api.name
+                and (match.route.method == "OPTIONS" or match.route.path == DEFAULT_ROUTE)
+            ):
+                return None
             return Response(
                 cors.HTTP_PREFLIGHT_STATUS,
                 headers=[
