@@ -38,7 +38,7 @@ from emulator.engine.invocation import (
 from emulator.frontdoor import cors, events, responses, sigv4
 from emulator.frontdoor.authorizers import Authorizers, CallResult, Decision
 from emulator.frontdoor.exchange import Exchange, http_api_request_id, rest_request_id
-from emulator.frontdoor.listing import authorizer_of, describe
+from emulator.frontdoor.listing import authorizer_of, describe, describe_line
 from emulator.frontdoor.matching import Match, RouteTable
 from emulator.frontdoor.model import (
     DEFAULT_ROUTE,
@@ -49,6 +49,8 @@ from emulator.frontdoor.model import (
 )
 from emulator.httpserver import Request, Response, Result
 from emulator.metrics.trace import TraceWriter
+
+__all__ = ["API_MAX_BODY", "INTEGRATION_TIMEOUT_S", "FrontDoor", "describe_line"]
 
 # API Gateway's integration timeout (AG `limits.md`): REST 50 ms–29 s, HTTP APIs 30 s
 INTEGRATION_TIMEOUT_S: Mapping[str, float] = {"rest": 29.0, "http": 30.0}
