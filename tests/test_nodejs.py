@@ -291,6 +291,40 @@ def test_locked_dependencies_are_installed_once_with_npm_ci(client: Any) -> None
     assert " ci " in (installed / ".ready").read_text()
 
 
+def test_an_es_module_imports_its_package_json_dependency(
+    client: Any, node_emulator: EmbeddedEmulator
+) -> None:
+    # ES modules ignore NODE_PATH (nodejs.org/api/esm.html#no-node_path); on Lambda the
+    # function's dependencies are in /var/task/node_modules, beside the handler, where
+    # `import` finds them. AWS's knowledge center (lambda-import-module-error-nodejs): a
+    # missing one is "Error [ERR_MODULE_NOT_FOUND]: Cannot find package".
+    resp, body, _ = call(client, "node_esm_deps")
+    assert "FunctionError" not in resp, body
+    assert body["ms"] == 7_200_000
+    installed = Path(body["from"].removeprefix("file://")).parents[2]
+    assert installed.parent == CACHE / "deps"
+    code = NODE_FUNCTIONS / "esm_deps"
+    assert node_emulator.emulator is not None
+    process = node_emulator.emulator.sandboxes.factories["process"]
+    if getattr(process, "private_tmp", False):  # root with unshare: a mount namespace
+        # the dependencies stand in the code directory, as in /var/task; NODE_PATH is Lambda's
+        assert body["task"] == ["index.js", "node_modules", "package-lock.json", "package.json"]
+        assert body["nodePath"].split(":")[-1] == str(code)
+        assert str(installed) not in body["nodePath"]
+    assert not (code / "node_modules").exists()  # the host's code directory is untouched
+
+
+def test_without_a_mount_namespace_the_dependencies_go_first_on_node_path() -> None:
+    functions = load_manifest(NODE_FUNCTIONS / "lambda-emu.toml")
+    (fn,) = [f for f in functions if f.name == "node_deps_ci"]
+    command = RuntimeResolver(CACHE, print).prepare(fn)
+    assert command.task_overlay is not None
+    link = command.task_overlay / "node_modules"
+    assert [p.name for p in command.task_overlay.iterdir()] == ["node_modules"]
+    assert link.is_symlink() and (link / "ms" / "package.json").is_file()
+    assert command.env_unmounted["NODE_PATH"] == f"{link.resolve()}:{command.env['NODE_PATH']}"
+
+
 def test_a_sam_layer_versions_node_modules_resolve() -> None:
     # AWS::Serverless::LayerVersion with a local ContentUri, referenced by !Ref from Layers
     template = NODE_FUNCTIONS / "sam_layer" / "template.yaml"

@@ -125,6 +125,12 @@ def sandbox_spec(
         tmp_dir=tmp_dir,
         extensions=extensions,
         exec_wrapper=exec_wrapper(fn, env),
+        task_overlay=command.task_overlay,
+        env_unmounted={
+            key: value
+            for key, value in command.env_unmounted.items()
+            if env.get(key) == command.env.get(key)
+        },
     )
 
 

@@ -13,7 +13,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -67,6 +67,10 @@ class SandboxSpec:
     # AWS_LAMBDA_EXEC_WRAPPER: the script Lambda starts the runtime through, with the
     # runtime's command line as its arguments (docs runtimes-modify.html#runtime-wrapper).
     exec_wrapper: str | None = None
+    # RuntimeCommand.task_overlay, and the variables that stand in for it where it cannot be
+    # mounted (only those the function's own Environment did not replace).
+    task_overlay: Path | None = None
+    env_unmounted: Mapping[str, str] = field(default_factory=dict)
 
     def runtime_argv(self) -> tuple[str, ...]:
         """The runtime's command line, through the wrapper when there is one. A shell execs

@@ -11,6 +11,9 @@ from emulator.sandbox.base import SandboxSpec
 
 # Joins the cgroup(s) given before "--", binds the private /tmp, makes the code directory
 # read-only (in its own mount namespace: the host still writes it), then execs the runtime.
+# With a task overlay (RuntimeCommand.task_overlay) the code directory is instead covered by a
+# read-only overlay of itself and that directory: the function's cached node_modules then
+# stand inside its code, where Lambda's /var/task has them.
 # The emulator runs it as: unshare --mount --propagation private sh -c LAUNCHER ...
 # (unshare without --fork execs in place: the runtime keeps the pid the emulator spawned).
 # It is started ahead of need ("staged"): joining a cgroup costs ~10 ms (the kernel waits for
@@ -25,11 +28,13 @@ from emulator.sandbox.base import SandboxSpec
 # When functions run as another user (emulator/sandbox/users.py), "prep" first exposes the
 # paths the function needs, and the runtime and extensions are exec'd through "drop" (setpriv).
 LAUNCHER = """
-tmp=$1; code=$2; prep=$3; drop=$4; shift 4
+tmp=$1; code=$2; overlay=$3; prep=$4; drop=$5; shift 5
 while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
 if [ -n "$prep" ]; then eval "$prep" || exit 114; fi
 if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
-if [ -n "$code" ]; then
+if [ -n "$overlay" ]; then
+  mount -t overlay lambda-emu-task -o "lowerdir=$code:$overlay" "$code" || exit 115
+elif [ -n "$code" ]; then
   mount --bind "$code" "$code" && mount -o remount,bind,ro "$code" "$code" || exit 113
 fi
 read -r go || exit 0
@@ -43,6 +48,11 @@ done; shift
 if [ "$go" = "extensions" ]; then read -r go || exit 0; fi
 exec $drop "$@"
 """
+
+
+def overlay_option_safe(*paths: Path) -> bool:
+    """overlayfs splits `lowerdir=` on ':' and its options on ','."""
+    return not any(c in str(p) for p in paths for c in ":,\\")
 
 
 def needs_host_tmp(spec: SandboxSpec) -> bool:

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import IO
 
 from emulator.errors import SandboxError
@@ -21,6 +22,7 @@ from emulator.sandbox.process.launcher import (
     limit_data,
     limit_like_lambda,
     needs_host_tmp,
+    overlay_option_safe,
     remove_tree,
 )
 from emulator.sandbox.process.procfs import CLK_TCK, cpu_ticks, group_members, status_kb
@@ -98,12 +100,17 @@ class ProcessSandbox:
         private = self._private_tmp and not needs_host_tmp(self.spec)
         extensions = [str(p) for p in self.spec.extensions]
         launched = bool(procs or private or extensions)
+        overlay = self.spec.task_overlay
+        if overlay is not None and not (private and overlay_option_safe(self.spec.cwd, overlay)):
+            overlay = None
+            env.update(self.spec.env_unmounted)
         if launched:
             tmp = str(self.spec.tmp_dir) if private else ""
             # the code directory is read-only to the function, as /var/task is on Lambda
             code = str(self.spec.cwd) if private else ""
-            prep, drop = self._as_user(env) if private else ("", "")
-            launcher = ["/bin/sh", "-c", LAUNCHER, "lambda-emu-launch", tmp, code, prep, drop]
+            prep, drop = self._as_user(env, overlay) if private else ("", "")
+            launcher = ["/bin/sh", "-c", LAUNCHER, "lambda-emu-launch", tmp, code]
+            launcher += [str(overlay or ""), prep, drop]
             launcher += [*procs, "--"]
             launcher += [*extensions, "--"]
             if private:
@@ -144,7 +151,7 @@ class ProcessSandbox:
         except OSError:  # no pidfd (old kernel): fall back to a thread that waits
             loop.run_in_executor(None, self._proc.wait).add_done_callback(lambda _f: self._reap())
 
-    def _as_user(self, env: dict[str, str]) -> tuple[str, str]:
+    def _as_user(self, env: dict[str, str], overlay: Path | None) -> tuple[str, str]:
         """The launcher's "prep" and "drop" when the function runs as another user: only
         with a private mount namespace, where the paths it needs can be exposed."""
         user = self._user
@@ -153,6 +160,8 @@ class ProcessSandbox:
         spec = self.spec
         os.chown(spec.tmp_dir, user.uid, user.gid)  # its /tmp is its own to write
         extras = [spec.tmp_dir, *(p.parent for p in spec.extensions)]
+        if overlay is not None:  # and what its entries link to (the cached node_modules)
+            extras += [overlay, *(Path(os.path.realpath(p)) for p in overlay.iterdir())]
         paths = users.needed_paths(spec.argv[0], spec.cwd, env, extras)
         self.user = user
         return users.exposure_script(paths, user), " ".join(user.setpriv())

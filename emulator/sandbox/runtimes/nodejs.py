@@ -14,7 +14,10 @@ command-line entry (`bin/index.mjs`) prints first, which AWS's runtime does not 
 
 The client lives in a cached runtime directory per node major (Lambda's `/var/runtime`); a
 function's `package.json` dependencies are installed once into a cached directory keyed by
-their content, as `sam build` would (`npm ci` when there is a lockfile).
+their content, as `sam build` would (`npm ci` when there is a lockfile). The function sees them
+where Lambda has them, as `node_modules` inside its code directory (/var/task/node_modules):
+the process sandbox overlays a directory holding only that link on the code directory
+(`RuntimeCommand.task_overlay`), so ES modules, which ignore NODE_PATH, import them too.
 
 `NODE_PATH` is the bootstrap's, `/opt` mapped to each layer and `/var/task` to the code:
 `/opt/nodejs/nodeNN/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:
@@ -80,6 +83,21 @@ def layer_paths(layers: tuple[Path, ...], major: int) -> list[str]:
     ordered = list(reversed(layers))
     out = [str(layer / "nodejs" / f"node{major}" / "node_modules") for layer in ordered]
     return out + [str(layer / "nodejs" / "node_modules") for layer in ordered]
+
+
+def task_overlay(deps: Path) -> Path:
+    """A directory holding only `node_modules`, a link to the installed dependencies: the
+    sandbox overlays it on the code directory, so the function finds them as it would in
+    Lambda's /var/task/node_modules (the link is absolute: it is seen from the code)."""
+    overlay = deps / "task"
+    link = overlay / "node_modules"
+    if not link.is_symlink():
+        overlay.mkdir(exist_ok=True)
+        tmp = overlay / f".node_modules.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(deps / "node_modules", target_is_directory=True)
+        tmp.replace(link)
+    return overlay
 
 
 def _node_major(exe: str) -> int | None:
@@ -229,14 +247,21 @@ class NodejsRuntime:
         rdir = self.runtime_dir(major, exe)
         deps = self.deps_dir(fn, major, exe)
         wanted = int(fn.runtime.removeprefix("nodejs").removesuffix(".x"))
-        # The dependencies stand where Lambda finds /var/task/node_modules: before NODE_PATH.
         path = [
-            *([str(deps / "node_modules")] if deps else []),
             *layer_paths(fn.layers, wanted),
             str(rdir / "node_modules"),
             str(rdir),
             str(fn.code_dir),
         ]
+        env = {"NODE_PATH": os.pathsep.join(path)}
+        # The dependencies stand where Lambda has them, in /var/task/node_modules: found from
+        # the handler's own directory by `require` and by ES modules' `import` alike (which
+        # ignores NODE_PATH). Without a mount namespace for that overlay they go first on
+        # NODE_PATH instead, where `import` does not find them (⚠).
+        overlay = unmounted = None
+        if deps is not None:
+            overlay = task_overlay(deps)
+            unmounted = {"NODE_PATH": os.pathsep.join([str(deps / "node_modules"), *path])}
         return RuntimeCommand(
             argv=(
                 exe,
@@ -246,7 +271,9 @@ class NodejsRuntime:
                 *memory_args(fn.memory_mb),
                 str(rdir / "index.mjs"),
             ),
-            env={"NODE_PATH": os.pathsep.join(path)},
+            env=env,
             execution_env=f"AWS_Lambda_{fn.runtime}",
             runtime_dir=str(rdir),
+            task_overlay=overlay,
+            env_unmounted=unmounted or {},
         )
