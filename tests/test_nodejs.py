@@ -227,21 +227,45 @@ def test_a_missing_module_is_import_module_error(client: Any) -> None:
     assert body["trace"][0] == "Runtime.ImportModuleError: Error: Cannot find module 'nowhere'"
 
 
-def test_out_of_memory_is_the_cgroup_kill(client: Any, node_emulator: EmbeddedEmulator) -> None:
+def test_out_of_memory_past_the_cgroup_limit(client: Any, node_emulator: EmbeddedEmulator) -> None:
     assert node_emulator.emulator is not None
     if node_emulator.emulator.cgroups is None:
         pytest.skip("no writable memory cgroup on this machine")
-    # [B9] an OOM kill reads "Runtime exited with error: signal: killed"
-    # (gh:DataBiosphere/azul#3485, 2021-10, an OOM)
+    # Buffers live outside V8's heap: the cgroup's limit is hit first and the kernel kills
+    # the runtime. Lambda: "Runtime exited with error: signal: killed" (gh:DataBiosphere/
+    # azul#3485), typed Runtime.OutOfMemory in REPORT lines of 2025-26 and in AWS's RAPID
+    # (rapid/shutdown.go › processTermination: OomKilled → ErrorRuntimeOutOfMemory).
     resp, body, log = call(client, "node_hog128", {"mb": 300})
     assert resp["FunctionError"] == "Unhandled"
-    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorType"] == "Runtime.OutOfMemory"
     assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    assert "\nRuntime.OutOfMemory\n" in log
     report = parse_report(log)
     assert report is not None and report.status == "error"
+    assert report.error_type == "Runtime.OutOfMemory"
     assert 100 <= report.max_memory_mb <= 128
     _, again, _ = call(client, "node_hog512", {"mb": 300})
     assert again == {"allocated_mb": 300}
+
+
+def test_out_of_memory_in_v8s_heap_first(client: Any, node_emulator: EmbeddedEmulator) -> None:
+    # JavaScript objects live on V8's heap, which Lambda's bootstrap caps below the memory size
+    # (--max-old-space-size = M − M/10): V8's limit comes first (measured here at 128, 512,
+    # 1,024 and 2,048 MB: Max Memory Used stayed under the size), node prints its own
+    # "FATAL ERROR: … JavaScript heap out of memory" and aborts. Lambda reports a runtime that
+    # exited on a signal as Runtime.ExitError "Runtime exited with error: signal: <Go's name>";
+    # SIGABRT is "aborted" (⚠ whether Lambda adds Go's " (core dumped)" is unrecorded).
+    resp, body, log = call(client, "node_hog512", {"heapMb": 1000})
+    assert resp["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: aborted")
+    assert "JavaScript heap out of memory" in log
+    report = parse_report(log)
+    assert report is not None and report.error_type == "Runtime.ExitError"
+    assert report.max_memory_mb < 512
+    # the next invocation gets a fresh environment
+    _, again, _ = call(client, "node_hog512", {"heapMb": 10})
+    assert again == {"heap_mb": 10}
 
 
 # --- logs, scale-out -----------------------------------------------------------------------------
