@@ -286,6 +286,48 @@ def test_a_cold_log_tail_is_start_the_functions_lines_end_report(client: Any) ->
     assert report is not None and report.init_ms is not None
 
 
+def test_json_log_format_turns_console_lines_into_lambdas_json_records(tmp_path: Path) -> None:
+    # LoggingConfig {LogFormat: JSON, ApplicationLogLevel: INFO}: AWS's client (aws-lambda-ric
+    # LogPatch.js) then writes {"timestamp","level","requestId","message"} per line, an Error
+    # argument adding errorType, errorMessage and stackTrace, and drops levels below INFO
+    # (docs nodejs-logging.html, "Using Lambda advanced logging controls with Node.js").
+    fn = FunctionConfig(
+        name="node_json_logs",
+        runtime="nodejs20.x",
+        handler="logs.handler",
+        code_dir=NODE_FUNCTIONS / "cjs",
+        log_format="JSON",
+        application_log_level="info",
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,), port=0, state_dir=tmp_path / "state", log_to_terminal=False
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as json_client:
+            resp, body, log = call(json_client, "node_json_logs")
+    finally:
+        emulator.stop()
+    assert emulator.internal_errors == []
+    assert body == {"logged": 4}
+    rid = resp["ResponseMetadata"]["RequestId"]
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert [(r["level"], r["requestId"]) for r in records] == [
+        ("INFO", rid),
+        ("WARN", rid),
+        ("ERROR", rid),
+    ]
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["timestamp"]) for r in records
+    )
+    assert list(records[0]) == ["timestamp", "level", "requestId", "message"]
+    assert records[0]["message"] == "log line 1"
+    assert records[1]["message"] == {"warned": True}  # one object argument stays an object
+    assert records[2]["errorType"] == "Error" and records[2]["errorMessage"] == "boom"
+    assert records[2]["message"].startswith("failed: Error: boom")
+    assert "debug line" not in log
+
+
 def test_scale_out_to_8_concurrent_environments(client: Any) -> None:
     with ThreadPoolExecutor(8) as pool:
         bodies = list(pool.map(lambda _: call(client, "node_sleep", {"ms": 1500})[1], range(8)))
