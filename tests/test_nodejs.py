@@ -28,7 +28,7 @@ from emulator.manifests import load_manifest
 from emulator.metrics.report import Report, parse_report
 from emulator.pytest_plugin import boto3_client
 from emulator.sandbox.runtimes import RuntimeResolver, runtime_family
-from emulator.sandbox.runtimes.nodejs import layer_paths, memory_args
+from emulator.sandbox.runtimes.nodejs import ca_bundle, layer_paths, memory_args
 
 if shutil.which("node") is None or shutil.which("npm") is None:
     pytest.skip("node and npm are needed for the Node.js runtime", allow_module_level=True)
@@ -145,6 +145,10 @@ def test_commonjs_async_handler_context_and_environment(
     # /var/runtime/node_modules:/var/runtime:/var/task (no layers, no dependencies)
     assert env["NODE_PATH"] == f"{rdir}/node_modules:{rdir}:{code}"
     assert env["LAMBDA_TASK_ROOT"] == str(code) and env["_HANDLER"] == "index.handler"
+    # Lambda's bootstrap points NODE_EXTRA_CA_CERTS at a CA bundle (/var/runtime/ca-cert.pem)
+    # unless the function sets it; here, this machine's bundle
+    assert env["NODE_EXTRA_CA_CERTS"] == ca_bundle() and Path(env["NODE_EXTRA_CA_CERTS"]).is_file()
+    assert env["WRAPPED_BY"] is None
     # NODE_OPTIONS passes through to node
     assert env["NODE_OPTIONS"] == "--no-deprecation" and body["noDeprecation"] is True
     assert body["execArgv"] == [
@@ -326,6 +330,49 @@ def test_json_log_format_turns_console_lines_into_lambdas_json_records(tmp_path:
     assert records[2]["errorType"] == "Error" and records[2]["errorMessage"] == "boom"
     assert records[2]["message"].startswith("failed: Error: boom")
     assert "debug line" not in log
+
+
+def _wrapped(tmp_path: Path, wrapper: str) -> tuple[dict[str, Any], Any, str]:
+    fn = FunctionConfig(
+        name="node_wrapped",
+        runtime="nodejs20.x",
+        handler="index.handler",
+        code_dir=NODE_FUNCTIONS / "cjs",
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": str(NODE_FUNCTIONS / "wrapper" / wrapper)},
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,), port=0, state_dir=tmp_path / "state", log_to_terminal=False
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as wrapped_client:
+            return call(wrapped_client, "node_wrapped")
+    finally:
+        emulator.stop()
+
+
+def test_an_exec_wrapper_starts_the_node_runtime(tmp_path: Path) -> None:
+    # docs runtimes-modify.html#runtime-wrapper: the script gets the runtime's command line
+    resp, body, _ = _wrapped(tmp_path, "wrap.sh")
+    assert "FunctionError" not in resp
+    assert body["env"]["WRAPPED_BY"] == "wrap.sh"
+    assert body["execArgv"][:3] == ["--expose-gc", "--max-http-header-size", "81920"]
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "status", "line"),
+    [("missing.sh", 127, "does not exist"), ("not-executable.sh", 126, "is not an executable")],
+)
+def test_an_exec_wrapper_that_cannot_run_ends_init_as_lambdas_bootstrap_does(
+    tmp_path: Path, wrapper: str, status: int, line: str
+) -> None:
+    # Lambda's /var/runtime/bootstrap (nodejs18.x): `echo "$wrapper: does not exist"; exit 127`,
+    # `echo "$wrapper: is not an executable"; exit 126`
+    resp, body, log = _wrapped(tmp_path, wrapper)
+    assert resp["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith(f"Runtime exited with error: exit status {status}")
+    assert f"{NODE_FUNCTIONS / 'wrapper' / wrapper}: {line}" in log
 
 
 def test_scale_out_to_8_concurrent_environments(client: Any) -> None:

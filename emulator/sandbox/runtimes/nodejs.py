@@ -85,6 +85,22 @@ def layer_paths(layers: tuple[Path, ...], major: int) -> list[str]:
     return out + [str(layer / "nodejs" / "node_modules") for layer in ordered]
 
 
+# Lambda's bootstrap, unless the function sets NODE_EXTRA_CA_CERTS itself, points it at
+# /var/runtime/ca-cert.pem ("all certs in /etc/pki/tls/certs/ca-bundle.crt that are not already
+# embedded in the node binary", the RDS CAs among them), or at that whole bundle in the cn-*
+# and three-dash regions (/var/runtime/bootstrap of nodejs18.x, as printed from the runtime in
+# public write-ups). Here: this machine's own bundle (duplicates of node's certs are harmless).
+CA_BUNDLES = (
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Amazon Linux, RHEL, Fedora
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine
+    "/etc/ssl/cert.pem",  # macOS, Alpine
+)
+
+
+def ca_bundle() -> str | None:
+    return next((p for p in CA_BUNDLES if os.path.isfile(p)), None)
+
+
 def task_overlay(deps: Path) -> Path:
     """A directory holding only `node_modules`, a link to the installed dependencies: the
     sandbox overlays it on the code directory, so the function finds them as it would in
@@ -254,6 +270,8 @@ class NodejsRuntime:
             str(fn.code_dir),
         ]
         env = {"NODE_PATH": os.pathsep.join(path)}
+        if (bundle := ca_bundle()) is not None:
+            env["NODE_EXTRA_CA_CERTS"] = bundle  # a function's own value replaces it
         # The dependencies stand where Lambda has them, in /var/task/node_modules: found from
         # the handler's own directory by `require` and by ES modules' `import` alike (which
         # ignores NODE_PATH). Without a mount namespace for that overlay they go first on

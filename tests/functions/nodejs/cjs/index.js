@@ -20,6 +20,8 @@ exports.handler = async (event, context) => {
       NODE_OPTIONS: process.env.NODE_OPTIONS ?? null,
       LAMBDA_TASK_ROOT: process.env.LAMBDA_TASK_ROOT,
       _HANDLER: process.env._HANDLER,
+      NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? null,
+      WRAPPED_BY: process.env.WRAPPED_BY ?? null,
     },
     execArgv: process.execArgv,
     noDeprecation: process.noDeprecation === true,
