@@ -157,12 +157,38 @@ def test_commonjs_async_handler_context_and_environment(
         "81920",
         "--max-semi-space-size=12",
         "--max-old-space-size=231",
+        "--no-experimental-require-module",  # Lambda turns require(esm) off on nodejs20.x
     ]
+    assert body["requireModule"] in (False, None)  # None: a node without the feature
 
 
 def test_nodejs22_asks_for_its_own_execution_env(client: Any) -> None:
     _, body, _ = call(client, "node22_cjs")
     assert body["env"]["AWS_EXECUTION_ENV"] == "AWS_Lambda_nodejs22.x"
+    # docs lambda-nodejs.html: nodejs22.x turns off require(esm) and module-type detection
+    assert body["execArgv"][-2:] == [
+        "--no-experimental-require-module",
+        "--no-experimental-detect-module",
+    ]
+
+
+def test_node_options_keeps_an_experimental_feature_lambda_turns_off(tmp_path: Path) -> None:
+    # docs lambda-nodejs.html: "set the re-enable flag in the NODE_OPTIONS environment
+    # variable ... Lambda detects this override and removes the corresponding disable flag"
+    fn = FunctionConfig(
+        name="f",
+        runtime="nodejs22.x",
+        handler="index.handler",
+        code_dir=tmp_path,
+        environment={"NODE_OPTIONS": "--experimental-require-module"},
+    )
+    argv = RuntimeResolver(CACHE, print).prepare(fn).argv
+    assert "--no-experimental-require-module" not in argv
+    assert "--no-experimental-detect-module" in argv
+    plain = RuntimeResolver(CACHE, print).prepare(
+        FunctionConfig(name="g", runtime="nodejs18.x", handler="i.h", code_dir=tmp_path)
+    )
+    assert not any(a.startswith("--no-experimental") for a in plain.argv)
 
 
 @pytest.mark.parametrize(

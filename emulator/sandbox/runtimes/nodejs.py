@@ -4,11 +4,14 @@ The function runs under that major of `node` (the nearest one on this machine, w
 when it is missing), started as Lambda's own `/var/runtime/bootstrap` starts it:
 
     node --expose-gc --max-http-header-size 81920 \\
-         --max-semi-space-size=S --max-old-space-size=O  <runtime dir>/index.mjs
+         --max-semi-space-size=S --max-old-space-size=O [--no-experimental-…] \\
+         <runtime dir>/index.mjs
 
 with new space = memory / 10, semi space = new space / 2, old space = memory - new space, all
 in MB and rounded down (the bootstrap of AWS's base image `public.ecr.aws/lambda/nodejs:18`,
-as printed from the image in public write-ups). `index.mjs` is Lambda's `/var/runtime/index.mjs`:
+as printed from the image in public write-ups), then the flags that turn off the experimental
+features Lambda disables per runtime (DISABLED_FEATURES). `index.mjs` is Lambda's
+`/var/runtime/index.mjs`:
 it starts the client with `LAMBDA_TASK_ROOT` and `_HANDLER`, without the line the client's
 command-line entry (`bin/index.mjs`) prints first, which AWS's runtime does not print.
 
@@ -60,6 +63,16 @@ ENTRY_LEGACY = (
 )
 ENTRY_MODERN = 'import "aws-lambda-ric";\n'
 NPM_FLAGS = ("--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error")
+
+
+# Experimental node features Lambda turns off, per runtime, and the flag in the function's
+# NODE_OPTIONS that keeps one on ("Lambda detects this override and removes the corresponding
+# disable flag"): docs lambda-nodejs.html, the table of experimental features. ⚠ Where the
+# flags stand in Lambda's command line is not published; here after the heap limits.
+DISABLED_FEATURES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("--no-experimental-require-module", "--experimental-require-module", (20, 22)),
+    ("--no-experimental-detect-module", "--experimental-detect-module", (22,)),
+)
 
 
 def ric_version(major: int) -> str:
@@ -139,6 +152,7 @@ class NodejsRuntime:
         self._warn = warn
         self._nodes: dict[int, str] | None = None
         self._runtime_dirs: dict[int, Path] = {}
+        self._accepted: dict[tuple[str, str], bool] = {}
 
     @staticmethod
     def matches(runtime: str) -> bool:
@@ -165,6 +179,31 @@ class NodejsRuntime:
         out += [str(p) for p in sorted(Path("/usr/local/n/versions/node").glob("*/bin/node"))]
         out += ["/usr/local/bin/node", "/usr/bin/node"]
         return [exe for exe in dict.fromkeys(out) if os.access(exe, os.X_OK)]
+
+    def accepts(self, exe: str, flag: str) -> bool:
+        """Whether this node knows `flag` (an unknown one stops node before it starts)."""
+        key = (exe, flag)
+        if key not in self._accepted:
+            try:
+                ok = (
+                    subprocess.run(
+                        [exe, flag, "-e", "0"], capture_output=True, timeout=30, check=False
+                    ).returncode
+                    == 0
+                )
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+            self._accepted[key] = ok
+        return self._accepted[key]
+
+    def disabled_features(self, fn: FunctionConfig, wanted: int, exe: str) -> list[str]:
+        """The flags Lambda's nodejsNN.x adds to turn experimental features off."""
+        options = fn.environment.get("NODE_OPTIONS", "").split()
+        return [
+            flag
+            for flag, keep_on, majors in DISABLED_FEATURES
+            if wanted in majors and keep_on not in options and self.accepts(exe, flag)
+        ]
 
     def node_for(self, runtime: str, function: str) -> tuple[int, str]:
         """(major actually used, node path) for a `nodejsNN.x` runtime."""
@@ -287,6 +326,7 @@ class NodejsRuntime:
                 "--max-http-header-size",
                 "81920",
                 *memory_args(fn.memory_mb),
+                *self.disabled_features(fn, wanted, exe),
                 str(rdir / "index.mjs"),
             ),
             env=env,

@@ -24,6 +24,7 @@ exports.handler = async (event, context) => {
       WRAPPED_BY: process.env.WRAPPED_BY ?? null,
     },
     execArgv: process.execArgv,
+    requireModule: process.features.require_module ?? null,
     noDeprecation: process.noDeprecation === true,
     pid: process.pid,
     node: process.version,
