@@ -616,3 +616,71 @@ def test_an_extension_and_telemetry_beside_a_node_function(tmp_path: Path) -> No
     # the function's console.log line reaches the subscriber as a "function" record
     lines = [r["record"] for r in telemetry if r["type"] == "function"]
     assert any(f"\t{ids[0]}\tINFO\tnode ext handling {ids[0]}" in line for line in lines)
+
+
+# --- the docker sandbox -------------------------------------------------------------------------
+def test_node_functions_in_the_docker_sandbox(tmp_path: Path) -> None:
+    from emulator.images import node_image
+    from emulator.sandbox.docker.engine import engine_answers
+
+    if not engine_answers():
+        pytest.skip("no Docker engine (scripts/setup-docker)")
+    import docker
+
+    client = docker.from_env()
+    try:
+        if not client.images.list(name=node_image(20).split(":")[0]):
+            pytest.skip("no local nodejs image (lambda-emu images build)")
+    finally:
+        client.close()
+    functions = tuple(
+        FunctionConfig(
+            name=name,
+            runtime=runtime,
+            handler=handler,
+            code_dir=NODE_FUNCTIONS / code,
+            memory_mb=256,
+            sandbox="docker",
+        )
+        for name, runtime, code, handler in [
+            ("dk_cjs", "nodejs20.x", "cjs", "index.handler"),
+            ("dk_esm_deps", "nodejs20.x", "esm_deps", "index.handler"),
+            ("dk_error", "nodejs22.x", "errors", "index.handler"),
+        ]
+    )
+    cfg = EmulatorConfig(
+        functions=functions, port=0, state_dir=tmp_path / "state", log_to_terminal=False
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as dk:
+            _, cjs, log = call(dk, "dk_cjs", {"hello": "container"})
+            _, esm, _ = call(dk, "dk_esm_deps")
+            err_resp, err, _ = call(dk, "dk_error", {"error_msg": "in a container"})
+    finally:
+        emulator.stop()
+    assert emulator.internal_errors == []
+    # Lambda's paths, as in AWS's own images: /var/runtime, /var/task, /var/lang/bin/node
+    assert cjs["event"] == {"hello": "container"}
+    assert cjs["env"]["AWS_EXECUTION_ENV"] == "AWS_Lambda_nodejs20.x"
+    assert cjs["env"]["NODE_PATH"] == (
+        "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:"
+        "/var/runtime:/var/task"
+    )
+    assert cjs["env"]["LAMBDA_TASK_ROOT"] == "/var/task"
+    assert cjs["execArgv"] == [
+        "--expose-gc",
+        "--max-http-header-size",
+        "81920",
+        "--max-semi-space-size=12",
+        "--max-old-space-size=231",
+        "--no-experimental-require-module",
+    ]
+    assert re.search(r"\tINFO\tcjs got \{\"hello\":\"container\"\}", log)
+    # package.json dependencies in /var/task/node_modules, imported by an ES module
+    assert esm["ms"] == 7_200_000
+    assert esm["from"] == "file:///var/task/node_modules/ms/index.js"
+    # the error shape, from the same unmodified client
+    assert err_resp["FunctionError"] == "Unhandled"
+    assert list(err) == ["errorType", "errorMessage", "trace"]
+    assert err["errorMessage"] == "Error: in a container"
