@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -28,7 +29,7 @@ from emulator.manifests import load_manifest
 from emulator.metrics.report import Report, parse_report
 from emulator.pytest_plugin import boto3_client
 from emulator.sandbox.runtimes import RuntimeResolver, runtime_family
-from emulator.sandbox.runtimes.nodejs import ca_bundle, layer_paths, memory_args
+from emulator.sandbox.runtimes.nodejs import ca_bundle, layer_paths, memory_args, merged_overlay
 
 if shutil.which("node") is None or shutil.which("npm") is None:
     pytest.skip("node and npm are needed for the Node.js runtime", allow_module_level=True)
@@ -414,6 +415,43 @@ def test_a_layers_node_modules_resolve(client: Any) -> None:
         "greet": "hello node from the layer",
         "greet20": "node20-only module from the layer",
     }
+
+
+def test_an_es_module_imports_a_layers_packages(
+    client: Any, node_emulator: EmbeddedEmulator
+) -> None:
+    # AWS Compute blog, "Node.js 18.x runtime now available in AWS Lambda" (quoted in
+    # gh:aws/aws-sdk-js#4431): "The Node.js 18.x runtime for Lambda searches the folders listed
+    # in NODE_PATH when loading ES modules", so a layer's packages import from an .mjs handler.
+    assert node_emulator.emulator is not None
+    process = node_emulator.emulator.sandboxes.factories["process"]
+    if not getattr(process, "private_tmp", False):
+        pytest.skip("needs the environment's own mount namespace (root and unshare)")
+    resp, body, _ = call(client, "node_esm_layer")
+    assert "FunctionError" not in resp, body
+    assert body == {
+        "greet": "hello esm from the layer",
+        "greet20": "node20-only module from the layer",
+    }
+
+
+def test_the_merged_node_modules_takes_each_package_from_its_first_source(tmp_path: Path) -> None:
+    deps, layer = tmp_path / "deps", tmp_path / "layer"
+    for d, names in ((deps, ["x", "@s/y", ".bin"]), (layer, ["x", "z", "@s/w"])):
+        for name in names:
+            (d / name).mkdir(parents=True)
+    overlay = merged_overlay(tmp_path / "cache", "f", [deps, layer])
+    modules = overlay / "node_modules"
+    links = {
+        str(p.relative_to(modules)): os.readlink(p) for p in modules.rglob("*") if p.is_symlink()
+    }
+    assert links == {
+        "x": str(deps / "x"),  # the function's own dependency wins, as /var/task comes first
+        "@s/y": str(deps / "@s" / "y"),
+        "@s/w": str(layer / "@s" / "w"),
+        "z": str(layer / "z"),
+    }
+    assert merged_overlay(tmp_path / "cache", "f", [deps, layer]) == overlay  # reused
 
 
 def test_relative_file_dependencies_still_resolve(client: Any) -> None:

@@ -55,6 +55,16 @@ def overlay_option_safe(*paths: Path) -> bool:
     return not any(c in str(p) for p in paths for c in ":,\\")
 
 
+def overlay_sources(overlay: Path) -> list[Path]:
+    """The directories a task overlay's `node_modules` links point into."""
+    modules = overlay / "node_modules"
+    if modules.is_symlink():
+        return [Path(os.path.realpath(modules))]
+    links = [p for p in modules.glob("*") if p.is_symlink()]
+    links += [p for p in modules.glob("@*/*") if p.is_symlink()]
+    return sorted({Path(os.readlink(p)).parent for p in links})
+
+
 def needs_host_tmp(spec: SandboxSpec) -> bool:
     """A private /tmp would hide the function's own files if they live under /tmp."""
     paths = [str(spec.cwd), spec.argv[0], *spec.env.get("PYTHONPATH", "").split(os.pathsep)]

@@ -23,6 +23,7 @@ from emulator.sandbox.process.launcher import (
     limit_like_lambda,
     needs_host_tmp,
     overlay_option_safe,
+    overlay_sources,
     remove_tree,
 )
 from emulator.sandbox.process.procfs import CLK_TCK, cpu_ticks, group_members, status_kb
@@ -160,8 +161,8 @@ class ProcessSandbox:
         spec = self.spec
         os.chown(spec.tmp_dir, user.uid, user.gid)  # its /tmp is its own to write
         extras = [spec.tmp_dir, *(p.parent for p in spec.extensions)]
-        if overlay is not None:  # and what its entries link to (the cached node_modules)
-            extras += [overlay, *(Path(os.path.realpath(p)) for p in overlay.iterdir())]
+        if overlay is not None:  # and where its links point (the cached node_modules, layers)
+            extras += [overlay, *overlay_sources(overlay)]
         paths = users.needed_paths(spec.argv[0], spec.cwd, env, extras)
         self.user = user
         return users.exposure_script(paths, user), " ".join(user.setpriv())

@@ -129,6 +129,54 @@ def task_overlay(deps: Path) -> Path:
     return overlay
 
 
+def _packages(source: Path) -> list[str]:
+    """The package names in a node_modules directory ("name" and "@scope/name")."""
+    names: list[str] = []
+    try:
+        entries = sorted(source.iterdir())
+    except OSError:
+        return names
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.name.startswith("@") and entry.is_dir():
+            names += [f"{entry.name}/{sub.name}" for sub in sorted(entry.iterdir())]
+        else:
+            names.append(entry.name)
+    return names
+
+
+def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
+    """A `node_modules` of links to every package of `sources`, the first source that has a
+    package providing it: the dependencies, then the layers in NODE_PATH's order. Overlaid
+    on the code, it lets an ES module import a layer's package as Lambda's nodejs18.x and
+    later do ("searches the folders listed in NODE_PATH when loading ES modules", AWS Compute
+    blog, Node.js 18.x runtime now available in AWS Lambda), which node's own resolver and
+    AWS's client do not. ⚠ Packages a layer gains after the start show up at the next start."""
+    links: dict[str, Path] = {}
+    for source in sources:
+        for name in _packages(source):
+            links.setdefault(name, source / name)
+    listing = "\0".join(f"{name}={target}" for name, target in sorted(links.items()))
+    digest = hashlib.sha256(listing.encode()).hexdigest()[:16]
+    overlay = cache_dir / "tasks" / f"{function}-{digest}"
+    if (overlay / ".ready").exists():
+        return overlay
+    tmp = overlay.with_name(f"{overlay.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for name, target in links.items():
+        link = tmp / "node_modules" / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(target, target_is_directory=True)
+    (tmp / "node_modules").mkdir(parents=True, exist_ok=True)
+    (tmp / ".ready").write_text(listing)
+    try:
+        tmp.rename(overlay)
+    except OSError:  # another process made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return overlay
+
+
 def _node_major(exe: str) -> int | None:
     try:
         out = subprocess.run(
@@ -316,8 +364,13 @@ class NodejsRuntime:
         # ignores NODE_PATH). Without a mount namespace for that overlay they go first on
         # NODE_PATH instead, where `import` does not find them (⚠).
         overlay = unmounted = None
-        if deps is not None:
+        layers = [p for p in layer_paths(fn.layers, wanted) if os.path.isdir(p)]
+        if layers:
+            sources = [*([deps / "node_modules"] if deps else []), *map(Path, layers)]
+            overlay = merged_overlay(self.cache_dir, fn.name, sources)
+        elif deps is not None:
             overlay = task_overlay(deps)
+        if deps is not None:
             unmounted = {"NODE_PATH": os.pathsep.join([str(deps / "node_modules"), *path])}
         return RuntimeCommand(
             argv=(
