@@ -20,7 +20,9 @@ function's `package.json` dependencies are installed once into a cached director
 their content, as `sam build` would (`npm ci` when there is a lockfile). The function sees them
 where Lambda has them, as `node_modules` inside its code directory (/var/task/node_modules):
 the process sandbox overlays a directory holding only that link on the code directory
-(`RuntimeCommand.task_overlay`), so ES modules, which ignore NODE_PATH, import them too.
+(`RuntimeCommand.task_overlay`), so ES modules, which ignore NODE_PATH, import them too. With
+layers, that `node_modules` links each package of the dependencies and the layers instead
+(`merged_overlay`): Lambda's nodejs18.x and later let ES modules import from NODE_PATH.
 
 `NODE_PATH` is the bootstrap's, `/opt` mapped to each layer and `/var/task` to the code:
 `/opt/nodejs/nodeNN/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:
