@@ -149,7 +149,7 @@ def test_the_tour_runs_verbatim_and_leaves_the_checkout_clean() -> None:
         assert out_clients.rstrip().endswith("}")
         assert out_memory.count("REPORT RequestId:") == 3
         assert "Memory Size: 128 MB" in out_memory and "Memory Size: 1769 MB" in out_memory
-        assert "Runtime.ExitError" in out_memory and "Max Memory Used: 128 MB" in out_memory
+        assert "Runtime.OutOfMemory" in out_memory and "Max Memory Used: 128 MB" in out_memory
         assert "Memory Size: 512 MB" in out_one_off and "hello from python" in out_one_off
     finally:
         os.killpg(server.pid, signal.SIGTERM)
