@@ -5,6 +5,8 @@
     lambda-emu load hello --web                                 Locust's UI, with a Lambda tab
     lambda-emu load hello --workers 2                           Locust's distributed mode
     lambda-emu load hello --target https://lambda.eu-west-1.amazonaws.com --sigv4
+    lambda-emu load stream_node --stream                        InvokeWithResponseStream and
+                                                                the function URL: TTFB, TTLB
 
 The work is in `loadtests.run`; Locust itself only ever runs in child processes.
 """
@@ -89,6 +91,21 @@ def load(
     stop_timeout: Annotated[
         float, typer.Option(help="Seconds users get to finish their invocation at the end.")
     ] = 30.0,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Stream the response (InvokeWithResponseStream, the function URL) and report "
+            "time to first and last byte.",
+        ),
+    ] = False,
+    stream_via: Annotated[
+        str, typer.Option(help="With --stream: invoke | url | both (in turn).")
+    ] = "both",
+    stream_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --stream: the function URL (default /lambda-url/FUNCTION/)."),
+    ] = None,
 ) -> None:
     """Load a function with Locust and report cold starts, memory, throttles and cost."""
     if client not in ("fasthttp", "httpx"):
@@ -97,6 +114,10 @@ def load(
         raise fail(f"--architecture: must be x86_64 or arm64, got {architecture!r}")
     if users < 1 or workers < 0:
         raise fail("--users must be >= 1 and --workers >= 0")
+    if stream_via not in ("invoke", "url", "both"):
+        raise fail(f"--stream-via: must be invoke, url or both, got {stream_via!r}")
+    if stream_url is not None and not stream:
+        raise fail("--stream-url needs --stream")
 
     from loadtests.payloads import PayloadError, Payloads
     from loadtests.run import LoadRun, LoadRunError, execute, free_port
@@ -134,6 +155,8 @@ def load(
         architecture=architecture,
         stop_timeout_s=stop_timeout,
         emulator_args=("--sandbox", sandbox),
+        stream=stream_via if stream else None,
+        stream_url=stream_url,
     )
     if web:
         typer.echo(f"lambda-emu load: web UI on http://127.0.0.1:{run.web_port}", err=True)

@@ -15,6 +15,8 @@ Options (each also read from its environment variable, for docker-compose):
     --lambda-summary PATH       LAMBDA_SUMMARY    write the JSON summary here at the end
     --lambda-watch auto|off     LAMBDA_WATCH      poll the emulator's environments
     --lambda-workers N          LAMBDA_WORKERS    number of workers (replay splits arrivals)
+    --lambda-stream VIA         LAMBDA_STREAM     StreamingLambdaUser: invoke | url | both
+    --lambda-stream-url URL     LAMBDA_STREAM_URL its function URL (default /lambda-url/FN/)
 
 Where things run: each process that runs users (local runner or worker) records its
 invocations; workers send them to the master with each report (`report_to_master` /
@@ -46,6 +48,7 @@ from loadtests.invoke import InvokeAnswer
 from loadtests.report import render_report
 from loadtests.schedules import Arrivals, Replay, parse_shape
 from loadtests.stats import LambdaStats
+from loadtests.streaming import StreamSample
 from loadtests.summary import build_summary, render_text, rows
 from loadtests.watch import EnvironmentWatch
 
@@ -126,6 +129,21 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         include_in_web_ui=False,
         help="Number of Locust workers (a replay splits the trace's arrivals among them).",
     )
+    group.add_argument(
+        "--lambda-stream",
+        env_var="LAMBDA_STREAM",
+        default="",
+        choices=["", "invoke", "url", "both"],
+        help="StreamingLambdaUser: InvokeWithResponseStream, the function URL, or both in turn.",
+    )
+    group.add_argument(
+        "--lambda-stream-url",
+        env_var="LAMBDA_STREAM_URL",
+        default="",
+        include_in_web_ui=False,
+        help="StreamingLambdaUser's function URL: a path on --host or a URL "
+        "(default /lambda-url/FUNCTION/).",
+    )
 
 
 def _option(environment: Environment, name: str, default: Any) -> Any:
@@ -185,6 +203,11 @@ class LambdaPlugin:
         answer = (context or {}).get("lambda")
         if isinstance(answer, InvokeAnswer):
             self.stats.record(answer.outcome, response_time, answer.report, answer.error_type)
+        stream = (context or {}).get("stream")
+        if isinstance(stream, StreamSample):
+            self.stats.record_stream(
+                stream.target, stream.ttfb_ms, stream.ttlb_ms, stream.payload_bytes
+            )
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["lambda"] = self.stats.take()

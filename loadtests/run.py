@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LOCUSTFILE_STREAM = Path(__file__).with_name("locustfile_stream.py")  # --stream
 _URL_LINE = re.compile(r"Invoke API on (http://\S+)")
 
 
@@ -65,6 +66,13 @@ class LoadRun:
     keep_alive_s: float = 600.0
     extra_locust_args: tuple[str, ...] = ()
     emulator_args: tuple[str, ...] = field(default_factory=tuple)
+    # --stream: InvokeWithResponseStream ("invoke"), the function URL ("url") or "both"
+    stream: str | None = None
+    stream_url: str | None = None
+
+    @property
+    def locustfile(self) -> Path:
+        return LOCUSTFILE_STREAM if self.stream else LOCUSTFILE
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -95,13 +103,17 @@ def lambda_args(run: LoadRun, host: str) -> list[str]:
     ]
     if run.sigv4:
         args.append("--lambda-sigv4")
+    if run.stream:
+        args += ["--lambda-stream", run.stream]
+        if run.stream_url:
+            args += ["--lambda-stream-url", run.stream_url]
     return args
 
 
 def locust_command(run: LoadRun, host: str, master_port: int | None = None) -> list[str]:
     """The command of the local runner, or of the master when `master_port`."""
     out = run.out
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *lambda_args(run, host)]
+    cmd = [sys.executable, "-m", "locust", "-f", str(run.locustfile), *lambda_args(run, host)]
     cmd += ["--users", str(run.users), "--spawn-rate", str(run.spawn_rate)]
     if run.run_time:
         cmd += ["--run-time", run.run_time]
@@ -148,7 +160,7 @@ def worker_command(run: LoadRun, host: str, master_port: int) -> list[str]:
         "-m",
         "locust",
         "-f",
-        str(LOCUSTFILE),
+        str(run.locustfile),
         "--worker",
         "--master-host",
         "127.0.0.1",

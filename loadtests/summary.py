@@ -11,7 +11,10 @@ import time
 from typing import Any
 
 from emulator.config import Architecture
-from loadtests.stats import LambdaStats, Outcome
+from loadtests.stats import LambdaStats, Outcome, StreamStats
+
+# The streaming targets' names in the rows (loadtests.streaming's targets).
+STREAM_LABELS = {"invoke_stream": "InvokeWithResponseStream", "function_url": "function URL"}
 
 SCHEMA = "lambda-emu.load-summary/1"
 
@@ -78,6 +81,29 @@ def build_summary(
         "cost": _cost(stats, architecture),
         "emulator": emulator,
         "series": _series(stats, started_at),
+        # streamed responses (StreamingLambdaUser), per target: time to first / last byte
+        "streaming": _streaming(stats) or None,
+    }
+
+
+def _streaming(stats: LambdaStats) -> dict[str, Any]:
+    return {target: _stream_summary(target, s) for target, s in sorted(stats.streams.items())}
+
+
+def _stream_summary(target: str, stream: StreamStats) -> dict[str, Any]:
+    sizes = stream.payload_bytes
+    ttlb_total_s = stream.ttlb_ms.total / 1000.0
+    return {
+        "label": STREAM_LABELS.get(target, target),
+        "responses": stream.ttlb_ms.count,
+        "ttfb_ms": stream.ttfb_ms.summary(),
+        "ttlb_ms": stream.ttlb_ms.summary(),
+        "payload_bytes": {
+            "total": int(sizes.total),
+            "mean": round(sizes.total / sizes.count, 1) if sizes.count else None,
+        },
+        # bytes over the time spent receiving them, per response (MB = 10^6 bytes)
+        "mb_per_s": round(sizes.total / ttlb_total_s / 1e6, 3) if ttlb_total_s > 0 else None,
     }
 
 
@@ -152,7 +178,28 @@ def rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     if cost:
         out.append(("Cost per 1M invocations", _usd(cost["per_million_usd"])))
         out.append(("Cost of this run", _usd(cost["run_usd"])))
+    out += stream_rows(summary.get("streaming") or {})
     return [{"metric": metric, "value": value} for metric, value in out]
+
+
+def stream_rows(streaming: dict[str, Any]) -> list[tuple[str, str]]:
+    """Per streaming target: responses, time to first byte and to last byte, throughput."""
+    out: list[tuple[str, str]] = []
+    for stream in streaming.values():
+        label = stream["label"]
+        out.append((f"{label}: streamed responses", str(stream["responses"])))
+        for p in ("p50", "p95", "p99"):
+            out.append((f"{label}: TTFB {p}", _ms(stream["ttfb_ms"][p])))
+        for p in ("p50", "p95", "p99"):
+            out.append((f"{label}: TTLB {p}", _ms(stream["ttlb_ms"][p])))
+        rate, mean = stream["mb_per_s"], stream["payload_bytes"]["mean"]
+        out.append(
+            (
+                f"{label}: throughput",
+                "–" if rate is None else f"{rate:g} MB/s ({mean:g} bytes a response)",
+            )
+        )
+    return out
 
 
 def render_text(summary: dict[str, Any]) -> str:
