@@ -6,13 +6,26 @@ export const DEFAULTS = { chunks: 16, chunk_bytes: 64 * 1024, delay_ms: 20 };
 const MAX_BYTES = 200 * 1000 * 1000;
 
 // The event of InvokeWithResponseStream / Invoke is the caller's JSON; a function URL's
-// (payload format 2.0) carries the same keys in its query string.
+// (payload format 2.0) carries the same keys in its JSON body or its query string.
 export function isUrlEvent(event) {
   return Boolean(event?.requestContext?.http);
 }
 
+function urlParams(event) {
+  let body = {};
+  if (event.body) {
+    const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString() : event.body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = {};
+    }
+  }
+  return { ...(body && typeof body === "object" ? body : {}), ...event.queryStringParameters };
+}
+
 export function params(event) {
-  const source = isUrlEvent(event) ? event.queryStringParameters ?? {} : event ?? {};
+  const source = isUrlEvent(event) ? urlParams(event) : event ?? {};
   const out = {};
   for (const [key, fallback] of Object.entries(DEFAULTS)) {
     const value = Number.parseInt(source[key] ?? fallback, 10);

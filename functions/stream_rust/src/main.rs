@@ -3,7 +3,8 @@
 //! writes the same bytes).
 //!
 //! Event: `{"chunks": 16, "chunk_bytes": 65536, "delay_ms": 20}` (these are the defaults), or
-//! a function URL request whose query string names them (`?chunks=4&delay_ms=0`). Each chunk
+//! a function URL request whose JSON body or query string names them (`?chunks=4&delay_ms=0`).
+//! Each chunk
 //! is one write, `chunk_bytes` long (or its header's length if that is longer):
 //!
 //! ```text
@@ -16,7 +17,7 @@
 //!
 //! std only, so the event is scanned for its three keys rather than parsed: a key's first
 //! occurrence followed by `:` and an integer, quoted or not (a URL event's query string values
-//! are JSON strings).
+//! are JSON strings, and its body is a JSON string holding JSON: `\"chunks\":4`).
 
 use rust_runtime::{Context, Error, ResponseStream};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -79,17 +80,20 @@ fn is_url_event(event: &[u8]) -> bool {
     find(event, b"\"requestContext\"").is_some() && find(event, b"\"http\"").is_some()
 }
 
-/// The integer after the first `"key"` and a colon, quoted or not.
+/// The integer after the first `"key"` (or `\"key\"`, inside a string) and a colon, quoted
+/// or not.
 fn int(event: &[u8], key: &str) -> Option<u64> {
-    let needle = format!("\"{key}\"");
-    let mut rest = &event[find(event, needle.as_bytes())? + needle.len()..];
+    let (at, len) = [format!("\"{key}\""), format!("\\\"{key}\\\"")]
+        .iter()
+        .filter_map(|n| find(event, n.as_bytes()).map(|at| (at, n.len())))
+        .min()?;
+    let mut rest = &event[at + len..];
     let skip_ws = |s: &[u8]| -> usize { s.iter().take_while(|b| b.is_ascii_whitespace()).count() };
     rest = &rest[skip_ws(rest)..];
     rest = rest.strip_prefix(b":")?;
     rest = &rest[skip_ws(rest)..];
-    if let Some(r) = rest.strip_prefix(b"\"") {
-        rest = r;
-    }
+    rest = rest.strip_prefix(b"\\").unwrap_or(rest);
+    rest = rest.strip_prefix(b"\"").unwrap_or(rest);
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
@@ -118,6 +122,10 @@ mod tests {
         assert!(is_url_event(url));
         assert_eq!(int(url, "chunks"), Some(3));
         assert!(!is_url_event(br#"{"chunks":3}"#));
+        let body =
+            br#"{"body":"{\"chunks\": 5, \"delay_ms\":\"0\"}","requestContext":{"http":{}}}"#;
+        assert_eq!(int(body, "chunks"), Some(5));
+        assert_eq!(int(body, "delay_ms"), Some(0));
     }
 
     #[test]
