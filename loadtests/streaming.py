@@ -317,9 +317,11 @@ def invoke_stream(
     log_tail: bool = True,
     keep: bool = False,
     headers: Mapping[str, str] | None = None,
+    path: str | None = None,
 ) -> StreamResult:
     """One InvokeWithResponseStream call; `keep` keeps the payload pieces with their times.
-    `headers` replace `stream_headers(log_tail=log_tail)` (e.g. the same, signed)."""
+    `headers` replace `stream_headers(log_tail=log_tail)` (e.g. the same, signed); `path`
+    replaces the API's (a server that answers the same way elsewhere)."""
     result = StreamResult(INVOKE_STREAM)
     decoder = EventStreamDecoder()
     sent = stream_headers(log_tail=log_tail) if headers is None else headers
@@ -344,7 +346,7 @@ def invoke_stream(
             elif message.event_type == "InvokeComplete":
                 result.complete = json.loads(message.payload or b"{}")
 
-    path = stream_invoke_path(function, qualifier)
+    path = path or stream_invoke_path(function, qualifier)
     result.status, result.headers = conn.post(path, payload, sent, on_data, on_head)
     result.ttlb_ms = (time.perf_counter() - started) * 1000.0
     result.body = b"".join(body_parts)
