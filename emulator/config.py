@@ -136,6 +136,9 @@ class EmulatorConfig:
     api_port: int = DEFAULT_API_PORT  # 0 = any free port
     # SigV4 credentials that AWS_IAM function URLs accept: access key id → secret access key
     credentials: Mapping[str, str] = field(default_factory=_frozen_env)
+    # A streamed response's bandwidth after its first 6 MB (docs configuration-response-
+    # streaming: "up to 2 MBps"); 0 = no limit (benchmarks of the emulator's own throughput)
+    stream_rate_bps: float = 2 * 1024 * 1024
 
     def __post_init__(self) -> None:
         # Runtimes run with their code directory as cwd, so every path they are given

@@ -1,0 +1,293 @@
+"""Response streaming end to end (issue 16): the Runtime API's streaming mode, InvokeWithResponseStream
+read by boto3, and RESPONSE_STREAM function URLs read by httpx.
+
+The streaming runtime is tests/functions/streamer/bootstrap, a custom runtime that writes one
+HTTP chunk per part. Before writing part i it waits for the file `<go>.<i>` in the probe
+directory, which the test creates only after it has received part i-1: a response that was
+buffered anywhere would never arrive, so each test proves incremental delivery by its progress,
+not by clocks. Expected AWS values cite /work/notes/streaming-spec.md (§ numbers).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+import pytest
+from waiting import eventually
+
+from emulator.api import eventstream
+from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.embedded import EmbeddedEmulator
+from emulator.frontdoor.model import FunctionUrl, HttpConfig
+from emulator.metrics.report import parse_report
+from emulator.metrics.trace import read_records
+from emulator.pytest_plugin import boto3_client
+
+FUNCTIONS = Path(__file__).parent / "functions"
+
+
+def _fn(name: str, code: str, **kw: Any) -> FunctionConfig:
+    if code == "streamer":
+        kw.setdefault("runtime", "provided.al2023")
+        kw.setdefault("handler", "bootstrap")
+    else:
+        kw.setdefault("runtime", "python3.11")
+        kw.setdefault("handler", "app.handler")
+    return FunctionConfig(name=name, code_dir=FUNCTIONS / code, **kw)
+
+
+@pytest.fixture(scope="module")
+def probes() -> Iterator[Path]:
+    # not under /tmp: each environment has a private /tmp
+    path = Path(__file__).resolve().parent.parent / ".lambda-emu" / f"stream-{os.getpid()}"
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o1777)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, probes: Path) -> Iterator[EmbeddedEmulator]:
+    env = MappingProxyType({"PROBE_DIR": str(probes)})
+    functions = (
+        _fn("streamer", "streamer", timeout_s=20),
+        _fn("streamer_timeout", "streamer", timeout_s=1),
+        _fn("streamer_url", "streamer", timeout_s=20),
+        _fn("streamer_url_timeout", "streamer", timeout_s=1),
+        _fn("echo", "echo"),
+        _fn("boom", "boom"),
+        _fn("echo_url", "echo"),
+    )
+    functions = tuple(
+        replace(fn, environment=env) if fn.runtime.startswith("provided") else fn
+        for fn in functions
+    )
+    http = HttpConfig(
+        urls=(
+            FunctionUrl("streamer_url", invoke_mode="RESPONSE_STREAM"),
+            FunctionUrl("streamer_url_timeout", invoke_mode="RESPONSE_STREAM"),
+            FunctionUrl("echo_url", invoke_mode="RESPONSE_STREAM"),
+        )
+    )
+    cfg = EmulatorConfig(
+        functions=functions,
+        port=0,
+        state_dir=tmp_path_factory.mktemp("streaming"),
+        log_to_terminal=False,
+        http=http,
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+        assert emulator.internal_errors == []
+
+
+@pytest.fixture(scope="module")
+def client(served: EmbeddedEmulator) -> Iterator[Any]:
+    with boto3_client(served) as c:
+        yield c
+
+
+class Go:
+    """Tells the streamer when to write its next part."""
+
+    def __init__(self, probes: Path) -> None:
+        self.token = uuid.uuid4().hex
+        self.probes = probes
+        self.told = 0
+
+    def next(self) -> None:
+        self.told += 1
+        (self.probes / f"{self.token}.{self.told}").touch()
+
+
+def _stream(client: Any, name: str, event: Any, **kw: Any) -> tuple[dict[str, Any], Any]:
+    resp = client.invoke_with_response_stream(FunctionName=name, Payload=json.dumps(event), **kw)
+    return resp, iter(resp["EventStream"])
+
+
+# --- the event-stream framing ----------------------------------------------------------------
+def test_event_stream_messages_are_byte_for_byte_lambdas() -> None:
+    # spec §2.4: test vectors checked with botocore's EventStreamBuffer; the InvokeComplete one
+    # a captured Lambda message
+    assert eventstream.payload_chunk(b"Hello,").hex() == (
+        "000000700000005a174e874c0b3a6576656e742d7479706507000c5061796c6f61644368756e6b0d3a63"
+        "6f6e74656e742d747970650700186170706c69636174696f6e2f6f637465742d73747265616d0d3a6d65"
+        "73736167652d747970650700056576656e7448656c6c6f2c636b5219"
+    )
+    assert eventstream.invoke_complete().hex() == (
+        "00000066000000541f56c8690b3a6576656e742d7479706507000e496e766f6b65436f6d706c657465"
+        "0d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d657373616765"
+        "2d747970650700056576656e747b7d7006d467"
+    )
+
+
+# --- InvokeWithResponseStream through boto3 ---------------------------------------------------
+def test_boto3_receives_each_chunk_before_the_function_writes_the_next(
+    client: Any, probes: Path
+) -> None:
+    go = Go(probes)
+    parts = ["first ", "second ", "third"]
+    resp, events = _stream(client, "streamer", {"parts": parts, "go": go.token})
+    assert resp["StatusCode"] == 200
+    assert resp["ExecutedVersion"] == "$LATEST"
+    headers = resp["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["content-type"] == "application/vnd.amazon.eventstream"
+    assert headers["transfer-encoding"] == "chunked"
+    assert headers["x-amzn-requestid"] == resp["ResponseMetadata"]["RequestId"]
+    received = []
+    for expected in parts:
+        # the streamer writes part i only after go.next(): this chunk arrived before that
+        event = next(events)
+        assert event == {"PayloadChunk": {"Payload": expected.encode()}}
+        received.append(expected)
+        if len(received) < len(parts):
+            go.next()
+    assert next(events) == {"InvokeComplete": {}}
+    assert list(events) == []
+
+
+def test_a_stream_ending_in_error_trailers_ends_in_an_invoke_complete_error(
+    client: Any, probes: Path
+) -> None:
+    # spec §1.3: NRIC's trailers after a partial body; §2.5 InvokeComplete ErrorCode/Details ⚠
+    details = json.dumps({"errorType": "TypeError", "errorMessage": "boom", "trace": []})
+    resp, events = _stream(
+        client, "streamer", {"parts": ["partial"], "error": ["TypeError", details]}, LogType="Tail"
+    )
+    assert next(events) == {"PayloadChunk": {"Payload": b"partial"}}
+    complete = next(events)["InvokeComplete"]
+    assert complete["ErrorCode"] == "TypeError"
+    assert json.loads(complete["ErrorDetails"]) == json.loads(details)
+    log = base64.b64decode(complete["LogResult"]).decode()
+    report = parse_report(log)
+    assert report is not None and report.request_id == resp["ResponseMetadata"]["RequestId"]
+    assert list(events) == []
+
+
+def test_a_timeout_mid_stream_ends_it_with_sandbox_timedout(client: Any, probes: Path) -> None:
+    _, events = _stream(client, "streamer_timeout", {"parts": ["before "], "hang": True})
+    assert next(events) == {"PayloadChunk": {"Payload": b"before "}}
+    complete = next(events)["InvokeComplete"]
+    assert complete["ErrorCode"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in complete["ErrorDetails"]
+    assert list(events) == []
+    # the environment was reset; the next invocation runs in a new one
+    _, events = _stream(client, "streamer_timeout", {"parts": ["again"]})
+    assert [e for e in events] == [
+        {"PayloadChunk": {"Payload": b"again"}},
+        {"InvokeComplete": {}},
+    ]
+
+
+def test_a_function_that_does_not_stream_sends_its_whole_answer_in_one_chunk(
+    client: Any,
+) -> None:
+    # spec §2.6: a buffered runtime is streamed through
+    resp, events = _stream(client, "echo", {"hello": "world"})
+    assert resp["StatusCode"] == 200
+    chunks = list(events)
+    assert len(chunks) == 2
+    assert json.loads(chunks[0]["PayloadChunk"]["Payload"]) == {"hello": "world"}
+    assert chunks[1] == {"InvokeComplete": {}}
+
+
+def test_a_function_error_without_streaming_is_an_invoke_complete_error(client: Any) -> None:
+    _, events = _stream(client, "boom", {})
+    chunks = list(events)
+    assert len(chunks) == 1
+    complete = chunks[0]["InvokeComplete"]
+    details = json.loads(complete["ErrorDetails"])
+    assert complete["ErrorCode"] == details["errorType"]
+    assert details["errorMessage"]
+
+
+def test_a_streaming_runtime_answers_a_buffered_invoke_whole(client: Any) -> None:
+    # spec §1.4 row 3: read whole; the trailers make it a function error
+    resp = client.invoke(FunctionName="streamer", Payload=json.dumps({"parts": ["a", "b", "c"]}))
+    assert resp["Payload"].read() == b"abc"
+    assert "FunctionError" not in resp
+    details = json.dumps({"errorType": "TypeError", "errorMessage": "late"})
+    resp = client.invoke(
+        FunctionName="streamer",
+        Payload=json.dumps({"parts": ["a"], "error": ["TypeError", details]}),
+    )
+    assert resp["FunctionError"] == "Unhandled"
+    assert json.loads(resp["Payload"].read()) == json.loads(details)
+
+
+def test_service_errors_come_before_any_stream(client: Any) -> None:
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.invoke_with_response_stream(FunctionName="nope", Payload=b"{}")
+    with pytest.raises(client.exceptions.InvalidRequestContentException):
+        client.invoke_with_response_stream(FunctionName="echo", Payload=b"{not json")
+    resp = client.invoke_with_response_stream(
+        FunctionName="echo", Payload=b"{}", InvocationType="DryRun"
+    )
+    assert resp["StatusCode"] == 204
+    assert list(resp["EventStream"]) == []
+
+
+def test_the_aws_cli_has_no_invoke_with_response_stream() -> None:
+    # spec §7: both CLI versions remove the command (awscli/customizations/removals.py)
+    from awscli.customizations import removals
+
+    source = Path(removals.__file__).read_text()
+    assert "'invoke-with-response-stream'" in source
+
+
+def test_the_trace_and_report_of_a_streamed_invocation(
+    served: EmbeddedEmulator, client: Any, probes: Path
+) -> None:
+    go = Go(probes)
+    resp, events = _stream(
+        client, "streamer", {"parts": ["one", "two"], "go": go.token}, LogType="Tail"
+    )
+    request_id = resp["ResponseMetadata"]["RequestId"]
+    assert next(events) == {"PayloadChunk": {"Payload": b"one"}}
+    go.next()
+    assert next(events) == {"PayloadChunk": {"Payload": b"two"}}
+    complete = next(events)["InvokeComplete"]
+    assert list(events) == []
+    report = parse_report(base64.b64decode(complete["LogResult"]).decode())
+    assert report is not None and report.request_id == request_id
+    served.call(_flush_trace)
+    records = [
+        r for r in read_records(served.cfg.state_dir / "traces" / "invocations.jsonl")
+        if r["request_id"] == request_id
+    ]  # fmt: skip
+    assert len(records) == 1
+    record = records[0]
+    assert record["streamed_bytes"] == len("onetwo")
+    # the first byte went out before the function was told to write the second: before the end
+    assert 0 <= record["first_byte_ms"] <= record["duration_ms"]
+    assert record["duration_ms"] == pytest.approx(report.duration_ms, abs=0.01)
+
+
+async def _flush_trace(emulator: Any) -> None:
+    emulator.trace.flush()
+
+
+# --- the Runtime API's side -------------------------------------------------------------------
+def test_the_runtime_is_answered_202_after_its_last_chunk(
+    served: EmbeddedEmulator, client: Any
+) -> None:
+    resp, events = _stream(client, "streamer", {"parts": ["x"]})
+    request_id = resp["ResponseMetadata"]["RequestId"]
+    assert list(events)[-1] == {"InvokeComplete": {}}
+    log = served.cfg.state_dir / "logs" / "streamer.log"
+    eventually(lambda: f"streamer: {request_id} answered 202" in log.read_text(), "the 202")
