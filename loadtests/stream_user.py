@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from locust import task
 from locust.env import Environment
 
 from loadtests.invoke import InvokeAnswer, SigV4Signer
@@ -161,11 +160,7 @@ class StreamingLambdaUser(LambdaUser):
         )
         self._turn = 0
 
-    @task
     def invoke(self) -> None:
-        if type(self).arrivals is not None and not self._due:
-            return
-        self._due = False
         body = self.payload_choices.pick(self.rng)
         via = self.via
         if via == "both":

@@ -31,6 +31,9 @@ export function params(event) {
     const value = Number.parseInt(source[key] ?? fallback, 10);
     out[key] = Number.isFinite(value) && value >= 0 ? value : fallback;
   }
+  // fail_at: throw after that many chunks (the error path of a stream); absent: never
+  const failAt = Number.parseInt(source.fail_at, 10);
+  out.fail_at = Number.isFinite(failAt) && failAt >= 0 ? failAt : -1;
   if (out.chunks * out.chunk_bytes > MAX_BYTES) {
     const err = new Error(`${out.chunks} chunks of ${out.chunk_bytes} bytes: more than 200 MB`);
     err.name = "InvalidPayload";
@@ -46,6 +49,12 @@ export function chunk(seq, of, size) {
   header.copy(buf);
   buf[size - 1] = 0x0a;
   return buf;
+}
+
+export function failure(seq) {
+  const err = new Error(`failed after ${seq} chunks, as the event asked`);
+  err.name = "StreamFailed";
+  return err;
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,9 @@
 //! only): the Rust half of the streaming lesson (functions/stream_node is the Node.js half, and
 //! writes the same bytes).
 //!
-//! Event: `{"chunks": 16, "chunk_bytes": 65536, "delay_ms": 20}` (these are the defaults), or
+//! Event: `{"chunks": 16, "chunk_bytes": 65536, "delay_ms": 20}` (these are the defaults;
+//! `"fail_at": k` makes the handler fail after k chunks, which ends the stream with the error
+//! trailers), or
 //! a function URL request whose JSON body or query string names them (`?chunks=4&delay_ms=0`).
 //! Each chunk
 //! is one write, `chunk_bytes` long (or its header's length if that is longer):
@@ -36,6 +38,7 @@ fn handler(event: &[u8], _ctx: &Context, stream: &mut ResponseStream<'_>) -> Res
     let chunks = int(event, "chunks").unwrap_or(DEFAULT_CHUNKS);
     let chunk_bytes = int(event, "chunk_bytes").unwrap_or(DEFAULT_CHUNK_BYTES);
     let delay = Duration::from_millis(int(event, "delay_ms").unwrap_or(DEFAULT_DELAY_MS));
+    let fail_at = int(event, "fail_at");
     if chunks.saturating_mul(chunk_bytes) > MAX_BYTES {
         return Err(Error::new(
             "InvalidPayload",
@@ -51,6 +54,12 @@ fn handler(event: &[u8], _ctx: &Context, stream: &mut ResponseStream<'_>) -> Res
     for seq in 0..chunks {
         if seq > 0 && !delay.is_zero() {
             std::thread::sleep(delay);
+        }
+        if fail_at == Some(seq) {
+            return Err(Error::new(
+                "StreamFailed",
+                format!("failed after {seq} chunks, as the event asked"),
+            ));
         }
         fill_chunk(&mut buf, seq, chunks, chunk_bytes as usize, epoch_ms());
         stream.write(&buf)?;
