@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LOCUSTFILE_HTTP = Path(__file__).with_name("locustfile_http.py")  # --http: ApiUser
 _URL_LINE = re.compile(r"Invoke API on (http://\S+)")
 
 
@@ -65,6 +66,20 @@ class LoadRun:
     keep_alive_s: float = 600.0
     extra_locust_args: tuple[str, ...] = ()
     emulator_args: tuple[str, ...] = field(default_factory=tuple)
+    # --http: a route key served by the emulator's API port (or below `target`), or a URL
+    http: str | None = None
+    path_params: tuple[str, ...] = ()
+    path_params_file: Path | None = None
+    headers: tuple[str, ...] = ()
+    api_port: int | None = None  # the child emulator's; a free one by default
+
+    @property
+    def locustfile(self) -> Path:
+        return LOCUSTFILE_HTTP if self.http else LOCUSTFILE
+
+    @property
+    def http_url(self) -> bool:
+        return bool(self.http) and "://" in str(self.http)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -74,7 +89,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def lambda_args(run: LoadRun, host: str) -> list[str]:
+def lambda_args(run: LoadRun, host: str, trace: Path | None = None) -> list[str]:
     args = [
         "--host",
         host,
@@ -95,13 +110,26 @@ def lambda_args(run: LoadRun, host: str) -> list[str]:
     ]
     if run.sigv4:
         args.append("--lambda-sigv4")
+    if run.http:
+        args += ["--lambda-http", run.http]
+        for pair in run.path_params:
+            args += ["--lambda-path-param", pair]
+        if run.path_params_file is not None:
+            args += ["--lambda-path-params-file", str(run.path_params_file)]
+        for header in run.headers:
+            args += ["--lambda-header", header]
+        if trace is not None:
+            args += ["--lambda-trace", str(trace)]
     return args
 
 
-def locust_command(run: LoadRun, host: str, master_port: int | None = None) -> list[str]:
+def locust_command(
+    run: LoadRun, host: str, master_port: int | None = None, trace: Path | None = None
+) -> list[str]:
     """The command of the local runner, or of the master when `master_port`."""
     out = run.out
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *lambda_args(run, host)]
+    cmd = [sys.executable, "-m", "locust", "-f", str(run.locustfile)]
+    cmd += lambda_args(run, host, trace)
     cmd += ["--users", str(run.users), "--spawn-rate", str(run.spawn_rate)]
     if run.run_time:
         cmd += ["--run-time", run.run_time]
@@ -148,7 +176,7 @@ def worker_command(run: LoadRun, host: str, master_port: int) -> list[str]:
         "-m",
         "locust",
         "-f",
-        str(LOCUSTFILE),
+        str(run.locustfile),
         "--worker",
         "--master-host",
         "127.0.0.1",
@@ -199,6 +227,10 @@ class ChildEmulator:
             f"{run.keep_alive_s:g}",
             *run.emulator_args,
         ]
+        self.api_port: int | None = None
+        if run.http:
+            self.api_port = run.api_port or free_port()
+            cmd += ["--api-port", str(self.api_port)]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
         self.url = ""
 
@@ -206,7 +238,7 @@ class ChildEmulator:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             match = _URL_LINE.search(self.log_path.read_text(errors="replace"))
-            if match:
+            if match and (self.api_port is None or _listening(self.api_port)):
                 self.url = match.group(1)
                 return self.url
             if self.proc.poll() is not None:
@@ -219,6 +251,12 @@ class ChildEmulator:
     def stop(self) -> None:
         end_process(self.proc, grace_s=30.0)
         self._log.close()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def trace_facts(path: Path, function: str) -> dict[str, Any]:
@@ -248,6 +286,13 @@ def trace_facts(path: Path, function: str) -> dict[str, Any]:
     }
 
 
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.split(" ", 1)[-1])
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _start(cmd: Sequence[str]) -> subprocess.Popen[Any]:
     # Locust's tables and the Lambda summary go to our stdout; its log to OUT/locust.log.
     return subprocess.Popen(list(cmd), env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -274,15 +319,22 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
     emulator: ChildEmulator | None = None
     children: list[subprocess.Popen[Any]] = []
     try:
-        if run.target is None:
+        trace: Path | None = None
+        if run.target is None and not run.http_url:
             emulator = ChildEmulator(run)
             host = emulator.wait_ready()
+            if emulator.api_port is not None:
+                host = f"http://127.0.0.1:{emulator.api_port}"
+                trace = emulator.trace_path
+        elif run.http_url:
+            host = run.target.rstrip("/") if run.target else _origin(str(run.http))
         else:
-            host = run.target.rstrip("/")
+            host = str(run.target).rstrip("/")
         if echo:
-            print(f"lambda-emu load: {run.function} at {host}", file=sys.stderr, flush=True)
+            what = run.http or run.function
+            print(f"lambda-emu load: {what} at {host}", file=sys.stderr, flush=True)
         master_port = free_port() if run.workers > 0 else None
-        main = _start(locust_command(run, host, master_port))
+        main = _start(locust_command(run, host, master_port, trace))
         children.append(main)
         if master_port is not None:
             for _ in range(run.workers):
@@ -317,5 +369,9 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
         if emulator.trace_path.exists():
             shutil.copyfile(emulator.trace_path, trace)
         summary["trace"] = trace_facts(trace, run.function)
+        if run.http:
+            from loadtests.routes import trace_routes
+
+            summary["trace"]["routes"] = trace_routes(trace)
         summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
