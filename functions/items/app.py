@@ -8,11 +8,11 @@ def handler(event, context):
     item_id = (event.get("pathParameters") or {}).get("id")
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     # HTTP API simple responses put the authorizer's `context` under `lambda`
-    principal = (authorizer.get("lambda") or {}).get("principal")
+    user = (authorizer.get("lambda") or {}).get("user")
     return {
         "statusCode": 200,
         "headers": {"content-type": "application/json"},
         "body": json.dumps(
-            {"id": item_id, "principal": principal, "request_id": context.aws_request_id}
+            {"id": item_id, "user": user, "request_id": context.aws_request_id}
         ),
     }

@@ -1,0 +1,620 @@
+"""The front door's listeners: API Gateway routes on the `api` listener, function URLs on the
+Invoke API's (`/lambda-url/<FunctionName>/<path>`, cargo-lambda's convention).
+
+    request ─▶ FrontDoor.api / .url       (rows of emulator/api/routes.py)
+      │ route (matching.py), CORS preflight (cors.py), SigV4 for AWS_IAM URLs (sigv4.py)
+      │ authorizer (authorizers.py, through `call_function`: a real invocation)
+      ▼ events.build_event ─▶ Invocation ─▶ pool.submit ─▶ inv.reply
+      ▼ responses.from_result / failure (+ the configured CORS headers) ─▶ the client
+      ▼ one `kind: "http"` trace record (docs/trace-format.md)
+
+Like the Invoke API, it sees functions only through the `FunctionRegistry` and answers
+through `Reply`: a request without an authorizer runs no task of its own. API Gateway's own
+integration timeout (29 s REST, 30 s HTTP APIs: AG `limits.md`) is a timer armed only when the
+function may run longer; function URLs have none (the function's timeout ends it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import contextvars
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from emulator import errors, wire
+from emulator.arns import ArnScheme
+from emulator.engine.functions import FunctionRegistry
+from emulator.engine.invocation import Invocation, InvocationResult, trace_id_from
+from emulator.frontdoor import cors, events, responses, sigv4
+from emulator.frontdoor.authorizers import Authorizers, CallResult, Decision
+from emulator.frontdoor.matching import Match, RouteTable
+from emulator.frontdoor.model import (
+    DEFAULT_ROUTE,
+    Authorizer,
+    FunctionUrl,
+    HttpApi,
+    HttpConfig,
+)
+from emulator.frontdoor.responses import Service
+from emulator.httpserver import Reply, Request, Response, Result
+from emulator.metrics.trace import SCHEMA_VERSION, TraceWriter
+
+# API Gateway's integration timeout (AG `limits.md`): REST 50 ms–29 s, HTTP APIs 30 s
+INTEGRATION_TIMEOUT_S: Mapping[str, float] = {"rest": 29.0, "http": 30.0}
+# the most an authorizer may take (AG `limits.md`: "Lambda authorizer response timeout" 10 s)
+AUTHORIZER_TIMEOUT_S = 10.0
+# request payload limits: API Gateway 10 MB (AG `limits.md`); function URLs are Lambda's 6 MB
+API_MAX_BODY = 10 * 1024 * 1024
+URL_MAX_BODY = wire.MAX_SYNC_REQUEST_BYTES
+
+_ids = os.urandom
+
+
+def http_api_request_id() -> str:
+    """An HTTP API request id (`apigw-requestid`, requestContext.requestId): 16 characters
+    like `ZhNHJhhLjoEEPiw=` (PT `apigw-http/*.json`), i.e. 11 bytes in base64."""
+    return base64.b64encode(_ids(11)).decode()
+
+
+# the exchange being authorized: the authorizer's own invocations add their request ids to it
+_CURRENT: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
+    "frontdoor_exchange", default=None
+)
+
+
+class _Exchange:
+    """One HTTP request through the front door, from arrival to its trace record."""
+
+    __slots__ = (
+        "accepted_at",
+        "api",
+        "api_id",
+        "api_request_id",
+        "authorizer",
+        "authorizer_ms",
+        "cors",
+        "function",
+        "method",
+        "origin",
+        "path",
+        "reply",
+        "request_ids",
+        "route",
+        "service",
+        "started",
+        "timer",
+    )
+
+    def __init__(self, service: Service, method: str, path: str, origin: str | None) -> None:
+        self.service = service
+        self.method = method
+        self.path = path
+        self.origin = origin
+        self.accepted_at = time.time()
+        self.started = time.perf_counter()
+        self.api: str | None = None
+        self.api_id = ""
+        self.api_request_id = ""
+        self.route: str | None = None
+        self.function: str | None = None
+        self.request_ids: list[str] = []
+        self.authorizer: dict[str, Any] | None = None
+        self.authorizer_ms: float | None = None
+        self.cors: Any = None  # model.Cors of the API/URL, when responses get its headers
+        self.reply: Reply | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class FrontDoor:
+    """The surface behind the `api` rows (`api`) and the invoke listener's `/lambda-url` rows
+    (`url`). `update` swaps the configuration (hot reload)."""
+
+    def __init__(
+        self,
+        config: HttpConfig,
+        functions: FunctionRegistry,
+        arns: ArnScheme,
+        trace: TraceWriter,
+        *,
+        region: str,
+        account_id: str,
+        credentials: Mapping[str, str],
+        on_internal_error: Callable[[Exception], None],
+        warn: Callable[[str], None] = lambda _m: None,
+    ) -> None:
+        self.functions = functions
+        self.arns = arns
+        self.trace = trace
+        self.region = region
+        self.account_id = account_id
+        self.credentials = credentials
+        self._internal_error = on_internal_error
+        self.warn = warn
+        self.authorizers = Authorizers(self.call_function, time.monotonic)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.requests = 0  # answered, for /_emu/health and tests
+        self.config = config
+        self.table = RouteTable(config)
+        self._urls: dict[str, FunctionUrl] = {}
+        self.update(config)
+
+    def update(self, config: HttpConfig) -> None:
+        self.config = config
+        self.table = RouteTable(config)
+        self._urls = {url.function: url for url in config.urls}
+        for hidden, winner in self.table.shadowed():
+            self.warn(
+                f"route '{hidden.route_key}' of API {hidden.api} is never reached: API "
+                f"{winner.api} declares it first (APIs share the api port)"
+            )
+
+    # --- handlers (rows of emulator/api/routes.py) ----------------------------------------
+    def api(self, request: Request) -> Result:
+        headers = request.headers
+        ex = _Exchange("http", request.method, request.path, headers.get(cors.H_ORIGIN))
+        first = self.table.first_api
+        if first is not None:
+            ex.service = first.kind
+        match = self.table.match(request.method, request.path)
+        api = match.api if match is not None else first
+        if api is not None:
+            ex.service = api.kind
+            ex.api, ex.api_id = api.name, api.api_id
+        if api is not None and api.kind == "rest":
+            ex.api_request_id = str(uuid.uuid4())
+        else:
+            ex.api_request_id = http_api_request_id()
+        if api is not None and api.cors is not None and request.method == "OPTIONS":
+            preflight = self._api_preflight(ex, api, request, match)
+            if preflight is not None:
+                return self._done(ex, preflight)
+        if match is None or api is None:
+            return self._done(ex, responses.failure(ex.service, "no_route", ex.api_request_id))
+        route = match.route
+        ex.route = route.route_key
+        ex.function = route.function
+        if api.kind == "http" and api.cors is not None:
+            ex.cors = api.cors
+        if request.truncated or request.body_size > API_MAX_BODY:
+            return self._done(ex, responses.failure(ex.service, "too_large", ex.api_request_id))
+        http_request = _http_request(request, request.path)
+        target = events.Target(
+            payload_version=route.payload_version,
+            route_key=_route_key(api, route.method, route.path),
+            resource=route.path if route.path != DEFAULT_ROUTE else request.path,
+            api_id=api.api_id,
+            domain_name=f"{api.api_id}.execute-api.{self.region}.amazonaws.com",
+            stage=api.stage,
+            request_id=ex.api_request_id,
+            account_id=self.account_id,
+            path_parameters=match.path_parameters,
+            stage_variables=api.stage_variables,
+            is_rest=api.kind == "rest",
+            extended_request_id=http_api_request_id() if api.kind == "rest" else "",
+        )
+        authorizer = _authorizer_of(api, route.authorizer)
+        ex.reply = request.defer()
+        if authorizer is None:
+            self._integrate(ex, http_request, target, None)
+        else:
+            self._spawn(self._authorized(ex, api, authorizer, http_request, target))
+        return ex.reply
+
+    def url(self, request: Request) -> Result:
+        raw_name = request.params["FunctionName"]
+        name = raw_name  # function names are [A-Za-z0-9-_]: nothing to decode
+        prefix = f"{wire.LAMBDA_URL_PREFIX}/{raw_name}"
+        raw_path = request.path[len(prefix) :] or "/"
+        headers = request.headers
+        ex = _Exchange("url", request.method, raw_path, headers.get(cors.H_ORIGIN))
+        ex.route = DEFAULT_ROUTE
+        url = self._urls.get(name)
+        if url is None or name not in self.functions:
+            ex.api_request_id = str(uuid.uuid4())
+            return self._done(ex, responses.failure("url", "no_url", ex.api_request_id))
+        ex.api_id = url.url_id
+        ex.function = url.function
+        ex.cors = url.cors
+        request_id = str(uuid.uuid4())
+        ex.api_request_id = request_id
+        if url.cors is not None and cors.is_preflight(request.method, headers):
+            answer = Response(
+                cors.URL_PREFLIGHT_STATUS,
+                headers=[
+                    *responses.request_id_headers("url", request_id),
+                    *cors.preflight_headers(url.cors, ex.origin),
+                ],
+            )
+            ex.cors = None
+            return self._done(ex, answer)
+        if request.truncated or request.body_size > URL_MAX_BODY:
+            return self._done(ex, responses.failure("url", "too_large", request_id))
+        all_headers = _headers_of(request)
+        authorizer: Mapping[str, Any] | None = None
+        if url.auth_type == "AWS_IAM":
+            try:
+                verified = sigv4.verify(
+                    method=request.method,
+                    raw_path=request.path,
+                    raw_query=request.query,
+                    headers=all_headers,
+                    body=request.body,
+                    credentials=self.credentials,
+                    region=self.region,
+                )
+            except sigv4.SignatureError as exc:
+                self.warn(f"function URL {name}: signature refused: {exc}")
+                return self._done(ex, responses.failure("url", "signature", request_id))
+            authorizer = self._iam_authorizer(verified.access_key)
+        http_request = _http_request(request, raw_path, all_headers)
+        target = events.Target(
+            payload_version="2.0",
+            route_key=DEFAULT_ROUTE,
+            resource=raw_path,
+            api_id=url.url_id,
+            domain_name=f"{url.url_id}.lambda-url.{self.region}.on.aws",
+            stage=DEFAULT_ROUTE,
+            request_id=request_id,
+            account_id=self.account_id,
+            authorizer=authorizer,
+        )
+        ex.reply = request.defer()
+        self._integrate(ex, http_request, target, request_id)
+        return ex.reply
+
+    def _iam_authorizer(self, access_key: str) -> dict[str, Any]:
+        """requestContext.authorizer of an AWS_IAM URL (LDG `urls-invocation.md` example);
+        ⚠ the caller's ids are made up from the access key: no IAM here."""
+        return {
+            "iam": {
+                "accessKey": access_key,
+                "accountId": self.account_id,
+                "callerId": access_key,
+                "cognitoIdentity": None,
+                "principalOrgId": None,
+                "userArn": f"arn:aws:iam::{self.account_id}:user/{access_key}",
+                "userId": access_key,
+            }
+        }
+
+    # --- CORS preflight -------------------------------------------------------------------
+    def _api_preflight(
+        self, ex: _Exchange, api: HttpApi, request: Request, match: Match | None
+    ) -> Response | None:
+        assert api.cors is not None
+        if api.kind == "http":
+            if not cors.is_preflight(request.method, request.headers):
+                return None
+            return Response(
+                cors.HTTP_PREFLIGHT_STATUS,
+                headers=[
+                    *responses.request_id_headers("http", ex.api_request_id),
+                    *cors.preflight_headers(api.cors, ex.origin),
+                ],
+            )
+        # REST: SAM's MOCK OPTIONS method, on paths that declare no OPTIONS of their own
+        if match is not None and match.route.method == "OPTIONS":
+            return None
+        resource = self.table.resource(api, request.path)
+        if resource is None:
+            return None
+        path, methods = resource
+        ex.route = f"OPTIONS {path}"
+        return Response(
+            200,
+            b"{}",
+            [
+                *responses.request_id_headers("rest", ex.api_request_id),
+                *cors.rest_preflight_headers(api.cors, methods),
+            ],
+            content_type="application/json",
+        )
+
+    # --- authorizers ----------------------------------------------------------------------
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _authorized(
+        self,
+        ex: _Exchange,
+        api: HttpApi,
+        authorizer: Authorizer,
+        request: events.HttpRequest,
+        target: events.Target,
+    ) -> None:
+        _CURRENT.set(ex)
+        ex.authorizer = {"function": authorizer.function, "request_id": None, "cached": False}
+        before = len(ex.request_ids)
+        t0 = time.perf_counter()
+        try:
+            decision: Decision = await self.authorizers.authorize(api, authorizer, request, target)
+        except Exception as exc:  # our own bug (or a stub): the caller still gets an answer
+            self._internal_error(exc)
+            decision = Decision("error")
+        ex.authorizer_ms = (time.perf_counter() - t0) * 1000
+        ex.authorizer["cached"] = decision.cached
+        called = ex.request_ids[before:]
+        ex.authorizer["request_id"] = decision.request_id or (called[-1] if called else None)
+        if decision.outcome != "allow":
+            reason = {
+                "unauthorized": "unauthorized",
+                "forbidden": "forbidden",
+                "error": "authorizer_error",
+            }[decision.outcome]
+            self._send(ex, responses.failure(ex.service, reason, ex.api_request_id))  # type: ignore[arg-type]
+            return
+        self._integrate(ex, request, replace(target, authorizer=decision.context), None)
+
+    async def call_function(self, name: str, payload: bytes) -> CallResult:
+        """The authorizers' `Invoke`: a real invocation of `name` through the registry (cold
+        starts, REPORT, trace), limited to the authorizer's 10 s."""
+        pool = self.functions.get(name)
+        inv = Invocation(
+            function_name=name, payload=payload, invoked_arn=self.arns.function_arn(name)
+        )
+        if pool is None:
+            return CallResult(b"", True, inv.request_id)
+        try:
+            pool.submit(inv)
+        except errors.TooManyRequests:
+            return CallResult(b"", True, inv.request_id, throttled=True)
+        ex = _CURRENT.get()
+        if ex is not None:
+            ex.request_ids.append(inv.request_id)
+        try:
+            result = await asyncio.wait_for(asyncio.shield(inv.reply), AUTHORIZER_TIMEOUT_S)
+        except TimeoutError:
+            return CallResult(b"", True, inv.request_id)
+        except errors.TooManyRequests:
+            return CallResult(b"", True, inv.request_id, throttled=True)
+        except errors.ServiceError:
+            return CallResult(b"", True, inv.request_id)
+        return CallResult(result.payload, result.function_error, inv.request_id)
+
+    # --- the integration ------------------------------------------------------------------
+    def _integrate(
+        self,
+        ex: _Exchange,
+        request: events.HttpRequest,
+        target: events.Target,
+        request_id: str | None,
+    ) -> None:
+        assert ex.function is not None
+        pool = self.functions.get(ex.function)
+        if pool is None:  # removed by a hot reload: API Gateway's answer to a failed invoke
+            self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
+            return
+        try:
+            event = events.build_event(request, target)
+            payload = json.dumps(event, separators=(",", ":")).encode()
+        except Exception as exc:  # our own bug (or a stub)
+            self._internal_error(exc)
+            self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
+            return
+        if len(payload) > wire.MAX_SYNC_REQUEST_BYTES:
+            self._send(ex, responses.failure(ex.service, "too_large", ex.api_request_id))
+            return
+        inv = Invocation(
+            function_name=pool.fn.name,
+            payload=payload,
+            invoked_arn=self.arns.function_arn(pool.fn.name),
+            trace_id=trace_id_from(_trace_header(request.headers)),
+        )
+        if request_id is not None:
+            inv.request_id = request_id
+        try:
+            pool.submit(inv)
+        except errors.TooManyRequests:
+            self._send(ex, responses.failure(ex.service, "throttled", ex.api_request_id))
+            return
+        ex.request_ids.append(inv.request_id)
+        limit = INTEGRATION_TIMEOUT_S.get(ex.service)
+        if limit is not None and pool.fn.timeout_s >= limit:
+            ex.timer = asyncio.get_running_loop().call_later(limit, self._integration_timed_out, ex)
+        inv.reply.add_done_callback(partial(self._answer, ex, target.payload_version))
+
+    def _integration_timed_out(self, ex: _Exchange) -> None:
+        ex.timer = None
+        self._send(ex, responses.failure(ex.service, "integration_timeout", ex.api_request_id))
+
+    def _answer(self, ex: _Exchange, version: Any, fut: asyncio.Future[InvocationResult]) -> None:
+        if ex.timer is not None:
+            ex.timer.cancel()
+            ex.timer = None
+        if ex.reply is None or ex.reply.done:
+            return  # API Gateway gave up already (integration timeout); Lambda ran on
+        exc = fut.exception()
+        if exc is None:
+            result = fut.result()
+            if result.function_error:
+                answer = responses.failure(
+                    ex.service, _failure_reason(result.payload), ex.api_request_id
+                )
+            else:
+                answer = responses.from_result(
+                    ex.service, version, result.payload, ex.api_request_id
+                )
+        elif isinstance(exc, errors.TooManyRequests):
+            answer = responses.failure(ex.service, "throttled", ex.api_request_id)
+        elif isinstance(exc, errors.RequestTooLarge):
+            answer = responses.failure(ex.service, "too_large", ex.api_request_id)
+        else:
+            if not isinstance(exc, errors.ServiceError):
+                self._internal_error(exc if isinstance(exc, Exception) else RuntimeError(exc))
+            answer = responses.failure(ex.service, "function_error", ex.api_request_id)
+        self._send(ex, answer)
+
+    # --- answers and their trace records --------------------------------------------------
+    def _send(self, ex: _Exchange, response: Response) -> None:
+        try:
+            response = self._finish(ex, response)
+        except Exception as exc:  # never leave a client without an answer
+            self._internal_error(exc)
+            response = Response(500, b'{"message":"Internal Server Error"}')
+        assert ex.reply is not None
+        ex.reply.send(response)
+
+    def _done(self, ex: _Exchange, response: Response) -> Response:
+        return self._finish(ex, response)
+
+    def _finish(self, ex: _Exchange, response: Response) -> Response:
+        if ex.cors is not None:
+            response.headers = cors.merged(
+                response.headers,
+                cors.response_headers(ex.cors, ex.origin),
+                drop_own=ex.service == "http",
+            )
+        self.requests += 1
+        self.trace.write(_record(ex, response.status))
+        return response
+
+    async def close(self) -> None:
+        """Authorizations in flight are dropped (their listeners are closed already)."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # --- what is served -------------------------------------------------------------------
+    def describe(self, api_url: str | None, invoke_url: str) -> list[dict[str, Any]]:
+        """Every route and URL with the address it is served at: the start lines and
+        /_emu/health."""
+        out: list[dict[str, Any]] = []
+        for route in self.config.routes:
+            api = self.config.api(route.api)
+            if api is None:
+                continue
+            auth = _authorizer_of(api, route.authorizer)
+            path = "/*" if route.path == DEFAULT_ROUTE else route.path
+            out.append(
+                {
+                    "kind": api.kind,
+                    "api": api.name,
+                    "api_id": api.api_id,
+                    "route": route.route_key,
+                    "method": route.method,
+                    "url": f"{api_url}{path}" if api_url else None,
+                    "function": route.function,
+                    "payload": route.payload_version,
+                    "authorizer": auth.name if auth is not None else None,
+                }
+            )
+        for url in self.config.urls:
+            out.append(
+                {
+                    "kind": "url",
+                    "api": None,
+                    "api_id": url.url_id,
+                    "route": DEFAULT_ROUTE,
+                    "method": "ANY",
+                    "url": f"{invoke_url}{wire.LAMBDA_URL_PREFIX}/{url.function}/",
+                    "function": url.function,
+                    "payload": "2.0",
+                    "authorizer": None,
+                    "auth_type": url.auth_type,
+                }
+            )
+        return out
+
+
+def describe_line(entry: Mapping[str, Any]) -> str:
+    """`GET http://127.0.0.1:3000/items/{id} → items (HTTP API ServerlessHttpApi, payload 2.0,
+    authorizer auth)`: one start line per route or URL."""
+    if entry["kind"] == "url":
+        return f"ANY {entry['url']}… → {entry['function']} (function URL, {entry['auth_type']})"
+    kind = "HTTP API" if entry["kind"] == "http" else "REST API"
+    extra = f", authorizer {entry['authorizer']}" if entry["authorizer"] else ""
+    method = "ANY" if entry["route"] == DEFAULT_ROUTE else entry["method"]
+    where = entry["url"] or "(api listener not started)"
+    label = " ($default)" if entry["route"] == DEFAULT_ROUTE else ""
+    return (
+        f"{method} {where}{label} → {entry['function']} ({kind} {entry['api']}, "
+        f"payload {entry['payload']}{extra})"
+    )
+
+
+def _authorizer_of(api: HttpApi, name: str | None) -> Authorizer | None:
+    """The authorizer guarding a route: its own, else the API's default; "NONE" (and
+    ⚠ AWS_IAM, which the emulator does not check on APIs) open."""
+    chosen = name if name is not None else api.default_authorizer
+    if chosen is None or chosen in ("NONE", "AWS_IAM"):
+        return None
+    return api.authorizers.get(chosen)
+
+
+def _route_key(api: HttpApi, method: str, path: str) -> str:
+    if path == DEFAULT_ROUTE:
+        return DEFAULT_ROUTE
+    return f"{method} {path}"
+
+
+def _headers_of(request: Request) -> list[tuple[str, str]]:
+    if request.raw_headers is not None:
+        return request.raw_headers
+    return list(request.headers.items())  # a listener without raw headers: one value each
+
+
+def _http_request(
+    request: Request, raw_path: str, headers: list[tuple[str, str]] | None = None
+) -> events.HttpRequest:
+    peer = request.peer
+    return events.HttpRequest(
+        method=request.method,
+        raw_path=raw_path,
+        raw_query=request.query,
+        headers=headers if headers is not None else _headers_of(request),
+        body=request.body,
+        source_ip=peer[0] if peer is not None else "127.0.0.1",
+        time=time.time(),
+    )
+
+
+def _trace_header(headers: list[tuple[str, str]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == "x-amzn-trace-id":
+            return value
+    return None
+
+
+def _failure_reason(payload: bytes) -> Any:
+    """A function error's kind, from Lambda's error body."""
+    if b"Sandbox.Timedout" in payload:
+        return "timeout"
+    if b"ResponseSizeTooLarge" in payload:
+        return "response_too_large"
+    return "function_error"
+
+
+def _record(ex: _Exchange, status: int) -> str:
+    end = time.time()
+    record = {
+        "v": SCHEMA_VERSION,
+        "kind": "http",
+        "api": ex.api,
+        "api_id": ex.api_id,
+        "service": ex.service,
+        "route": ex.route,
+        "method": ex.method,
+        "path": ex.path,
+        "status": status,
+        "api_request_id": ex.api_request_id,
+        "request_ids": ex.request_ids,
+        "function": ex.function,
+        "authorizer": ex.authorizer,
+        "accepted_at": round(ex.accepted_at, 6),
+        "end": round(end, 6),
+        "latency_ms": round((time.perf_counter() - ex.started) * 1000, 3),
+        "authorizer_ms": None if ex.authorizer_ms is None else round(ex.authorizer_ms, 3),
+    }
+    return json.dumps(record, separators=(",", ":")) + "\n"
