@@ -5,6 +5,8 @@
         .toml       ─► native.read_native ─┐
         .yaml/.yml  ─► sam.read_sam ───────┴─► [RawFunction] ─► validate.build ─► FunctionConfigs
 
+    load_http(path, functions) ─► http_native / http_sam ─► http.assemble ─► HttpConfig
+
 Each reader only turns its format into `RawFunction`s (values plus the field names the user
 wrote); the one `validate.build` checks them, so every check and every one-line error
 message (`ManifestError`: file, function, field) is shared.
@@ -18,6 +20,9 @@ from pathlib import Path
 from emulator.config import FunctionConfig
 from emulator.errors import ManifestError
 from emulator.frontdoor.model import HttpConfig
+from emulator.manifests.http import assemble
+from emulator.manifests.http_native import read_native_http
+from emulator.manifests.http_sam import read_sam_http
 from emulator.manifests.native import read_native
 from emulator.manifests.sam import read_sam
 from emulator.manifests.validate import (
@@ -76,11 +81,17 @@ def load_manifest(path: Path) -> tuple[FunctionConfig, ...]:
 def load_http(path: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
     """The HTTP front door `path` declares: APIs, routes, authorizers, function URLs (SAM
     `Events`, `AWS::Serverless::HttpApi`/`Api`, `FunctionUrlConfig`; lambda-emu.toml `[apis.*]`
-    and `[functions.*.url]`). `functions` are `load_manifest(path)`'s. Raises `ManifestError`.
-
-    STUB until issue 14's manifest reader lands: declares nothing."""
-    del path, functions
-    return HttpConfig()
+    and `[functions.*.url]`). `functions` are `load_manifest(path)`'s. Raises `ManifestError`."""
+    suffix = path.suffix.lower()
+    names = tuple(function.name for function in functions)
+    text = _read_text(path)
+    if suffix == ".toml":
+        return assemble(path, read_native_http(path, text, names))
+    if suffix in (".yaml", ".yml"):
+        return assemble(path, read_sam_http(path, text, names), none_needs_default=True)
+    raise ManifestError(
+        path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"
+    )
 
 
 def _read_text(path: Path) -> str:

@@ -1,4 +1,5 @@
-"""The `lambda-emu.toml` reader: `[defaults]` and `[functions.<name>]` tables.
+"""The `lambda-emu.toml` reader: `[defaults]` and `[functions.<name>]` tables (`[apis.*]` and
+`[functions.<name>.url]` are read by `http_native`).
 
 A function's key, else the same key in `[defaults]`; `environment` tables merge, the
 function's variables over the defaults'. Keys are spelled as `validate.KEYS`.
@@ -13,6 +14,9 @@ from emulator.errors import ManifestError
 from emulator.manifests.validate import KEYS, RawFunction, RawValue, show, unknown_key
 
 _NATIVE_LABELS: dict[str, str] = {"name": "name", **{key: key for key in KEYS}}
+# `[apis.*]` and a function's `url` table are the front door's (emulator.manifests.http_native)
+_TOP_KEYS = ("defaults", "functions", "apis")
+_FUNCTION_KEYS = (*KEYS, "url")
 
 
 def read_native(path: Path, text: str) -> list[RawFunction]:
@@ -22,8 +26,8 @@ def read_native(path: Path, text: str) -> list[RawFunction]:
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(path, f"invalid TOML: {exc}") from None
     for key in doc:
-        if key not in ("defaults", "functions"):
-            raise ManifestError(path, unknown_key(key, ("defaults", "functions")), field=key)
+        if key not in _TOP_KEYS:
+            raise ManifestError(path, unknown_key(key, _TOP_KEYS), field=key)
     defaults = doc.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ManifestError(path, f"must be a table, got {show(defaults)}", field="defaults")
@@ -49,8 +53,10 @@ def read_native(path: Path, text: str) -> list[RawFunction]:
                 path, f"must be a table, got {show(table)}", function=name, field=name
             )
         for key in table:
-            if key not in KEYS:
-                raise ManifestError(path, unknown_key(key, KEYS), function=name, field=key)
+            if key not in _FUNCTION_KEYS:
+                raise ManifestError(
+                    path, unknown_key(key, _FUNCTION_KEYS), function=name, field=key
+                )
         values: dict[str, RawValue] = {}
         for key in KEYS:
             if key in table:

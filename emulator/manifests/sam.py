@@ -108,8 +108,8 @@ def _cfn_loader() -> type[yaml.SafeLoader]:
     return CfnLoader
 
 
-def read_sam(path: Path, text: str) -> list[RawFunction]:
-    """Every function `text` (the contents of `path`) declares, before validation."""
+def parse_template(path: Path, text: str) -> dict[object, object]:
+    """The template as a mapping, intrinsics in their long form; YAML errors in one line."""
     import yaml
 
     try:
@@ -123,7 +123,12 @@ def read_sam(path: Path, text: str) -> list[RawFunction]:
         raise ManifestError(path, "invalid YAML: " + " ".join(str(exc).split())) from None
     if not isinstance(doc, dict):
         raise ManifestError(path, f"must be a mapping with Resources, got {show(doc)}")
+    return doc
 
+
+def read_sam(path: Path, text: str) -> list[RawFunction]:
+    """Every function `text` (the contents of `path`) declares, before validation."""
+    doc = parse_template(path, text)
     parameters = doc.get("Parameters") or {}
     if not isinstance(parameters, dict):
         raise ManifestError(path, f"must be a mapping, got {show(parameters)}", field="Parameters")
@@ -178,6 +183,23 @@ def read_sam(path: Path, text: str) -> list[RawFunction]:
     return raws
 
 
+def resolve_parameter(parameters: Mapping[str, object], value: object) -> object:
+    """`!Ref Param` becomes the parameter's Default when it has one; all else is kept."""
+    if not isinstance(value, dict) or len(value) != 1 or "Ref" not in value:
+        return value
+    parameter = parameters.get(value["Ref"]) if isinstance(value["Ref"], str) else None
+    if not isinstance(parameter, dict) or "Default" not in parameter:
+        return value
+    default: object = parameter["Default"]
+    if parameter.get("Type") == "Number" and isinstance(default, str):
+        for number in (int, float):
+            try:
+                return number(default)
+            except ValueError:
+                pass
+    return default
+
+
 class _SamFunction:
     """Reads one AWS::Serverless::Function (with Globals) or AWS::Lambda::Function."""
 
@@ -208,20 +230,7 @@ class _SamFunction:
         return ManifestError(self.path, message, function=self.name, field=field_name)
 
     def resolve(self, value: object) -> object:
-        """`!Ref Param` becomes the parameter's Default when it has one; all else is kept."""
-        if not isinstance(value, dict) or len(value) != 1 or "Ref" not in value:
-            return value
-        parameter = self.parameters.get(value["Ref"]) if isinstance(value["Ref"], str) else None
-        if not isinstance(parameter, dict) or "Default" not in parameter:
-            return value
-        default: object = parameter["Default"]
-        if parameter.get("Type") == "Number" and isinstance(default, str):
-            for number in (int, float):
-                try:
-                    return number(default)
-                except ValueError:
-                    pass
-        return default
+        return resolve_parameter(self.parameters, value)
 
     def literal(self, value: object, field_name: str) -> object:
         value = self.resolve(value)
