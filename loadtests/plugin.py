@@ -20,6 +20,8 @@ Options (each also read from its environment variable, for docker-compose):
     --lambda-path-params-file F LAMBDA_PATH_PARAMS_FILE  values drawn per request (CSV or JSON)
     --lambda-header 'N: V'      LAMBDA_HEADER     a request header, curl's form (repeatable)
     --lambda-trace PATH         LAMBDA_TRACE      the emulator's trace, to split routes cold/warm
+    --lambda-emulator URL       LAMBDA_EMULATOR   the emulator's Invoke API, when --host is its
+                                                  API port (environments over time)
 
 Where things run: each process that runs users (local runner or worker) records its
 invocations; workers send them to the master with each report (`report_to_master` /
@@ -176,6 +178,13 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         include_in_web_ui=False,
         help="The emulator's trace (invocations.jsonl): splits HTTP routes cold/warm.",
     )
+    group.add_argument(
+        "--lambda-emulator",
+        env_var="LAMBDA_EMULATOR",
+        default="",
+        include_in_web_ui=False,
+        help="The emulator's Invoke API URL, when --host is its API port (for --lambda-watch).",
+    )
 
 
 def _option(environment: Environment, name: str, default: Any) -> Any:
@@ -228,6 +237,16 @@ class LambdaPlugin:
         classes = self.environment.user_classes or []
         declared = sorted({c.function for c in classes if issubclass(c, LambdaUser) and c.function})
         return ", ".join(declared)
+
+    @property
+    def http_run(self) -> bool:
+        """Users send HTTP requests to an API (ApiUser), not Invoke API calls."""
+        from loadtests.api_user import ApiUser
+
+        classes = self.environment.user_classes or []
+        return bool(_option(self.environment, "lambda_http", "")) or any(
+            issubclass(c, ApiUser) for c in classes
+        )
 
     # --- events -----------------------------------------------------------------------------
 
@@ -316,7 +335,10 @@ class LambdaPlugin:
             return
         self.watch = None
         host = self.environment.host or ""
-        if _option(self.environment, "lambda_watch", "auto") == "auto" and self.function:
+        if self.http_run:
+            # --host is an API, not the emulator's Invoke API: never probe /_emu/ there
+            host = str(_option(self.environment, "lambda_emulator", ""))
+        if _option(self.environment, "lambda_watch", "auto") == "auto" and self.function and host:
             watch = EnvironmentWatch(host, self.function)
             if watch.probe():
                 watch.start()

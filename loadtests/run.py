@@ -89,7 +89,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def lambda_args(run: LoadRun, host: str, trace: Path | None = None) -> list[str]:
+def lambda_args(
+    run: LoadRun, host: str, trace: Path | None = None, emulator_url: str | None = None
+) -> list[str]:
     args = [
         "--host",
         host,
@@ -120,16 +122,22 @@ def lambda_args(run: LoadRun, host: str, trace: Path | None = None) -> list[str]
             args += ["--lambda-header", header]
         if trace is not None:
             args += ["--lambda-trace", str(trace)]
+        if emulator_url:
+            args += ["--lambda-emulator", emulator_url]
     return args
 
 
 def locust_command(
-    run: LoadRun, host: str, master_port: int | None = None, trace: Path | None = None
+    run: LoadRun,
+    host: str,
+    master_port: int | None = None,
+    trace: Path | None = None,
+    emulator_url: str | None = None,
 ) -> list[str]:
     """The command of the local runner, or of the master when `master_port`."""
     out = run.out
     cmd = [sys.executable, "-m", "locust", "-f", str(run.locustfile)]
-    cmd += lambda_args(run, host, trace)
+    cmd += lambda_args(run, host, trace, emulator_url)
     cmd += ["--users", str(run.users), "--spawn-rate", str(run.spawn_rate)]
     if run.run_time:
         cmd += ["--run-time", run.run_time]
@@ -269,8 +277,11 @@ def trace_facts(path: Path, function: str) -> dict[str, Any]:
             if not line.strip():
                 continue
             record = json.loads(line)
-            if record.get("function") != function:
-                continue
+            if (
+                record.get("function") != function
+                or record.get("kind", "invocation") != "invocation"
+            ):
+                continue  # another function's, or an HTTP request's record (loadtests.routes)
             invocations += 1
             cold += bool(record.get("cold"))
             if record.get("environment_id"):
@@ -334,7 +345,8 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
             what = run.http or run.function
             print(f"lambda-emu load: {what} at {host}", file=sys.stderr, flush=True)
         master_port = free_port() if run.workers > 0 else None
-        main = _start(locust_command(run, host, master_port, trace))
+        emulator_url = emulator.url if emulator is not None else None
+        main = _start(locust_command(run, host, master_port, trace, emulator_url))
         children.append(main)
         if master_port is not None:
             for _ in range(run.workers):

@@ -282,3 +282,43 @@ def test_api_user_runs_unchanged_against_a_deployed_stage_url(
     assert len(_DeployedApi.seen) - 2 <= row["requests"] <= len(_DeployedApi.seen)
     assert row["statuses"] == {"200": row["requests"]}
     assert row["correlated"] == 0  # no trace: cold/warm unknown, nothing else required
+
+
+# --- a headless run through the sample API's route, against the emulator ----------------------
+
+
+@pytest.mark.slow
+def test_headless_load_through_a_route_has_cold_and_warm_per_route(tmp_path: Path) -> None:
+    ids = tmp_path / "ids.csv"
+    ids.write_text("id\n1\n2\n3\n")
+    out = tmp_path / "run"
+    cmd = [
+        str(LAMBDA_EMU), "load", "--http", "GET /items/{id}", "--manifest", str(SAMPLES),
+        "--path-params-file", str(ids), "--header", "Authorization: allow",
+        "--users", "3", "--spawn-rate", "3", "--run-time", "5s", "--out", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+
+    route = summary["routes"]["GET /items/{id}"]
+    assert route["function"] == "items"
+    assert route["statuses"] == {"200": route["requests"]}
+    assert route["cold_starts"] >= 1 and route["warm"] >= 1
+    # Every request found in the trace, each one cold or warm.
+    assert route["correlated"] == route["requests"] == route["cold_starts"] + route["warm"]
+    assert route["cold_ms"]["p50"] > route["warm_ms"]["p50"] > 0
+    # The authorizer ran cold at first, then its cache answered.
+    auth = route["authorizer"]
+    assert auth["function"] == "http_authorizer"
+    assert auth["cold_starts"] >= 1 and auth["cached"] >= 1
+    assert auth["invoked"] + auth["cached"] == route["requests"]
+    assert route["authorizer_ms_p99"] is not None and 0 < route["authorizer_share"] < 1
+    # The Lambda summary of the integration comes from the trace, and agrees with it.
+    assert summary["function"] == "items"
+    assert summary["cold_starts"] == route["cold_starts"] == summary["trace"]["cold_starts"]
+    assert summary["trace"]["invocations"] == route["requests"]
+    assert summary["trace"]["routes"]["GET /items/{id}"]["requests"] == route["requests"]
+    assert summary["emulator"]["environments_created"] == route["cold_starts"]
+    assert "GET,GET /items/{id}," in (out / "locust_stats.csv").read_text()
+    assert "GET /items/{id} authorizer http_authorizer" in proc.stdout
