@@ -238,7 +238,8 @@ class ChildEmulator:
         self.api_port: int | None = None
         if run.http:
             self.api_port = run.api_port or free_port()
-            cmd += ["--api-port", str(self.api_port)]
+        # never the default 3000: a manifest with APIs must not collide with another emulator
+        cmd += ["--api-port", str(self.api_port or 0)]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
         self.url = ""
 

@@ -322,3 +322,46 @@ def test_headless_load_through_a_route_has_cold_and_warm_per_route(tmp_path: Pat
     assert summary["emulator"]["environments_created"] == route["cold_starts"]
     assert "GET,GET /items/{id}," in (out / "locust_stats.csv").read_text()
     assert "GET /items/{id} authorizer http_authorizer" in proc.stdout
+
+
+OWN_LOCUSTFILE = """
+from locust import task
+
+from loadtests.api_user import ApiUser
+from loadtests.http import PathParams
+from loadtests.plugin import install
+
+install()
+
+
+class Shopper(ApiUser):
+    headers = {"Authorization": "allow"}
+    path_params = PathParams.parse(["id=7"])
+
+    @task(3)
+    def item(self):
+        self.client.request("GET /items/{id}")
+
+    @task
+    def hello(self):
+        self.client.request("GET /hello", headers={"Authorization": "deny"})
+"""
+
+
+def test_api_user_with_tasks_of_its_own_names_each_route(deployed_api: str, tmp_path: Path) -> None:
+    locustfile = tmp_path / "shop.py"
+    locustfile.write_text(OWN_LOCUSTFILE)
+    summary_path = tmp_path / "summary.json"
+    cmd = [
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", deployed_api,
+        "--lambda-summary", str(summary_path), "--users", "2", "--spawn-rate", "2",
+        "--run-time", "2s", "--stop-timeout", "5", "--exit-code-on-error", "0",
+        "--loglevel", "WARNING",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {path for _, path, _ in _DeployedApi.seen} == {"/items/7", "/hello"}
+    routes = json.loads(summary_path.read_text())["routes"]
+    assert set(routes) == {"GET /items/{id}", "GET /hello"}
+    assert set(routes["GET /hello"]["statuses"]) == {"403"}  # a failure in Locust, counted here
+    assert set(routes["GET /items/{id}"]["statuses"]) == {"200"}
