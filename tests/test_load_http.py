@@ -365,3 +365,49 @@ def test_api_user_with_tasks_of_its_own_names_each_route(deployed_api: str, tmp_
     assert set(routes) == {"GET /items/{id}", "GET /hello"}
     assert set(routes["GET /hello"]["statuses"]) == {"403"}  # a failure in Locust, counted here
     assert set(routes["GET /items/{id}"]["statuses"]) == {"200"}
+
+
+@pytest.mark.slow
+def test_the_lambda_tab_splits_each_route_cold_and_warm_live(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    import httpx
+
+    from loadtests.run import free_port
+
+    port = free_port()
+    cmd = [
+        str(LAMBDA_EMU), "load", "--http", "GET /items/{id}", "--manifest", str(SAMPLES),
+        "--path-param", "id=1", "-H", "Authorization: allow", "--out", str(tmp_path / "web"),
+        "--web", "--web-port", str(port), "--autostart", "--autoquit", "1",
+        "--users", "2", "--spawn-rate", "2", "--run-time", "8s",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    metrics: dict[str, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                polled = httpx.get(f"http://127.0.0.1:{port}/stats/requests", timeout=5).json()
+                (tab,) = polled["extended_stats"]
+                metrics = {row["metric"]: row["value"] for row in tab["data"]}
+            except (httpx.HTTPError, ValueError, KeyError):
+                metrics = {}
+            # the trace is read once a second: wait for the split and the authorizer's cache
+            if "/ 0 warm" not in metrics.get("GET /items/{id}", "/ 0 warm") and " 0 cached" not in (
+                metrics.get("GET /items/{id} authorizer http_authorizer", " 0 cached")
+            ):
+                break
+            time.sleep(0.5)
+        row = metrics.get("GET /items/{id}", "")
+        assert " cold / " in row and "/ 0 warm" not in row, metrics
+        auth = metrics["GET /items/{id} authorizer http_authorizer"]
+        assert "cold)" in auth and "cached" in auth and "of the latency" in auth
+        assert "GET /items/{id} cold p50 / warm p50" in metrics
+        output, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, output
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
