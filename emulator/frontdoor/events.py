@@ -16,6 +16,7 @@ Three shapes:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import time as _time
 from collections.abc import Iterable, Mapping
@@ -116,6 +117,26 @@ def build_event(request: HttpRequest, target: Target) -> dict[str, Any]:
     return _event_v2(request, target)
 
 
+def iam_authorizer(
+    access_key: str, account_id: str, user_arn: str, user_id: str, caller_id: str | None = None
+) -> dict[str, Any]:
+    """`requestContext.authorizer` of an `AWS_IAM` route or function URL, for the identity
+    whose SigV4 signature was verified: exactly these seven keys (PT apigw-http/iam-auth.json,
+    recorded; LDG urls-invocation.md). `callerId` is the user id for IAM users,
+    `<role id>:<session>` for assumed roles."""
+    return {
+        "iam": {
+            "accessKey": access_key,
+            "accountId": account_id,
+            "callerId": caller_id if caller_id is not None else user_id,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": user_arn,
+            "userId": user_id,
+        }
+    }
+
+
 def is_text(content_type: str | None, content_encoding: str | None) -> bool:
     """Whether a body of this type reaches the function as text (else base64, isBase64Encoded).
 
@@ -139,14 +160,16 @@ def is_binary_media(content_type: str | None, binary_media_types: Iterable[str])
     """REST APIs: a body is binary (base64 to the function) iff its Content-Type matches one
     of the API's `binaryMediaTypes` — exactly, as `type/*`, or `*/*` (AG
     api-gateway-payload-encodings.md; ministackorg/ministack#767 "confirmed against real AWS").
-    With none configured every body is text."""
+    With none configured every body is text. Responses use the same test on the request's
+    first Accept type (LocalStack test_aws_proxy_binary_response, aws.validated: entry
+    `image/png` matches only `image/png`; `*/test` matches nothing)."""
     media = _media_type(content_type)
     for entry in binary_media_types:
         pattern = entry.strip().lower()
         if pattern == "*/*":
             return True
-        if not media:
-            continue
+        if not media or pattern.startswith("*/"):
+            continue  # `*/test` never matches, not even `*/test` (LS, recorded)
         if pattern == media:
             return True
         if pattern.endswith("/*") and media.split("/", 1)[0] == pattern[:-2]:
@@ -199,7 +222,7 @@ def _event_v2(request: HttpRequest, target: Target) -> dict[str, Any]:
             "routeKey": route_key,
             "stage": "$default" if url else target.stage,
             "time": _clf_time(request.time),
-            "timeEpoch": int(request.time * 1000),
+            "timeEpoch": round(request.time * 1000),
         }
     )
     event["requestContext"] = context
@@ -329,7 +352,7 @@ def _context_v1(
             "protocol": request.protocol,
             "requestId": target.request_id,
             "requestTime": _clf_time(request.time),
-            "requestTimeEpoch": int(request.time * 1000),
+            "requestTimeEpoch": round(request.time * 1000),
             "resourceId": _short_id("resource", target.api_id, resource)
             if target.is_rest
             else None,
@@ -357,6 +380,8 @@ def _headers_v1(
         key = name.lower()
         if key in _HOP_BY_HOP or key == "content-length":
             continue
+        if rest and key == "authorization" and value.startswith("AWS4-"):
+            continue  # "dropped if it contains a Signature Version 4 signature" (AG known issues)
         shown = names.setdefault(key, _rest_case(name) if rest else key)
         multi.setdefault(shown, []).append(value)
     if not rest:
@@ -465,6 +490,7 @@ def extended_request_id(request_id: str) -> str:
     return base64.b64encode(hashlib.sha256(request_id.encode()).digest()[:11]).decode()[:15] + "="
 
 
+@functools.lru_cache(maxsize=1024)
 def _short_id(*parts: str) -> str:
     """REST's 6-character `resourceId`/`deploymentId` (`3nq1cq`, `v99qix`)."""
     return stable_id(*parts, length=6)

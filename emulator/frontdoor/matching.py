@@ -15,8 +15,9 @@ Authentication Token.
 Several APIs on one port (`sam local start-api` serves them all on 3000 without stage
 prefixes): ⚠ a request goes to the first declared API that has a non-`$default` route for it,
 under that API's own rules; `$default` routes are tried after every API's other routes, first
-declared first; no match at all gets the first declared API's unknown-route answer. AWS
-cannot say (each API has its own host name); this keeps every API's own order intact.
+declared first. No match gets the unknown-route answer of the first API that declares the
+path with another method, else of the first declared API. AWS cannot say (each API has its
+own host name); this keeps every API's own order intact.
 
 Matching is on the raw path's segments (percent-encoding kept, so `%2F` never splits a
 segment); path parameter values are decoded, as API Gateway hands them to the function. One
@@ -151,6 +152,18 @@ class RouteTable:
                 return found
         for api, route in self._defaults:
             return Match(api, route, _NO_PARAMS)
+        return None
+
+    def owner(self, raw_path: str) -> HttpApi | None:
+        """The API that answers a request no route matched: the first that declares its path
+        (with other methods), else the first declared."""
+        return self.declaring(raw_path) or self.first_api
+
+    def declaring(self, raw_path: str) -> HttpApi | None:
+        """The first API with a route (other than `$default`) whose path fits `raw_path`."""
+        for api, _ in self._per_api:
+            if self.resource(api, raw_path) is not None:
+                return api
         return None
 
     def resource(self, api: HttpApi, raw_path: str) -> tuple[str, list[str]] | None:

@@ -45,15 +45,18 @@ FailureReason = Literal[
     "invoke_too_large",  # under the gateway's 10 MB but over Lambda's 6 MB invoke payload
 ]
 
-# Limits (AG limits.md; Lambda quotas; docs/frontdoor-spec.md §5)
+# Limits (AG limits.md; Lambda quotas; docs/frontdoor-spec.md §6)
 API_GATEWAY_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP and REST APIs: 10 MB request
 LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invoke, request and response
 REST_INTEGRATION_TIMEOUT_S = 29.0
 HTTP_INTEGRATION_TIMEOUT_S = 30.0
 
 JSON = "application/json"
-# HTTP API: a structured response (with `statusCode`) that sets no content type ⚠ observed
-# 2020 (aasisodiya.github.io nodejs-aws-apigw), not re-confirmed.
+# HTTP API (payload 2.0 and 1.0): a structured response (with `statusCode`) that sets no
+# content type. AWS's own API Gateway emulator (aws/aws-lambda-dotnet Tools/LambdaTestTool-v2
+# ApiGatewayResponseExtensions.cs: "api gateway v2 defaults to this content type"; the same
+# for HttpV1); fujiwara/ridge#9; quarkusio/quarkus#15909; aws-powertools/powertools-lambda-
+# python#2464.
 HTTP_DEFAULT_CONTENT_TYPE = "text/plain; charset=utf-8"
 
 # REST proxy responses may hold these keys only; anything else is "Malformed Lambda proxy
@@ -104,47 +107,81 @@ def from_result(
             response = _from_v2(service, payload)
     except _Malformed:
         return failure(service, "function_error", request_id)
+    response.headers = _reframed(service, response.headers)
     response.headers.extend(request_id_headers(service, request_id))
     return response
 
 
+# Headers that frame the connection are the front end's, not the function's. REST renames the
+# function's to `X-Amzn-Remapped-<name>` (AG api-gateway-known-issues.md, its table of
+# headers "dropped, remapped, or otherwise modified … sent back by your integration"; the list
+# here from the current page ⚠ — the stored snapshot leaves the table out); HTTP APIs and
+# function URLs drop them ⚠. Either way the emulator's own Content-Length frames the body.
+_FRAMING = frozenset(
+    {"connection", "content-length", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"}
+)
+_REST_REMAPPED = _FRAMING | {
+    "authorization",
+    "content-md5",
+    "date",
+    "proxy-authenticate",
+    "server",
+    "user-agent",
+    "www-authenticate",
+}
+
+
+def _reframed(service: Service, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if service == "rest":
+        return [
+            (f"X-Amzn-Remapped-{name}", value) if name.lower() in _REST_REMAPPED else (name, value)
+            for name, value in headers
+        ]
+    return [(name, value) for name, value in headers if name.lower() not in _FRAMING]
+
+
 def _from_v2(service: Service, payload: bytes) -> Response:
     """Payload 2.0 (AG http-api-develop-integrations-lambda.md; LDG urls-invocation.md): a JSON
-    object with `statusCode` is a structured response; any other JSON is a 200 whose body is
-    that JSON, re-serialized compactly, a string unquoted, `application/json`
-    (LocalStack test_lambda_url_invocation[dict|string|list-mixed|integer|float|boolean])."""
-    result = _load(payload)
+    object with `statusCode` is a structured response; any other JSON is a 200
+    `application/json` whose body is a string unquoted, else that JSON — re-serialized
+    compactly by function URLs (LocalStack test_lambda_url_invocation[dict|string|list-mixed|
+    integer|float|boolean], recorded), as the function wrote it by HTTP APIs (AG example).
+    A payload that is not JSON at all goes out as it is, 200 `application/json` (HTTP API:
+    "observed behavior, which differs from the documentation", AWS's own emulator
+    aws/aws-lambda-dotnet Tools/LambdaTestTool-v2 InvokeResponseExtensions.cs; URLs ⚠)."""
+    try:
+        result = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return Response(200, payload, [], JSON)
     if not (isinstance(result, dict) and "statusCode" in result):
-        text = result if isinstance(result, str) else _compact(result)
-        return Response(200, text.encode(), [], JSON)
+        if isinstance(result, str):
+            return Response(200, result.encode(), [], JSON)
+        if service == "http":
+            # "treats the entire response as the body": as the function wrote it (AG example
+            # `{ "message": "Hello from Lambda!" }` → that text; TT "uses the response as-is")
+            return Response(200, payload, [], JSON)
+        return Response(200, _compact(result).encode(), [], JSON)
     status = _status(result.get("statusCode"))
     headers: list[tuple[str, str]] = []
-    has_type = False
     raw_headers = result.get("headers") or {}
     if not isinstance(raw_headers, dict):
         raise _Malformed
     for name, value in raw_headers.items():
-        if value is None:
-            continue
-        headers.append((str(name), _header_value(value)))
-        has_type = has_type or str(name).lower() == "content-type"
-    # 2.0 has no multiValueHeaders (AG); function URLs take them (aws-lambda-go
-    # lambda-urls-response-multi-value-headers.json) ⚠, HTTP APIs ignore them ⚠.
-    if service == "url":
-        for name, values in _multi(result.get("multiValueHeaders")):
-            for value in values:
-                headers.append((name, value))
-            has_type = has_type or name.lower() == "content-type"
+        if value is not None:
+            headers.append((str(name), _header_value(value)))
+    # `multiValueHeaders` is not part of 2.0: both services ignore it (AG "Format 2.0 doesn't
+    # have multiValueHeaders"; HTTP API: aws-powertools/powertools-lambda-python#2464; URLs:
+    # akrylysov/algnhsa#33, a-h/awsapigatewayv2handler#3).
     cookies = result.get("cookies") or []
     if not isinstance(cookies, list):
         raise _Malformed
-    # each cookie its own Set-Cookie line (LDG urls-invocation.md "cookies")
+    # each cookie its own Set-Cookie line (AG; LDG urls-invocation.md "cookies")
     headers.extend(("Set-Cookie", str(cookie)) for cookie in cookies)
     body = _body(result.get("body"), bool(result.get("isBase64Encoded")), decode=True)
     content_type = None
-    if not has_type:
+    if not any(name.lower() == "content-type" for name, _ in headers):
         # function URLs: application/json (LocalStack test_lambda_url_invocation
-        # [http-response]); HTTP APIs: text/plain ⚠ (see HTTP_DEFAULT_CONTENT_TYPE)
+        # [http-response], recorded); HTTP APIs: text/plain (HTTP_DEFAULT_CONTENT_TYPE)
         content_type = JSON if service == "url" else HTTP_DEFAULT_CONTENT_TYPE
     return Response(status, body, headers, content_type)
 
@@ -160,6 +197,10 @@ def _from_v1(
         raise _Malformed  # `"justAString"` → 502 (recorded)
     if service == "rest" and not set(result) <= _REST_KEYS:
         raise _Malformed  # `wrongValue`, `cookies` → 502 (recorded; anomalyco/sst#2760)
+    if service != "rest" and "statusCode" not in result:
+        # HTTP API 1.0 needs a statusCode (AWS's LambdaTestTool-v2 answers 500 without one;
+        # `sam local` likewise) ⚠; REST defaults to 200 (recorded: invoke-api-only-headers)
+        raise _Malformed
     status = _status(result.get("statusCode", 200))
     single = result.get("headers")
     if single is not None and not isinstance(single, dict):
@@ -167,18 +208,15 @@ def _from_v1(
     multi = list(_multi(result.get("multiValueHeaders")))
     headers: list[tuple[str, str]] = []
     # A name in both maps answers with the multi values then the single one, in the multi
-    # map's casing (LocalStack test_lambda_aws_proxy_response_format, recorded 2024).
-    multi_names = {name.lower() for name, _ in multi}
+    # map's casing (LocalStack test_aws_proxy_response_payload_format_validation,
+    # invoke-api-multi-headers-overwrite[-casing], recorded 2024-11).
+    multi_casing = {name.lower(): name for name, _ in multi}
     for name, values in multi:
         headers.extend((name, value) for value in values)
     for name, value in (single or {}).items():
-        if value is None:
-            continue
-        shown = next((n for n, _ in multi if n.lower() == str(name).lower()), str(name))
-        if str(name).lower() in multi_names:
+        if value is not None:
+            shown = multi_casing.get(str(name).lower(), str(name))
             headers.append((shown, _header_value(value)))
-        else:
-            headers.append((str(name), _header_value(value)))
     has_type = any(name.lower() == "content-type" for name, _ in headers)
     raw_body = result.get("body")
     if service == "rest" and raw_body is not None and not isinstance(raw_body, str):
@@ -194,7 +232,8 @@ def _from_v1(
         decode = flagged  # HTTP APIs decode unconditionally (ministackorg/ministack#766) ⚠
     body = _body(raw_body, flagged, decode=decode)
     # REST: application/json when the function sets none (LocalStack
-    # test_aws_proxy_response_payload_format_validation); HTTP API 1.0 as its 2.0 ⚠
+    # test_aws_proxy_response_payload_format_validation, recorded); HTTP API 1.0 as its 2.0
+    # (LambdaTestTool-v2 HttpV1 mode)
     content_type = None
     if not has_type:
         content_type = JSON if service == "rest" else HTTP_DEFAULT_CONTENT_TYPE
@@ -259,7 +298,8 @@ def _body(value: Any, flagged: bool, *, decode: bool) -> bytes:
     text = value if isinstance(value, str) else _compact(value)
     if flagged and decode:
         try:
-            return base64.b64decode(text, validate=False)
+            # whitespace (MIME line breaks) tolerated; anything else is malformed ⚠
+            return base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise _Malformed from exc
     return text.encode()
@@ -358,9 +398,10 @@ _ANSWERS: dict[Service, dict[str, _Answer]] = {
         "timeout": _URL_INTERNAL,  # ⚠ assumed as for errors
         "integration_timeout": _URL_INTERNAL,  # no gateway timeout of its own: the function's
         "response_too_large": _URL_INTERNAL,  # ⚠
-        # LDG urls-configuration.md: throttles answer 429; body ⚠ (Lambda's own
-        # TooManyRequestsException message)
-        "throttled": _Answer(429, '{"Message":"Rate Exceeded."}', JSON, "TooManyRequestsException"),
+        # 429 (LDG urls-configuration.md "Throttling function URLs"); body and ErrorType as a
+        # URL's throttle was observed (github.com/huntharo/lambda-provisioned-throttling, 2022,
+        # then with status 400 by a since-fixed bug) ⚠
+        "throttled": _Answer(429, '{"message":"Rate Exceeded."}', JSON, "ThrottlingException"),
         # LocalStack test_lambda_url_non_existing_url (recorded 2025-11)
         "no_url": _Answer(403, '{"Message":null}', JSON, "AccessDeniedException"),
         "no_route": _Answer(403, '{"Message":null}', JSON, "AccessDeniedException"),

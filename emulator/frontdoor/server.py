@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import json
 import os
+import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -32,7 +33,12 @@ from typing import Any
 from emulator import errors, wire
 from emulator.arns import ArnScheme
 from emulator.engine.functions import FunctionRegistry
-from emulator.engine.invocation import Invocation, InvocationResult, trace_id_from
+from emulator.engine.invocation import (
+    Invocation,
+    InvocationResult,
+    new_request_id,
+    trace_id_from,
+)
 from emulator.frontdoor import cors, events, responses, sigv4
 from emulator.frontdoor.authorizers import Authorizers, CallResult, Decision
 from emulator.frontdoor.matching import Match, RouteTable
@@ -55,13 +61,20 @@ AUTHORIZER_TIMEOUT_S = 10.0
 API_MAX_BODY = 10 * 1024 * 1024
 URL_MAX_BODY = wire.MAX_SYNC_REQUEST_BYTES
 
-_ids = os.urandom
+# Ids need to be unique, not secret: seeded once from the OS, no system call per request
+_ids = random.Random(os.urandom(32))
+_quoted = json.encoder.encode_basestring_ascii
 
 
 def http_api_request_id() -> str:
     """An HTTP API request id (`apigw-requestid`, requestContext.requestId): 16 characters
     like `ZhNHJhhLjoEEPiw=` (PT `apigw-http/*.json`), i.e. 11 bytes in base64."""
-    return base64.b64encode(_ids(11)).decode()
+    return base64.b64encode(_ids.getrandbits(88).to_bytes(11, "big")).decode()
+
+
+def rest_request_id() -> str:
+    """A REST API request id (`x-amzn-RequestId`): a UUID."""
+    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
 
 
 # the exchange being authorized: the authorizer's own invocations add their request ids to it
@@ -138,7 +151,7 @@ class FrontDoor:
         self.credentials = credentials
         self._internal_error = on_internal_error
         self.warn = warn
-        self.authorizers = Authorizers(self.call_function, time.monotonic)
+        self.authorizers = Authorizers(self.call_function, time.monotonic, region=region)
         self._tasks: set[asyncio.Task[None]] = set()
         self.requests = 0  # answered, for /_emu/health and tests
         self.config = config
@@ -150,6 +163,7 @@ class FrontDoor:
         self.config = config
         self.table = RouteTable(config)
         self._urls = {url.function: url for url in config.urls}
+        self.authorizers.clear()  # cached answers belong to the previous configuration
         for hidden, winner in self.table.shadowed():
             self.warn(
                 f"route '{hidden.route_key}' of API {hidden.api} is never reached: API "
@@ -160,22 +174,26 @@ class FrontDoor:
     def api(self, request: Request) -> Result:
         headers = request.headers
         ex = _Exchange("http", request.method, request.path, headers.get(cors.H_ORIGIN))
-        first = self.table.first_api
-        if first is not None:
-            ex.service = first.kind
         match = self.table.match(request.method, request.path)
-        api = match.api if match is not None else first
+        api = match.api if match is not None else self.table.owner(request.path)
         if api is not None:
             ex.service = api.kind
             ex.api, ex.api_id = api.name, api.api_id
         if api is not None and api.kind == "rest":
-            ex.api_request_id = str(uuid.uuid4())
+            ex.api_request_id = rest_request_id()
         else:
             ex.api_request_id = http_api_request_id()
-        if api is not None and api.cors is not None and request.method == "OPTIONS":
-            preflight = self._api_preflight(ex, api, request, match)
-            if preflight is not None:
-                return self._done(ex, preflight)
+        if request.method == "OPTIONS" and api is not None:
+            # a preflight is the API's that declares the path, not another API's $default
+            owner = api
+            if match is not None and match.route.path == DEFAULT_ROUTE:
+                owner = self.table.declaring(request.path) or api
+            if owner.cors is not None:
+                preflight = self._api_preflight(ex, owner, request, match)
+                if preflight is not None:
+                    if owner is not api:
+                        ex.service, ex.api, ex.api_id = owner.kind, owner.name, owner.api_id
+                    return self._done(ex, preflight)
         if match is None or api is None:
             return self._done(ex, responses.failure(ex.service, "no_route", ex.api_request_id))
         route = match.route
@@ -198,7 +216,10 @@ class FrontDoor:
             path_parameters=match.path_parameters,
             stage_variables=api.stage_variables,
             is_rest=api.kind == "rest",
-            extended_request_id=http_api_request_id() if api.kind == "rest" else "",
+            extended_request_id=(
+                events.extended_request_id(ex.api_request_id) if api.kind == "rest" else ""
+            ),
+            trace_id=trace_id_from(_trace_header(http_request.headers)),
         )
         authorizer = _authorizer_of(api, route.authorizer)
         ex.reply = request.defer()
@@ -218,12 +239,12 @@ class FrontDoor:
         ex.route = DEFAULT_ROUTE
         url = self._urls.get(name)
         if url is None or name not in self.functions:
-            ex.api_request_id = str(uuid.uuid4())
+            ex.api_request_id = new_request_id()
             return self._done(ex, responses.failure("url", "no_url", ex.api_request_id))
         ex.api_id = url.url_id
         ex.function = url.function
         ex.cors = url.cors
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         ex.api_request_id = request_id
         if url.cors is not None and cors.is_preflight(request.method, headers):
             answer = Response(
@@ -265,6 +286,7 @@ class FrontDoor:
             request_id=request_id,
             account_id=self.account_id,
             authorizer=authorizer,
+            trace_id=trace_id_from(_trace_header(all_headers)),
         )
         ex.reply = request.defer()
         self._integrate(ex, http_request, target, request_id)
@@ -338,20 +360,28 @@ class FrontDoor:
         t0 = time.perf_counter()
         try:
             decision: Decision = await self.authorizers.authorize(api, authorizer, request, target)
-        except Exception as exc:  # our own bug (or a stub): the caller still gets an answer
+        except Exception as exc:  # our own bug: the caller still gets an answer
             self._internal_error(exc)
-            decision = Decision("error")
+            decision = Decision("error", status=500, body=b'{"message":"Internal Server Error"}')
         ex.authorizer_ms = (time.perf_counter() - t0) * 1000
         ex.authorizer["cached"] = decision.cached
         called = ex.request_ids[before:]
         ex.authorizer["request_id"] = decision.request_id or (called[-1] if called else None)
         if decision.outcome != "allow":
-            reason = {
-                "unauthorized": "unauthorized",
-                "forbidden": "forbidden",
-                "error": "authorizer_error",
-            }[decision.outcome]
-            self._send(ex, responses.failure(ex.service, reason, ex.api_request_id))  # type: ignore[arg-type]
+            # API Gateway's own 401/403/500, as the authorizers module words it
+            if decision.reason is not None:
+                answer = responses.failure(ex.service, decision.reason, ex.api_request_id)
+            else:
+                answer = Response(
+                    decision.status,
+                    decision.body,
+                    [
+                        *responses.request_id_headers(ex.service, ex.api_request_id),
+                        *decision.headers,
+                    ],
+                    content_type="application/json",
+                )
+            self._send(ex, answer)
             return
         self._integrate(ex, request, replace(target, authorizer=decision.context), None)
 
@@ -402,13 +432,14 @@ class FrontDoor:
             self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
             return
         if len(payload) > wire.MAX_SYNC_REQUEST_BYTES:
-            self._send(ex, responses.failure(ex.service, "too_large", ex.api_request_id))
+            reason: responses.FailureReason = "invoke_too_large"
+            self._send(ex, responses.failure(ex.service, reason, ex.api_request_id))
             return
         inv = Invocation(
             function_name=pool.fn.name,
             payload=payload,
             invoked_arn=self.arns.function_arn(pool.fn.name),
-            trace_id=trace_id_from(_trace_header(request.headers)),
+            trace_id=target.trace_id,
         )
         if request_id is not None:
             inv.request_id = request_id
@@ -421,13 +452,20 @@ class FrontDoor:
         limit = INTEGRATION_TIMEOUT_S.get(ex.service)
         if limit is not None and pool.fn.timeout_s >= limit:
             ex.timer = asyncio.get_running_loop().call_later(limit, self._integration_timed_out, ex)
-        inv.reply.add_done_callback(partial(self._answer, ex, target.payload_version))
+        accept = _header(request.headers, "accept")
+        inv.reply.add_done_callback(partial(self._answer, ex, target, accept))
 
     def _integration_timed_out(self, ex: _Exchange) -> None:
         ex.timer = None
         self._send(ex, responses.failure(ex.service, "integration_timeout", ex.api_request_id))
 
-    def _answer(self, ex: _Exchange, version: Any, fut: asyncio.Future[InvocationResult]) -> None:
+    def _answer(
+        self,
+        ex: _Exchange,
+        target: events.Target,
+        accept: str | None,
+        fut: asyncio.Future[InvocationResult],
+    ) -> None:
         if ex.timer is not None:
             ex.timer.cancel()
             ex.timer = None
@@ -442,7 +480,12 @@ class FrontDoor:
                 )
             else:
                 answer = responses.from_result(
-                    ex.service, version, result.payload, ex.api_request_id
+                    ex.service,
+                    target.payload_version,
+                    result.payload,
+                    ex.api_request_id,
+                    accept=accept,
+                    binary_media_types=target.binary_media_types,
                 )
         elif isinstance(exc, errors.TooManyRequests):
             answer = responses.failure(ex.service, "throttled", ex.api_request_id)
@@ -474,6 +517,8 @@ class FrontDoor:
                 cors.response_headers(ex.cors, ex.origin),
                 drop_own=ex.service == "http",
             )
+        if ex.method == "HEAD":
+            response.body = b""  # ⚠ AWS sends the GET's Content-Length; a body would desync
         self.requests += 1
         self.trace.write(_record(ex, response.status))
         return response
@@ -580,14 +625,19 @@ def _http_request(
     )
 
 
-def _trace_header(headers: list[tuple[str, str]]) -> str | None:
-    for name, value in headers:
-        if name.lower() == "x-amzn-trace-id":
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of a header (`name` lower case)."""
+    for key, value in headers:
+        if key.lower() == name:
             return value
     return None
 
 
-def _failure_reason(payload: bytes) -> Any:
+def _trace_header(headers: list[tuple[str, str]]) -> str | None:
+    return _header(headers, "x-amzn-trace-id")
+
+
+def _failure_reason(payload: bytes) -> responses.FailureReason:
     """A function error's kind, from Lambda's error body."""
     if b"Sandbox.Timedout" in payload:
         return "timeout"
@@ -596,25 +646,31 @@ def _failure_reason(payload: bytes) -> Any:
     return "function_error"
 
 
+def _text(value: str | None) -> str:
+    return "null" if value is None else str(_quoted(value))
+
+
 def _record(ex: _Exchange, status: int) -> str:
+    """One HTTP request record (docs/trace-format.md), formatted by hand: it is written once
+    per request, on the request's own path (json.dumps of a dict costs several times more)."""
     end = time.time()
-    record = {
-        "v": SCHEMA_VERSION,
-        "kind": "http",
-        "api": ex.api,
-        "api_id": ex.api_id,
-        "service": ex.service,
-        "route": ex.route,
-        "method": ex.method,
-        "path": ex.path,
-        "status": status,
-        "api_request_id": ex.api_request_id,
-        "request_ids": ex.request_ids,
-        "function": ex.function,
-        "authorizer": ex.authorizer,
-        "accepted_at": round(ex.accepted_at, 6),
-        "end": round(end, 6),
-        "latency_ms": round((time.perf_counter() - ex.started) * 1000, 3),
-        "authorizer_ms": None if ex.authorizer_ms is None else round(ex.authorizer_ms, 3),
-    }
-    return json.dumps(record, separators=(",", ":")) + "\n"
+    latency_ms = (time.perf_counter() - ex.started) * 1000
+    auth = ex.authorizer
+    if auth is None:
+        authorizer = "null"
+    else:
+        authorizer = (
+            f'{{"function":{_text(auth["function"])},"request_id":{_text(auth["request_id"])},'
+            f'"cached":{"true" if auth["cached"] else "false"}}}'
+        )
+    ids = ",".join(f'"{rid}"' for rid in ex.request_ids)
+    auth_ms = "null" if ex.authorizer_ms is None else f"{ex.authorizer_ms:.3f}"
+    return (
+        f'{{"v":{SCHEMA_VERSION},"kind":"http","api":{_text(ex.api)},"api_id":"{ex.api_id}",'
+        f'"service":"{ex.service}","route":{_text(ex.route)},"method":{_text(ex.method)},'
+        f'"path":{_text(ex.path)},"status":{status},'
+        f'"api_request_id":{_text(ex.api_request_id)},"request_ids":[{ids}],'
+        f'"function":{_text(ex.function)},"authorizer":{authorizer},'
+        f'"accepted_at":{ex.accepted_at:.6f},"end":{end:.6f},"latency_ms":{latency_ms:.3f},'
+        f'"authorizer_ms":{auth_ms}}}\n'
+    )

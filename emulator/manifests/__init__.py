@@ -5,7 +5,9 @@
         .toml       ─► native.read_native ─┐
         .yaml/.yml  ─► sam.read_sam ───────┴─► [RawFunction] ─► validate.build ─► FunctionConfigs
 
-    load_http(path, functions) ─► http_native / http_sam ─► http.assemble ─► HttpConfig
+    load_http(path, functions):
+        .toml       ─► http_native ───────────────┐
+        .yaml/.yml  ─► http_sam (+ http_sam_auth) ┴─► http.assemble ─► HttpConfig
 
 Each reader only turns its format into `RawFunction`s (values plus the field names the user
 wrote); the one `validate.build` checks them, so every check and every one-line error
@@ -84,11 +86,11 @@ def load_http(path: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
     and `[functions.*.url]`). `functions` are `load_manifest(path)`'s. Raises `ManifestError`."""
     suffix = path.suffix.lower()
     names = tuple(function.name for function in functions)
-    text = _read_text(path)
     if suffix == ".toml":
-        return assemble(path, read_native_http(path, text, names))
+        return assemble(path, read_native_http(path, _read_text(path), names))
     if suffix in (".yaml", ".yml"):
-        return assemble(path, read_sam_http(path, text, names), none_needs_default=True)
+        drafts = read_sam_http(path, _read_text(path), names)
+        return assemble(path, drafts, none_needs_default=True)
     raise ManifestError(
         path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"
     )

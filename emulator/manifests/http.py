@@ -2,8 +2,9 @@
 
     load_http(path, functions):
         .toml       ─► http_native.read_native_http ─┐
-        .yaml/.yml  ─► http_sam.read_sam_http ───────┴─► [ApiDraft], [RouteDraft], [FunctionUrl]
-                                                        ─► assemble ─► HttpConfig
+        .yaml/.yml  ─► http_sam.read_sam_http ───────┴─► Drafts ─► assemble ─► HttpConfig
+
+(`Drafts`: the model's `HttpApi`s, `HttpRoute`s and `FunctionUrl`s, with where each is declared.)
 
 Each reader turns its own syntax into the shared model (`emulator.frontdoor.model`) through
 the helpers here, so the rules and their one-line messages are the same in both formats:
@@ -65,7 +66,13 @@ _TOKEN_IDENTITY = re.compile(r"method\.request\.header\.([^\s,]+)")
 _STAGE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _STAGE_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_]+")
 _PATH_VARIABLE = re.compile(r"\{([A-Za-z0-9._-]+)(\+?)\}")
-CORS_MAX_AGE_S = 86_400  # Lambda `Cors.MaxAge` 0-86400 (BOTO lambda); the same for HTTP APIs ⚠
+CORS_MAX_AGE_S = 86_400
+_URL_CORS_LIMITS = {
+    "allow_origins": 100,
+    "allow_methods": 6,
+    "allow_headers": 100,
+    "expose_headers": 100,
+}
 
 
 @dataclass(frozen=True)
@@ -148,7 +155,10 @@ class Scope:
 
 
 def method(scope: Scope, value: object, key: str | None = None) -> str:
-    """An HTTP method in any case (SAM lower-cases it; `any` is ANY), upper-cased."""
+    """An HTTP method in any case (SAM lower-cases it; `any` is ANY), upper-cased. SAM also
+    takes OpenAPI's `x-amazon-apigateway-any-method` for ANY (SAMT eventsources/push.py)."""
+    if isinstance(value, str) and value.lower() == "x-amazon-apigateway-any-method":
+        return ANY
     if isinstance(value, str) and value.upper() in METHODS:
         return value.upper()
     raise scope.fail(f"must be one of {', '.join(METHODS)} (any case), got {show(value)}", key)
@@ -170,6 +180,10 @@ def route_path(scope: Scope, value: object, kind: ApiKind, key: str | None = Non
         return text
     if not text.startswith("/"):
         raise scope.fail(f"must start with '/', got {show(text)}", key)
+    if kind == "rest" and len(text) > 1 and text.endswith("/"):
+        # a REST resource's path part is never empty (CreateResource `pathPart`); API Gateway
+        # matches `/items/` on `/items`
+        raise scope.fail(f"must not end with '/' on a REST API, got {show(text)}", key)
     segments = text[1:].split("/")
     names: set[str] = set()
     for index, segment in enumerate(segments):
@@ -212,9 +226,13 @@ def route_shape(path: str) -> tuple[str, ...]:
 # ─── CORS, stages, authorizers ────────────────────────────────────────────────────────────
 
 
-def cors(scope: Scope, value: object, names: Mapping[str, str]) -> Cors:
+def cors(
+    scope: Scope, value: object, names: Mapping[str, str], *, function_url: bool = False
+) -> Cors:
     """A CORS mapping whose keys are `names` (canonical → this format's spelling: AllowOrigins
-    or allow_origins). Every key is optional (AG http-api-cors.md; BOTO lambda `Cors`)."""
+    or allow_origins). Every key is optional. Ranges (BOTO): an API's `MaxAge` -1 … 86400
+    (apigatewayv2 `Cors`); a function URL's 0 … 86400, at most 100 origins, 6 methods and 100
+    headers of each kind (lambda `Cors`)."""
     table = scope.mapping(value)
     spelled = {spelling: canonical for canonical, spelling in names.items()}
     scope.keys(table, names.values())
@@ -224,9 +242,16 @@ def cors(scope: Scope, value: object, names: Mapping[str, str]) -> Cors:
         if canonical == "allow_credentials":
             values[canonical] = scope.boolean(item, key)
         elif canonical == "max_age":
-            values["max_age_s"] = scope.integer(item, 0, CORS_MAX_AGE_S, key)
+            low = 0 if function_url else -1
+            values["max_age_s"] = scope.integer(item, low, CORS_MAX_AGE_S, key)
         else:
-            values[canonical] = scope.strings(item, key)
+            items = scope.strings(item, key)
+            most = _URL_CORS_LIMITS[canonical] if function_url else None
+            if most is not None and len(items) > most:
+                raise scope.fail(
+                    f"must list at most {most} items for a function URL, got {len(items)}", key
+                )
+            values[canonical] = items
     result = Cors(**values)  # type: ignore[arg-type]
     if result.allow_credentials and "*" in result.allow_origins:
         # SAMT http_api_generator._add_cors: "'AllowCredentials' can not be true when
@@ -380,6 +405,7 @@ def assemble(path: Path, drafts: Drafts, *, none_needs_default: bool = False) ->
                 api_draft.default_authorizer_key,
             )
     seen: dict[tuple[str, str, tuple[str, ...]], RouteDraft] = {}
+    variables: dict[tuple[str, tuple[str, ...]], tuple[str, RouteDraft]] = {}
     for draft in drafts.routes:
         route = draft.route
         found = apis.get(route.api)
@@ -413,6 +439,8 @@ def assemble(path: Path, drafts: Drafts, *, none_needs_default: bool = False) ->
                 "method and path",
             )
         seen[key] = draft
+        if api.kind == "rest":
+            _check_rest_siblings(path, draft, variables)
     names = [api_draft.api.name for api_draft in drafts.apis]
     return HttpConfig(
         apis=tuple(api_draft.api for api_draft in drafts.apis),
@@ -424,6 +452,32 @@ def assemble(path: Path, drafts: Drafts, *, none_needs_default: bool = False) ->
         ),
         urls=tuple(drafts.urls),
     )
+
+
+def _check_rest_siblings(
+    path: Path,
+    draft: RouteDraft,
+    variables: dict[tuple[str, tuple[str, ...]], tuple[str, RouteDraft]],
+) -> None:
+    """A REST API is a tree of resources, and a resource has at most one child that is a path
+    variable: `/items/{id}` and `/items/{key}` (or `/{id}` and `/{proxy+}`) cannot both exist,
+    whatever their methods (CreateResource: "A sibling ({id}) of this resource already has a
+    variable path part -- only one is allowed")."""
+    route = draft.route
+    segments = route.path[1:].split("/")
+    for index, segment in enumerate(segments):
+        if not segment.startswith("{"):
+            continue
+        parent = (route.api, tuple(segments[:index]))
+        known = variables.setdefault(parent, (segment, draft))
+        if known[0] != segment:
+            first = known[1].route
+            raise ManifestError(
+                path,
+                f"routes conflict on API '{route.api}': '{first.route_key}' ({first.origin}) and "
+                f"'{route.route_key}' ({route.origin}) give one REST resource two variable "
+                f"children, {known[0]} and {segment} (a REST resource has at most one)",
+            )
 
 
 def _names(items: Iterable[str]) -> str:

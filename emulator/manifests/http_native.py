@@ -242,7 +242,11 @@ def _read_url(scope: Scope, function: str, value: object) -> FunctionUrl:
             UrlAuthType,
             scope.choice(table.get("auth_type", "NONE"), ("NONE", "AWS_IAM"), "auth_type"),
         ),
-        cors=http.cors(scope.at("cors"), table["cors"], CORS_KEYS) if "cors" in table else None,
+        cors=(
+            http.cors(scope.at("cors"), table["cors"], CORS_KEYS, function_url=True)
+            if "cors" in table
+            else None
+        ),
         invoke_mode=cast(
             InvokeMode,
             scope.choice(

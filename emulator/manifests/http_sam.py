@@ -1,6 +1,7 @@
 """SAM's front door: function `Events` of `Type: HttpApi` / `Api`, `AWS::Serverless::HttpApi`
 and `AWS::Serverless::Api` resources (with `Globals.HttpApi` / `Globals.Api`), and
-`FunctionUrlConfig` (with `Globals.Function`).
+`FunctionUrlConfig` (with `Globals.Function`). Authorizers, CORS and literal values are read by
+`http_sam_auth`.
 
 Sources (SAM docs = docs.aws.amazon.com/serverless-application-model/latest/developerguide/;
 SAMT = aws/serverless-application-model@7000d0a `samtranslator/`):
@@ -8,9 +9,7 @@ SAMT = aws/serverless-application-model@7000d0a `samtranslator/`):
   plugins/api/implicit_http_api_plugin.py (no Path and no Method: the `$default` route, ANY),
   implicit_rest_api_plugin.py (`ServerlessRestApi`, stage `Prod`);
 - APIs: SAM docs sam-resource-httpapi / sam-resource-api; SAMT model/api/http_api_generator.py;
-- authorizers: SAM docs sam-property-httpapi-lambdaauthorizer(-identity),
-  sam-property-api-lambdatokenauthorizer / lambdarequestauthorizer (+ identities);
-  SAMT model/apigatewayv2.py, model/apigateway.py;
+- function URLs: SAM docs sam-property-function-functionurlconfig; SAMT sam_resources.py;
 - Globals: SAM docs sam-specification-template-anatomy-globals; SAMT plugins/globals/globals.py
   (maps merge key by key, lists are global-then-local, anything else: the resource's wins).
 """
@@ -27,7 +26,6 @@ from emulator.frontdoor.model import (
     DEFAULT_ROUTE,
     ApiKind,
     Authorizer,
-    AuthorizerKind,
     Cors,
     FunctionUrl,
     HttpApi,
@@ -38,7 +36,8 @@ from emulator.frontdoor.model import (
 )
 from emulator.manifests import http
 from emulator.manifests.http import ApiDraft, Drafts, RouteDraft, Scope
-from emulator.manifests.sam import parse_template, read_sam, resolve_parameter
+from emulator.manifests.http_sam_auth import HTTP_CORS, SamValues, merge
+from emulator.manifests.sam import parse_template, read_sam
 from emulator.manifests.validate import intrinsic_tag, show
 
 _SERVERLESS_FUNCTION = "AWS::Serverless::Function"
@@ -124,49 +123,6 @@ _API_AUTH_IGNORED: dict[ApiKind, tuple[str, ...]] = {
         "UsagePlan",
     ),
 }
-_HTTP_AUTHORIZER_KEYS = (
-    "FunctionArn",
-    "AuthorizerPayloadFormatVersion",
-    "EnableSimpleResponses",
-    "Identity",
-)
-_HTTP_AUTHORIZER_IGNORED = ("FunctionInvokeRole", "EnableFunctionDefaultPermissions")
-_REST_AUTHORIZER_KEYS = ("FunctionArn", "FunctionPayloadType", "Identity")
-_REST_AUTHORIZER_IGNORED = ("FunctionInvokeRole", "DisableFunctionDefaultPermissions")
-_JWT_OR_COGNITO = ("JwtConfiguration", "IdentitySource", "UserPoolArn")
-# Identity lists → API Gateway's identity sources (SAMT model/apigatewayv2.py
-# `_get_identity_source`, model/apigateway.py `_get_identity_source`).
-_IDENTITY_PREFIXES: dict[ApiKind, tuple[tuple[str, str], ...]] = {
-    "http": (
-        ("Headers", "$request.header."),
-        ("QueryStrings", "$request.querystring."),
-        ("StageVariables", "$stageVariables."),
-        ("Context", "$context."),
-    ),
-    "rest": (
-        ("Headers", "method.request.header."),
-        ("QueryStrings", "method.request.querystring."),
-        ("StageVariables", "stageVariables."),
-        ("Context", "context."),
-    ),
-}
-_AUTHORIZER_LABELS = {
-    "kind": "FunctionPayloadType",
-    "payload_version": "AuthorizerPayloadFormatVersion",
-    "simple_responses": "EnableSimpleResponses",
-    "identity_sources": "Identity",
-    "ttl": "Identity.ReauthorizeEvery",
-    "validation_regex": "Identity.ValidationExpression",
-}
-_HTTP_CORS = {
-    "allow_origins": "AllowOrigins",
-    "allow_methods": "AllowMethods",
-    "allow_headers": "AllowHeaders",
-    "expose_headers": "ExposeHeaders",
-    "allow_credentials": "AllowCredentials",
-    "max_age": "MaxAge",
-}
-_REST_CORS_KEYS = ("AllowOrigin", "AllowMethods", "AllowHeaders", "MaxAge", "AllowCredentials")
 _URL_KEYS = ("AuthType", "Cors", "InvokeMode")
 
 
@@ -175,18 +131,6 @@ def read_sam_http(path: Path, text: str, functions: tuple[str, ...]) -> Drafts:
     # logical id → function name, exactly as the function reader names them
     names = {raw.origin.removeprefix("Resources."): raw.name for raw in read_sam(path, text)}
     return _SamHttp(path, doc, names, functions).read()
-
-
-def merge(global_value: object, local: object) -> object:
-    """SAM's Globals merge (SAMT plugins/globals/globals.py `_do_merge`)."""
-    if isinstance(global_value, dict) and isinstance(local, dict):
-        merged = dict(global_value)
-        for key, value in local.items():
-            merged[key] = merge(global_value[key], value) if key in global_value else value
-        return merged
-    if isinstance(global_value, list) and isinstance(local, list):
-        return global_value + local
-    return local
 
 
 class _SamHttp:
@@ -199,27 +143,17 @@ class _SamHttp:
     ) -> None:
         self.path = path
         parameters = doc.get("Parameters") or {}
-        self.parameters: dict[str, object] = (
-            {str(k): v for k, v in parameters.items()} if isinstance(parameters, dict) else {}
+        self.sam = SamValues(
+            {str(k): v for k, v in parameters.items()} if isinstance(parameters, dict) else {},
+            names,
+            functions,
         )
         top = Scope(path)
         self.globals = top.mapping(doc.get("Globals") or {}, "Globals")
         self.resources = top.mapping(doc.get("Resources"), "Resources")
         self.names = names
-        self.functions = functions
         self.drafts = Drafts()
         self.apis: dict[str, ApiDraft] = {}
-
-    def literal(self, scope: Scope, value: object, key: str | None = None) -> object:
-        value = resolve_parameter(self.parameters, value)
-        tag = intrinsic_tag(value)
-        if tag is not None:
-            raise scope.fail(
-                "intrinsic functions are not resolved for this field (only !Ref to a parameter "
-                f"with a Default is); expected a literal value, got {tag}",
-                key,
-            )
-        return value
 
     def api_globals(self, kind: ApiKind) -> dict[str, object]:
         section = _GLOBALS[kind]
@@ -268,7 +202,10 @@ class _SamHttp:
 
         if explicit and "StageName" in properties:
             stage_name = http.stage(
-                scope, self.literal(scope, properties["StageName"], "StageName"), kind, "StageName"
+                scope,
+                self.sam.literal(scope, properties["StageName"], "StageName"),
+                kind,
+                "StageName",
             )
         elif explicit and kind == "rest":
             # SAM docs sam-resource-api: StageName "Required: Yes"
@@ -281,16 +218,26 @@ class _SamHttp:
         if picked is not None:
             value, where = picked
             key = _STAGE_VARIABLES[kind]
-            variables = http.stage_variables(where, self.literal(where, value, key), key)
+            table = where.mapping(
+                self.sam.literal(where, value, key), key, "a mapping of names to values"
+            )
+            # a value that stays an intrinsic (`!Ref Table`, `!GetAtt …`) is left unset, as an
+            # environment variable's is (docs/configuration.md, "Intrinsic functions")
+            resolved = {name: self.sam.resolve(item) for name, item in table.items()}
+            variables = http.stage_variables(
+                where,
+                {name: item for name, item in resolved.items() if intrinsic_tag(item) is None},
+                key,
+            )
 
         cors: Cors | None = None
         picked = pick(_CORS[kind])
         if picked is not None:
             value, where = picked
             cors = (
-                self.http_cors(where.at("CorsConfiguration"), value)
+                self.sam.http_cors(where.at("CorsConfiguration"), value)
                 if kind == "http"
-                else self.rest_cors(where.at("Cors"), value)
+                else self.sam.rest_cors(where.at("Cors"), value)
             )
 
         authorizers: dict[str, Authorizer] = {}
@@ -300,16 +247,17 @@ class _SamHttp:
         if picked is not None:
             value, where = picked
             auth_scope = where.at("Auth")
-            auth = auth_scope.mapping(self.literal(auth_scope, value))
+            auth = auth_scope.mapping(self.sam.literal(auth_scope, value))
             auth_scope.keys(auth, ("Authorizers", "DefaultAuthorizer"), _API_AUTH_IGNORED[kind])
             table = auth_scope.mapping(auth.get("Authorizers") or {}, "Authorizers")
             for auth_name, item in table.items():
-                authorizers[auth_name] = self.authorizer(
+                authorizers[auth_name] = self.sam.authorizer(
                     auth_scope.at("Authorizers").at(auth_name), auth_name, item, kind
                 )
             if "DefaultAuthorizer" in auth:
                 default_authorizer = auth_scope.string(
-                    auth["DefaultAuthorizer"], "DefaultAuthorizer"
+                    self.sam.literal(auth_scope, auth["DefaultAuthorizer"], "DefaultAuthorizer"),
+                    "DefaultAuthorizer",
                 )
                 if default_authorizer == "AWS_IAM":
                     raise auth_scope.fail(
@@ -332,172 +280,6 @@ class _SamHttp:
         self.apis[name] = draft
         self.drafts.apis.append(draft)
         return draft
-
-    def http_cors(self, scope: Scope, value: object) -> Cors:
-        value = self.literal(scope, value)
-        if value is True:
-            # SAMT http_api_generator._add_cors: `CorsConfiguration: true` allows origin '*'
-            return Cors(allow_origins=("*",))
-        if isinstance(value, bool):
-            raise scope.fail("must be true or a mapping of CORS settings, got false")
-        return http.cors(scope, value, _HTTP_CORS)
-
-    def rest_cors(self, scope: Scope, value: object) -> Cors:
-        """`Cors: "'*'"` or a mapping whose values are quoted header values, as SAM writes them
-        into the OPTIONS method's response (SAMT swagger/swagger.py `add_cors`)."""
-        value = self.literal(scope, value)
-        if isinstance(value, str):
-            return Cors(allow_origins=(_quoted(scope, value),))
-        table = scope.mapping(value, what="a quoted origin such as \"'*'\" or a mapping")
-        scope.keys(table, _REST_CORS_KEYS)
-        if "AllowOrigin" not in table:
-            raise scope.fail("is required (e.g. \"'*'\"), got nothing", "AllowOrigin")
-        max_age: int | None = None
-        if "MaxAge" in table:
-            raw = table["MaxAge"]
-            text = (
-                str(raw)
-                if isinstance(raw, int) and not isinstance(raw, bool)
-                else _quoted(scope, raw, "MaxAge")
-            )
-            if not text.isdigit() or int(text) > http.CORS_MAX_AGE_S:
-                raise scope.fail(
-                    f"must be a quoted number of seconds from 0 to {http.CORS_MAX_AGE_S}, "
-                    f"got {show(raw)}",
-                    "MaxAge",
-                )
-            max_age = int(text)
-        return Cors(
-            allow_origins=(_quoted(scope, table["AllowOrigin"], "AllowOrigin"),),
-            # empty: SAM's default, the path's own methods plus OPTIONS
-            allow_methods=_quoted_list(scope, table, "AllowMethods"),
-            allow_headers=_quoted_list(scope, table, "AllowHeaders"),
-            allow_credentials=scope.boolean(
-                table.get("AllowCredentials", False), "AllowCredentials"
-            ),
-            max_age_s=max_age,
-        )
-
-    def authorizer(self, scope: Scope, name: str, value: object, kind: ApiKind) -> Authorizer:
-        table = scope.mapping(self.literal(scope, value))
-        for key in _JWT_OR_COGNITO:
-            if key in table:
-                raise scope.fail(
-                    "only Lambda authorizers are emulated (no JWT or Cognito authorizers); "
-                    f"expected FunctionArn, got {key}",
-                    key,
-                )
-        if kind == "http":
-            scope.keys(
-                table, (*_HTTP_AUTHORIZER_KEYS, "FunctionPayloadType"), _HTTP_AUTHORIZER_IGNORED
-            )
-        else:
-            scope.keys(table, _REST_AUTHORIZER_KEYS, _REST_AUTHORIZER_IGNORED)
-        if "FunctionArn" not in table:
-            raise scope.fail("is required: !GetAtt <Function>.Arn, got nothing", "FunctionArn")
-        function = self.function_arn(scope, table["FunctionArn"])
-
-        payload_type = self.literal(
-            scope,
-            table.get("FunctionPayloadType", "TOKEN" if kind == "rest" else "REQUEST"),
-            "FunctionPayloadType",
-        )
-        auth_kind = cast(
-            AuthorizerKind,
-            scope.choice(payload_type, ("TOKEN", "REQUEST"), "FunctionPayloadType").lower(),
-        )
-        version: PayloadVersion = "1.0"
-        if kind == "http":
-            if "AuthorizerPayloadFormatVersion" not in table:
-                # SAMT model/apigatewayv2.py: "Lambda Authorizer must define
-                # 'AuthorizerPayloadFormatVersion'"
-                raise scope.fail(
-                    "is required ('1.0' or '2.0'), got nothing", "AuthorizerPayloadFormatVersion"
-                )
-            version = scope.payload_version(
-                self.literal(scope, table["AuthorizerPayloadFormatVersion"]),
-                "AuthorizerPayloadFormatVersion",
-            )
-        simple = scope.boolean(
-            self.literal(scope, table.get("EnableSimpleResponses", False)), "EnableSimpleResponses"
-        )
-
-        identity_scope = scope.at("Identity")
-        identity = identity_scope.mapping(
-            self.literal(scope, table.get("Identity") or {}, "Identity")
-        )
-        sources: list[str] = []
-        regex: str | None = None
-        if auth_kind == "token":
-            identity_scope.keys(identity, ("Header", "ValidationExpression", "ReauthorizeEvery"))
-            # SAM docs sam-property-api-lambdatokenauthorizationidentity: Header "Default:
-            # Authorization"
-            header = identity_scope.string(
-                self.literal(identity_scope, identity.get("Header", "Authorization"), "Header"),
-                "Header",
-            )
-            sources.append(f"method.request.header.{header}")
-            if "ValidationExpression" in identity:
-                regex = identity_scope.string(
-                    self.literal(
-                        identity_scope, identity["ValidationExpression"], "ValidationExpression"
-                    ),
-                    "ValidationExpression",
-                )
-        else:
-            prefixes = _IDENTITY_PREFIXES[kind]
-            identity_scope.keys(identity, (*(key for key, _ in prefixes), "ReauthorizeEvery"))
-            for key, prefix in prefixes:
-                if key in identity:
-                    items = identity_scope.strings(
-                        self.literal(identity_scope, identity[key], key), key
-                    )
-                    sources += [prefix + item for item in items]
-        if "ReauthorizeEvery" in identity:
-            ttl = identity_scope.integer(
-                self.literal(identity_scope, identity["ReauthorizeEvery"], "ReauthorizeEvery"),
-                0,
-                http.TTL_MAX_S,
-                "ReauthorizeEvery",
-            )
-        else:
-            ttl = http.REST_DEFAULT_TTL_S if kind == "rest" else http.HTTP_DEFAULT_TTL_S
-        authorizer = Authorizer(
-            name=name,
-            function=function,
-            kind=auth_kind,
-            payload_version=version,
-            simple_responses=simple,
-            identity_sources=tuple(sources),
-            ttl_s=ttl,
-            validation_regex=regex,
-        )
-        return http.check_authorizer(scope, authorizer, kind, _AUTHORIZER_LABELS)
-
-    def function_arn(self, scope: Scope, value: object) -> str:
-        """`!GetAtt Fn.Arn` of a function of this template → that function's name. ⚠ A
-        literal `arn:aws:lambda:…:function:NAME` of a function served here is taken too."""
-        value = resolve_parameter(self.parameters, value)
-        if isinstance(value, dict) and len(value) == 1 and "Fn::GetAtt" in value:
-            argument = value["Fn::GetAtt"]
-            if isinstance(argument, str):
-                argument = argument.split(".", 1)
-            if (
-                isinstance(argument, list)
-                and len(argument) == 2
-                and argument[1] == "Arn"
-                and argument[0] in self.names
-            ):
-                return self.names[str(argument[0])]
-        if isinstance(value, str) and value.startswith("arn:") and ":function:" in value:
-            name = value.split(":function:", 1)[1].split(":", 1)[0]
-            if name in self.functions:
-                return name
-        raise scope.fail(
-            "must be !GetAtt <Function>.Arn of an AWS::Serverless::Function or "
-            f"AWS::Lambda::Function of this template, got {show(value)}",
-            "FunctionArn",
-        )
 
     # ── functions: events and URLs ────────────────────────────────────────────────────────
 
@@ -563,10 +345,10 @@ class _SamHttp:
                     )
                     raise scope.fail(f"is required{also}, got nothing", key)
             route_path = http.route_path(
-                scope, self.literal(scope, properties["Path"], "Path"), kind, "Path"
+                scope, self.sam.literal(scope, properties["Path"], "Path"), kind, "Path"
             )
             method = http.method(
-                scope, self.literal(scope, properties["Method"], "Method"), "Method"
+                scope, self.sam.literal(scope, properties["Method"], "Method"), "Method"
             )
             if route_path == DEFAULT_ROUTE and method != ANY:
                 raise scope.fail(
@@ -577,7 +359,7 @@ class _SamHttp:
         if kind == "http":
             # SAM docs sam-property-function-httpapi: PayloadFormatVersion "Default: 2.0"
             version = scope.payload_version(
-                self.literal(
+                self.sam.literal(
                     scope, properties.get("PayloadFormatVersion", "2.0"), "PayloadFormatVersion"
                 ),
                 "PayloadFormatVersion",
@@ -585,11 +367,11 @@ class _SamHttp:
         authorizer: str | None = None
         if "Auth" in properties:
             auth_scope = scope.at("Auth")
-            auth = auth_scope.mapping(self.literal(scope, properties["Auth"], "Auth"))
+            auth = auth_scope.mapping(self.sam.literal(scope, properties["Auth"], "Auth"))
             auth_scope.keys(auth, ("Authorizer",), _EVENT_AUTH_IGNORED[kind])
             if "Authorizer" in auth:
                 authorizer = auth_scope.string(
-                    self.literal(auth_scope, auth["Authorizer"], "Authorizer"), "Authorizer"
+                    self.sam.literal(auth_scope, auth["Authorizer"], "Authorizer"), "Authorizer"
                 )
                 if authorizer == "AWS_IAM":
                     raise auth_scope.fail(
@@ -630,7 +412,7 @@ class _SamHttp:
         return draft
 
     def url(self, scope: Scope, function: str, value: object) -> FunctionUrl:
-        table = scope.mapping(self.literal(scope, value))
+        table = scope.mapping(self.sam.literal(scope, value))
         scope.keys(table, _URL_KEYS)
         if "AuthType" not in table:
             # SAMT sam_resources.py: "AuthType is required to configure function property
@@ -639,14 +421,17 @@ class _SamHttp:
         cors = None
         if "Cors" in table:
             cors = http.cors(
-                scope.at("Cors"), self.literal(scope, table["Cors"], "Cors"), _HTTP_CORS
+                scope.at("Cors"),
+                self.sam.literal(scope, table["Cors"], "Cors"),
+                HTTP_CORS,
+                function_url=True,
             )
         return FunctionUrl(
             function=function,
             auth_type=cast(
                 UrlAuthType,
                 scope.choice(
-                    self.literal(scope, table["AuthType"], "AuthType"),
+                    self.sam.literal(scope, table["AuthType"], "AuthType"),
                     ("NONE", "AWS_IAM"),
                     "AuthType",
                 ),
@@ -655,28 +440,9 @@ class _SamHttp:
             invoke_mode=cast(
                 InvokeMode,
                 scope.choice(
-                    self.literal(scope, table.get("InvokeMode", "BUFFERED"), "InvokeMode"),
+                    self.sam.literal(scope, table.get("InvokeMode", "BUFFERED"), "InvokeMode"),
                     ("BUFFERED", "RESPONSE_STREAM"),
                     "InvokeMode",
                 ),
             ),
         )
-
-
-def _quoted(scope: Scope, value: object, key: str | None = None) -> str:
-    """SAM REST CORS values are header values in single quotes: "'*'", "'GET,POST'"."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'":
-        return value[1:-1]
-    raise scope.fail(
-        "must be a header value in single quotes, as SAM writes it (e.g. \"'*'\"), "
-        f"got {show(value)}",
-        key,
-    )
-
-
-def _quoted_list(scope: Scope, table: Mapping[str, object], key: str) -> tuple[str, ...]:
-    if key not in table:
-        return ()
-    return tuple(
-        item.strip() for item in _quoted(scope, table[key], key).split(",") if item.strip()
-    )
