@@ -65,6 +65,8 @@ from loadtests.watch import EnvironmentWatch
 
 TAB = "lambda"
 POLL_INTERVAL_S = 1.0
+CSV_REWRITE_S = 1.2
+SPLIT_TYPE = "Lambda"  # the type of the cold/warm rows of HTTP routes in Locust's table
 # At the end, how long to wait for the trace's last records (the emulator flushes every second).
 TRACE_CATCH_UP_S = 3.0
 
@@ -303,6 +305,7 @@ class LambdaPlugin:
             record = item.integration
             if record is None:
                 continue
+            self._log_split(item.sample, bool(record.get("cold")))
             report = report_of(record)
             outcome = {"success": Outcome.WARM, "function_error": Outcome.FUNCTION_ERROR}.get(
                 str(record.get("outcome")), Outcome.ERROR
@@ -312,6 +315,14 @@ class LambdaPlugin:
             error = record.get("error_type") if outcome is not Outcome.WARM else None
             at = float(record.get("end") or time.time())
             self.stats.record(outcome, item.sample.latency_ms, report, error, at=at)
+
+    def _log_split(self, sample: RouteSample, cold: bool) -> None:
+        """Locust's own table gets the route's cold and warm requests as rows of type Lambda
+        ("GET /items/{id} [cold]"), logged on their entries only: the Aggregated row, the
+        requests per second and the failures stay the client's."""
+        name = f"{sample.route} [{'cold' if cold else 'warm'}]"
+        entry: Any = self.environment.stats.get(name, SPLIT_TYPE)
+        entry.log(sample.latency_ms, 0)
 
     def _catch_up(self) -> None:
         """At the end: wait (bounded) for the trace's last flush to name the last requests."""
@@ -376,6 +387,13 @@ class LambdaPlugin:
         if self.watch is not None:
             self.watch.poll()
         self.ended_at = time.time()
+        if not self.is_worker and self._trace is not None:
+            # before Locust's reports: the split rows are in them
+            self._catch_up()
+            if getattr(self.environment.parsed_options, "csv_prefix", None):
+                # Locust's CSV writer rewrites the files once a second (CSV_STATS_INTERVAL_SEC)
+                # and only closes them at the end: let it write the caught-up rows once more
+                time.sleep(CSV_REWRITE_S)
 
     def on_quitting(self, environment: Environment, **_: Any) -> None:
         if self.is_worker or not (self.function or self.route_stats.routes):
