@@ -418,3 +418,26 @@ def test_the_lambda_tab_splits_each_route_cold_and_warm_live(tmp_path: Path) -> 
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=60)
+
+
+def test_load_http_takes_a_url_or_a_route_below_a_deployed_stage(
+    deployed_api: str, tmp_path: Path
+) -> None:
+    runs = {
+        "url": ["--http", f"GET {deployed_api}/prod/items/{{id}}", "--path-param", "id=1"],
+        "target": ["--http", "GET /items/{id}", "--target", deployed_api + "/prod",
+                   "--path-params-file", str(tmp_path / "ids.json")],
+    }  # fmt: skip
+    (tmp_path / "ids.json").write_text('[{"id": "2"}]')
+    for name, args in runs.items():
+        out = tmp_path / name
+        cmd = [str(LAMBDA_EMU), "load", *args, "-H", "Authorization: allow", "-u", "1",
+               "-r", "1", "-t", "2s", "--stop-timeout", "5", "--out", str(out)]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        summary = json.loads((out / "summary.json").read_text())
+        assert "trace" not in summary  # no emulator was started: nothing but the API was sent to
+        (route,) = summary["routes"].values()
+        assert route["requests"] > 0 and route["statuses"] == {"200": route["requests"]}
+        assert route["correlated"] == 0
+    assert {path for _, path, _ in _DeployedApi.seen} == {"/prod/items/1", "/prod/items/2"}
