@@ -290,7 +290,8 @@ class LambdaPlugin:
 
     def _new_route_stats(self) -> RouteStats:
         trace = str(_option(self.environment, "lambda_trace", ""))
-        self._trace = TraceTail(Path(trace)) if trace else None
+        # the run's requests come after this moment: what the trace already holds is not theirs
+        self._trace = TraceTail(Path(trace), from_end=True) if trace else None
         return RouteStats(correlate=self._trace is not None)
 
     def read_trace(self, *, final: bool = False) -> None:

@@ -19,6 +19,7 @@ Pure and import-light (no locust, no gevent).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,7 @@ from loadtests.stats import Histogram
 # writes no trace, or a trace of other clients' requests, must not grow without bound).
 MAX_PENDING = 200_000
 ROUTE_PERCENTILES = (0.50, 0.90, 0.99)
+MAX_READ_BYTES = 32 << 20  # per read of the trace: the rest waits for the next one
 
 
 class RouteSample(NamedTuple):
@@ -243,10 +245,14 @@ class TraceTail:
     """New complete lines of a JSONL file since the last read (the emulator appends; a line
     being written is left for the next read)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, from_end: bool = False) -> None:
+        """`from_end`: skip what is already there (a long-running emulator's earlier traffic)."""
         self.path = path
         self._offset = 0
         self._rest = b""
+        if from_end:
+            with contextlib.suppress(OSError):
+                self._offset = path.stat().st_size
 
     def read(self) -> Iterator[dict[str, Any]]:
         try:
@@ -255,7 +261,7 @@ class TraceTail:
                 if size < self._offset:  # replaced or truncated: start over
                     self._offset, self._rest = 0, b""
                 fh.seek(self._offset)
-                data = fh.read()
+                data = fh.read(MAX_READ_BYTES)
         except OSError:
             return
         self._offset += len(data)

@@ -186,6 +186,7 @@ def test_trace_tail_reads_complete_lines_only(tmp_path: Path) -> None:
         fh.write(line[10:] + "\n")
     assert [r["request_id"] for r in tail.read()] == ["auth-1"]
     assert report_of(TRACE[1]) is not None and report_of(TRACE[1]).init_ms == 100.0  # type: ignore[union-attr]
+    assert list(TraceTail(path, from_end=True).read()) == []  # what was there before the run
     path.write_text("".join(json.dumps(r) + "\n" for r in TRACE))
     assert trace_routes(path)["GET /items/{id}"] == {
         "requests": 3, "cold_starts": 1, "warm": 1, "authorizer_invoked": 2,
