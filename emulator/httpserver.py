@@ -384,14 +384,17 @@ class _RawConnection(_Connection):
         self._raw = []
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        _Connection.on_header(self, name, value)
-        assert self._raw is not None
+        self._head_size += len(name) + len(value)
+        if self._head_size > MAX_HEAD_BYTES:
+            raise _HeadTooLarge
         # UTF-8 where it decodes (what a function behind AWS sees ⚠), else byte for byte
         try:
             text = value.decode()
         except UnicodeDecodeError:
             text = value.decode("latin-1")
-        self._raw.append((name.decode("latin-1"), text))
+        sent = name.decode("latin-1")
+        self._headers[sent.lower()] = text
+        self._raw.append((sent, text))  # type: ignore[union-attr]
 
 
 class HttpServer:

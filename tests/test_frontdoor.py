@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -320,10 +319,15 @@ def test_function_errors_timeouts_and_throttles(
     _same_answer(resp, responses.failure("url", "function_error", "x"))
     resp = api.get("/timeout")  # Lambda's own timeout (1 s)
     _same_answer(resp, responses.failure("http", "timeout", "x"))
+
     # one environment at most: a second request while the first runs is throttled
-    with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(api.get, "/reserved", params={"sleep": "3"})
-        time.sleep(0.5)  # ordering only: let the first one take the environment
+    def busy() -> bool:
+        functions = httpx.get(f"{served.url}/_emu/functions", timeout=30).json()["functions"]
+        return any(f["name"] == "http_reserved" and f["busy"] == 1 for f in functions)
+
+    with ThreadPoolExecutor(2) as pool, httpx.Client(base_url=api.base_url, timeout=60) as other:
+        first = pool.submit(other.get, "/reserved", params={"sleep": "3"})
+        eventually(busy, "the first request holds the one environment")
         second = api.get("/reserved", params={"sleep": "0"})
         assert first.result().status_code == 200
     _same_answer(second, responses.failure("http", "throttled", "x"))

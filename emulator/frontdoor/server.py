@@ -157,12 +157,16 @@ class FrontDoor:
         self.config = config
         self.table = RouteTable(config)
         self._urls: dict[str, FunctionUrl] = {}
+        self._ids: dict[str, str] = {}
         self.update(config)
 
     def update(self, config: HttpConfig) -> None:
         self.config = config
         self.table = RouteTable(config)
         self._urls = {url.function: url for url in config.urls}
+        # ids are hashes of names: computed once per configuration, not per request
+        self._ids = {api.name: api.api_id for api in config.apis}
+        self._ids.update({f"url:{url.function}": url.url_id for url in config.urls})
         self.authorizers.clear()  # cached answers belong to the previous configuration
         for hidden, winner in self.table.shadowed():
             self.warn(
@@ -178,7 +182,7 @@ class FrontDoor:
         api = match.api if match is not None else self.table.owner(request.path)
         if api is not None:
             ex.service = api.kind
-            ex.api, ex.api_id = api.name, api.api_id
+            ex.api, ex.api_id = api.name, self._ids[api.name]
         if api is not None and api.kind == "rest":
             ex.api_request_id = rest_request_id()
         else:
@@ -192,7 +196,8 @@ class FrontDoor:
                 preflight = self._api_preflight(ex, owner, request, match)
                 if preflight is not None:
                     if owner is not api:
-                        ex.service, ex.api, ex.api_id = owner.kind, owner.name, owner.api_id
+                        ex.service, ex.api = owner.kind, owner.name
+                        ex.api_id = self._ids[owner.name]
                     return self._done(ex, preflight)
         if match is None or api is None:
             return self._done(ex, responses.failure(ex.service, "no_route", ex.api_request_id))
@@ -203,13 +208,13 @@ class FrontDoor:
             ex.cors = api.cors
         if request.truncated or request.body_size > API_MAX_BODY:
             return self._done(ex, responses.failure(ex.service, "too_large", ex.api_request_id))
-        http_request = _http_request(request, request.path)
+        http_request = _http_request(request, request.path, ex.accepted_at)
         target = events.Target(
             payload_version=route.payload_version,
             route_key=_route_key(api, route.method, route.path),
             resource=route.path if route.path != DEFAULT_ROUTE else request.path,
-            api_id=api.api_id,
-            domain_name=f"{api.api_id}.execute-api.{self.region}.amazonaws.com",
+            api_id=ex.api_id,
+            domain_name=f"{ex.api_id}.execute-api.{self.region}.amazonaws.com",
             stage=api.stage,
             request_id=ex.api_request_id,
             account_id=self.account_id,
@@ -241,7 +246,7 @@ class FrontDoor:
         if url is None or name not in self.functions:
             ex.api_request_id = new_request_id()
             return self._done(ex, responses.failure("url", "no_url", ex.api_request_id))
-        ex.api_id = url.url_id
+        ex.api_id = self._ids[f"url:{name}"]
         ex.function = url.function
         ex.cors = url.cors
         request_id = new_request_id()
@@ -275,13 +280,13 @@ class FrontDoor:
                 self.warn(f"function URL {name}: signature refused: {exc}")
                 return self._done(ex, responses.failure("url", "signature", request_id))
             authorizer = self._iam_authorizer(verified.access_key)
-        http_request = _http_request(request, raw_path, all_headers)
+        http_request = _http_request(request, raw_path, ex.accepted_at, all_headers)
         target = events.Target(
             payload_version="2.0",
             route_key=DEFAULT_ROUTE,
             resource=raw_path,
-            api_id=url.url_id,
-            domain_name=f"{url.url_id}.lambda-url.{self.region}.on.aws",
+            api_id=ex.api_id,
+            domain_name=f"{ex.api_id}.lambda-url.{self.region}.on.aws",
             stage=DEFAULT_ROUTE,
             request_id=request_id,
             account_id=self.account_id,
@@ -293,19 +298,10 @@ class FrontDoor:
         return ex.reply
 
     def _iam_authorizer(self, access_key: str) -> dict[str, Any]:
-        """requestContext.authorizer of an AWS_IAM URL (LDG `urls-invocation.md` example);
-        ⚠ the caller's ids are made up from the access key: no IAM here."""
-        return {
-            "iam": {
-                "accessKey": access_key,
-                "accountId": self.account_id,
-                "callerId": access_key,
-                "cognitoIdentity": None,
-                "principalOrgId": None,
-                "userArn": f"arn:aws:iam::{self.account_id}:user/{access_key}",
-                "userId": access_key,
-            }
-        }
+        """requestContext.authorizer of an AWS_IAM URL. ⚠ There is no IAM here: the user's
+        ARN and id are made from the access key that signed."""
+        user_arn = f"arn:aws:iam::{self.account_id}:user/{access_key}"
+        return events.iam_authorizer(access_key, self.account_id, user_arn, access_key)
 
     # --- CORS preflight -------------------------------------------------------------------
     def _api_preflight(
@@ -611,7 +607,7 @@ def _headers_of(request: Request) -> list[tuple[str, str]]:
 
 
 def _http_request(
-    request: Request, raw_path: str, headers: list[tuple[str, str]] | None = None
+    request: Request, raw_path: str, at: float, headers: list[tuple[str, str]] | None = None
 ) -> events.HttpRequest:
     peer = request.peer
     return events.HttpRequest(
@@ -621,7 +617,7 @@ def _http_request(
         headers=headers if headers is not None else _headers_of(request),
         body=request.body,
         source_ip=peer[0] if peer is not None else "127.0.0.1",
-        time=time.time(),
+        time=at,
     )
 
 
