@@ -7,6 +7,7 @@
     lambda-emu load hello --target https://lambda.eu-west-1.amazonaws.com --sigv4
     lambda-emu load --http 'GET /items/{id}' --path-param id=42 --header 'Authorization: allow'
     lambda-emu load --http 'GET https://abc.execute-api.eu-west-1.amazonaws.com/prod/items/{id}'
+    lambda-emu load --http 'POST /lambda-url/checkout/' --payload '{"cart": 3}'   a function URL
 
 The work is in `loadtests.run`; Locust itself only ever runs in child processes.
 """
@@ -205,13 +206,21 @@ def _route_function(manifest: Path, route_key: str, function: str | None) -> str
     """The integration of `route_key` in the manifest (a one-line failure if it has none)."""
     from emulator.errors import ManifestError
     from emulator.manifests import load_http
+    from loadtests.http import FUNCTION_URL_PREFIX
 
     functions = cli_common.load_functions(manifest)
     try:
-        routes = load_http(manifest, functions).routes
+        http = load_http(manifest, functions)
     except ManifestError as exc:
         raise fail(str(exc)) from None
+    routes = http.routes
     _, _, path = route_key.partition(" ")
+    if path.startswith(FUNCTION_URL_PREFIX):
+        name = path[len(FUNCTION_URL_PREFIX) :].split("/", 1)[0]
+        if http.url(name) is None:
+            have = ", ".join(u.function for u in http.urls) or "none"
+            raise fail(f"--http: {name} has no function URL in {manifest.name} (URLs: {have})")
+        return name
     found = [r for r in routes if r.route_key == route_key] or [
         r for r in routes if r.path == path and r.method == "ANY"
     ]

@@ -1,6 +1,7 @@
 """One HTTP request through the front door, as the harness builds it, independent of the client.
 
     HttpTarget.parse("GET /items/{id}")              a route key of the manifest
+    HttpTarget.parse("POST /lambda-url/checkout/")   the emulator's URL of a function
     HttpTarget.parse("https://abc.execute-api.eu-west-1.amazonaws.com/prod/items/{id}")
     PathParams.parse(["id=42"], None).fill("/items/{id}", rng)   → "/items/42"
     parse_header("Authorization: allow")             curl's form → ("Authorization", "allow")
@@ -26,6 +27,7 @@ from urllib.parse import quote, urlsplit
 # Response headers that carry the API's request id, in the order they are tried.
 H_APIGW_REQUEST_ID = "apigw-requestid"  # HTTP APIs
 H_AMZN_REQUEST_ID = "x-amzn-requestid"  # REST APIs, function URLs (the Lambda request id)
+FUNCTION_URL_PREFIX = "/lambda-url/"  # the emulator's function URLs (cargo-lambda's convention)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 _PARAM = re.compile(r"\{([A-Za-z0-9_.\-]+)(\+?)\}")
 

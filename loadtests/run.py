@@ -81,6 +81,16 @@ class LoadRun:
     def http_url(self) -> bool:
         return bool(self.http) and "://" in str(self.http)
 
+    @property
+    def function_url(self) -> bool:
+        """--http names a function URL (`GET /lambda-url/<Fn>/...`): served on the Invoke
+        API's port, not the API port."""
+        from loadtests.http import FUNCTION_URL_PREFIX, HttpTarget
+
+        return bool(self.http) and HttpTarget.parse(str(self.http)).path.startswith(
+            FUNCTION_URL_PREFIX
+        )
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
@@ -236,7 +246,7 @@ class ChildEmulator:
             *run.emulator_args,
         ]
         self.api_port: int | None = None
-        if run.http:
+        if run.http and not run.function_url:
             self.api_port = run.api_port or free_port()
         # never the default 3000: a manifest with APIs must not collide with another emulator
         cmd += ["--api-port", str(self.api_port or 0)]
@@ -337,6 +347,7 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
             host = emulator.wait_ready()
             if emulator.api_port is not None:
                 host = f"http://127.0.0.1:{emulator.api_port}"
+            if run.http:  # function URLs are on the Invoke API's port (`host` as it is)
                 trace = emulator.trace_path
         elif run.http_url:
             host = run.target.rstrip("/") if run.target else _origin(str(run.http))

@@ -442,3 +442,32 @@ def test_load_http_takes_a_url_or_a_route_below_a_deployed_stage(
         assert route["requests"] > 0 and route["statuses"] == {"200": route["requests"]}
         assert route["correlated"] == 0
     assert {path for _, path, _ in _DeployedApi.seen} == {"/prod/items/1", "/prod/items/2"}
+
+
+@pytest.mark.slow
+def test_load_http_through_a_function_url(tmp_path: Path) -> None:
+    manifest = tmp_path / "lambda-emu.toml"
+    manifest.write_text(
+        "[functions.hello]\nruntime = 'python3.11'\nhandler = 'app.handler'\n"
+        f"code = '{REPO / 'functions' / 'hello_python'}'\n"
+        "[functions.hello.url]\nauth_type = 'NONE'\n"
+    )
+    out = tmp_path / "run"
+    cmd = [str(LAMBDA_EMU), "load", "--http", "GET /lambda-url/hello/x", "-m", str(manifest),
+           "-u", "2", "-r", "2", "-t", "3s", "--out", str(out)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    route = summary["routes"]["GET /lambda-url/hello/x"]
+    assert route["function"] == "hello" and route["authorizer"] is None
+    assert route["correlated"] == route["requests"] == route["cold_starts"] + route["warm"]
+    assert route["cold_starts"] >= 1 and route["warm"] >= 1
+
+    result = subprocess.run(
+        [str(LAMBDA_EMU), "load", "--http", "GET /lambda-url/nope/", "-m", str(manifest)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "lambda-emu: --http: nope has no function URL in lambda-emu.toml (URLs: hello)"
+    )
