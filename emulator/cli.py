@@ -148,7 +148,7 @@ def serve(
             f"lambda-emu: Invoke API on {emu.url} ({len(emu.functions)} functions: {names})",
             err=True,
         )
-        from emulator.frontdoor.server import describe_line
+        from emulator.frontdoor.listing import describe_line
 
         for entry in emu.http_routes():
             typer.echo(f"lambda-emu: {describe_line(entry)}", err=True)

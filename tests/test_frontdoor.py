@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -236,6 +237,11 @@ def test_default_route_catches_what_no_route_matches(
         assert event["rawPath"] == "/not/declared" and event["rawQueryString"] == "x=1"
         # declared routes still win over $default
         assert _echoed(api.get("/items/7"))["event"]["routeKey"] == "GET /items/{id}"
+        # $default takes preflights too (AG http-api-cors.md), with the configured headers
+        preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+        resp = api.options("/not/declared", headers=preflight)
+        assert _echoed(resp)["event"]["routeKey"] == "$default"
+        assert resp.headers.get_list("access-control-allow-origin") == ["https://app.example"]
     finally:
         served.call(lambda emu: emu.update_http(HTTP))
 
@@ -739,3 +745,102 @@ def test_head_requests_get_no_body(api: httpx.Client) -> None:
     resp = api.head("/items/1")
     assert resp.status_code == 200 and resp.content == b""
     assert api.get("/items/1").status_code == 200  # the connection is still in step
+
+
+# --- pure units: route precedence, SigV4 forms ---------------------------------------------
+
+
+def _table(*routes: HttpRoute, kinds: dict[str, str] | None = None) -> Any:
+    from emulator.frontdoor.matching import RouteTable
+
+    names = dict.fromkeys(r.api for r in routes)
+    apis = tuple(HttpApi(name=n, kind=(kinds or {}).get(n, "http")) for n in names)  # type: ignore[arg-type]
+    return RouteTable(HttpConfig(apis=apis, routes=routes))
+
+
+def _key(table: Any, method: str, path: str) -> str | None:
+    match = table.match(method, path)
+    return None if match is None else f"{match.api.name}:{match.route.route_key}"
+
+
+def test_route_precedence_per_api_type() -> None:
+    http = _table(
+        _route("H", "GET", "/pets/dog/1"),
+        _route("H", "GET", "/pets/dog/{id}"),
+        _route("H", "GET", "/pets/{proxy+}"),
+        _route("H", "ANY", "/pets/dog/{id}"),
+        _route("H", "ANY", "$default"),
+    )
+    assert _key(http, "GET", "/pets/dog/1") == "H:GET /pets/dog/1"
+    assert _key(http, "GET", "/pets/dog/2") == "H:GET /pets/dog/{id}"
+    assert _key(http, "GET", "/pets/cat/2") == "H:GET /pets/{proxy+}"
+    # AG's order: the method's routes (greedy ones included) before ANY
+    assert _key(http, "POST", "/pets/dog/2") == "H:ANY /pets/dog/{id}"
+    assert _key(http, "POST", "/pets/cat/2") == "H:$default"
+    assert _key(http, "GET", "/pets") == "H:$default"  # {proxy+} needs a segment
+    assert _key(http, "GET", "/pets/dog/1/") == "H:GET /pets/dog/1"  # one trailing slash
+    match = http.match("GET", "/pets/dog/a%2Fb")  # %2F does not split a segment
+    assert match.route.path == "/pets/dog/{id}" and match.path_parameters == {"id": "a/b"}
+    rest = _table(
+        _route("R", "POST", "/a/{id}"),
+        _route("R", "ANY", "/a/{id}"),
+        _route("R", "GET", "/{proxy+}"),
+        kinds={"R": "rest"},
+    )
+    assert _key(rest, "POST", "/a/1") == "R:POST /a/{id}"  # explicit method over ANY
+    assert _key(rest, "GET", "/a/1") == "R:ANY /a/{id}"  # the resource before {proxy+}
+    assert _key(rest, "GET", "/b/c") == "R:GET /{proxy+}"
+
+
+def test_several_apis_first_declared_wins_and_defaults_come_last() -> None:
+    table = _table(
+        _route("One", "ANY", "$default"),
+        _route("One", "GET", "/shared"),
+        _route("Two", "GET", "/shared"),
+        _route("Two", "GET", "/two"),
+    )
+    assert _key(table, "GET", "/shared") == "One:GET /shared"
+    assert _key(table, "GET", "/two") == "Two:GET /two"  # before One's $default
+    assert _key(table, "GET", "/else") == "One:$default"
+    assert [(h.api, w.api) for h, w in table.shadowed()] == [("Two", "One")]
+
+
+def test_sigv4_presigned_urls_and_expiry() -> None:
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from emulator.frontdoor import sigv4
+
+    url = "http://127.0.0.1:9000/lambda-url/fn/a?b=1"
+    request = AWSRequest(method="GET", url=url)
+    SigV4QueryAuth(Credentials(ACCESS_KEY, SECRET), "lambda", "us-east-1", expires=60).add_auth(
+        request
+    )
+    signed = httpx.URL(request.url)
+    check = dict(
+        method="GET",
+        raw_path=signed.raw_path.decode().partition("?")[0],
+        raw_query=signed.query.decode(),
+        headers=[("Host", "127.0.0.1:9000")],
+        body=b"",
+        credentials={ACCESS_KEY: SECRET},
+        region="us-east-1",
+    )
+    assert sigv4.verify(**check).access_key == ACCESS_KEY  # type: ignore[arg-type]
+    with pytest.raises(sigv4.SignatureError, match="expired"):
+        sigv4.verify(**check, now=time.time() + 120)  # type: ignore[arg-type]
+    with pytest.raises(sigv4.SignatureError, match="region"):
+        sigv4.verify(**{**check, "region": "eu-west-1"})  # type: ignore[arg-type]
+
+
+def test_local_credentials(tmp_path: Path) -> None:
+    from emulator.frontdoor.sigv4 import local_credentials
+
+    shared = tmp_path / "credentials"
+    shared.write_text("[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s3\n")
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(shared)}
+    assert local_credentials(env, tmp_path) == {"AKIDFILE": "s3"}
+    env |= {"AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "s1"}
+    assert local_credentials(env, tmp_path) == {"AKIDENV": "s1", "AKIDFILE": "s3"}
+    assert local_credentials({}, tmp_path) == {"test": "test"}  # ⚠ nothing configured

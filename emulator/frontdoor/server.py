@@ -6,7 +6,7 @@ Invoke API's (`/lambda-url/<FunctionName>/<path>`, cargo-lambda's convention).
       │ authorizer (authorizers.py, through `call_function`: a real invocation)
       ▼ events.build_event ─▶ Invocation ─▶ pool.submit ─▶ inv.reply
       ▼ responses.from_result / failure (+ the configured CORS headers) ─▶ the client
-      ▼ one `kind: "http"` trace record (docs/trace-format.md)
+      ▼ one `kind: "http"` trace record (exchange.py; docs/trace-format.md)
 
 Like the Invoke API, it sees functions only through the `FunctionRegistry` and answers
 through `Reply`: a request without an authorizer runs no task of its own. API Gateway's own
@@ -17,14 +17,10 @@ function may run longer; function URLs have none (the function's timeout ends it
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import contextvars
 import json
-import os
-import random
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -41,6 +37,8 @@ from emulator.engine.invocation import (
 )
 from emulator.frontdoor import cors, events, responses, sigv4
 from emulator.frontdoor.authorizers import Authorizers, CallResult, Decision
+from emulator.frontdoor.exchange import Exchange, http_api_request_id, rest_request_id
+from emulator.frontdoor.listing import authorizer_of, describe, describe_line
 from emulator.frontdoor.matching import Match, RouteTable
 from emulator.frontdoor.model import (
     DEFAULT_ROUTE,
@@ -49,9 +47,10 @@ from emulator.frontdoor.model import (
     HttpApi,
     HttpConfig,
 )
-from emulator.frontdoor.responses import Service
-from emulator.httpserver import Reply, Request, Response, Result
-from emulator.metrics.trace import SCHEMA_VERSION, TraceWriter
+from emulator.httpserver import Request, Response, Result
+from emulator.metrics.trace import TraceWriter
+
+__all__ = ["API_MAX_BODY", "INTEGRATION_TIMEOUT_S", "FrontDoor", "describe_line"]
 
 # API Gateway's integration timeout (AG `limits.md`): REST 50 ms–29 s, HTTP APIs 30 s
 INTEGRATION_TIMEOUT_S: Mapping[str, float] = {"rest": 29.0, "http": 30.0}
@@ -61,69 +60,10 @@ AUTHORIZER_TIMEOUT_S = 10.0
 API_MAX_BODY = 10 * 1024 * 1024
 URL_MAX_BODY = wire.MAX_SYNC_REQUEST_BYTES
 
-# Ids need to be unique, not secret: seeded once from the OS, no system call per request
-_ids = random.Random(os.urandom(32))
-_quoted = json.encoder.encode_basestring_ascii
-
-
-def http_api_request_id() -> str:
-    """An HTTP API request id (`apigw-requestid`, requestContext.requestId): 16 characters
-    like `ZhNHJhhLjoEEPiw=` (PT `apigw-http/*.json`), i.e. 11 bytes in base64."""
-    return base64.b64encode(_ids.getrandbits(88).to_bytes(11, "big")).decode()
-
-
-def rest_request_id() -> str:
-    """A REST API request id (`x-amzn-RequestId`): a UUID."""
-    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
-
-
 # the exchange being authorized: the authorizer's own invocations add their request ids to it
-_CURRENT: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
+_CURRENT: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar(
     "frontdoor_exchange", default=None
 )
-
-
-class _Exchange:
-    """One HTTP request through the front door, from arrival to its trace record."""
-
-    __slots__ = (
-        "accepted_at",
-        "api",
-        "api_id",
-        "api_request_id",
-        "authorizer",
-        "authorizer_ms",
-        "cors",
-        "function",
-        "method",
-        "origin",
-        "path",
-        "reply",
-        "request_ids",
-        "route",
-        "service",
-        "started",
-        "timer",
-    )
-
-    def __init__(self, service: Service, method: str, path: str, origin: str | None) -> None:
-        self.service = service
-        self.method = method
-        self.path = path
-        self.origin = origin
-        self.accepted_at = time.time()
-        self.started = time.perf_counter()
-        self.api: str | None = None
-        self.api_id = ""
-        self.api_request_id = ""
-        self.route: str | None = None
-        self.function: str | None = None
-        self.request_ids: list[str] = []
-        self.authorizer: dict[str, Any] | None = None
-        self.authorizer_ms: float | None = None
-        self.cors: Any = None  # model.Cors of the API/URL, when responses get its headers
-        self.reply: Reply | None = None
-        self.timer: asyncio.TimerHandle | None = None
 
 
 class FrontDoor:
@@ -177,7 +117,7 @@ class FrontDoor:
     # --- handlers (rows of emulator/api/routes.py) ----------------------------------------
     def api(self, request: Request) -> Result:
         headers = request.headers
-        ex = _Exchange("http", request.method, request.path, headers.get(cors.H_ORIGIN))
+        ex = Exchange("http", request.method, request.path, headers.get(cors.H_ORIGIN))
         match = self.table.match(request.method, request.path)
         api = match.api if match is not None else self.table.owner(request.path)
         if api is not None:
@@ -211,7 +151,7 @@ class FrontDoor:
         http_request = _http_request(request, request.path, ex.accepted_at)
         target = events.Target(
             payload_version=route.payload_version,
-            route_key=_route_key(api, route.method, route.path),
+            route_key=route.route_key,
             resource=route.path if route.path != DEFAULT_ROUTE else request.path,
             api_id=ex.api_id,
             domain_name=f"{ex.api_id}.execute-api.{self.region}.amazonaws.com",
@@ -226,7 +166,7 @@ class FrontDoor:
             ),
             trace_id=trace_id_from(_trace_header(http_request.headers)),
         )
-        authorizer = _authorizer_of(api, route.authorizer)
+        authorizer = authorizer_of(api, route.authorizer)
         ex.reply = request.defer()
         if authorizer is None:
             self._integrate(ex, http_request, target, None)
@@ -240,7 +180,7 @@ class FrontDoor:
         prefix = f"{wire.LAMBDA_URL_PREFIX}/{raw_name}"
         raw_path = request.path[len(prefix) :] or "/"
         headers = request.headers
-        ex = _Exchange("url", request.method, raw_path, headers.get(cors.H_ORIGIN))
+        ex = Exchange("url", request.method, raw_path, headers.get(cors.H_ORIGIN))
         ex.route = DEFAULT_ROUTE
         url = self._urls.get(name)
         if url is None or name not in self.functions:
@@ -305,11 +245,21 @@ class FrontDoor:
 
     # --- CORS preflight -------------------------------------------------------------------
     def _api_preflight(
-        self, ex: _Exchange, api: HttpApi, request: Request, match: Match | None
+        self, ex: Exchange, api: HttpApi, request: Request, match: Match | None
     ) -> Response | None:
         assert api.cors is not None
         if api.kind == "http":
             if not cors.is_preflight(request.method, request.headers):
+                return None
+            # An OPTIONS route, and the $default route, take preflights like any request (AG
+            # http-api-cors.md: "The $default route catches requests for all methods and
+            # routes that you haven't explicitly defined, including OPTIONS requests"). ⚠ ANY
+            # routes do not: API Gateway answers those preflights itself.
+            if (
+                match is not None
+                and match.api.name == api.name
+                and (match.route.method == "OPTIONS" or match.route.path == DEFAULT_ROUTE)
+            ):
                 return None
             return Response(
                 cors.HTTP_PREFLIGHT_STATUS,
@@ -344,7 +294,7 @@ class FrontDoor:
 
     async def _authorized(
         self,
-        ex: _Exchange,
+        ex: Exchange,
         api: HttpApi,
         authorizer: Authorizer,
         request: events.HttpRequest,
@@ -410,7 +360,7 @@ class FrontDoor:
     # --- the integration ------------------------------------------------------------------
     def _integrate(
         self,
-        ex: _Exchange,
+        ex: Exchange,
         request: events.HttpRequest,
         target: events.Target,
         request_id: str | None,
@@ -451,13 +401,13 @@ class FrontDoor:
         accept = _header(request.headers, "accept")
         inv.reply.add_done_callback(partial(self._answer, ex, target, accept))
 
-    def _integration_timed_out(self, ex: _Exchange) -> None:
+    def _integration_timed_out(self, ex: Exchange) -> None:
         ex.timer = None
         self._send(ex, responses.failure(ex.service, "integration_timeout", ex.api_request_id))
 
     def _answer(
         self,
-        ex: _Exchange,
+        ex: Exchange,
         target: events.Target,
         accept: str | None,
         fut: asyncio.Future[InvocationResult],
@@ -494,7 +444,7 @@ class FrontDoor:
         self._send(ex, answer)
 
     # --- answers and their trace records --------------------------------------------------
-    def _send(self, ex: _Exchange, response: Response) -> None:
+    def _send(self, ex: Exchange, response: Response) -> None:
         try:
             response = self._finish(ex, response)
         except Exception as exc:  # never leave a client without an answer
@@ -503,10 +453,10 @@ class FrontDoor:
         assert ex.reply is not None
         ex.reply.send(response)
 
-    def _done(self, ex: _Exchange, response: Response) -> Response:
+    def _done(self, ex: Exchange, response: Response) -> Response:
         return self._finish(ex, response)
 
-    def _finish(self, ex: _Exchange, response: Response) -> Response:
+    def _finish(self, ex: Exchange, response: Response) -> Response:
         if ex.cors is not None:
             response.headers = cors.merged(
                 response.headers,
@@ -516,8 +466,12 @@ class FrontDoor:
         if ex.method == "HEAD":
             response.body = b""  # ⚠ AWS sends the GET's Content-Length; a body would desync
         self.requests += 1
-        self.trace.write(_record(ex, response.status))
+        self.trace.write(ex.record(response.status))
         return response
+
+    def describe(self, api_url: str | None, invoke_url: str) -> list[dict[str, Any]]:
+        """Every route and URL with the address it is served at (listing.describe)."""
+        return describe(self.config, api_url, invoke_url)
 
     async def close(self) -> None:
         """Authorizations in flight are dropped (their listeners are closed already)."""
@@ -526,78 +480,6 @@ class FrontDoor:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-
-    # --- what is served -------------------------------------------------------------------
-    def describe(self, api_url: str | None, invoke_url: str) -> list[dict[str, Any]]:
-        """Every route and URL with the address it is served at: the start lines and
-        /_emu/health."""
-        out: list[dict[str, Any]] = []
-        for route in self.config.routes:
-            api = self.config.api(route.api)
-            if api is None:
-                continue
-            auth = _authorizer_of(api, route.authorizer)
-            path = "/*" if route.path == DEFAULT_ROUTE else route.path
-            out.append(
-                {
-                    "kind": api.kind,
-                    "api": api.name,
-                    "api_id": api.api_id,
-                    "route": route.route_key,
-                    "method": route.method,
-                    "url": f"{api_url}{path}" if api_url else None,
-                    "function": route.function,
-                    "payload": route.payload_version,
-                    "authorizer": auth.name if auth is not None else None,
-                }
-            )
-        for url in self.config.urls:
-            out.append(
-                {
-                    "kind": "url",
-                    "api": None,
-                    "api_id": url.url_id,
-                    "route": DEFAULT_ROUTE,
-                    "method": "ANY",
-                    "url": f"{invoke_url}{wire.LAMBDA_URL_PREFIX}/{url.function}/",
-                    "function": url.function,
-                    "payload": "2.0",
-                    "authorizer": None,
-                    "auth_type": url.auth_type,
-                }
-            )
-        return out
-
-
-def describe_line(entry: Mapping[str, Any]) -> str:
-    """`GET http://127.0.0.1:3000/items/{id} → items (HTTP API ServerlessHttpApi, payload 2.0,
-    authorizer auth)`: one start line per route or URL."""
-    if entry["kind"] == "url":
-        return f"ANY {entry['url']}… → {entry['function']} (function URL, {entry['auth_type']})"
-    kind = "HTTP API" if entry["kind"] == "http" else "REST API"
-    extra = f", authorizer {entry['authorizer']}" if entry["authorizer"] else ""
-    method = "ANY" if entry["route"] == DEFAULT_ROUTE else entry["method"]
-    where = entry["url"] or "(api listener not started)"
-    label = " ($default)" if entry["route"] == DEFAULT_ROUTE else ""
-    return (
-        f"{method} {where}{label} → {entry['function']} ({kind} {entry['api']}, "
-        f"payload {entry['payload']}{extra})"
-    )
-
-
-def _authorizer_of(api: HttpApi, name: str | None) -> Authorizer | None:
-    """The authorizer guarding a route: its own, else the API's default; "NONE" (and
-    ⚠ AWS_IAM, which the emulator does not check on APIs) open."""
-    chosen = name if name is not None else api.default_authorizer
-    if chosen is None or chosen in ("NONE", "AWS_IAM"):
-        return None
-    return api.authorizers.get(chosen)
-
-
-def _route_key(api: HttpApi, method: str, path: str) -> str:
-    if path == DEFAULT_ROUTE:
-        return DEFAULT_ROUTE
-    return f"{method} {path}"
 
 
 def _headers_of(request: Request) -> list[tuple[str, str]]:
@@ -640,33 +522,3 @@ def _failure_reason(payload: bytes) -> responses.FailureReason:
     if b"ResponseSizeTooLarge" in payload:
         return "response_too_large"
     return "function_error"
-
-
-def _text(value: str | None) -> str:
-    return "null" if value is None else str(_quoted(value))
-
-
-def _record(ex: _Exchange, status: int) -> str:
-    """One HTTP request record (docs/trace-format.md), formatted by hand: it is written once
-    per request, on the request's own path (json.dumps of a dict costs several times more)."""
-    end = time.time()
-    latency_ms = (time.perf_counter() - ex.started) * 1000
-    auth = ex.authorizer
-    if auth is None:
-        authorizer = "null"
-    else:
-        authorizer = (
-            f'{{"function":{_text(auth["function"])},"request_id":{_text(auth["request_id"])},'
-            f'"cached":{"true" if auth["cached"] else "false"}}}'
-        )
-    ids = ",".join(f'"{rid}"' for rid in ex.request_ids)
-    auth_ms = "null" if ex.authorizer_ms is None else f"{ex.authorizer_ms:.3f}"
-    return (
-        f'{{"v":{SCHEMA_VERSION},"kind":"http","api":{_text(ex.api)},"api_id":"{ex.api_id}",'
-        f'"service":"{ex.service}","route":{_text(ex.route)},"method":{_text(ex.method)},'
-        f'"path":{_text(ex.path)},"status":{status},'
-        f'"api_request_id":{_text(ex.api_request_id)},"request_ids":[{ids}],'
-        f'"function":{_text(ex.function)},"authorizer":{authorizer},'
-        f'"accepted_at":{ex.accepted_at:.6f},"end":{end:.6f},"latency_ms":{latency_ms:.3f},'
-        f'"authorizer_ms":{auth_ms}}}\n'
-    )

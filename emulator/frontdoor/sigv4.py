@@ -140,7 +140,8 @@ def verify(
         signed_headers = params.get("X-Amz-SignedHeaders", "")
         signature = params["X-Amz-Signature"]
         stamp = params.get("X-Amz-Date", "")
-        payload_hash = UNSIGNED
+        # S3 presigns UNSIGNED-PAYLOAD; botocore signs the body's hash for other services
+        payload_hashes = [hashlib.sha256(body).hexdigest(), UNSIGNED]
         queries = canonical_queries(raw_query, drop="X-Amz-Signature")
     else:
         authorization = lower.get("authorization")
@@ -154,6 +155,7 @@ def verify(
         payload_hash = lower.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
         if payload_hash != UNSIGNED and payload_hash != hashlib.sha256(body).hexdigest():
             raise SignatureError("x-amz-content-sha256 does not match the body")
+        payload_hashes = [payload_hash]
         queries = canonical_queries(raw_query)
     try:
         access_key, date, cred_region, service, terminal = credential.split("/")
@@ -188,14 +190,15 @@ def verify(
     uris = dict.fromkeys((canonical_uri(raw_path), _normalize_path(raw_path)))
     for uri in uris:
         for query in queries:
-            canonical = "\n".join(
-                (method, uri, query, header_block, ";".join(signed), payload_hash)
-            )
-            digest = hashlib.sha256(canonical.encode()).hexdigest()
-            to_sign = "\n".join((ALGORITHM, stamp, scope, digest))
-            expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-            if hmac.compare_digest(expected, signature):
-                return Verified(access_key)
+            for payload_hash in payload_hashes:
+                canonical = "\n".join(
+                    (method, uri, query, header_block, ";".join(signed), payload_hash)
+                )
+                digest = hashlib.sha256(canonical.encode()).hexdigest()
+                to_sign = "\n".join((ALGORITHM, stamp, scope, digest))
+                expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+                if hmac.compare_digest(expected, signature):
+                    return Verified(access_key)
     raise SignatureError("signature does not match")
 
 
