@@ -221,9 +221,12 @@ def _route_function(manifest: Path, route_key: str, function: str | None) -> str
             have = ", ".join(u.function for u in http.urls) or "none"
             raise fail(f"--http: {name} has no function URL in {manifest.name} (URLs: {have})")
         return name
-    found = [r for r in routes if r.route_key == route_key] or [
-        r for r in routes if r.path == path and r.method == "ANY"
-    ]
+    # as declared; else an ANY route of the path; else an API's $default route (any path)
+    found = (
+        [r for r in routes if r.route_key == route_key]
+        or [r for r in routes if r.path == path and r.method == "ANY"]
+        or [r for r in routes if r.route_key == "$default"]
+    )
     if not found:
         have = ", ".join(sorted({r.route_key for r in routes})) or "none"
         raise fail(f"--http: no route '{route_key}' in {manifest.name} (routes: {have})")
