@@ -48,6 +48,7 @@ def build_summary(
     ended_at: float | None = None,
     architecture: Architecture = "x86_64",
     emulator: dict[str, Any] | None = None,
+    routes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     ended = time.time() if ended_at is None else ended_at
     outcomes = stats.outcomes
@@ -81,6 +82,8 @@ def build_summary(
         "cost": _cost(stats, architecture),
         "emulator": emulator,
         "series": _series(stats, started_at),
+        # HTTP runs: per route key (loadtests.routes), cold/warm from the emulator's trace
+        "routes": routes,
         # streamed responses (StreamingLambdaUser), per target: time to first / last byte
         "streaming": _streaming(stats) or None,
     }
@@ -178,6 +181,7 @@ def rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     if cost:
         out.append(("Cost per 1M invocations", _usd(cost["per_million_usd"])))
         out.append(("Cost of this run", _usd(cost["run_usd"])))
+    out += route_rows(summary.get("routes") or {})
     out += stream_rows(summary.get("streaming") or {})
     return [{"metric": metric, "value": value} for metric, value in out]
 
@@ -199,6 +203,36 @@ def stream_rows(streaming: dict[str, Any]) -> list[tuple[str, str]]:
                 "–" if rate is None else f"{rate:g} MB/s ({mean:g} bytes a response)",
             )
         )
+    return out
+
+
+def route_rows(routes: dict[str, Any]) -> list[tuple[str, str]]:
+    """Per route: requests, cold/warm, latency, and the authorizer's share."""
+    out: list[tuple[str, str]] = []
+    for key, r in routes.items():
+        split = (
+            f"{r['cold_starts']} cold / {r['warm']} warm"
+            if r["correlated"]
+            else "cold/warm unknown (no trace)"
+        )
+        out.append((f"{key}", f"{r['requests']} requests, {split}"))
+        out.append(
+            (f"{key} latency p50/p90/p99", "/".join(_ms(r[f"p{p}_ms"]) for p in (50, 90, 99)))
+        )
+        if r["correlated"]:
+            cold, warm = r["cold_ms"], r["warm_ms"]
+            out.append((f"{key} cold p50 / warm p50", f"{_ms(cold['p50'])} / {_ms(warm['p50'])}"))
+        auth = r.get("authorizer")
+        if auth:
+            share = r.get("authorizer_share")
+            out.append(
+                (
+                    f"{key} authorizer {auth['function']}",
+                    f"{auth['invoked']} invoked ({auth['cold_starts']} cold), "
+                    f"{auth['cached']} cached; p50 {_ms(r['authorizer_ms_p50'])}"
+                    + ("" if share is None else f", {share:.1%} of the latency"),
+                )
+            )
     return out
 
 
