@@ -1,5 +1,5 @@
-"""Response streaming end to end (issue 16): the Runtime API's streaming mode, InvokeWithResponseStream
-read by boto3, and RESPONSE_STREAM function URLs read by httpx.
+"""Response streaming end to end (issue 16): the Runtime API's streaming mode,
+InvokeWithResponseStream read by boto3, and RESPONSE_STREAM function URLs read by httpx.
 
 The streaming runtime is tests/functions/streamer/bootstrap, a custom runtime that writes one
 HTTP chunk per part. Before writing part i it waits for the file `<go>.<i>` in the probe
@@ -291,3 +291,131 @@ def test_the_runtime_is_answered_202_after_its_last_chunk(
     assert list(events)[-1] == {"InvokeComplete": {}}
     log = served.cfg.state_dir / "logs" / "streamer.log"
     eventually(lambda: f"streamer: {request_id} answered 202" in log.read_text(), "the 202")
+
+
+# --- RESPONSE_STREAM function URLs through httpx ----------------------------------------------
+def _url(served: EmbeddedEmulator, name: str) -> str:
+    return f"{served.url}/lambda-url/{name}/"
+
+
+def _read_until(parts: Iterator[bytes], got: bytearray, wanted: bytes) -> None:
+    """Read the body until it ends with `wanted`: the part the function wrote last."""
+    while not got.endswith(wanted):
+        got += next(parts)
+
+
+def test_a_streaming_url_sends_each_chunk_before_the_function_writes_the_next(
+    served: EmbeddedEmulator, probes: Path
+) -> None:
+    go = Go(probes)
+    parts = [b"alpha ", b"beta ", b"gamma"]
+    instructions = {"parts": [p.decode() for p in parts], "go": go.token, "content_type": "text/x"}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url"), json=instructions) as resp,
+    ):
+        # no prelude: 200 with the stream's own content type (spec §3)
+        assert resp.status_code == 200
+        assert resp.headers["content-type"] == "text/x"
+        assert resp.headers["transfer-encoding"] == "chunked"
+        assert resp.headers["x-amzn-requestid"]
+        body = resp.iter_raw()
+        got = bytearray()
+        for i, part in enumerate(parts):
+            _read_until(body, got, part)  # arrived before the function may write part i + 1
+            if i + 1 < len(parts):
+                go.next()
+        assert list(body) == []
+        assert bytes(got) == b"".join(parts)
+
+
+def test_a_streaming_url_takes_status_headers_and_cookies_from_the_prelude(
+    served: EmbeddedEmulator, probes: Path
+) -> None:
+    go = Go(probes)
+    prelude = {
+        "statusCode": 201,
+        "headers": {"Content-Type": "text/plain", "X-A": "b"},
+        "cookies": ["a=1", "b=2"],
+    }
+    instructions = {"prelude": prelude, "parts": ["Hello,", " world"], "go": go.token}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url"), json=instructions) as resp,
+    ):
+        assert resp.status_code == 201
+        assert resp.headers["content-type"] == "text/plain"
+        assert resp.headers["x-a"] == "b"
+        assert resp.headers.get_list("set-cookie") == ["a=1", "b=2"]
+        body = resp.iter_raw()
+        got = bytearray()
+        _read_until(body, got, b"Hello,")  # the prelude and the NULs are not in the body
+        assert bytes(got) == b"Hello,"
+        go.next()
+        _read_until(body, got, b" world")
+        assert list(body) == []
+    assert bytes(got) == b"Hello, world"
+
+
+def test_a_prelude_with_no_body_sets_the_status(served: EmbeddedEmulator) -> None:
+    # NRIC sends a prelude without its delimiter when the handler never writes (spec §1.2) ⚠
+    instructions = {"parts": ['{"statusCode":403}'], "content_type": _HTTP_INTEGRATION}
+    resp = httpx.post(_url(served, "streamer_url"), json=instructions, timeout=60)
+    assert resp.status_code == 403
+    assert resp.content == b""
+
+
+_HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+
+
+def test_a_url_stream_failing_before_its_first_byte_is_a_502(served: EmbeddedEmulator) -> None:
+    instructions = {"parts": [], "error": ["TypeError", '{"errorType":"TypeError"}']}
+    resp = httpx.post(_url(served, "streamer_url"), json=instructions, timeout=60)
+    assert resp.status_code == 502
+    assert resp.text == "Internal Server Error"
+
+
+def test_a_url_stream_failing_after_bytes_went_out_is_cut_short(
+    served: EmbeddedEmulator,
+) -> None:
+    # ⚠ status and headers are out: the connection closes without the last chunk
+    instructions = {"parts": ["partial"], "error": ["TypeError", '{"errorType":"TypeError"}']}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url"), json=instructions) as resp,
+    ):
+        assert resp.status_code == 200
+        got = bytearray()
+        with pytest.raises(httpx.RemoteProtocolError):
+            for piece in resp.iter_raw():
+                got += piece
+    assert bytes(got) == b"partial"
+
+
+def test_a_url_stream_timing_out_mid_stream_is_cut_short(served: EmbeddedEmulator) -> None:
+    instructions = {"parts": ["before"], "hang": True}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url_timeout"), json=instructions) as resp,
+    ):
+        assert resp.status_code == 200
+        got = bytearray()
+        with pytest.raises(httpx.RemoteProtocolError):
+            for piece in resp.iter_raw():
+                got += piece
+    assert bytes(got) == b"before"
+
+
+def test_a_function_that_does_not_stream_behind_a_streaming_url_answers_its_raw_result(
+    served: EmbeddedEmulator,
+) -> None:
+    # LocalStack's AWS-validated test_lambda_url_echo_invoke[RESPONSE_STREAM] (spec §3): the
+    # result is the body, not read as an HTTP response
+    resp = httpx.post(
+        _url(served, "echo_url"), content=b"hi", headers={"Content-Type": "text/plain"}, timeout=60
+    )
+    assert resp.status_code == 200
+    assert resp.headers["transfer-encoding"] == "chunked"
+    event = resp.json()
+    assert event["body"] == "hi"
+    assert event["requestContext"]["http"]["method"] == "POST"
