@@ -36,10 +36,16 @@ from emulator.pytest_plugin import boto3_client
 FUNCTIONS = Path(__file__).parent / "functions"
 
 
+NODE = shutil.which("node") is not None and shutil.which("npm") is not None
+
+
 def _fn(name: str, code: str, **kw: Any) -> FunctionConfig:
     if code == "streamer":
         kw.setdefault("runtime", "provided.al2023")
         kw.setdefault("handler", "bootstrap")
+    elif code == "node_stream":
+        kw.setdefault("runtime", "nodejs20.x")
+        kw.setdefault("handler", "index.handler")
     else:
         kw.setdefault("runtime", "python3.11")
         kw.setdefault("handler", "app.handler")
@@ -70,15 +76,17 @@ def served(tmp_path_factory: pytest.TempPathFactory, probes: Path) -> Iterator[E
         _fn("boom", "boom"),
         _fn("echo_url", "echo"),
     )
+    if NODE:
+        functions += (_fn("node_stream", "node_stream", timeout_s=20),)
     functions = tuple(
-        replace(fn, environment=env) if fn.runtime.startswith("provided") else fn
-        for fn in functions
+        replace(fn, environment=env) if "stream" in fn.name else fn for fn in functions
     )
     http = HttpConfig(
         urls=(
             FunctionUrl("streamer_url", invoke_mode="RESPONSE_STREAM"),
             FunctionUrl("streamer_url_timeout", invoke_mode="RESPONSE_STREAM"),
             FunctionUrl("echo_url", invoke_mode="RESPONSE_STREAM"),
+            *((FunctionUrl("node_stream", invoke_mode="RESPONSE_STREAM"),) if NODE else ()),
         )
     )
     cfg = EmulatorConfig(
@@ -419,3 +427,51 @@ def test_a_function_that_does_not_stream_behind_a_streaming_url_answers_its_raw_
     event = resp.json()
     assert event["body"] == "hi"
     assert event["requestContext"]["http"]["method"] == "POST"
+
+
+# --- Node.js: awslambda.streamifyResponse under AWS's runtime interface client ----------------
+needs_node = pytest.mark.skipif(not NODE, reason="node and npm are needed for Node.js")
+
+
+@needs_node
+def test_a_node_stream_reaches_boto3_write_by_write(client: Any, probes: Path) -> None:
+    go = Go(probes)
+    parts = ["Hello", "serverless", "world"]  # SAM's AWS-run integration test (spec §2.4)
+    _, events = _stream(client, "node_stream", {"parts": parts, "go": go.token})
+    for i, part in enumerate(parts):
+        assert next(events) == {"PayloadChunk": {"Payload": part.encode()}}
+        if i + 1 < len(parts):
+            go.next()
+    assert next(events) == {"InvokeComplete": {}}
+    assert list(events) == []
+
+
+@needs_node
+def test_a_node_stream_that_throws_ends_with_its_error(client: Any) -> None:
+    # NRIC never posts /error for a stream: the error goes in trailers (spec §1.3)
+    _, events = _stream(client, "node_stream", {"parts": ["partial"], "fail": "boom"})
+    assert next(events) == {"PayloadChunk": {"Payload": b"partial"}}
+    complete = next(events)["InvokeComplete"]
+    assert complete["ErrorCode"] == "TypeError"
+    details = json.loads(complete["ErrorDetails"])
+    assert details["errorType"] == "TypeError"
+    assert details["errorMessage"] == "boom"
+    assert details["trace"][0] == "TypeError: boom"  # NRIC's key is `trace`
+    assert list(events) == []
+
+
+@needs_node
+def test_a_node_http_response_stream_behind_a_url(served: EmbeddedEmulator) -> None:
+    instructions = {
+        "prelude": {
+            "statusCode": 201,
+            "headers": {"Content-Type": "text/plain"},
+            "cookies": ["a=1"],
+        },
+        "parts": ["Hello,", " world"],
+    }
+    resp = httpx.post(_url(served, "node_stream"), json=instructions, timeout=60)
+    assert resp.status_code == 201
+    assert resp.headers["content-type"] == "text/plain"
+    assert resp.headers["set-cookie"] == "a=1"
+    assert resp.content == b"Hello, world"
