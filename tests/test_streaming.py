@@ -224,6 +224,22 @@ def test_a_function_error_without_streaming_is_an_invoke_complete_error(client: 
     assert details["errorMessage"]
 
 
+def test_a_stream_larger_than_a_buffered_response_arrives_whole(client: Any) -> None:
+    # over Invoke's 6 MB, past the bandwidth limit's burst (the rest at 2 MBps)
+    size = 7 * 1024 * 1024
+    _, events = _stream(client, "streamer", {"size": size})
+    received = 0
+    pieces = 0
+    for event in events:
+        if "PayloadChunk" in event:
+            received += len(event["PayloadChunk"]["Payload"])
+            pieces += 1
+        else:
+            assert event == {"InvokeComplete": {}}
+    assert received == size
+    assert pieces > 1
+
+
 def test_a_streaming_runtime_answers_a_buffered_invoke_whole(client: Any) -> None:
     # spec §1.4 row 3: read whole; the trailers make it a function error
     resp = client.invoke(FunctionName="streamer", Payload=json.dumps({"parts": ["a", "b", "c"]}))
@@ -475,3 +491,90 @@ def test_a_node_http_response_stream_behind_a_url(served: EmbeddedEmulator) -> N
     assert resp.headers["content-type"] == "text/plain"
     assert resp.headers["set-cookie"] == "a=1"
     assert resp.content == b"Hello, world"
+
+
+# --- the relay's limits (a pure unit: a stand-in for the runtime's body) ----------------------
+class _Body:
+    """What the relay needs of httpserver.RequestBody."""
+
+    def __init__(self) -> None:
+        self.trailers: dict[str, str] = {}
+        self.paused = False
+        self.detached = False
+
+    def attach(self, on_data: Any, on_end: Any, on_abort: Any) -> None:
+        self.feed, self.end, self.abort = on_data, on_end, on_abort
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def detach(self) -> None:
+        self.detached = True
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def begin(self, content_type: str, flow: Any) -> None:
+        self.content_type = content_type
+
+    def data(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
+
+def _relay(limits: Any) -> tuple[_Body, _Sink, list[Any], Any]:
+    from emulator.engine.invocation import Invocation
+    from emulator.engine.streaming import ResponseRelay
+
+    body, sink, ended = _Body(), _Sink(), []
+    inv = Invocation(function_name="f", payload=b"{}", invoked_arn="arn")
+    inv.stream = sink
+    relay = ResponseRelay(body, inv, "text/plain", limits, ended.append)  # type: ignore[arg-type]
+    return body, sink, ended, relay
+
+
+def test_past_its_burst_a_stream_is_held_to_the_bandwidth_limit() -> None:
+    import asyncio
+
+    from emulator.engine.streaming import StreamLimits
+
+    async def run() -> None:
+        body, sink, ended, _ = _relay(StreamLimits(rate_bps=10_000, burst_bytes=100))
+        body.feed(b"a" * 100)  # within the burst: passed on at once
+        assert sink.chunks == [b"a" * 100]
+        body.feed(b"b" * 100)  # over it: held, and the runtime's connection paused
+        body.feed(b"c" * 50)
+        body.end()
+        assert sink.chunks == [b"a" * 100] and body.paused and ended == []
+        while not ended:
+            await asyncio.sleep(0.005)
+        assert sink.chunks == [b"a" * 100, b"b" * 100, b"c" * 50]  # in order, then the end
+        assert not body.paused
+        assert ended[0].size == 250 and ended[0].ended == "complete"
+
+    asyncio.run(run())
+
+
+def test_a_stream_over_the_size_limit_is_cut() -> None:
+    import asyncio
+
+    from emulator.engine.streaming import StreamLimits
+
+    async def run() -> None:
+        body, sink, ended, _ = _relay(StreamLimits(max_bytes=150, rate_bps=0))
+        body.feed(b"a" * 100)
+        body.feed(b"b" * 100)
+        assert sink.chunks == [b"a" * 100]
+        assert body.detached
+        (end,) = ended
+        assert (end.ended, end.error_type, end.size) == (
+            "oversized",
+            "Function.ResponseSizeTooLarge",
+            100,
+        )
+
+    asyncio.run(run())
