@@ -578,3 +578,23 @@ def test_a_stream_over_the_size_limit_is_cut() -> None:
         )
 
     asyncio.run(run())
+
+
+def test_a_client_leaving_mid_stream_does_not_stop_the_invocation(
+    served: EmbeddedEmulator, client: Any, probes: Path
+) -> None:
+    go = Go(probes)
+    instructions = {"parts": ["one", "two"], "go": go.token}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url"), json=instructions) as resp,
+    ):
+        request_id = resp.headers["x-amzn-requestid"]
+        body = resp.iter_raw()
+        _read_until(body, bytearray(), b"one")
+    # the client is gone; the function goes on to its end, as on Lambda
+    go.next()
+    log = served.cfg.state_dir / "logs" / "streamer_url.log"
+    eventually(lambda: f"streamer: {request_id} answered 202" in log.read_text(), "the end")
+    _, events = _stream(client, "streamer_url", {"parts": ["next"]})
+    assert list(events) == [{"PayloadChunk": {"Payload": b"next"}}, {"InvokeComplete": {}}]
