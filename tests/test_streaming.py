@@ -1,5 +1,5 @@
-"""Response streaming end to end (issue 16): the Runtime API's streaming mode, InvokeWithResponseStream
-read by boto3, and RESPONSE_STREAM function URLs read by httpx.
+"""Response streaming end to end (issue 16): the Runtime API's streaming mode,
+InvokeWithResponseStream read by boto3, and RESPONSE_STREAM function URLs read by httpx.
 
 The streaming runtime is tests/functions/streamer/bootstrap, a custom runtime that writes one
 HTTP chunk per part. Before writing part i it waits for the file `<go>.<i>` in the probe
@@ -36,10 +36,16 @@ from emulator.pytest_plugin import boto3_client
 FUNCTIONS = Path(__file__).parent / "functions"
 
 
+NODE = shutil.which("node") is not None and shutil.which("npm") is not None
+
+
 def _fn(name: str, code: str, **kw: Any) -> FunctionConfig:
     if code == "streamer":
         kw.setdefault("runtime", "provided.al2023")
         kw.setdefault("handler", "bootstrap")
+    elif code == "node_stream":
+        kw.setdefault("runtime", "nodejs20.x")
+        kw.setdefault("handler", "index.handler")
     else:
         kw.setdefault("runtime", "python3.11")
         kw.setdefault("handler", "app.handler")
@@ -70,15 +76,17 @@ def served(tmp_path_factory: pytest.TempPathFactory, probes: Path) -> Iterator[E
         _fn("boom", "boom"),
         _fn("echo_url", "echo"),
     )
+    if NODE:
+        functions += (_fn("node_stream", "node_stream", timeout_s=20),)
     functions = tuple(
-        replace(fn, environment=env) if fn.runtime.startswith("provided") else fn
-        for fn in functions
+        replace(fn, environment=env) if "stream" in fn.name else fn for fn in functions
     )
     http = HttpConfig(
         urls=(
             FunctionUrl("streamer_url", invoke_mode="RESPONSE_STREAM"),
             FunctionUrl("streamer_url_timeout", invoke_mode="RESPONSE_STREAM"),
             FunctionUrl("echo_url", invoke_mode="RESPONSE_STREAM"),
+            *((FunctionUrl("node_stream", invoke_mode="RESPONSE_STREAM"),) if NODE else ()),
         )
     )
     cfg = EmulatorConfig(
@@ -216,6 +224,22 @@ def test_a_function_error_without_streaming_is_an_invoke_complete_error(client: 
     assert details["errorMessage"]
 
 
+def test_a_stream_larger_than_a_buffered_response_arrives_whole(client: Any) -> None:
+    # over Invoke's 6 MB, past the bandwidth limit's burst (the rest at 2 MBps)
+    size = 7 * 1024 * 1024
+    _, events = _stream(client, "streamer", {"size": size})
+    received = 0
+    pieces = 0
+    for event in events:
+        if "PayloadChunk" in event:
+            received += len(event["PayloadChunk"]["Payload"])
+            pieces += 1
+        else:
+            assert event == {"InvokeComplete": {}}
+    assert received == size
+    assert pieces > 1
+
+
 def test_a_streaming_runtime_answers_a_buffered_invoke_whole(client: Any) -> None:
     # spec §1.4 row 3: read whole; the trailers make it a function error
     resp = client.invoke(FunctionName="streamer", Payload=json.dumps({"parts": ["a", "b", "c"]}))
@@ -291,3 +315,286 @@ def test_the_runtime_is_answered_202_after_its_last_chunk(
     assert list(events)[-1] == {"InvokeComplete": {}}
     log = served.cfg.state_dir / "logs" / "streamer.log"
     eventually(lambda: f"streamer: {request_id} answered 202" in log.read_text(), "the 202")
+
+
+# --- RESPONSE_STREAM function URLs through httpx ----------------------------------------------
+def _url(served: EmbeddedEmulator, name: str) -> str:
+    return f"{served.url}/lambda-url/{name}/"
+
+
+def _read_until(parts: Iterator[bytes], got: bytearray, wanted: bytes) -> None:
+    """Read the body until it ends with `wanted`: the part the function wrote last."""
+    while not got.endswith(wanted):
+        got += next(parts)
+
+
+def test_a_streaming_url_sends_each_chunk_before_the_function_writes_the_next(
+    served: EmbeddedEmulator, probes: Path
+) -> None:
+    go = Go(probes)
+    parts = [b"alpha ", b"beta ", b"gamma"]
+    instructions = {"parts": [p.decode() for p in parts], "go": go.token, "content_type": "text/x"}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url"), json=instructions) as resp,
+    ):
+        # no prelude: 200 with the stream's own content type (spec §3)
+        assert resp.status_code == 200
+        assert resp.headers["content-type"] == "text/x"
+        assert resp.headers["transfer-encoding"] == "chunked"
+        assert resp.headers["x-amzn-requestid"]
+        body = resp.iter_raw()
+        got = bytearray()
+        for i, part in enumerate(parts):
+            _read_until(body, got, part)  # arrived before the function may write part i + 1
+            if i + 1 < len(parts):
+                go.next()
+        assert list(body) == []
+        assert bytes(got) == b"".join(parts)
+
+
+def test_a_streaming_url_takes_status_headers_and_cookies_from_the_prelude(
+    served: EmbeddedEmulator, probes: Path
+) -> None:
+    go = Go(probes)
+    prelude = {
+        "statusCode": 201,
+        "headers": {"Content-Type": "text/plain", "X-A": "b"},
+        "cookies": ["a=1", "b=2"],
+    }
+    instructions = {"prelude": prelude, "parts": ["Hello,", " world"], "go": go.token}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url"), json=instructions) as resp,
+    ):
+        assert resp.status_code == 201
+        assert resp.headers["content-type"] == "text/plain"
+        assert resp.headers["x-a"] == "b"
+        assert resp.headers.get_list("set-cookie") == ["a=1", "b=2"]
+        body = resp.iter_raw()
+        got = bytearray()
+        _read_until(body, got, b"Hello,")  # the prelude and the NULs are not in the body
+        assert bytes(got) == b"Hello,"
+        go.next()
+        _read_until(body, got, b" world")
+        assert list(body) == []
+    assert bytes(got) == b"Hello, world"
+
+
+def test_a_prelude_with_no_body_sets_the_status(served: EmbeddedEmulator) -> None:
+    # NRIC sends a prelude without its delimiter when the handler never writes (spec §1.2) ⚠
+    instructions = {"parts": ['{"statusCode":403}'], "content_type": _HTTP_INTEGRATION}
+    resp = httpx.post(_url(served, "streamer_url"), json=instructions, timeout=60)
+    assert resp.status_code == 403
+    assert resp.content == b""
+
+
+_HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+
+
+def test_a_url_stream_failing_before_its_first_byte_is_a_502(served: EmbeddedEmulator) -> None:
+    instructions = {"parts": [], "error": ["TypeError", '{"errorType":"TypeError"}']}
+    resp = httpx.post(_url(served, "streamer_url"), json=instructions, timeout=60)
+    assert resp.status_code == 502
+    assert resp.text == "Internal Server Error"
+
+
+def test_a_url_stream_failing_after_bytes_went_out_is_cut_short(
+    served: EmbeddedEmulator,
+) -> None:
+    # ⚠ status and headers are out: the connection closes without the last chunk
+    instructions = {"parts": ["partial"], "error": ["TypeError", '{"errorType":"TypeError"}']}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url"), json=instructions) as resp,
+    ):
+        assert resp.status_code == 200
+        got = bytearray()
+        with pytest.raises(httpx.RemoteProtocolError):
+            for piece in resp.iter_raw():
+                got += piece
+    assert bytes(got) == b"partial"
+
+
+def test_a_url_stream_timing_out_mid_stream_is_cut_short(served: EmbeddedEmulator) -> None:
+    instructions = {"parts": ["before"], "hang": True}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url_timeout"), json=instructions) as resp,
+    ):
+        assert resp.status_code == 200
+        got = bytearray()
+        with pytest.raises(httpx.RemoteProtocolError):
+            for piece in resp.iter_raw():
+                got += piece
+    assert bytes(got) == b"before"
+
+
+def test_a_function_that_does_not_stream_behind_a_streaming_url_answers_its_raw_result(
+    served: EmbeddedEmulator,
+) -> None:
+    # LocalStack's AWS-validated test_lambda_url_echo_invoke[RESPONSE_STREAM] (spec §3): the
+    # result is the body, not read as an HTTP response
+    resp = httpx.post(
+        _url(served, "echo_url"), content=b"hi", headers={"Content-Type": "text/plain"}, timeout=60
+    )
+    assert resp.status_code == 200
+    assert resp.headers["transfer-encoding"] == "chunked"
+    event = resp.json()
+    assert event["body"] == "hi"
+    assert event["requestContext"]["http"]["method"] == "POST"
+
+
+# --- Node.js: awslambda.streamifyResponse under AWS's runtime interface client ----------------
+needs_node = pytest.mark.skipif(not NODE, reason="node and npm are needed for Node.js")
+
+
+@needs_node
+def test_a_node_stream_reaches_boto3_write_by_write(client: Any, probes: Path) -> None:
+    go = Go(probes)
+    parts = ["Hello", "serverless", "world"]  # SAM's AWS-run integration test (spec §2.4)
+    _, events = _stream(client, "node_stream", {"parts": parts, "go": go.token})
+    for i, part in enumerate(parts):
+        assert next(events) == {"PayloadChunk": {"Payload": part.encode()}}
+        if i + 1 < len(parts):
+            go.next()
+    assert next(events) == {"InvokeComplete": {}}
+    assert list(events) == []
+
+
+@needs_node
+def test_a_node_stream_that_throws_ends_with_its_error(client: Any) -> None:
+    # NRIC never posts /error for a stream: the error goes in trailers (spec §1.3)
+    _, events = _stream(client, "node_stream", {"parts": ["partial"], "fail": "boom"})
+    assert next(events) == {"PayloadChunk": {"Payload": b"partial"}}
+    complete = next(events)["InvokeComplete"]
+    assert complete["ErrorCode"] == "TypeError"
+    details = json.loads(complete["ErrorDetails"])
+    assert details["errorType"] == "TypeError"
+    assert details["errorMessage"] == "boom"
+    assert details["trace"][0] == "TypeError: boom"  # NRIC's key is `trace`
+    assert list(events) == []
+
+
+@needs_node
+def test_a_node_http_response_stream_behind_a_url(served: EmbeddedEmulator) -> None:
+    instructions = {
+        "prelude": {
+            "statusCode": 201,
+            "headers": {"Content-Type": "text/plain"},
+            "cookies": ["a=1"],
+        },
+        "parts": ["Hello,", " world"],
+    }
+    resp = httpx.post(_url(served, "node_stream"), json=instructions, timeout=60)
+    assert resp.status_code == 201
+    assert resp.headers["content-type"] == "text/plain"
+    assert resp.headers["set-cookie"] == "a=1"
+    assert resp.content == b"Hello, world"
+
+
+# --- the relay's limits (a pure unit: a stand-in for the runtime's body) ----------------------
+class _Body:
+    """What the relay needs of httpserver.RequestBody."""
+
+    def __init__(self) -> None:
+        self.trailers: dict[str, str] = {}
+        self.paused = False
+        self.detached = False
+
+    def attach(self, on_data: Any, on_end: Any, on_abort: Any) -> None:
+        self.feed, self.end, self.abort = on_data, on_end, on_abort
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def detach(self) -> None:
+        self.detached = True
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def begin(self, content_type: str, flow: Any) -> None:
+        self.content_type = content_type
+
+    def data(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
+
+def _relay(limits: Any) -> tuple[_Body, _Sink, list[Any], Any]:
+    from emulator.engine.invocation import Invocation
+    from emulator.engine.streaming import ResponseRelay
+
+    body, sink, ended = _Body(), _Sink(), []
+    inv = Invocation(function_name="f", payload=b"{}", invoked_arn="arn")
+    inv.stream = sink
+    relay = ResponseRelay(body, inv, "text/plain", limits, ended.append)  # type: ignore[arg-type]
+    return body, sink, ended, relay
+
+
+def test_past_its_burst_a_stream_is_held_to_the_bandwidth_limit() -> None:
+    import asyncio
+
+    from emulator.engine.streaming import StreamLimits
+
+    async def run() -> None:
+        body, sink, ended, _ = _relay(StreamLimits(rate_bps=10_000, burst_bytes=100))
+        body.feed(b"a" * 100)  # within the burst: passed on at once
+        assert sink.chunks == [b"a" * 100]
+        body.feed(b"b" * 100)  # over it: held, and the runtime's connection paused
+        body.feed(b"c" * 50)
+        body.end()
+        assert sink.chunks == [b"a" * 100] and body.paused and ended == []
+        while not ended:
+            await asyncio.sleep(0.005)
+        assert sink.chunks == [b"a" * 100, b"b" * 100, b"c" * 50]  # in order, then the end
+        assert not body.paused
+        assert ended[0].size == 250 and ended[0].ended == "complete"
+
+    asyncio.run(run())
+
+
+def test_a_stream_over_the_size_limit_is_cut() -> None:
+    import asyncio
+
+    from emulator.engine.streaming import StreamLimits
+
+    async def run() -> None:
+        body, sink, ended, _ = _relay(StreamLimits(max_bytes=150, rate_bps=0))
+        body.feed(b"a" * 100)
+        body.feed(b"b" * 100)
+        assert sink.chunks == [b"a" * 100]
+        assert body.detached
+        (end,) = ended
+        assert (end.ended, end.error_type, end.size) == (
+            "oversized",
+            "Function.ResponseSizeTooLarge",
+            100,
+        )
+
+    asyncio.run(run())
+
+
+def test_a_client_leaving_mid_stream_does_not_stop_the_invocation(
+    served: EmbeddedEmulator, client: Any, probes: Path
+) -> None:
+    go = Go(probes)
+    instructions = {"parts": ["one", "two"], "go": go.token}
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("POST", _url(served, "streamer_url"), json=instructions) as resp,
+    ):
+        request_id = resp.headers["x-amzn-requestid"]
+        body = resp.iter_raw()
+        _read_until(body, bytearray(), b"one")
+    # the client is gone; the function goes on to its end, as on Lambda
+    go.next()
+    log = served.cfg.state_dir / "logs" / "streamer_url.log"
+    eventually(lambda: f"streamer: {request_id} answered 202" in log.read_text(), "the end")
+    _, events = _stream(client, "streamer_url", {"parts": ["next"]})
+    assert list(events) == [{"PayloadChunk": {"Payload": b"next"}}, {"InvokeComplete": {}}]
