@@ -5,7 +5,9 @@
 //! Event: `{"chunks": 16, "chunk_bytes": 65536, "delay_ms": 20}` (these are the defaults;
 //! `"fail_at": k` makes the handler fail after k chunks, which ends the stream with the error
 //! trailers), or
-//! a function URL request whose JSON body or query string names them (`?chunks=4&delay_ms=0`).
+//! a function URL request whose JSON body (sent as `application/json`: the event holds text
+//! bodies as they are, others base64-encoded) or query string names them
+//! (`?chunks=4&delay_ms=0`).
 //! Each chunk
 //! is one write, `chunk_bytes` long (or its header's length if that is longer):
 //!
