@@ -81,21 +81,27 @@ class EventStreamDecoder:
 
     def feed(self, data: bytes) -> Iterator[Message]:
         self._buf += data
-        while len(self._buf) >= _PRELUDE.size:
-            total, headers_len, prelude_crc = _PRELUDE.unpack_from(self._buf)
-            if zlib.crc32(self._buf[:8]) != prelude_crc:
-                raise EventStreamError("event-stream prelude CRC mismatch")
-            if total > _MAX_MESSAGE or headers_len > total - 16:
-                raise EventStreamError(f"event-stream message of {total} bytes")
-            if len(self._buf) < total:
-                return
-            message = bytes(self._buf[:total])
-            del self._buf[:total]
-            (crc,) = struct.unpack_from(">I", message, total - 4)
-            if zlib.crc32(message[:-4]) != crc:
-                raise EventStreamError("event-stream message CRC mismatch")
-            headers = _headers(message[12 : 12 + headers_len])
-            yield Message(headers, message[12 + headers_len : total - 4])
+        start = 0  # messages are read in place, and dropped from the buffer once at the end
+        try:
+            while len(self._buf) - start >= _PRELUDE.size:
+                total, headers_len, prelude_crc = _PRELUDE.unpack_from(self._buf, start)
+                with memoryview(self._buf) as view:
+                    if zlib.crc32(view[start : start + 8]) != prelude_crc:
+                        raise EventStreamError("event-stream prelude CRC mismatch")
+                    if total > _MAX_MESSAGE or headers_len > total - 16:
+                        raise EventStreamError(f"event-stream message of {total} bytes")
+                    if len(self._buf) - start < total:
+                        return
+                    end = start + total
+                    (crc,) = struct.unpack_from(">I", view, end - 4)
+                    if zlib.crc32(view[start : end - 4]) != crc:
+                        raise EventStreamError("event-stream message CRC mismatch")
+                    headers = _headers(bytes(view[start + 12 : start + 12 + headers_len]))
+                    payload = bytes(view[start + 12 + headers_len : end - 4])
+                start = end
+                yield Message(headers, payload)
+        finally:
+            del self._buf[:start]
 
     @property
     def pending(self) -> int:
