@@ -7,12 +7,12 @@ InvokeWithResponseStream, its function URL (InvokeMode RESPONSE_STREAM), or both
 
 Each call fires Locust's one `request` event, its response time the time to the **last** byte:
 
-    type InvokeStream  stream_node [cold] / [warm] / [function error] / [throttle] / [error]
-                       (the REPORT comes back in InvokeComplete's LogResult)
-    type URL           stream_node [invoked] / [error] / [throttle]  (a URL returns no REPORT)
+    type IWRS   stream_node [cold] / [warm] / [function error] / [throttle] / [error]
+                (InvokeWithResponseStream; the REPORT comes back in InvokeComplete's LogResult)
+    type URL    stream_node [invoked] / [error] / [throttle]  (a URL returns no REPORT)
 
 and logs its time to the **first** payload byte on a row of its own, type `TTFB`, named
-`stream_node [InvokeStream]` / `stream_node [URL]` (logged on that row only: Locust's
+`stream_node [IWRS]` / `stream_node [URL]` (logged on that row only: Locust's
 Aggregated line and requests per second count each call once). The event's context carries a
 `StreamSample`, from which `loadtests.plugin` keeps TTFB and TTLB percentiles per target for
 the summary and the Lambda tab. Importing this module imports Locust: only in a locustfile.
@@ -42,7 +42,8 @@ from loadtests.streaming import (
 )
 from loadtests.user import InvokeFailed, LambdaUser, _option
 
-REQUEST_TYPES = {INVOKE_STREAM: "InvokeStream", FUNCTION_URL: "URL"}
+# Locust's tables give the type 8 columns
+REQUEST_TYPES = {INVOKE_STREAM: "IWRS", FUNCTION_URL: "URL"}
 TTFB_TYPE = "TTFB"
 STREAM_VIAS = ("invoke", "url", "both")
 

@@ -200,7 +200,7 @@ def stream_rows(streaming: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(
             (
                 f"{label}: throughput",
-                "–" if rate is None else f"{rate:g} MB/s ({mean:g} bytes a response)",
+                "–" if rate is None else f"{rate:g} MB/s ({mean:,.0f} bytes a response)",
             )
         )
     return out

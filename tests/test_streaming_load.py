@@ -252,9 +252,9 @@ def test_a_headless_streaming_load_run_prints_ttfb_percentiles(tmp_path: Path) -
     assert summary["outcomes"]["invoked"] == streams["function_url"]["responses"]
     # Locust's own table: the calls (time to last byte) and a TTFB row per target
     stats = (out / "locust_stats.csv").read_text()
-    assert "InvokeStream,stream_rust [warm]" in stats
+    assert "IWRS,stream_rust [warm]" in stats
     assert "URL,stream_rust [invoked]" in stats
-    assert "TTFB,stream_rust [InvokeStream]" in stats
+    assert "TTFB,stream_rust [IWRS]" in stats
     assert "TTFB,stream_rust [URL]" in stats
 
 
