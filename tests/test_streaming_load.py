@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from emulator.config import EmulatorConfig
 from emulator.embedded import EmbeddedEmulator
 from emulator.manifests import load_http, load_manifest
 from emulator.pytest_plugin import boto3_client
+from loadtests.run import free_port
 from loadtests.stats import LambdaStats
 from loadtests.streaming import (
     EventStreamDecoder,
@@ -212,6 +214,7 @@ def test_the_load_clients_stream_reader_times_a_sample(
 
 
 # --- a headless load run ---------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.skipif(not HAVE_RUST, reason="scripts/build-functions")
 def test_a_headless_streaming_load_run_prints_ttfb_percentiles(tmp_path: Path) -> None:
     out = tmp_path / "load"
@@ -256,6 +259,52 @@ def test_a_headless_streaming_load_run_prints_ttfb_percentiles(tmp_path: Path) -
     assert "URL,stream_rust [invoked]" in stats
     assert "TTFB,stream_rust [IWRS]" in stats
     assert "TTFB,stream_rust [URL]" in stats
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_RUST, reason="scripts/build-functions")
+def test_the_lambda_tab_shows_ttfb_and_ttlb_live(tmp_path: Path) -> None:
+    port = free_port()
+    payload = json.dumps({"chunks": 3, "chunk_bytes": 1024, "delay_ms": 20})
+    cmd = [
+        sys.executable, "-m", "emulator.cli", "load", "stream_rust",
+        "--manifest", str(SAMPLES), "--stream", "--payload", payload,
+        "--users", "2", "--spawn-rate", "2", "--run-time", "20s", "--sandbox", "process",
+        "--web", "--web-port", str(port), "--autostart", "--autoquit", "1",
+        "--out", str(tmp_path / "web"),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    metrics: dict[str, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                # what Locust's UI polls; its `extended_stats` feed the Lambda tab
+                polled = httpx.get(f"{base}/stats/requests", timeout=10).json()
+                (tab,) = polled["extended_stats"]
+                metrics = {row["metric"]: row["value"] for row in tab["data"]}
+            except (httpx.HTTPError, ValueError, KeyError):
+                metrics = {}
+            if all(
+                metrics.get(f"{label}: streamed responses", "0") != "0"
+                for label in ("InvokeWithResponseStream", "function URL")
+            ):
+                break
+            time.sleep(0.5)
+        for label in ("InvokeWithResponseStream", "function URL"):
+            assert metrics.get(f"{label}: streamed responses", "0") != "0", metrics
+            for p in ("p50", "p95", "p99"):
+                assert metrics[f"{label}: TTFB {p}"].endswith(" ms")
+                assert metrics[f"{label}: TTLB {p}"].endswith(" ms")
+        live = httpx.get(f"{base}/lambda/stats", timeout=10).json()
+        assert set(live["streaming"]) == {"invoke_stream", "function_url"}
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
 
 
 # --- pure units ------------------------------------------------------------------------------
