@@ -187,6 +187,8 @@ def load(
     elif target is None and http is None:
         manifest_path = cli_common.manifest_path(manifest)
         cli_common.function(cli_common.load_functions(manifest_path), str(function))
+        if stream and stream_via != "invoke" and stream_url is None:
+            _check_stream_url(manifest_path, str(function))
 
     name = function or ""
     run = LoadRun(
@@ -258,3 +260,26 @@ def _route_function(manifest: Path, route_key: str, function: str | None) -> str
     if function and function != found[0].function:
         raise fail(f"--http: '{route_key}' invokes {found[0].function}, not {function}")
     return found[0].function
+
+
+def _check_stream_url(manifest: Path, function: str) -> None:
+    """--stream through the function URL: the function must have one; a BUFFERED one answers
+    whole (the first byte comes with the last), which the run would measure as such."""
+    from emulator.errors import ManifestError
+    from emulator.manifests import load_http
+
+    try:
+        url = load_http(manifest, cli_common.load_functions(manifest)).url(function)
+    except ManifestError as exc:
+        raise fail(str(exc)) from None
+    if url is None:
+        raise fail(
+            f"--stream: {function} has no function URL in {manifest.name}: declare one "
+            '(url = { invoke_mode = "RESPONSE_STREAM" }), or --stream-via invoke'
+        )
+    if url.invoke_mode != "RESPONSE_STREAM":
+        typer.echo(
+            f"lambda-emu load: {function}'s function URL is {url.invoke_mode}: it answers "
+            "whole, so its first byte comes with its last",
+            err=True,
+        )

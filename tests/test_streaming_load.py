@@ -307,6 +307,27 @@ def test_the_lambda_tab_shows_ttfb_and_ttlb_live(tmp_path: Path) -> None:
         proc.communicate(timeout=120)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["hello_python", "--stream"], "hello_python has no function URL in lambda-emu.toml"),
+        (["stream_node", "--stream", "--stream-via", "all"], "--stream-via: must be invoke"),
+        (["stream_node", "--stream-url", "/x"], "--stream-url needs --stream"),
+        (["--stream", "--http", "GET /hello"], "one or the other"),
+    ],
+)
+def test_load_stream_rejects_what_cannot_stream_before_starting_anything(
+    args: list[str], message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from emulator.cli import app
+
+    result = CliRunner().invoke(app, ["load", *args, "--manifest", str(SAMPLES)])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
 # --- pure units ------------------------------------------------------------------------------
 PAYLOAD_CHUNK = {
     ":event-type": "PayloadChunk",
