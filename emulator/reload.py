@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from emulator.config import FunctionConfig
 from emulator.errors import ManifestError
-from emulator.manifests import load_manifest
+from emulator.manifests import StackSettings, load_manifest
 
 if TYPE_CHECKING:
     from emulator.engine.functions import FunctionRegistry
@@ -62,8 +62,10 @@ class Reloader:
         manifest: Path,
         state_dir: Path,
         warn: Callable[[str], None],
+        settings: StackSettings | None = None,
     ) -> None:
         self.functions = functions
+        self.settings = settings
         self.manifest = manifest.resolve()
         self.state_dir = state_dir
         self.warn = warn
@@ -126,7 +128,7 @@ class Reloader:
         new = old
         if any(p.resolve() == self.manifest for p in paths):
             try:
-                new = {fn.name: fn for fn in load_manifest(self.manifest)}
+                new = {fn.name: fn for fn in load_manifest(self.manifest, self.settings)}
             except ManifestError as exc:
                 self.warn(f"hot reload: {exc} (still serving the previous manifest)")
                 return

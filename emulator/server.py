@@ -157,10 +157,15 @@ class Emulator:
         self._reaper = loop.create_task(self._reap_forever())
         self.sampler.start()
         if self.cfg.hot_reload and self.cfg.manifest_path is not None:
+            from emulator.manifests import StackSettings
             from emulator.reload import Reloader
 
             self.reloader = Reloader(
-                self.functions, self.cfg.manifest_path, self.cfg.state_dir, self.warn
+                self.functions,
+                self.cfg.manifest_path,
+                self.cfg.state_dir,
+                self.warn,
+                StackSettings(self.cfg.parameter_overrides, self.cfg.region, self.cfg.account_id),
             )
             await self.reloader.start()
 
@@ -215,7 +220,7 @@ class Emulator:
 
     # --- Event invocations ------------------------------------------------------------------
     def _invoke_event(self, inv: Invocation) -> asyncio.Future[InvocationResult]:
-        pool = self.functions.get(inv.function_name)
+        pool = self.functions.pool_for(inv.function_name, inv.executed_version)
         try:
             if pool is None:  # removed by a hot reload while the event waited
                 raise errors.ResourceNotFound(inv.function_name)
