@@ -32,7 +32,9 @@ def register(app: typer.Typer) -> None:
 
 
 def load(
-    function: Annotated[str, typer.Argument(help="Function to load.")],
+    function: Annotated[
+        str, typer.Argument(help="Function to load: NAME, NAME:VERSION or NAME:ALIAS.")
+    ],
     manifest: Annotated[
         Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
         typer.Option(
@@ -111,7 +113,16 @@ def load(
     manifest_path = None
     if target is None:
         manifest_path = cli_common.manifest_path(manifest)
-        cli_common.function(cli_common.load_functions(manifest_path), function)
+        from emulator.arns import split_function_name
+
+        name, qualifier = split_function_name(function)
+        fn = cli_common.function(cli_common.load_functions(manifest_path), name)
+        known = ("$LATEST", *(v.version for v in fn.versions), *(a.name for a in fn.aliases))
+        if qualifier is not None and qualifier not in known:
+            raise fail(
+                f"function '{name}' has no version or alias '{qualifier}' "
+                f"(have: {', '.join(known)})"
+            )
 
     run = LoadRun(
         function=function,

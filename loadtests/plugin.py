@@ -184,7 +184,13 @@ class LambdaPlugin:
     ) -> None:
         answer = (context or {}).get("lambda")
         if isinstance(answer, InvokeAnswer):
-            self.stats.record(answer.outcome, response_time, answer.report, answer.error_type)
+            self.stats.record(
+                answer.outcome,
+                response_time,
+                answer.report,
+                answer.error_type,
+                executed_version=answer.executed_version,
+            )
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["lambda"] = self.stats.take()
@@ -207,7 +213,10 @@ class LambdaPlugin:
         self.watch = None
         host = self.environment.host or ""
         if _option(self.environment, "lambda_watch", "auto") == "auto" and self.function:
-            watch = EnvironmentWatch(host, self.function)
+            from emulator.arns import split_function_name
+
+            # every version's environments: an alias's run may execute several
+            watch = EnvironmentWatch(host, split_function_name(self.function)[0])
             if watch.probe():
                 watch.start()
                 self.watch = watch
