@@ -97,7 +97,7 @@ class Emulator:
         self.sampler = Sampler(
             trace_path(cfg).with_name("samples.jsonl"),
             cfg.sample_interval_s,
-            lambda: [env for pool in self.functions.values() for env in pool.envs],
+            lambda: [env for pool in self.functions.all_pools() for env in pool.envs],
         )
         self._reaper: asyncio.Task[None] | None = None
         self.reloader: Reloader | None = None

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.config import EmulatorConfig
+from emulator.config import AliasConfig, EmulatorConfig
 from emulator.embedded import EmbeddedEmulator
 from emulator.errors import ManifestError
 from emulator.manifests import load_manifest
@@ -129,19 +129,37 @@ def test_versions_do_not_share_environments(client: Any) -> None:
     pids = {qualifier: _invoke(client, "ctx", qualifier)[1]["pid"] for qualifier in ("1", "2")}
     latest = _invoke(client, "ctx")[1]["pid"]
     assert len({pids["1"], pids["2"], latest}) == 3
-    assert _invoke(client, "ctx", "live")[1]["pid"] == pids["1"]  # live is version 1
+    # live is version 1: never one of version 2's or $LATEST's environments
+    assert _invoke(client, "ctx", "live")[1]["pid"] not in (pids["2"], latest)
 
 
-def test_provisioned_concurrency_per_alias_and_version(client: Any) -> None:
-    # live (→ 1) has 1 provisioned, version 2 has 1, $LATEST none
-    live = _invoke(client, "ctx", "live")[1]["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"]
-    two = _invoke(client, "ctx", "2")[1]["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"]
-    latest = _invoke(client, "ctx")[1]["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"]
-    assert (live, two, latest) == (
-        "provisioned-concurrency",
-        "provisioned-concurrency",
-        "on-demand",
-    )
+def test_provisioned_concurrency_per_alias_and_version(
+    client: Any, emulator: EmbeddedEmulator
+) -> None:
+    async def provisioned(emu: Any) -> dict[str, int]:
+        return {
+            version: sum(
+                1
+                for env in emu.functions.pool_for("ctx", version).environments()
+                if env["init_type"] == "provisioned-concurrency"
+            )
+            for version in ("$LATEST", "1", "2")
+        }
+
+    # live (→ 1) has 1 provisioned environment, version 2 has 1, $LATEST none
+    assert emulator.call(provisioned) == {"$LATEST": 0, "1": 1, "2": 1}
+
+    def init_types(qualifier: str) -> set[str]:
+        # A few calls: one that arrives while the provisioned environment is still finishing
+        # its previous invocation may be served by a new on-demand one (pool.HANDOFF_GRACE_S).
+        return {
+            _invoke(client, "ctx", qualifier)[1]["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"]
+            for _ in range(3)
+        }
+
+    assert "provisioned-concurrency" in init_types("live")
+    assert "provisioned-concurrency" in init_types("2")
+    assert init_types("$LATEST") == {"on-demand"}
 
 
 def test_weighted_alias_splits_traffic(client: Any) -> None:
@@ -236,3 +254,44 @@ def test_manifest_versions_and_aliases(tmp_path: Path) -> None:
     assert (alias.name, alias.version, dict(alias.routing)) == ("live", "2", {"1": 0.25})
     version = fn.published(fn.versions[1])
     assert (version.version, version.versions, version.aliases) == ("2", (), ())
+
+
+def test_publish_put_alias_and_reload(tmp_path: Path) -> None:
+    """The registry's hooks for PublishVersion / UpdateAlias, and a manifest reload that
+    republishes versions and moves an alias."""
+    manifest = tmp_path / "lambda-emu.toml"
+    base = f'[functions.f]\nruntime = "python3.12"\nhandler = "app.handler"\ncode = "{CTX}"\n'
+    manifest.write_text(base + 'publish = 1\n[functions.f.aliases.live]\nversion = "1"\n')
+    cfg = EmulatorConfig(
+        functions=load_manifest(manifest), port=0, state_dir=tmp_path / "s", log_to_terminal=False
+    )
+
+    async def publish(emu: Any) -> str:
+        return str(await emu.functions.publish("f"))
+
+    async def move_live(emu: Any) -> None:
+        emu.functions.put_alias("f", AliasConfig("live", "2"))
+
+    async def reload(emu: Any) -> tuple[str, ...]:
+        (fn,) = load_manifest(manifest)
+        await emu.functions.reload(fn)
+        return tuple(emu.functions.versions("f"))
+
+    with EmbeddedEmulator(cfg) as emu, boto3_client(emu) as client:
+        assert _invoke(client, "f", "live")[0] == "1"
+        assert emu.call(publish) == "2"
+        assert _invoke(client, "f", "2")[0] == "2"
+        emu.call(move_live)
+        assert _invoke(client, "f", "live")[0] == "2"
+
+        manifest.write_text(base + 'publish = 3\n[functions.f.aliases.live]\nversion = "3"\n')
+        assert emu.call(reload) == ("1", "2", "3")
+        assert _invoke(client, "f", "live")[0] == "3"
+
+        manifest.write_text(base + "publish = 1\n")
+        assert emu.call(reload) == ("1",)
+        for qualifier in ("2", "live"):
+            with pytest.raises(ClientError) as exc:
+                client.invoke(FunctionName="f", Qualifier=qualifier, Payload=b"{}")
+            assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert emu.internal_errors == []
