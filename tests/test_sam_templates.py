@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -17,7 +18,12 @@ from emulator.cli import app
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmbeddedEmulator
 from emulator.errors import ManifestError
-from emulator.manifests import StackSettings, load_manifest, parse_parameter_overrides
+from emulator.manifests import (
+    StackSettings,
+    load_http,
+    load_manifest,
+    parse_parameter_overrides,
+)
 from emulator.pytest_plugin import boto3_client
 
 DATA = Path(__file__).parent / "data"
@@ -41,10 +47,22 @@ def test_sam_init_hello_world_served_unmodified(app_dir: str, body: str, tmp_pat
     # Globals.Function.Timeout: 3; the function is named by its logical id, as `sam local` does
     assert (fn.name, fn.timeout_s, fn.architecture) == ("HelloWorldFunction", 3, "x86_64")
     event = json.loads((DATA / app_dir / "events" / "event.json").read_text())
-    with _serve((fn,), tmp_path) as emu, boto3_client(emu) as client:
+    cfg = EmulatorConfig(
+        functions=(fn,),
+        port=0,
+        api_port=0,
+        http=load_http(template, (fn,)),  # Events.HelloWorld: Api GET /hello (ServerlessRestApi)
+        state_dir=tmp_path,
+        log_to_terminal=False,
+    )
+    with EmbeddedEmulator(cfg) as emu, boto3_client(emu) as client:
         resp = client.invoke(FunctionName="HelloWorldFunction", Payload=json.dumps(event))
         assert (resp["StatusCode"], resp.get("FunctionError")) == (200, None)
         assert json.loads(resp["Payload"].read()) == {"statusCode": 200, "body": body}
+        # through the front door's REST route, as `sam local start-api` serves it
+        assert emu.api_url is not None
+        answer = httpx.get(f"{emu.api_url}/hello", timeout=60)
+        assert (answer.status_code, answer.text) == (200, body)
         assert emu.internal_errors == []
 
 
@@ -404,3 +422,38 @@ def test_cli_invoke_with_parameter_overrides(served_app: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--parameter-overrides: cannot read 'x'" in result.output
+
+
+def test_front_door_follows_conditions_and_overrides(tmp_path: Path) -> None:
+    path = _template(
+        tmp_path,
+        """
+Parameters:
+  Stage: {Type: String, Default: dev}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Condition: IsProd
+    Properties:
+      FunctionName: !Sub "fn-${Stage}"
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: "def handler(e, c): return 1"
+      Events:
+        Get: {Type: Api, Properties: {Path: /fn, Method: get}}
+  Always:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: "def handler(e, c): return 1"
+""",
+    )
+    functions = load_manifest(path)
+    assert load_http(path, functions).routes == ()  # no function, no event
+    prod = StackSettings({"Stage": "prod"})
+    functions = load_manifest(path, prod)
+    (route,) = load_http(path, functions, prod).routes
+    assert (route.function, route.path) == ("fn-prod", "/fn")

@@ -87,7 +87,9 @@ def load_manifest(path: Path, settings: StackSettings | None = None) -> tuple[Fu
     return build(path, reader(path, _read_text(path)))
 
 
-def load_http(path: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
+def load_http(
+    path: Path, functions: tuple[FunctionConfig, ...], settings: StackSettings | None = None
+) -> HttpConfig:
     """The HTTP front door `path` declares: APIs, routes, authorizers, function URLs (SAM
     `Events`, `AWS::Serverless::HttpApi`/`Api`, `FunctionUrlConfig`; lambda-emu.toml `[apis.*]`
     and `[functions.*.url]`). `functions` are `load_manifest(path)`'s. Raises `ManifestError`."""
@@ -96,7 +98,7 @@ def load_http(path: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
     if suffix == ".toml":
         return assemble(path, read_native_http(path, _read_text(path), names))
     if suffix in (".yaml", ".yml"):
-        drafts = read_sam_http(path, _read_text(path), names)
+        drafts = read_sam_http(path, _read_text(path), names, settings)
         return assemble(path, drafts, none_needs_default=True)
     raise ManifestError(
         path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"
