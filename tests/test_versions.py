@@ -98,8 +98,9 @@ def test_qualifiers_resolve(
 ) -> None:
     version, body = _invoke(client, name, qualifier)
     # An alias executes a numbered version: X-Amz-Executed-Version and the runtime's
-    # AWS_LAMBDA_FUNCTION_VERSION name it; the context's ARN is the one invoked (docs
-    # python-context.html: invoked_function_arn, function_version).
+    # AWS_LAMBDA_FUNCTION_VERSION name it; the context's ARN is the one invoked (LocalStack's
+    # AWS-recorded TestLambdaAliases::test_lambda_alias_moving: ExecutedVersion "1",
+    # invoked_arn "…:function:<fn>:alias1", rec 2025-11; docs python-context.html).
     assert version == executed
     assert body["env"]["AWS_LAMBDA_FUNCTION_VERSION"] == executed
     assert f"/[{executed}]" in body["env"]["AWS_LAMBDA_LOG_STREAM_NAME"]
@@ -163,6 +164,8 @@ def test_provisioned_concurrency_per_alias_and_version(
 
 
 def test_weighted_alias_splits_traffic(client: Any) -> None:
+    # LocalStack's TestLambdaAliases::test_alias_routingconfig: with weight 0.5 both versions
+    # are hit; here 0.3, and the count checked against the binomial distribution
     executed = Counter(_invoke(client, "ctx", "canary")[0] for _ in range(120))
     assert set(executed) == {"1", "2"}
     # 30 % to version 2: 36 expected; a binomial(120, 0.3) lies in [14, 60] but once in ~10^7
