@@ -83,7 +83,11 @@ class InvokeApi:
         function_name = unquote(raw_name)
         name, qualifier = self.arns.parse(function_name, qualifier)
         pool = self.functions.resolve(name, qualifier)
-        if pool is None and function_name == wire.RIE_FUNCTION_NAME and qualifier is None:
+        if (
+            pool is None
+            and function_name == wire.RIE_FUNCTION_NAME
+            and qualifier in (None, wire.LATEST)
+        ):
             pool = self.functions.default()  # RIE's one endpoint reaches the default function
         if pool is None:
             # Invoke names the unqualified function by its $LATEST ARN (LocalStack's

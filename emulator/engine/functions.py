@@ -156,7 +156,8 @@ class FunctionRegistry(Mapping[str, FunctionPool]):
 
     async def _set_versions(self, fn: FunctionConfig) -> None:
         """The manifest's versions and aliases, as declared: each version's pool reloaded
-        (⚠ Lambda's versions are immutable; a changed manifest republishes them)."""
+        (⚠ Lambda's versions are immutable; a changed manifest republishes them), versions it
+        no longer declares (published ones too) drained and removed."""
         published = self._published.setdefault(fn.name, {})
         wanted = {v.version: fn.published(v) for v in fn.versions}
         for number in [n for n in published if n not in wanted]:
