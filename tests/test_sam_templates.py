@@ -457,3 +457,30 @@ Resources:
     functions = load_manifest(path, prod)
     (route,) = load_http(path, functions, prod).routes
     assert (route.function, route.path) == ("fn-prod", "/fn")
+
+
+def test_layers_chosen_by_a_condition(tmp_path: Path) -> None:
+    for name in ("small", "big"):
+        (tmp_path / name).mkdir()
+    path = _template(
+        tmp_path,
+        """
+Parameters:
+  Big: {Type: String, Default: "no"}
+Conditions:
+  UseBig: !Equals [!Ref Big, "yes"]
+Resources:
+  Small: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: small}}
+  Large: {Type: AWS::Lambda::LayerVersion, Properties: {Content: big}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: x
+      Layers: [!If [UseBig, !Ref Large, !Ref Small]]
+""",
+    )
+    assert load_manifest(path)[0].layers == ((tmp_path / "small").resolve(),)
+    (fn,) = load_manifest(path, StackSettings({"Big": "yes"}))
+    assert fn.layers == ((tmp_path / "big").resolve(),)

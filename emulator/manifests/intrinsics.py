@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 NO_VALUE = "AWS::NoValue"
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 SAM_LOCAL_PSEUDO = {
     "AWS::StackName": "local",
     "AWS::URLSuffix": "localhost",
@@ -182,6 +183,12 @@ class Stack:
         if name in self.declared:
             return self.parameter(name)
         if name in self.resources:
+            resource = self.resources[name]
+            kind = resource.get("Type") if isinstance(resource, Mapping) else None
+            if kind in LAYER_TYPES:
+                # SAM CLI keeps a layer's Ref as it is, for its layer handling
+                # (intrinsics_symbol_table.py `get_default_type_resolver`)
+                return {"Ref": name}
             return name  # SAM CLI: a resource's Ref is its logical id
         raise Unresolved(f"!Ref {name}: no such parameter or resource")
 

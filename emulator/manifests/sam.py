@@ -496,8 +496,10 @@ class _SamFunction:
             values["layers"] = RawValue(directories, field_name)
 
     def layer_directory(self, item: object, field_name: str) -> object:
-        """The local directory of a `!Ref` to a layer resource of this template."""
-        ref = item.get("Ref") if isinstance(item, dict) and len(item) == 1 else None
+        """The local directory of a `!Ref` to a layer resource of this template (also as the
+        result of an intrinsic: `!If [C, !Ref A, !Ref B]`)."""
+        resolved = self.literal(item, field_name)
+        ref = resolved.get("Ref") if isinstance(resolved, dict) and len(resolved) == 1 else None
         if isinstance(ref, str) and ref in self.layers:
             return self.layer_content(ref)
         raise self.fail(
