@@ -298,3 +298,39 @@ def test_publish_put_alias_and_reload(tmp_path: Path) -> None:
                 client.invoke(FunctionName="f", Qualifier=qualifier, Payload=b"{}")
             assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
         assert emu.internal_errors == []
+
+
+def test_reserved_concurrency_is_shared_by_every_version(tmp_path: Path) -> None:
+    """ReservedConcurrentExecutions is the function's: a busy version 1 leaves $LATEST none."""
+    sleepy = (Path(__file__).parent / "functions" / "sleepy").resolve()
+    manifest = tmp_path / "lambda-emu.toml"
+    manifest.write_text(
+        f'[functions.s]\nruntime = "python3.12"\nhandler = "app.handler"\ncode = "{sleepy}"\n'
+        "timeout = 30\nreserved_concurrency = 1\npublish = 1\n"
+    )
+    cfg = EmulatorConfig(
+        functions=load_manifest(manifest), port=0, state_dir=tmp_path / "s", log_to_terminal=False
+    )
+
+    async def busy(emu: Any) -> int:
+        return int(emu.functions.busy_count)
+
+    async def wait_busy(emu: Any) -> int:
+        for _ in range(1500):  # a wait for the first invocation to start, not a bound
+            if emu.functions.busy_count:
+                break
+            await asyncio.sleep(0.02)
+        return int(emu.functions.busy_count)
+
+    with EmbeddedEmulator(cfg) as emu, boto3_client(emu) as client:
+        first = client.invoke(
+            FunctionName="s", Qualifier="1", InvocationType="Event", Payload=b'{"sleep": 3}'
+        )
+        assert first["StatusCode"] == 202
+        assert emu.call(wait_busy) == 1
+        with pytest.raises(ClientError) as exc:
+            client.invoke(FunctionName="s", Payload=b'{"sleep": 0}')
+        err = exc.value.response
+        assert err["Error"]["Code"] == "TooManyRequestsException"
+        assert err.get("Reason") == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        assert emu.call(busy) == 1
