@@ -233,6 +233,12 @@ def _load(tmp_path: Path, extra: str) -> Any:
             "Alias with weights can not be used with Provisioned Concurrency",
         ),
         (
+            '[functions.f.aliases.a]\nversion = "$LATEST"\nprovisioned_concurrency = 1\n',
+            "aliases.a.provisioned_concurrency",
+            # LocalStack's AWS-recorded test_provisioned_concurrency_exceptions ($LATEST)
+            "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+        ),
+        (
             'publish = 1\nreserved_concurrency = 1\n[functions.f.aliases.a]\nversion = "1"\n'
             "provisioned_concurrency = 2\n",
             "reserved_concurrency",

@@ -12,9 +12,12 @@
 The checks are Lambda's: alias names are `(?!^[0-9]+$)([a-zA-Z0-9-_]+)` up to 128 characters,
 weights lie in [0.0, 1.0], an alias routes to at most one additional version (botocore
 lambda/2015-03-31 `Alias`, `Weight`, `AdditionalVersionWeights`; docs
-configuration-aliases.html), and an alias with weights takes no provisioned concurrency
-(Lambda's InvalidParameterValueException "Alias with weights can not be used with Provisioned
-Concurrency").
+configuration-aliases.html); an alias with weights takes no provisioned concurrency (Lambda's
+InvalidParameterValueException "Alias with weights can not be used with Provisioned
+Concurrency", ⚠ as users quote it: not in a recorded snapshot), nor does an alias of `$LATEST`
+("Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+LocalStack's AWS-recorded TestLambdaProvisionedConcurrency::test_provisioned_concurrency_exceptions
+for the `$LATEST` qualifier; ⚠ the alias case is not recorded).
 """
 
 from __future__ import annotations
@@ -114,7 +117,8 @@ def build_versions(
             if alias_provisioned and target == LATEST_VERSION:
                 raise fail(
                     f"{where}.provisioned_concurrency",
-                    "needs the alias to point to a published version, got $LATEST",
+                    "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                    "versions.",
                 )
             declared.append(
                 AliasConfig(
