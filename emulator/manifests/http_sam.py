@@ -35,10 +35,11 @@ from emulator.frontdoor.model import (
     UrlAuthType,
 )
 from emulator.manifests import http
+from emulator.manifests.cfn_yaml import parse_template
 from emulator.manifests.http import ApiDraft, Drafts, RouteDraft, Scope
 from emulator.manifests.http_sam_auth import HTTP_CORS, SamValues, merge
 from emulator.manifests.intrinsics import StackSettings
-from emulator.manifests.sam import parse_template, read_sam
+from emulator.manifests.sam import read_sam
 from emulator.manifests.validate import intrinsic_tag, show
 
 _SERVERLESS_FUNCTION = "AWS::Serverless::Function"
