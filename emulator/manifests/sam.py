@@ -1,10 +1,15 @@
 """The SAM `template.yaml` reader: AWS::Serverless::Function and AWS::Lambda::Function.
 
-The YAML is read with CloudFormation's short-form tags (`!Ref`, `!Sub`, ...) as their long
-form. A Serverless function takes what it does not set from `Globals.Function`. `!Ref` to a
-parameter with a Default is resolved; any other intrinsic is refused where a literal is
-needed, except in FunctionName (the function keeps its logical id, as SAM CLI names it) and
-in an environment variable (left unset).
+The YAML is read by `cfn_yaml` (short-form tags as their long form); every property a function
+uses is resolved by `intrinsics.Stack` as `sam local` resolves it (Parameters with
+--parameter-overrides, pseudo parameters, Conditions, Mappings). What cannot be resolved
+locally is refused in one line naming the function and the property, except in FunctionName
+(the function keeps its logical id, as SAM CLI names it) and in an environment variable (left
+unset). A resource whose `Condition` is false is skipped. A Serverless function takes what it
+does not set from `Globals.Function` (SAM's keys only; mappings merged per key, lists
+additive). `CodeUri` is a directory or a `.zip`; `InlineCode` and `Code.ZipFile` become
+Lambda's one `index` file; S3 code is refused. `AutoPublishAlias` publishes version 1 and the
+alias, with `ProvisionedConcurrencyConfig` on it.
 
 A function's `Layers` entry that is `!Ref` to an AWS::Serverless::LayerVersion (`ContentUri`)
 or AWS::Lambda::LayerVersion (`Content`) with a local directory becomes that directory, as
