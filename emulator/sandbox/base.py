@@ -67,6 +67,9 @@ class SandboxSpec:
     # AWS_LAMBDA_EXEC_WRAPPER: the script Lambda starts the runtime through, with the
     # runtime's command line as its arguments (docs runtimes-modify.html#runtime-wrapper).
     exec_wrapper: str | None = None
+    # False: no CPU quota after init (--debug: stepping through a 128 MB function's 7 % of a
+    # CPU would crawl)
+    cpu_quota: bool = True
 
     def runtime_argv(self) -> tuple[str, ...]:
         """The runtime's command line, through the wrapper when there is one. A shell execs
