@@ -105,9 +105,9 @@ def serve(
     env_file: EnvFileOpt = None,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
-    kind = _check_sandbox(sandbox)
-    if debug is not None and kind == "docker":
+    if debug is not None and sandbox == "docker":
         raise fail("--debug: needs the process sandbox (--sandbox auto or process)")
+    kind = _check_sandbox(sandbox)
     found = manifest_path(manifest)
     overrides = read_overrides(env_file, env_vars, debug)
     functions = overridden(load_functions(found), overrides)

@@ -401,6 +401,10 @@ class FunctionPool:
         if not isinstance(first, InitFailure):
             env.invoke(inv, init_ms=first.init_ms)
             return
+        if self.closed:
+            # Stopped during init (which killed it): no second attempt that would outlive
+            # the stop (under --debug one would wait hours for a debugger).
+            raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY, "Emulator is stopping")
         # Suppressed init: Lambda logs the failed init and runs it again in the invoke phase,
         # bounded by the function timeout; the caller sees the second attempt's outcome.
         self._logs.write(

@@ -174,6 +174,9 @@ class PythonRuntime:
             path.append(str(self.debugger_dir(version, exe)))
             listen = f"127.0.0.1:{fn.debug_port}"
             client = ("-m", "debugpy", "--listen", listen, "--wait-for-client", *client)
+            if _version_key(version) >= (3, 11):
+                # debugpy asks for it: frozen stdlib modules can make it miss breakpoints
+                client = ("-X", "frozen_modules=off", *client)
         # -B: no __pycache__ in the code directory, as on Lambda, where /var/task is
         # read-only; a stale .pyc (same size, same second) would also defeat hot reload.
         return RuntimeCommand(
