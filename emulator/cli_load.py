@@ -89,6 +89,8 @@ def load(
     stop_timeout: Annotated[
         float, typer.Option(help="Seconds users get to finish their invocation at the end.")
     ] = 30.0,
+    env_vars: cli_common.EnvVarsOpt = None,
+    env_file: cli_common.EnvFileOpt = None,
 ) -> None:
     """Load a function with Locust and report cold starts, memory, throttles and cost."""
     if client not in ("fasthttp", "httpx"):
@@ -109,9 +111,17 @@ def load(
         raise fail(str(exc)) from None
 
     manifest_path = None
+    serve_args: list[str] = ["--sandbox", sandbox]
     if target is None:
         manifest_path = cli_common.manifest_path(manifest)
-        cli_common.function(cli_common.load_functions(manifest_path), function)
+        overrides = cli_common.read_overrides(env_file, env_vars)
+        functions = cli_common.load_functions(manifest_path)
+        cli_common.function(cli_common.overridden(functions, overrides), function)
+        for flag, path in (("--env-vars", env_vars), ("--env-file", env_file)):
+            if path is not None:
+                serve_args += [flag, str(path.resolve())]
+    elif env_vars is not None or env_file is not None:
+        raise fail("--target: --env-vars and --env-file configure a local emulator only")
 
     run = LoadRun(
         function=function,
@@ -133,7 +143,7 @@ def load(
         region=region,
         architecture=architecture,
         stop_timeout_s=stop_timeout,
-        emulator_args=("--sandbox", sandbox),
+        emulator_args=tuple(serve_args),
     )
     if web:
         typer.echo(f"lambda-emu load: web UI on http://127.0.0.1:{run.web_port}", err=True)

@@ -160,7 +160,11 @@ class Emulator:
             from emulator.reload import Reloader
 
             self.reloader = Reloader(
-                self.functions, self.cfg.manifest_path, self.cfg.state_dir, self.warn
+                self.functions,
+                self.cfg.manifest_path,
+                self.cfg.state_dir,
+                self.warn,
+                overrides=self.cfg.overrides,
             )
             await self.reloader.start()
 

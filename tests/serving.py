@@ -34,7 +34,7 @@ class Serve:
                 "0",
                 "--state-dir",
                 str(state_dir),
-                "--no-reload",
+                *([] if "--reload" in args else ["--no-reload"]),
                 *args,
             ],
             stdin=subprocess.DEVNULL,

@@ -217,6 +217,7 @@ class _SamFunction:
         self.path = path
         self.logical_id = logical_id
         self.name = logical_id
+        self.unresolved_env: list[str] = []
         self.serverless = serverless
         self.globals = function_globals if serverless else {}
         self.parameters = parameters
@@ -334,6 +335,7 @@ class _SamFunction:
             values=values,
             env=env,
             env_field=env_field,
+            unresolved_env=tuple(dict.fromkeys(self.unresolved_env)),
         )
 
     def read_code_uri(self, values: dict[str, RawValue]) -> None:
@@ -426,7 +428,9 @@ class _SamFunction:
         return content
 
     def read_environment(self) -> tuple[dict[str, RawValue], str]:
-        """Globals' Variables, overridden per key by the function's (as SAM merges them)."""
+        """Globals' Variables, overridden per key by the function's (as SAM merges them).
+        Names left unset for an intrinsic go to `self.unresolved_env`: `--env-vars` may set
+        them, as SAM CLI lets it (emulator/overrides.py)."""
         env: dict[str, RawValue] = {}
         env_field = "Environment.Variables"
         sources = [(self.globals, "Globals.Function."), (self.properties, "")]
@@ -454,6 +458,7 @@ class _SamFunction:
                 resolved = self.resolve(value)
                 if intrinsic_tag(resolved) is not None:
                     env.pop(str(key), None)  # unresolvable here: the variable is left unset
+                    self.unresolved_env.append(str(key))
                 else:
                     env[str(key)] = RawValue(resolved, field_name)
         return env, env_field

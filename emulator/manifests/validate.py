@@ -128,6 +128,8 @@ class RawFunction:
     values: Mapping[str, RawValue]  # canonical key -> value (never "environment")
     env: Mapping[str, RawValue]  # variable name -> value; field is the containing mapping
     env_field: str
+    # declared with a value this format cannot resolve here (SAM: an intrinsic): left unset
+    unresolved_env: tuple[str, ...] = ()
 
 
 def build(path: Path, raws: Iterable[RawFunction]) -> tuple[FunctionConfig, ...]:
@@ -337,6 +339,7 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
         maximum_event_age_s=21_600 if max_age is None else max_age,
         on_failure=on_failure,
         source=path,
+        unresolved_env=tuple(k for k in raw.unresolved_env if k not in environment),
     )
 
 
