@@ -6,7 +6,9 @@ conversation an IDE would have."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -202,3 +204,90 @@ def test_the_debugger_listens_on_loopback_only(tmp_path: Path) -> None:
     finally:
         serve.stop()
     assert _listening(port) == []  # the debugger went with its environment
+
+
+class _Cdp:
+    """The Chrome DevTools Protocol over the inspector's websocket: numbered commands, their
+    results, and events in between (what VS Code's js-debug speaks to `node --inspect`)."""
+
+    def __init__(self, ws_url: str) -> None:
+        import websocket
+
+        self.ws = websocket.create_connection(ws_url, timeout=PROGRESS_S)
+        self._id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self._id:
+                assert "error" not in msg, msg
+                result: dict[str, Any] = msg.get("result", {})
+                return result
+            self.events.append(msg)
+
+    def event(self, method: str) -> dict[str, Any]:
+        while True:
+            for i, msg in enumerate(self.events):
+                if msg.get("method") == method:
+                    del self.events[i]
+                    params: dict[str, Any] = msg.get("params", {})
+                    return params
+            self.events.append(json.loads(self.ws.recv()))
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is needed for the Node.js runtime")
+def test_a_node_inspector_client_stops_at_a_breakpoint_and_reads_a_local(tmp_path: Path) -> None:
+    handler = FUNCTIONS / "debuggee_node" / "app.mjs"
+    line = next(i for i, ln in enumerate(handler.read_text().splitlines()) if "// BREAK" in ln)
+    port = free_port()
+    serve = Serve(MANIFEST, tmp_path / "state", "--debug", f"debuggee_node:{port}")
+    answers: dict[str, httpx.Response] = {}
+    url = f"{serve.url}/2015-03-31/functions/debuggee_node/invocations"
+    invoker = threading.Thread(target=_invoke, args=(url, {"n": 21}, answers), daemon=True)
+    cdp: _Cdp | None = None
+    try:
+        serve.wait_for(rf"'debuggee_node' is in debug mode: attach to 127\.0\.0\.1:{port}")
+        invoker.start()
+        serve.wait_for(rf"\[debuggee_node\] Debugger listening on ws://127\.0\.0\.1:{port}/")
+        targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=PROGRESS_S).json()
+        cdp = _Cdp(targets[0]["webSocketDebuggerUrl"])
+        cdp.call("Runtime.enable")
+        cdp.call("Debugger.enable")
+        placed = cdp.call(
+            "Debugger.setBreakpointByUrl", lineNumber=line, url=handler.as_uri(), columnNumber=0
+        )
+        assert placed["breakpointId"]
+        cdp.call("Runtime.runIfWaitingForDebugger")
+        paused = cdp.event("Debugger.paused")  # --inspect-brk: before the client's first line
+        if not paused.get("hitBreakpoints"):
+            cdp.call("Debugger.resume")
+            paused = cdp.event("Debugger.paused")
+        assert paused["hitBreakpoints"] == [placed["breakpointId"]]
+        frame = paused["callFrames"][0]
+        local = next(s for s in frame["scopeChain"] if s["type"] == "local")
+        props = cdp.call("Runtime.getProperties", objectId=local["object"]["objectId"])
+        values = {p["name"]: p.get("value", {}).get("value") for p in props["result"]}
+        assert values["doubled"] == 42
+
+        second = httpx.post(url, json={"n": 1}, timeout=PROGRESS_S)
+        assert second.status_code == 429
+
+        cdp.call("Debugger.resume")
+        invoker.join(PROGRESS_S)
+        assert not invoker.is_alive()
+        first = answers["first"]
+        assert first.status_code == 200, first.text
+        body: dict[str, Any] = first.json()
+        assert body["doubled"] == 42 and body["remaining_ms"] > 5_000
+        serve.wait_for(rf"REPORT RequestId: {first.headers['x-amzn-RequestId']}\t")
+    finally:
+        if cdp is not None:
+            cdp.close()
+        serve.stop()
+    assert not Path(f"/proc/{body['pid']}").exists()
