@@ -233,9 +233,10 @@ def invoke(
         emu = Emulator(cfg)
         try:
             await emu.start()
-            # under --debug the answer waits as long as the debugger holds the function
-            wait = fn.timeout_s + cfg.init_timeout_s + 60
-            async with AsyncInvokeClient(emu.url, timeout=max(wait, 960.0)) as client:
+            # under --debug the answer waits as long as the debugger holds the function: for
+            # the attach (init) and then the handler, each bounded by the 10 h debug timeout
+            wait = 960.0 if fn.debug_port is None else 2 * fn.timeout_s + 60.0
+            async with AsyncInvokeClient(emu.url, timeout=wait) as client:
                 result = await client.invoke(name, raw=body)
             if "REPORT RequestId" not in result.log and name in emu.functions:
                 # With extensions the answer leaves before the invoke phase ends (and before

@@ -67,7 +67,6 @@ EnvVarsOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
         "--env-vars",
-        "-n",
         help='SAM CLI\'s JSON: {"Parameters": {...}, "Function": {...}}; overrides only '
         "variables the manifest declares.",
     ),

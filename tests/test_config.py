@@ -432,6 +432,8 @@ def test_sam_template(tmp_path: Path) -> None:
         reserved_concurrency=3,
         provisioned_concurrency=1,
         source=path,
+        # declared with intrinsics it cannot resolve: unset, but --env-vars may set them
+        unresolved_env=("BUCKET", "TABLE", "URL", "MISSING"),
     )
     # FunctionName is an intrinsic: the logical id names it; CodeUri defaults to the template's
     # folder, as in SAM CLI.

@@ -9,6 +9,8 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -291,3 +293,54 @@ def test_a_node_inspector_client_stops_at_a_breakpoint_and_reads_a_local(tmp_pat
             cdp.close()
         serve.stop()
     assert not Path(f"/proc/{body['pid']}").exists()
+
+
+def test_invoke_debug_waits_for_the_debugger_then_answers(tmp_path: Path) -> None:
+    """`lambda-emu invoke --debug`: the one invocation waits for an attach, then runs."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "lambda-emu"),
+            "invoke",
+            "debuggee",
+            "-m",
+            str(MANIFEST),
+            "--payload",
+            '{"n": 4}',
+            "--debug",
+            "--debug-port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    client: DapClient | None = None
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert f"'debuggee' is in debug mode: attach to 127.0.0.1:{port}" in first
+        deadline = time.monotonic() + PROGRESS_S
+        while client is None:
+            try:
+                client = DapClient.connect(port)
+            except ConnectionRefusedError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        client.request("initialize", adapterID="python", pathFormat="path")
+        attach = client.send("attach", justMyCode=True)
+        client.event("initialized")
+        client.request("configurationDone")
+        client.response(attach)
+        out, err = proc.communicate(timeout=PROGRESS_S)
+    finally:
+        if client is not None:
+            client.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert json.loads(out)["doubled"] == 8
+    assert "REPORT RequestId:" in err and "Init Duration" in err
