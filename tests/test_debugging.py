@@ -126,8 +126,9 @@ def test_a_debugpy_client_stops_at_a_breakpoint_and_reads_a_local(tmp_path: Path
         assert body["remaining_ms"] > 3_000
         request_id = first.headers["x-amzn-RequestId"]
         serve.wait_for(rf"REPORT RequestId: {request_id}\t")
-        quota = _cpu_quota(body["pid"])
-        assert quota in (None, "max")  # no CPU quota under the debugger
+        # no CPU quota under the debugger, where this machine enforces one
+        enforced = "CPU MB/1769 vCPU" in serve.output
+        assert _cpu_quota(body["pid"]) == ("max" if enforced else None)
         client.request("disconnect")
     finally:
         if client is not None:
