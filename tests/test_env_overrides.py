@@ -37,6 +37,12 @@ def _digest(value: str) -> str:
 
 
 # --- dotenv ---------------------------------------------------------------------------------
+def test_dotenv_with_a_bom_and_crlf(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_bytes(b"\xef\xbb\xbfFIRST=1\r\nSECOND='two'\r\n")
+    assert read_dotenv(env) == {"FIRST": "1", "SECOND": "two"}
+
+
 def test_dotenv_reads_what_the_docs_say(tmp_path: Path) -> None:
     env = _write(
         tmp_path / ".env",

@@ -41,7 +41,7 @@ PARAMETERS = "Parameters"
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a BOM is not part of the first name
     except FileNotFoundError:
         raise ManifestError(path, "no such file") from None
     except UnicodeDecodeError:
