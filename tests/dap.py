@@ -26,6 +26,7 @@ class DapClient:
         self._buf = b""
         self._seq = 0
         self.events: list[dict[str, Any]] = []
+        self._responses: dict[int, dict[str, Any]] = {}
 
     @classmethod
     def connect(cls, port: int) -> DapClient:
@@ -67,16 +68,22 @@ class DapClient:
         self._buf += chunk
 
     # --- requests and events ------------------------------------------------------------
+    def _next(self) -> None:
+        """Read one message: an event is kept in `events`, a response by its request; a
+        failed response raises at once (nothing waits on an error)."""
+        msg = self._read_message()
+        if msg.get("type") == "event":
+            self.events.append(msg)
+        elif msg.get("type") == "response":
+            if not msg.get("success"):
+                raise DapError(f"{msg.get('command')} failed: {msg.get('message')}")
+            self._responses[int(msg["request_seq"])] = msg
+
     def response(self, seq: int) -> dict[str, Any]:
         """The response to request `seq` (events meanwhile are kept in `events`)."""
-        while True:
-            msg = self._read_message()
-            if msg.get("type") == "response" and msg.get("request_seq") == seq:
-                if not msg.get("success"):
-                    raise DapError(f"{msg.get('command')} failed: {msg.get('message')}")
-                return msg
-            if msg.get("type") == "event":
-                self.events.append(msg)
+        while seq not in self._responses:
+            self._next()
+        return self._responses.pop(seq)
 
     def request(self, command: str, **arguments: Any) -> dict[str, Any]:
         body: dict[str, Any] = self.response(self.send(command, **arguments)).get("body") or {}
@@ -90,6 +97,4 @@ class DapClient:
                     del self.events[i]
                     body: dict[str, Any] = ev.get("body") or {}
                     return body
-            msg = self._read_message()
-            if msg.get("type") == "event":
-                self.events.append(msg)
+            self._next()
