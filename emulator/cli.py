@@ -17,6 +17,7 @@ from emulator.cli_common import (
     fail,
     function,
     load_functions,
+    load_http_config,
     manifest_path,
     overridden,
     read_overrides,
@@ -61,6 +62,13 @@ def serve(
     manifest: ManifestOpt = None,
     host: Annotated[str, typer.Option(help="Address of the Invoke API.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the Invoke API (0: any free port).")] = 9000,
+    api_port: Annotated[
+        int,
+        typer.Option(
+            help="Port of the manifest's API Gateway routes (0: any free port); function URLs "
+            "are on --port under /lambda-url/<FunctionName>/."
+        ),
+    ] = 3000,
     sandbox: Annotated[str, typer.Option(help="auto | process | docker")] = "auto",
     keep_alive: Annotated[float, typer.Option(help="Seconds an idle environment lives.")] = 600.0,
     account_concurrency: Annotated[
@@ -104,17 +112,24 @@ def serve(
     env_vars: EnvVarsOpt = None,
     env_file: EnvFileOpt = None,
 ) -> None:
-    """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
+    """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs), and its API
+    Gateway routes and function URLs."""
     if debug is not None and sandbox == "docker":
         raise fail("--debug: needs the process sandbox (--sandbox auto or process)")
     kind = _check_sandbox(sandbox)
     found = manifest_path(manifest)
     overrides = read_overrides(env_file, env_vars, debug)
     functions = overridden(load_functions(found), overrides)
+    http = load_http_config(found, functions)
+    from emulator.frontdoor.sigv4 import local_credentials
+
     cfg = _emulator_config(
         functions,
         host=host,
         port=port,
+        api_port=api_port,
+        http=http,
+        credentials=local_credentials(os.environ, Path.home()),
         sandbox=kind,
         keep_alive_s=keep_alive,
         account_concurrency=account_concurrency,
@@ -151,6 +166,10 @@ def serve(
             f"lambda-emu: Invoke API on {emu.url} ({len(emu.functions)} functions: {names})",
             err=True,
         )
+        from emulator.frontdoor.listing import describe_line
+
+        for entry in emu.http_routes():
+            typer.echo(f"lambda-emu: {describe_line(entry)}", err=True)
         for fn in functions:
             if fn.debug_port is not None:
                 typer.echo(f"lambda-emu: {_debug_line(fn)}", err=True)
@@ -162,7 +181,8 @@ def serve(
     except LambdaEmuError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
-        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        ports = f"{port}" if not http.routes else f"{port} or {api_port}"
+        raise fail(f"cannot listen on {host}:{ports}: {exc.strerror}") from None
 
 
 @app.command()

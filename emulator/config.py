@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
 SandboxKind = Literal["auto", "process", "docker", "fake"]  # fake: the engine's own tests
+LogFormat = Literal["Text", "JSON"]  # LoggingConfig.LogFormat
 
 # Lambda's documented ranges (LAMBDA_SPEC §5, §7).
 MEMORY_MIN_MB = 128
@@ -72,6 +73,10 @@ class FunctionConfig:
     maximum_retry_attempts: int = 2
     maximum_event_age_s: int = 21_600
     on_failure: str | None = None
+    # LoggingConfig (Lambda's advanced logging controls): with JSON, the runtime's own client
+    # writes each log line as a JSON record, filtered at ApplicationLogLevel.
+    log_format: LogFormat = "Text"
+    application_log_level: str | None = None  # TRACE, DEBUG, INFO, WARN, ERROR, FATAL
     source: Path | None = None  # the manifest this came from, for error messages
     # Variables the manifest declares with a value it cannot resolve here (an intrinsic): left
     # unset, but declared, so `--env-vars` may set them, as SAM CLI lets it (overrides.py).
@@ -121,6 +126,10 @@ class EmulatorConfig:
     freeze_after_s: float = DEFAULT_FREEZE_AFTER_S
     private_tmp: bool = True  # a private /tmp per environment where the emulator may mount
     cpu_period_us: int = 20_000  # CFS period of the CPU quota (see docs/fidelity.md)
+    # Lambda's /var/task and /var/runtime (cwd /var/task) in each environment's mount
+    # namespace, where the emulator may mount (emulator/sandbox/process/lambda_paths.py); off:
+    # the code and the runtime keep their local paths
+    lambda_paths: bool = False
     # Whom functions run as when the emulator is root: auto = nobody (emulator/sandbox/users.py)
     function_user: str = "auto"
     # Only an environment's own processes may use its Runtime API (emulator/sandbox/peers.py)

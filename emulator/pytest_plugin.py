@@ -13,7 +13,9 @@ Fixtures:
   files of `--lambda-emu-env-file` / `--lambda-emu-env-vars` (or the ini options
   `lambda_emu_env_file` / `lambda_emu_env_vars`) applied as `serve --env-file / --env-vars`
   apply them; override to change settings (keep-alive, init timeout, Event retry scale, ...).
-- `lambda_emulator` (session): a running emulator on a free 127.0.0.1 port (`.url`, `.port`).
+- `lambda_emulator` (session): a running emulator on a free 127.0.0.1 port (`.url`, `.port`);
+  the manifest's API Gateway routes on another free port (`.api_url`), function URLs under
+  `.url + "/lambda-url/<FunctionName>/"`.
 - `lambda_reset` (function): shuts every environment down first, so the test starts cold.
 - `lambda_client` (function): a boto3 Lambda client pointed at the emulator.
 - `invoke` (function): `invoke(name, payload=None, *, log_tail=True, invocation_type=...)`
@@ -35,7 +37,7 @@ import pytest
 from emulator.client import InvokeClient, InvokeResult
 from emulator.config import EmulatorConfig
 from emulator.embedded import RUNNING, EmbeddedEmulator, EmulatorThread
-from emulator.manifests import find_manifest, load_manifest
+from emulator.manifests import find_manifest, load_http, load_manifest
 
 __all__ = [
     "EmbeddedEmulator",
@@ -98,6 +100,7 @@ def lambda_emu_config(
     from emulator.overrides import EnvOverrides, FunctionOverrides
 
     functions = load_manifest(lambda_emu_manifest)
+    http = load_http(lambda_emu_manifest, functions)
     env_file, env_vars = _setting(pytestconfig, "env_file"), _setting(pytestconfig, "env_vars")
     overrides = None
     if env_file is not None or env_vars is not None:
@@ -105,7 +108,9 @@ def lambda_emu_config(
         functions = overrides.apply(functions)
     return EmulatorConfig(
         functions=functions,
+        http=http,
         port=0,
+        api_port=0,
         state_dir=tmp_path_factory.mktemp("lambda-emu"),
         log_to_terminal=False,
         overrides=overrides,

@@ -10,6 +10,8 @@ After a burst of changes settles:
 - a function added to the manifest is served, a removed one answers ResourceNotFound;
 - a changed `--env-file` or `--env-vars` file is read again and applied like a manifest
   change (emulator/overrides.py: the overrides are applied to every re-read manifest).
+- the manifest's HTTP front door (APIs, routes, function URLs) is read again with it and
+  served from then on (`on_http`).
 
 Lambda has no such thing (a deployment publishes new code, and new environments pick it up);
 this is the local counterpart of `sam sync --watch`. Sandbox-neutral: the pool does the work.
@@ -19,16 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.config import FunctionConfig
 from emulator.errors import ManifestError
-from emulator.manifests import load_manifest
+from emulator.manifests import load_http, load_manifest
 
 if TYPE_CHECKING:
     from emulator.engine.functions import FunctionRegistry
+    from emulator.frontdoor.model import HttpConfig
     from emulator.overrides import FunctionOverrides
 
 # Directories whose changes never mean new code: build trees, caches, our own state.
@@ -65,9 +68,14 @@ class Reloader:
         manifest: Path,
         state_dir: Path,
         warn: Callable[[str], None],
+        *,
         overrides: FunctionOverrides | None = None,
+        http: HttpConfig | None = None,
+        on_http: Callable[[HttpConfig], Awaitable[None]] | None = None,
     ) -> None:
         self.functions = functions
+        self.http = http  # the front door served now
+        self.on_http = on_http
         self.manifest = manifest.resolve()
         self.overrides = overrides
         self.state_dir = state_dir
@@ -131,6 +139,7 @@ class Reloader:
     async def apply(self, paths: list[Path]) -> None:
         old = {fn.name: fn for fn in self.functions.configs()}
         new = old
+        http: HttpConfig | None = None
         resolved = {p.resolve() for p in paths}
         overrides = self.overrides
         reread = overrides is not None and bool(resolved & set(overrides.sources))
@@ -139,6 +148,8 @@ class Reloader:
                 if overrides is not None and reread:
                     overrides = overrides.reread()
                 functions = load_manifest(self.manifest)
+                if self.on_http is not None:
+                    http = load_http(self.manifest, functions)
             except ManifestError as exc:
                 self.warn(f"hot reload: {exc} (still serving the previous configuration)")
                 return
@@ -161,5 +172,10 @@ class Reloader:
         for name in sorted(touched - {fn.name for fn in added}):
             await self.functions.reload(new[name])
             self.warn(f"hot reload: function '{name}' reloaded; new invocations start cold")
-        if touched or added or removed:
+        http_changed = http is not None and http != self.http
+        if http is not None and http_changed and self.on_http is not None:
+            self.http = http
+            await self.on_http(http)  # after the functions it names are served
+            self.warn("hot reload: HTTP routes and function URLs updated")
+        if touched or added or removed or http_changed:
             self.reloads += 1

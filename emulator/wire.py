@@ -70,6 +70,10 @@ CONTROL_ENVIRONMENTS: Final = f"{CONTROL_PREFIX}/environments"
 CONTROL_RESET: Final = f"{CONTROL_PREFIX}/reset"
 METRICS_PATH: Final = "/metrics"
 
+# --- The HTTP front door (emulator/frontdoor/) ---------------------------------------------
+# Function URLs on the Invoke API's port, cargo-lambda's convention
+LAMBDA_URL_PREFIX: Final = "/lambda-url"
+
 # --- Error types --------------------------------------------------------------------------
 # Service errors (x-amzn-ErrorType)
 RESOURCE_NOT_FOUND: Final = "ResourceNotFoundException"
@@ -89,6 +93,10 @@ REASON_CALLER_RATE: Final = "CallerRateLimitExceeded"
 
 # Function errors the platform reports to the caller
 RUNTIME_EXIT_ERROR: Final = "Runtime.ExitError"
+# A runtime the memory limit killed (AWS's RAPID: rapid/shutdown.go › processTermination,
+# OomKilled → ErrorRuntimeOutOfMemory; REPORT lines of 2025-26 read "Status: error
+# Error Type: Runtime.OutOfMemory")
+RUNTIME_OUT_OF_MEMORY: Final = "Runtime.OutOfMemory"
 RUNTIME_UNKNOWN: Final = "Runtime.Unknown"
 SANDBOX_TIMEDOUT: Final = "Sandbox.Timedout"
 RESPONSE_SIZE_TOO_LARGE: Final = "Function.ResponseSizeTooLarge"
