@@ -345,3 +345,52 @@ def test_invoke_debug_waits_for_the_debugger_then_answers(tmp_path: Path) -> Non
     assert proc.returncode == 0, err
     assert json.loads(out)["doubled"] == 8
     assert "REPORT RequestId:" in err and "Init Duration" in err
+
+
+def _attach_and_go(port: int, serve: Serve) -> DapClient:
+    """Attach with no breakpoints: the runtime goes on at once."""
+    client = _attach(port, serve)
+    client.request("initialize", adapterID="python", pathFormat="path")
+    attach = client.send("attach", justMyCode=True)
+    client.event("initialized")
+    client.request("configurationDone")
+    client.response(attach)
+    return client
+
+
+def test_a_hot_reload_restarts_the_debugged_environment(tmp_path: Path) -> None:
+    """Edited code: the debugged environment goes, the next invocation's waits for the
+    debugger again on the same port, and runs the new code."""
+    code = tmp_path / "fn"
+    shutil.copytree(FUNCTIONS / "debuggee", code)
+    manifest = tmp_path / "lambda-emu.toml"
+    manifest.write_text(
+        '[functions.dbg]\nruntime = "python3.11"\nhandler = "app.handler"\ncode = "fn"\n'
+    )
+    port = free_port()
+    serve = Serve(manifest, tmp_path / "state", "--debug", f"dbg:{port}", "--reload")
+    url = f"{serve.url}/2015-03-31/functions/dbg/invocations"
+    clients: list[DapClient] = []
+    try:
+        for n, edit in ((1, True), (2, False)):
+            answers: dict[str, httpx.Response] = {}
+            invoker = threading.Thread(target=_invoke, args=(url, {"n": n}, answers), daemon=True)
+            invoker.start()
+            clients.append(_attach_and_go(port, serve))
+            invoker.join(PROGRESS_S)
+            body = answers["first"].json()
+            if edit:
+                assert body["doubled"] == 2
+                mark = len(serve.lines)
+                handler = code / "app.py"
+                text = handler.read_text().replace('"doubled": doubled', '"doubled": -doubled')
+                handler.write_text(text)
+                serve.wait_for(r"function 'dbg' reloaded", start=mark)
+                first_pid = body["pid"]
+            else:
+                assert body["doubled"] == -4  # the new code, in a new environment
+                assert body["pid"] != first_pid
+    finally:
+        for client in clients:
+            client.close()
+        serve.stop()
