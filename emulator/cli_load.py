@@ -129,6 +129,8 @@ def load(
     api_port: Annotated[
         int, typer.Option(help="With --http: the emulator's API port (0: any free).")
     ] = 0,
+    env_vars: cli_common.EnvVarsOpt = None,
+    env_file: cli_common.EnvFileOpt = None,
 ) -> None:
     """Load a function (or, with --http, an HTTP route) with Locust and report cold starts,
     memory, throttles and cost."""
@@ -160,6 +162,15 @@ def load(
         raise fail(str(exc)) from None
 
     manifest_path = None
+    serve_args: list[str] = ["--sandbox", sandbox]
+    overrides = None
+    if target is None:
+        overrides = cli_common.read_overrides(env_file, env_vars)
+        for flag, path in (("--env-vars", env_vars), ("--env-file", env_file)):
+            if path is not None:
+                serve_args += [flag, str(path.resolve())]
+    elif env_vars is not None or env_file is not None:
+        raise fail("--target: --env-vars and --env-file configure a local emulator only")
     if route is not None and route.base_url is None and target is None:
         manifest_path = cli_common.manifest_path(manifest)
         function = _route_function(manifest_path, route.route_key, function)
@@ -168,7 +179,8 @@ def load(
 
         manifest_path = cli_common.manifest_path(manifest)
         name, qualifier = split_function_name(str(function))
-        fn = cli_common.function(cli_common.load_functions(manifest_path), name)
+        functions = cli_common.load_functions(manifest_path)
+        fn = cli_common.function(cli_common.overridden(functions, overrides), name)
         known = ("$LATEST", *(v.version for v in fn.versions), *(a.name for a in fn.aliases))
         if qualifier is not None and qualifier not in known:
             raise fail(
@@ -197,7 +209,7 @@ def load(
         region=region,
         architecture=architecture,
         stop_timeout_s=stop_timeout,
-        emulator_args=("--sandbox", sandbox),
+        emulator_args=tuple(serve_args),
         http=http,
         path_params=tuple(path_param or ()),
         path_params_file=path_params_file.resolve() if path_params_file else None,

@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from emulator.frontdoor.model import DEFAULT_API_PORT, HttpConfig
+
+if TYPE_CHECKING:
+    from emulator.overrides import FunctionOverrides
 
 Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
@@ -130,6 +133,12 @@ class FunctionConfig:
             aliases=(),
         )
 
+    # Variables the manifest declares with a value it cannot resolve here (an intrinsic): left
+    # unset, but declared, so `--env-vars` may set them, as SAM CLI lets it (overrides.py).
+    unresolved_env: tuple[str, ...] = ()
+    # `--debug`: the runtime waits for a debugger on 127.0.0.1 at this port (overrides.py)
+    debug_port: int | None = None
+
     def with_overrides(
         self, *, memory_mb: int | None = None, timeout_s: int | None = None
     ) -> FunctionConfig:
@@ -192,6 +201,9 @@ class EmulatorConfig:
     api_port: int = DEFAULT_API_PORT  # 0 = any free port
     # SigV4 credentials that AWS_IAM function URLs accept: access key id → secret access key
     credentials: Mapping[str, str] = field(default_factory=_frozen_env)
+    # --env-file, --env-vars and --debug (emulator/overrides.py): applied to the manifest's
+    # functions at start and again by hot reload
+    overrides: FunctionOverrides | None = None
 
     def __post_init__(self) -> None:
         # Runtimes run with their code directory as cwd, so every path they are given

@@ -227,6 +227,7 @@ class Emulator:
                 self.cfg.manifest_path,
                 self.cfg.state_dir,
                 self.warn,
+                overrides=self.cfg.overrides,
                 http=self.cfg.http,
                 on_http=self.update_http,
                 settings=StackSettings(

@@ -120,7 +120,8 @@ class ExecutionEnvironment:
         self._finish_timer: asyncio.TimerHandle | None = None
         self.freezer = IdleFreezer(
             self._loop,
-            enabled=cfg.freeze,
+            # a frozen debuggee cannot answer its debugger (pause, breakpoints) between calls
+            enabled=cfg.freeze and fn.debug_port is None,
             after_s=cfg.freeze_after_s,
             is_idle=lambda: self.state is EnvState.READY,
         )
@@ -262,6 +263,9 @@ class ExecutionEnvironment:
             sandbox = self.sandbox
             assert sandbox is not None
             self._phase = phase
+            if self.fn.debug_port is not None:
+                port = self.fn.debug_port
+                self.log.line(f"lambda-emu: waiting for a debugger on 127.0.0.1:{port}")
             started = time.perf_counter()
             await sandbox.start()
         except Exception as exc:  # SandboxError and anything the OS raised while spawning

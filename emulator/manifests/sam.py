@@ -198,6 +198,7 @@ class _SamFunction:
         self.path = path
         self.logical_id = logical_id
         self.name = logical_id
+        self.unresolved_env: list[str] = []
         self.serverless = serverless
         self.globals = function_globals if serverless else {}
         self.stack = stack
@@ -310,6 +311,7 @@ class _SamFunction:
             values=values,
             env=env,
             env_field=env_field,
+            unresolved_env=tuple(dict.fromkeys(self.unresolved_env)),
         )
 
     def read_auto_publish(self, values: dict[str, RawValue]) -> None:
@@ -465,7 +467,9 @@ class _SamFunction:
         return content
 
     def read_environment(self) -> tuple[dict[str, RawValue], str]:
-        """Globals' Variables, overridden per key by the function's (as SAM merges them)."""
+        """Globals' Variables, overridden per key by the function's (as SAM merges them).
+        Names left unset for an intrinsic go to `self.unresolved_env`: `--env-vars` may set
+        them, as SAM CLI lets it (emulator/overrides.py)."""
         env: dict[str, RawValue] = {}
         env_field = "Environment.Variables"
         sources = [(self.globals, "Globals.Function."), (self.properties, "")]
@@ -502,7 +506,9 @@ class _SamFunction:
                 try:
                     resolved = self.stack.evaluate(value)
                 except Unresolved:
-                    resolved = DROPPED  # not known locally: the variable is left unset
+                    # not known locally: left unset, but declared, so `--env-vars` may set it
+                    resolved = DROPPED
+                    self.unresolved_env.append(str(key))
                 if resolved is DROPPED:
                     env.pop(str(key), None)
                 else:

@@ -130,6 +130,8 @@ class RawFunction:
     values: Mapping[str, RawValue]  # canonical key -> value (never "environment")
     env: Mapping[str, RawValue]  # variable name -> value; field is the containing mapping
     env_field: str
+    # declared with a value this format cannot resolve here (SAM: an intrinsic): left unset
+    unresolved_env: tuple[str, ...] = ()
 
 
 def build(path: Path, raws: Iterable[RawFunction]) -> tuple[FunctionConfig, ...]:
@@ -361,6 +363,7 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
         source=path,
         versions=versions,
         aliases=aliases,
+        unresolved_env=tuple(k for k in raw.unresolved_env if k not in environment),
     )
 
 

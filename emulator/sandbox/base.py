@@ -74,6 +74,9 @@ class SandboxSpec:
     # AWS_LAMBDA_EXEC_WRAPPER: the script Lambda starts the runtime through, with the
     # runtime's command line as its arguments (docs runtimes-modify.html#runtime-wrapper).
     exec_wrapper: str | None = None
+    # False: no CPU quota after init (--debug: stepping through a 128 MB function's 7 % of a
+    # CPU would crawl)
+    cpu_quota: bool = True
     # RuntimeCommand.task_overlay, and the variables that stand in for it where it cannot be
     # mounted (only those the function's own Environment did not replace).
     task_overlay: Path | None = None

@@ -269,7 +269,7 @@ class ProcessSandbox:
 
     # --- measurements --------------------------------------------------------------------
     def init_finished(self) -> None:
-        if self.cgroup is not None:
+        if self.cgroup is not None and self.spec.cpu_quota:
             share = cpu_share(self.spec.memory_mb)
             self.cgroup.set_cpu(share.applied, self._cpu_period_us)
 
