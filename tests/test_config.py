@@ -438,7 +438,7 @@ def test_sam_template(tmp_path: Path) -> None:
         aliases=(AliasConfig("live", "1", provisioned_concurrency=1),),
         source=path,
         # declared with intrinsics it cannot resolve: unset, but --env-vars may set them
-        unresolved_env=("BUCKET", "TABLE", "URL", "MISSING"),
+        unresolved_env=("TABLE", "MISSING"),
     )
     # FunctionName is resolved (AWS::StackName is SAM CLI's `local`); CodeUri defaults to the
     # template's folder, as in SAM CLI.

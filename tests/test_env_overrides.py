@@ -186,7 +186,7 @@ def test_a_sam_intrinsic_variable_is_declared_for_env_vars(tmp_path: Path) -> No
         "      Runtime: python3.12\n"
         "      Environment:\n"
         "        Variables:\n"
-        "          TABLE_NAME: !Ref Table\n"
+        "          TABLE_NAME: !GetAtt Table.Arn\n"
         "          STAGE: prod\n",
     )
     (fn,) = load_manifest(template)
