@@ -240,15 +240,15 @@ class RuntimeApi:
         if callback is not None:
             callback(outcome)
 
-    def _streams(self, request: Request) -> bool:
+    def _streams(self, headers: dict[str, str], url: bytes) -> bool:
         """The server asks, when a request's head is complete: is its body taken as it
         arrives? A streamed /response, while the invocation's caller takes a stream."""
         current = self._current
         return (
             current is not None
             and current.stream is not None
-            and request.headers.get(_H_RESPONSE_MODE) == wire.RESPONSE_MODE_STREAMING
-            and request.path.endswith("/response")
+            and headers.get(_H_RESPONSE_MODE) == wire.RESPONSE_MODE_STREAMING
+            and url.partition(b"?")[0].endswith(b"/response")
         )
 
     def response(self, request: Request) -> Response | Reply:
