@@ -187,13 +187,18 @@ def test_a_stream_ending_in_error_trailers_ends_in_an_invoke_complete_error(
     assert list(events) == []
 
 
-def test_a_timeout_mid_stream_ends_it_with_sandbox_timedout(client: Any, probes: Path) -> None:
-    _, events = _stream(client, "streamer_timeout", {"parts": ["before "], "hang": True})
+def test_a_timeout_mid_stream_ends_it_with_sandbox_timedout(
+    served: EmbeddedEmulator, client: Any, probes: Path
+) -> None:
+    resp, events = _stream(client, "streamer_timeout", {"parts": ["before "], "hang": True})
     assert next(events) == {"PayloadChunk": {"Payload": b"before "}}
     complete = next(events)["InvokeComplete"]
     assert complete["ErrorCode"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in complete["ErrorDetails"]
     assert list(events) == []
+    (record,) = _records(served, resp["ResponseMetadata"]["RequestId"])
+    assert record["outcome"] == "timeout"
+    assert record["streamed_bytes"] == len("before ")
     # the environment was reset; the next invocation runs in a new one
     _, events = _stream(client, "streamer_timeout", {"parts": ["again"]})
     assert [e for e in events] == [
@@ -289,13 +294,7 @@ def test_the_trace_and_report_of_a_streamed_invocation(
     assert list(events) == []
     report = parse_report(base64.b64decode(complete["LogResult"]).decode())
     assert report is not None and report.request_id == request_id
-    served.call(_flush_trace)
-    records = [
-        r for r in read_records(served.cfg.state_dir / "traces" / "invocations.jsonl")
-        if r["request_id"] == request_id
-    ]  # fmt: skip
-    assert len(records) == 1
-    record = records[0]
+    (record,) = _records(served, request_id)
     assert record["streamed_bytes"] == len("onetwo")
     # the first byte went out before the function was told to write the second: before the end
     assert 0 <= record["first_byte_ms"] <= record["duration_ms"]
@@ -304,6 +303,20 @@ def test_the_trace_and_report_of_a_streamed_invocation(
 
 async def _flush_trace(emulator: Any) -> None:
     emulator.trace.flush()
+
+
+def _records(served: EmbeddedEmulator, request_id: str) -> list[dict[str, Any]]:
+    """The invocation's trace records (written after its answer: waited for)."""
+    path = served.cfg.state_dir / "traces" / "invocations.jsonl"
+
+    def found() -> list[dict[str, Any]]:
+        served.call(_flush_trace)
+        if not path.exists():
+            return []
+        return [r for r in read_records(path) if r["request_id"] == request_id]
+
+    eventually(lambda: bool(found()), f"the trace record of {request_id}")
+    return found()
 
 
 # --- the Runtime API's side -------------------------------------------------------------------

@@ -136,6 +136,7 @@ class RuntimeApi:
         self._waiter: Reply | None = None
         self._current: Invocation | None = None
         self._on_outcome: Callable[[RuntimeOutcome], None] | None = None
+        self.relay: ResponseRelay | None = None  # the invocation's streamed response, if any
         # The Extensions and Telemetry APIs share this listener (AWS_LAMBDA_RUNTIME_API).
         self.extensions: ExtensionsApi | None = None
         self.host = host
@@ -189,6 +190,7 @@ class RuntimeApi:
         self._move(RuntimeState.RUNNING)
         self._current = invocation
         self._on_outcome = on_outcome
+        self.relay = None
         waiter, self._waiter = self._waiter, None
         if waiter is not None:
             waiter.send(_render_invocation(invocation))
@@ -300,7 +302,7 @@ class RuntimeApi:
                 loop.call_soon(reply.send, _ACCEPTED)
 
         loop = asyncio.get_running_loop()
-        ResponseRelay(body, inv, content_type, self.stream_limits, ended)
+        self.relay = ResponseRelay(body, inv, content_type, self.stream_limits, ended)
         return reply
 
     @staticmethod

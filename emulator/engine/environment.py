@@ -361,6 +361,13 @@ class ExecutionEnvironment:
         sandbox.drain_output()
         inv = run.inv
         end = invoke_end(event, inv.request_id, run.timeout_s, time.perf_counter())
+        relay = self.runtime.relay
+        if relay is not None and relay.inv is inv and end.outcome.streamed_bytes is None:
+            # cut mid-stream (timeout, exit): the trace still tells what was streamed
+            streamed = replace(
+                end.outcome, streamed_bytes=relay.size, first_byte_at=relay.first_byte
+            )
+            end = replace(end, outcome=streamed)
         if end.shutdown_reason is not None:
             self.log.flush_partial()
             self._shutdown_reason = end.shutdown_reason
