@@ -126,7 +126,11 @@ def test_the_tour_runs_verbatim_and_leaves_the_checkout_clean() -> None:
     port = free_port()
     # the tour's port 9000 may be taken on a shared machine: the same commands on a free one
     server = subprocess.Popen(
-        ["bash", "-c", serve.replace("lambda-emu serve", f"lambda-emu serve --port {port}")],
+        [
+            "bash",
+            "-c",
+            serve.replace("lambda-emu serve", f"lambda-emu serve --port {port} --api-port 0"),
+        ],
         cwd=ROOT,
         env=_clean_env(),
         stdout=subprocess.PIPE,
