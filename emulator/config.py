@@ -204,6 +204,9 @@ class EmulatorConfig:
     # --env-file, --env-vars and --debug (emulator/overrides.py): applied to the manifest's
     # functions at start and again by hot reload
     overrides: FunctionOverrides | None = None
+    # A streamed response's bandwidth after its first 6 MB (docs configuration-response-
+    # streaming: "up to 2 MBps"); 0 = no limit (benchmarks of the emulator's own throughput)
+    stream_rate_bps: float = 2 * 1024 * 1024
 
     def __post_init__(self) -> None:
         # Runtimes run with their code directory as cwd, so every path they are given

@@ -40,6 +40,7 @@ class Request:
     __slots__ = (
         "body",
         "body_size",
+        "body_stream",
         "connection",
         "headers",
         "keep_alive",
@@ -77,6 +78,8 @@ class Request:
         self.raw_headers = raw_headers
         self.connection: _Connection | None = None
         self.params: Mapping[str, str] = _NO_PARAMS  # path parameters (api/routes.py)
+        # the body as it arrives, on a server made with `stream_bodies` (then `body` is empty)
+        self.body_stream: RequestBody | None = None
 
     def defer(self, on_cancel: Callable[[], None] | None = None) -> Reply:
         """Answer later: return the Reply from the handler and `send` it when ready.
@@ -120,6 +123,84 @@ class Reply:
             if self._on_cancel is not None:
                 self._on_cancel()
 
+    def stream(
+        self, status: int, headers: list[tuple[str, str]], content_type: str | None = None
+    ) -> ResponseStream:
+        """Start a response whose body is written as it is produced (chunked encoding); it
+        counts as sent, and the connection serves its next request after `end`."""
+        assert not self.done, "a Reply is answered once"
+        self.done = True
+        conn = self._conn
+        out = ResponseStream(conn, self)
+        if conn._closed or conn._transport is None:
+            out.closed = True
+            return out
+        conn._out = out
+        conn._transport.write(
+            Response(status, b"", headers, content_type).encode_head(self._keep_alive)
+        )
+        return out
+
+
+class ResponseStream:
+    """A response body sent as it is produced: one HTTP/1.1 chunk per `write`, then `end` (the
+    last chunk) or `abort` (the connection closes without it: the client sees a truncated
+    body). `on_pause` / `on_resume` follow the transport's write buffer (flow control); a
+    client that goes away calls `on_resume` too, and every later write is dropped."""
+
+    __slots__ = ("_conn", "_reply", "closed", "on_pause", "on_resume")
+
+    def __init__(self, conn: _Connection, reply: Reply) -> None:
+        self._conn = conn
+        self._reply = reply
+        self.closed = False
+        self.on_pause: Callable[[], None] | None = None
+        self.on_resume: Callable[[], None] | None = None
+
+    def write(self, data: bytes) -> bool:
+        """One chunk; False when the client is gone (or the stream ended)."""
+        conn = self._conn
+        if self.closed or conn._closed or conn._transport is None:
+            return False
+        if data:
+            conn._transport.writelines((b"%x\r\n" % len(data), data, b"\r\n"))
+        return True
+
+    def end(self) -> bool:
+        """The last chunk; the connection goes on to its next request (or closes)."""
+        if self.closed:
+            return False
+        self.closed = True
+        conn = self._conn
+        conn._out = None
+        if conn._closed or conn._transport is None:
+            return False
+        conn._transport.write(b"0\r\n\r\n")
+        if not self._reply._keep_alive or conn._server.draining:
+            conn._transport.close()
+            conn._closed = True
+            return False
+        if self._reply._registered:
+            conn._inflight = None
+            conn._next_request()
+        return True
+
+    def abort(self) -> None:
+        """Close the connection without the last chunk (what is written still goes out)."""
+        if self.closed:
+            return
+        self.closed = True
+        conn = self._conn
+        conn._out = None
+        if conn._transport is not None and not conn._closed:
+            conn._transport.close()
+            conn._closed = True
+
+    def _gone(self) -> None:
+        self.closed = True
+        if self.on_resume is not None:
+            self.on_resume()
+
 
 @dataclass(slots=True)
 class Response:
@@ -138,6 +219,78 @@ class Response:
         if not keep_alive:
             head += "Connection: close\r\n"
         return (head + "\r\n").encode("latin-1") + self.body
+
+    def encode_head(self, keep_alive: bool) -> bytes:
+        """The head of a chunked response (`Reply.stream`); the body is ignored."""
+        head = _STATUS_LINES.get(self.status) or f"HTTP/1.1 {self.status} Unknown\r\n"
+        if self.content_type is not None:
+            head += f"Content-Type: {self.content_type}\r\n"
+        for k, v in self.headers:
+            head += f"{k}: {v}\r\n"
+        head += "Transfer-Encoding: chunked\r\n"
+        if not keep_alive:
+            head += "Connection: close\r\n"
+        return (head + "\r\n").encode("latin-1")
+
+
+class RequestBody:
+    """A request body handed over as it arrives (a server made with `stream_bodies`): its
+    bytes go to the consumer that `attach`es, which must happen before the handler returns
+    (else they are counted and dropped); then its end, with the trailer fields (names lower
+    case), or its abort (the client went away mid-body). `pause` / `resume` stop and restart
+    reading from the client (flow control)."""
+
+    __slots__ = ("_conn", "_on_abort", "_on_data", "_on_end", "aborted", "complete", "size",
+                 "trailers")  # fmt: skip
+
+    def __init__(self, conn: _Connection) -> None:
+        self._conn = conn
+        self._on_data: Callable[[bytes], None] | None = None
+        self._on_end: Callable[[], None] | None = None
+        self._on_abort: Callable[[], None] | None = None
+        self.trailers: dict[str, str] = {}
+        self.size = 0
+        self.complete = False
+        self.aborted = False
+
+    def attach(
+        self,
+        on_data: Callable[[bytes], None],
+        on_end: Callable[[], None],
+        on_abort: Callable[[], None],
+    ) -> None:
+        self._on_data, self._on_end, self._on_abort = on_data, on_end, on_abort
+
+    def detach(self) -> None:
+        """Drop the rest of the body (it is still read, and counted)."""
+        self._on_data = self._on_end = self._on_abort = None
+        self.resume()
+
+    def pause(self) -> None:
+        transport = self._conn._transport
+        if transport is not None and not self._conn._closed:
+            transport.pause_reading()
+
+    def resume(self) -> None:
+        transport = self._conn._transport
+        if transport is not None and not self._conn._closed:
+            transport.resume_reading()
+
+    # the connection's side
+    def _feed(self, data: bytes) -> None:
+        self.size += len(data)
+        if self._on_data is not None:
+            self._on_data(data)
+
+    def _finish(self) -> None:
+        self.complete = True
+        if self._on_end is not None:
+            self._on_end()
+
+    def _abort(self) -> None:
+        self.aborted = True
+        if self._on_abort is not None:
+            self._on_abort()
 
 
 Result = Response | Reply | Awaitable[Response]
@@ -166,6 +319,7 @@ class _Connection(asyncio.Protocol):
         "_in_head",
         "_inflight",
         "_inflight_keep_alive",
+        "_out",
         "_parser",
         "_peer",
         "_pending",
@@ -187,6 +341,7 @@ class _Connection(asyncio.Protocol):
         self._in_head = True  # bytes of an unfinished request head are counted
         self._head_pending = 0
         self._raw: list[tuple[str, str]] | None = None
+        self._out: ResponseStream | None = None  # a streamed response in progress
         self._reset()
 
     def _reset(self) -> None:
@@ -220,6 +375,9 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._server._connections.discard(self)
+        if self._out is not None:
+            out, self._out = self._out, None
+            out._gone()
         inflight = self._inflight
         if isinstance(inflight, Reply):
             # A long poll whose client went away; an invocation's Reply simply goes unsent.
@@ -227,6 +385,16 @@ class _Connection(asyncio.Protocol):
                 inflight.cancel()
         elif self._server.cancel_on_disconnect and inflight is not None and not inflight.done():
             inflight.cancel()
+
+    def pause_writing(self) -> None:
+        out = self._out
+        if out is not None and out.on_pause is not None:
+            out.on_pause()
+
+    def resume_writing(self) -> None:
+        out = self._out
+        if out is not None and out.on_resume is not None:
+            out.on_resume()
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
@@ -318,7 +486,7 @@ class _Connection(asyncio.Protocol):
                     return
                 continue
             if isinstance(result, Reply):
-                if result.done:  # already sent from inside the handler
+                if result.done and self._out is None:  # already sent from inside the handler
                     continue
                 result._registered = True
                 self._inflight = result
@@ -397,6 +565,84 @@ class _RawConnection(_Connection):
         self._raw.append((sent, text))  # type: ignore[union-attr]
 
 
+class _StreamingConnection(_Connection):
+    """A connection whose requests may be handed to the handler when their head is complete,
+    their body following as it arrives (`Request.body_stream`): those the server's
+    `stream_bodies` picks, when nothing is in progress before them on the connection. Its own
+    class, so the other servers' connections pay nothing for it."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, server: HttpServer) -> None:
+        self._stream: RequestBody | None = None
+        _Connection.__init__(self, server)
+
+    def on_headers_complete(self) -> None:
+        _Connection.on_headers_complete(self)
+        wants = self._server.stream_bodies
+        if wants is None or self._inflight is not None or self._pending or self._closed:
+            return
+        url = self._url
+        if not wants(self._headers, url):
+            return
+        if url[:1] == b"/":
+            path, _, query = url.partition(b"?")
+            query = query.partition(b"#")[0]
+        else:
+            parsed = httptools.parse_url(url)
+            path, query = parsed.path or b"/", parsed.query or b""
+        keep_alive = self._parser.should_keep_alive()
+        request = Request(
+            self._parser.get_method().decode("latin-1"),
+            path.decode("latin-1"),
+            query.decode("latin-1"),
+            self._headers,
+            b"",
+            0,
+            False,
+            self._peer,
+            keep_alive,
+            self._raw,
+        )
+        stream = RequestBody(self)
+        request.body_stream = stream
+        self._stream = stream
+        self._pending.append((request, keep_alive))
+        self._next_request()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        stream = self._stream
+        if stream is None:  # a head's header (or a buffered request's trailer)
+            _Connection.on_header(self, name, value)
+            return
+        self._head_size += len(name) + len(value)
+        if self._head_size > MAX_HEAD_BYTES:
+            raise _HeadTooLarge
+        stream.trailers[name.lower().decode("latin-1")] = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        stream = self._stream
+        if stream is None:
+            _Connection.on_body(self, body)
+        else:
+            stream._feed(body)
+
+    def on_message_complete(self) -> None:
+        stream = self._stream
+        if stream is None:
+            _Connection.on_message_complete(self)
+            return
+        self._stream = None
+        stream._finish()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        stream = self._stream
+        self._stream = None
+        _Connection.connection_lost(self, exc)
+        if stream is not None:
+            stream._abort()
+
+
 class HttpServer:
     """`start` binds (port 0 picks a free port, reported in `.port`), `close` stops it."""
 
@@ -411,8 +657,13 @@ class HttpServer:
         cancel_on_disconnect: bool = False,
         admit: Callable[[tuple[str, int]], bool] | None = None,
         raw_headers: bool = False,
+        stream_bodies: Callable[[dict[str, str], bytes], bool] | None = None,
     ) -> None:
         self.handler = handler
+        # Picks the requests whose body the handler takes as it arrives (`Request.body_stream`,
+        # the Runtime API's streamed responses): asked with the head's headers (lower-case
+        # names) and raw URL when the head is complete.
+        self.stream_bodies = stream_bodies
         # Keep every header as received on connections accepted from now on (the front door's
         # listener; the Invoke API's only while function URLs are served on it).
         self.raw_headers = raw_headers
@@ -444,6 +695,8 @@ class HttpServer:
             break
 
     def _connection(self) -> _Connection:
+        if self.stream_bodies is not None:
+            return _StreamingConnection(self)
         return _RawConnection(self) if self.raw_headers else _Connection(self)
 
     async def stop_accepting(self) -> None:

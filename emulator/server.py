@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from emulator import errors
 from emulator.api.control import ControlApi
 from emulator.api.invoke import InvokeApi
+from emulator.api.invoke_stream import InvokeStreamApi
 from emulator.api.routes import Router
 from emulator.arns import ArnScheme
 from emulator.config import EmulatorConfig, FunctionConfig
@@ -88,6 +89,9 @@ class Emulator:
         self.invoke_api = InvokeApi(
             self.functions, self.events, self.arns, on_internal_error=self.report_internal_error
         )
+        self.invoke_stream = InvokeStreamApi(
+            self.invoke_api, on_internal_error=self.report_internal_error
+        )
         self.control = ControlApi(self.functions, self.health)
         self.frontdoor = FrontDoor(
             cfg.http,
@@ -103,7 +107,12 @@ class Emulator:
         self.server = HttpServer(
             Router(
                 "invoke",
-                {"invoke": self.invoke_api, "control": self.control, "urls": self.frontdoor},
+                {
+                    "invoke": self.invoke_api,
+                    "invoke_stream": self.invoke_stream,
+                    "control": self.control,
+                    "urls": self.frontdoor,
+                },
             ),
             host=cfg.host,
             port=cfg.port,

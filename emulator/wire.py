@@ -25,6 +25,12 @@ H_COGNITO_IDENTITY: Final = "Lambda-Runtime-Cognito-Identity"
 H_TENANT_ID: Final = "Lambda-Runtime-Aws-Tenant-Id"
 H_FUNCTION_ERROR_TYPE: Final = "Lambda-Runtime-Function-Error-Type"
 H_RESPONSE_MODE: Final = "Lambda-Runtime-Function-Response-Mode"
+# A streamed response's error, as HTTP trailers (NRIC `ResponseStream.js`; the body base64)
+H_FUNCTION_ERROR_BODY: Final = "Lambda-Runtime-Function-Error-Body"
+RESPONSE_MODE_STREAMING: Final = "streaming"
+# A streamed body that starts with an HTTP response's metadata (NRIC `HttpResponseStream.js`):
+# a JSON prelude, 8 NUL bytes, then the body
+HTTP_INTEGRATION_CONTENT_TYPE: Final = "application/vnd.awslambda.http-integration-response"
 
 # Largest response a runtime may post: 6 MiB + 100 bytes (RIE interop.MaxPayloadSize).
 MAX_RUNTIME_RESPONSE_BYTES: Final = 6_291_556
@@ -34,6 +40,11 @@ INVOKE_PREFIX: Final = "/2015-03-31/functions/"
 INVOKE_SUFFIX: Final = "/invocations"
 INVOKE_ASYNC_PREFIX: Final = "/2014-11-13/functions/"
 INVOKE_ASYNC_SUFFIX: Final = "/invoke-async"
+# InvokeWithResponseStream (botocore lambda 2015-03-31 model, `InvokeWithResponseStream`)
+INVOKE_STREAM_PATH: Final = "/2021-11-15/functions/{FunctionName}/response-streaming-invocations"
+EVENT_STREAM_CONTENT_TYPE: Final = "application/vnd.amazon.eventstream"
+EVENT_PAYLOAD_CHUNK: Final = "PayloadChunk"
+EVENT_INVOKE_COMPLETE: Final = "InvokeComplete"
 # RIE's single endpoint: `/2015-03-31/functions/function/invocations`.
 RIE_FUNCTION_NAME: Final = "function"
 
@@ -100,6 +111,8 @@ RUNTIME_OUT_OF_MEMORY: Final = "Runtime.OutOfMemory"
 RUNTIME_UNKNOWN: Final = "Runtime.Unknown"
 SANDBOX_TIMEDOUT: Final = "Sandbox.Timedout"
 RESPONSE_SIZE_TOO_LARGE: Final = "Function.ResponseSizeTooLarge"
+# A streamed response whose connection broke before its end (RIE `directinvoke.go`)
+RUNTIME_TRUNCATED_RESPONSE: Final = "Runtime.TruncatedResponse"
 
 # Runtime API errors (answered to the runtime)
 INVALID_REQUEST_ID: Final = "InvalidRequestID"

@@ -49,6 +49,8 @@ ROUTES: Final[tuple[Route, ...]] = (
         "invoke",
         "invoke_async",
     ),
+    # InvokeWithResponseStream 2021-11-15 (emulator/api/invoke_stream.py)
+    Route("invoke", "POST", wire.INVOKE_STREAM_PATH, "invoke_stream", "invoke"),
     # the emulator's own API (emulator/api/control.py)
     Route("invoke", "GET", wire.CONTROL_HEALTH, "control", "health"),
     Route("invoke", "GET", wire.CONTROL_FUNCTIONS, "control", "functions"),

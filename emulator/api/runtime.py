@@ -6,14 +6,20 @@ rows of the route table (emulator/api/routes.py). The runtime side of the lifecy
 explicit state machine with RIE's state names (RIE `core/states.go`):
 
     Started ──/next──▶ Ready ──dispatch──▶ Running ──/response|/error──▶ RuntimeResponseSentState
-       │                 ▲                    │ /next: same invocation again      │
-       │                 └────────────────────┴────────────────/next──────────────┘
-       └──/init/error──▶ InitError
+       │                 ▲                    │ /next: same invocation again      │    ▲
+       │                 └────────────────────┴────────────────/next──────────────┘    │
+       └──/init/error──▶ InitError            └─streamed /response─▶ RuntimeInvocationResponseState
+                                                                     (until the body ends)
 
 An illegal transition is answered `403 InvalidStateTransition`; a request id that is not the
 one in flight (or was already answered) is `400 InvalidRequestID`. The environment learns of
 what the runtime did through callbacks and one future per dispatched invocation; this module
 knows nothing of pools or processes.
+
+A streamed `/response` (`Lambda-Runtime-Function-Response-Mode: streaming`) to a caller that
+takes a stream is handed over as it arrives (emulator/engine/streaming.py); to a buffered
+caller it is read whole, as RAPID reads it (RIE `directinvoke.go`), and its error trailers
+make it a function error.
 """
 
 from __future__ import annotations
@@ -23,13 +29,20 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from emulator import errors, wire
 from emulator.api.routes import Router
 from emulator.engine.invocation import Invocation
 from emulator.engine.states import RuntimeReady
-from emulator.httpserver import HttpServer, Reply, Request, Response
+from emulator.engine.streaming import (
+    ResponseRelay,
+    StreamedResponse,
+    StreamLimits,
+    decode_error_body,
+)
+from emulator.httpserver import HttpServer, Reply, Request, RequestBody, Response
 
 if TYPE_CHECKING:
     from emulator.api.extensions import ExtensionsApi
@@ -37,6 +50,7 @@ if TYPE_CHECKING:
 _JSON = "application/json"
 _H_RESPONSE_MODE = wire.H_RESPONSE_MODE.lower()
 _H_ERROR_TYPE = wire.H_FUNCTION_ERROR_TYPE.lower()
+_H_ERROR_BODY = wire.H_FUNCTION_ERROR_BODY.lower()
 _ACCEPTED = Response(202, b'{"status":"OK"}', content_type=_JSON)
 
 
@@ -45,6 +59,7 @@ class RuntimeState(StrEnum):
     INIT_ERROR = "InitError"
     READY = "Ready"
     RUNNING = "Running"
+    RESPONDING = "RuntimeInvocationResponseState"  # a streamed /response in progress
     RESPONSE_SENT = "RuntimeResponseSentState"
 
 
@@ -54,7 +69,8 @@ RUNTIME_TRANSITIONS: Final[dict[RuntimeState, frozenset[RuntimeState]]] = {
     RuntimeState.STARTED: frozenset({RuntimeState.READY, RuntimeState.INIT_ERROR}),
     RuntimeState.INIT_ERROR: frozenset(),
     RuntimeState.READY: frozenset({RuntimeState.RUNNING}),
-    RuntimeState.RUNNING: frozenset({RuntimeState.RESPONSE_SENT}),
+    RuntimeState.RUNNING: frozenset({RuntimeState.RESPONSE_SENT, RuntimeState.RESPONDING}),
+    RuntimeState.RESPONDING: frozenset({RuntimeState.RESPONSE_SENT}),
     RuntimeState.RESPONSE_SENT: frozenset({RuntimeState.READY}),
 }
 
@@ -79,7 +95,7 @@ class ResponseTooLarge:
     at: float
 
 
-RuntimeOutcome = FunctionResponse | FunctionError | ResponseTooLarge
+RuntimeOutcome = FunctionResponse | FunctionError | ResponseTooLarge | StreamedResponse
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +127,7 @@ class RuntimeApi:
         on_server_error: Callable[[Exception], None] | None = None,
         admit: Callable[[tuple[str, int]], bool] | None = None,
         host: str = "127.0.0.1",
+        stream_limits: StreamLimits | None = None,
     ) -> None:
         self.state = RuntimeState.STARTED
         self._on_init_done = on_init_done
@@ -119,9 +136,11 @@ class RuntimeApi:
         self._waiter: Reply | None = None
         self._current: Invocation | None = None
         self._on_outcome: Callable[[RuntimeOutcome], None] | None = None
+        self.relay: ResponseRelay | None = None  # the invocation's streamed response, if any
         # The Extensions and Telemetry APIs share this listener (AWS_LAMBDA_RUNTIME_API).
         self.extensions: ExtensionsApi | None = None
         self.host = host
+        self.stream_limits = stream_limits or StreamLimits()
         self.server = HttpServer(
             self._route,
             host=host,
@@ -130,6 +149,7 @@ class RuntimeApi:
             on_handler_error=on_server_error,
             cancel_on_disconnect=True,
             admit=admit,
+            stream_bodies=self._streams,
         )
         self._router: Router | None = None
 
@@ -170,6 +190,7 @@ class RuntimeApi:
         self._move(RuntimeState.RUNNING)
         self._current = invocation
         self._on_outcome = on_outcome
+        self.relay = None
         waiter, self._waiter = self._waiter, None
         if waiter is not None:
             waiter.send(_render_invocation(invocation))
@@ -205,7 +226,8 @@ class RuntimeApi:
         self._waiter = None
 
     def _check_in_flight(self, request_id: str, target: str) -> Invocation:
-        if self.state in (RuntimeState.STARTED, RuntimeState.INIT_ERROR):
+        if self.state in (RuntimeState.STARTED, RuntimeState.INIT_ERROR, RuntimeState.RESPONDING):
+            # RESPONDING: RIE's RuntimeInvocationResponseState allows nothing but its end
             raise errors.InvalidStateTransition(self.state, target)
         current = self._current
         if current is None or current.request_id != request_id:
@@ -220,18 +242,68 @@ class RuntimeApi:
         if callback is not None:
             callback(outcome)
 
+    def _streams(self, headers: dict[str, str], url: bytes) -> bool:
+        """The server asks, when a request's head is complete: is its body taken as it
+        arrives? A streamed /response, while the invocation's caller takes a stream."""
+        current = self._current
+        return (
+            current is not None
+            and current.stream is not None
+            and headers.get(_H_RESPONSE_MODE) == wire.RESPONSE_MODE_STREAMING
+            and url.partition(b"?")[0].endswith(b"/response")
+        )
+
     def response(self, request: Request) -> Response | Reply:
-        self._check_in_flight(request.params["RequestId"], "InvocationResponse")
-        mode = request.headers.get(_H_RESPONSE_MODE)
-        if mode is not None and mode != "streaming":
+        current = self._check_in_flight(request.params["RequestId"], "InvocationResponse")
+        headers = request.headers
+        mode = headers.get(_H_RESPONSE_MODE)
+        if mode is not None and mode != wire.RESPONSE_MODE_STREAMING:
             raise _InvalidResponseMode()
+        content_type = headers.get("content-type") or _JSON
+        body = request.body_stream
+        if body is not None:
+            return self._stream(request, body, current, content_type)
         now = time.perf_counter()
         if request.truncated:
             self._resolve(ResponseTooLarge(request.body_size, now))
             raise errors.RuntimeEntityTooLarge()
-        content_type = request.headers.get("content-type") or _JSON
-        self._resolve(FunctionResponse(request.body, content_type, now))
+        # Trailers of a chunked body land among the headers: an error reported after the body
+        # (NRIC streams, GO sends every response so) makes it a function error, as RAPID
+        # forwards the trailers to a buffered invoke (RIE `directinvoke.go`)
+        trailer_type = headers.get(_H_ERROR_TYPE) if "trailer" in headers else None
+        if trailer_type:
+            error_body = decode_error_body(headers.get(_H_ERROR_BODY, ""))
+            self._resolve(FunctionError(error_body, normalise_error_type(trailer_type), now))
+        else:
+            self._resolve(FunctionResponse(request.body, content_type, now))
         return self._accepted_after_the_caller(request)
+
+    def _stream(
+        self, request: Request, body: RequestBody, inv: Invocation, content_type: str
+    ) -> Reply:
+        """A streamed /response to a caller that takes it: relayed as it arrives; the phase
+        ends, and the runtime gets its 202, when the body does (RIE `invocationresponse.go`
+        answers after the last chunk, and NRIC waits for it before /next)."""
+        self._move(RuntimeState.RESPONDING)
+        reply = request.defer()
+
+        def ended(outcome: StreamedResponse) -> None:
+            if self.state is RuntimeState.RESPONDING and self._current is inv:
+                self._resolve(outcome)
+            if outcome.ended == "oversized":
+                answer = Response(
+                    413,
+                    b'{"errorMessage":"Exceeded maximum allowed payload size","errorType":'
+                    b'"RequestEntityTooLarge"}',
+                    content_type=_JSON,
+                )
+                loop.call_soon(_send_when_read, reply, answer, body)
+            elif outcome.ended == "complete":
+                loop.call_soon(reply.send, _ACCEPTED)
+
+        loop = asyncio.get_running_loop()
+        self.relay = ResponseRelay(body, inv, content_type, self.stream_limits, ended)
+        return reply
 
     @staticmethod
     def _accepted_after_the_caller(request: Request) -> Reply:
@@ -255,6 +327,18 @@ class RuntimeApi:
         error_type = normalise_error_type(request.headers.get(_H_ERROR_TYPE))
         self._on_init_error(InitFailed(request.body, error_type, time.perf_counter()))
         return _ACCEPTED
+
+
+def _send_when_read(reply: Reply, answer: Response, body: RequestBody) -> None:
+    """Answer once the rest of the body is read (the connection serves requests in order)."""
+    if body.complete or body.aborted:
+        reply.send(answer)
+    else:
+        body.attach(lambda _data: None, partial(_send, reply, answer), lambda: None)
+
+
+def _send(reply: Reply, answer: Response) -> None:
+    reply.send(answer)
 
 
 class _InvalidResponseMode(errors.RuntimeApiError):

@@ -56,6 +56,7 @@ from emulator.engine.states import (
     TimedOut,
     check_transition,
 )
+from emulator.engine.streaming import StreamLimits
 from emulator.metrics.logs import EnvironmentLog, InvocationLog, LogSink
 from emulator.metrics.report import start_line
 from emulator.sandbox.base import (
@@ -135,6 +136,7 @@ class ExecutionEnvironment:
             on_ready=self._runtime_ready,
             admit=self._admits if cfg.runtime_api_owner_check else None,
             host=bind,
+            stream_limits=StreamLimits(rate_bps=cfg.stream_rate_bps),
         )
         self.sandbox: Sandbox | None = None
         # Extensions (LAMBDA_SPEC §3): internal ones may register with any function.
@@ -364,6 +366,13 @@ class ExecutionEnvironment:
         sandbox.drain_output()
         inv = run.inv
         end = invoke_end(event, inv.request_id, run.timeout_s, time.perf_counter())
+        relay = self.runtime.relay
+        if relay is not None and relay.inv is inv and end.outcome.streamed_bytes is None:
+            # cut mid-stream (timeout, exit): the trace still tells what was streamed
+            streamed = replace(
+                end.outcome, streamed_bytes=relay.size, first_byte_at=relay.first_byte
+            )
+            end = replace(end, outcome=streamed)
         if end.shutdown_reason is not None:
             self.log.flush_partial()
             self._shutdown_reason = end.shutdown_reason
@@ -373,8 +382,12 @@ class ExecutionEnvironment:
         ext = self.extensions
         if ext.count:
             status = outcome.status or ("failure" if outcome.function_error else "success")
+            produced = outcome.streamed_bytes
             ext.record_runtime_done(
-                inv.request_id, status, (end.ended - run.started) * 1000, len(outcome.payload)
+                inv.request_id,
+                status,
+                (end.ended - run.started) * 1000,
+                len(outcome.payload) if produced is None else produced,
             )
             if end.shutdown_reason is None:
                 # The caller gets the response now; the invoke phase, and Duration with it,
@@ -415,6 +428,8 @@ class ExecutionEnvironment:
             function_error=outcome.function_error,
             log=log if inv.log_tail else b"",
             environment_id=self.id,
+            streamed=outcome.streamed_bytes is not None,
+            error_type=outcome.stream_error,
         )
 
     def _finish(self, run: _Run, outcome: Outcome, ended: float, *, alive: bool) -> None:

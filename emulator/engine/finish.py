@@ -38,6 +38,11 @@ class Outcome:
     function_error: bool = False
     status: str | None = None  # "error" | "timeout": a platform failure (REPORT Status)
     error_type: str | None = None
+    # A streamed response (emulator/engine/streaming.py): the bytes the caller received, the
+    # first byte's perf_counter instant, and the error a stream ended with (the trailer's type)
+    streamed_bytes: int | None = None
+    first_byte_at: float | None = None
+    stream_error: str | None = None
 
 
 def max_memory_mb(peak_bytes: int, memory_mb: int) -> int:
@@ -118,6 +123,8 @@ class InvocationLedger:
                 function_error=outcome.function_error,
                 init_type=init_type,
                 cpu=cpu,
+                streamed_bytes=outcome.streamed_bytes,
+                first_byte_at=outcome.first_byte_at,
             )
         )
         return report

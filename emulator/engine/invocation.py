@@ -19,6 +19,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from emulator import wire
 from emulator.metrics.report import Report
@@ -53,6 +54,23 @@ def trace_id_from(header: str | None) -> str:
     return f"Root={fields['root']};Parent={parent};Sampled={fields.get('sampled', '0')}"
 
 
+class FlowControl(Protocol):
+    """The runtime's side of a streamed response: stop and restart reading from it."""
+
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
+class ResponseSink(Protocol):
+    """Where a caller that takes a streamed response (InvokeWithResponseStream, a
+    RESPONSE_STREAM function URL) receives it: `begin` when the runtime starts streaming, then
+    each piece as the runtime flushed it. The end, and any error, come as `inv.reply`'s result
+    (`InvocationResult.streamed`). A function that does not stream calls neither."""
+
+    def begin(self, content_type: str, flow: FlowControl) -> None: ...
+    def data(self, chunk: bytes) -> None: ...
+
+
 @dataclass(slots=True)
 class InvocationResult:
     payload: bytes
@@ -61,6 +79,10 @@ class InvocationResult:
     report: Report | None = None  # set when the answer waited for the REPORT (log tail)
     log: bytes = b""  # the invocation's log (START … REPORT), for LogType Tail
     environment_id: str | None = None
+    # The body went to `Invocation.stream` as it was produced (`payload` is then empty, or an
+    # error's details); `error_type` is the error a streamed response ended with.
+    streamed: bool = False
+    error_type: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -80,6 +102,7 @@ class Invocation:
     accepted_at: float = field(default_factory=time.perf_counter)
     deadline_ms: int = 0  # epoch ms; set when the invocation is dispatched to a runtime
     attempt: int = 0  # Event retries
+    stream: ResponseSink | None = None  # the caller takes a streamed response (see above)
     # Made on first use, on the loop that serves it; a copy (`dataclasses.replace`, an Event
     # retry) gets a future of its own.
     _reply: asyncio.Future[InvocationResult] | None = field(default=None, init=False, repr=False)

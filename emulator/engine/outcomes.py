@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from emulator import wire
 from emulator.api.extensions import ExtensionFailure
 from emulator.api.runtime import FunctionError, FunctionResponse, InitFailed, ResponseTooLarge
 from emulator.engine.finish import Outcome
 from emulator.engine.states import RuntimeReady, SandboxExited, TimedOut
+from emulator.engine.streaming import StreamedResponse
 from emulator.sandbox.base import ExitStatus
 
 
@@ -89,6 +90,8 @@ def exit_error_type(status: ExitStatus) -> str:
 def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> InvokeEnd:
     if isinstance(event, FunctionResponse):
         return InvokeEnd(Outcome(event.body, event.content_type), event.at)
+    if isinstance(event, StreamedResponse):
+        return _streamed_end(event, request_id)
     if isinstance(event, FunctionError):
         payload = event.body or error_body(event.error_type, "")
         return InvokeEnd(Outcome(payload, function_error=True), event.at)
@@ -126,6 +129,39 @@ def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> 
     return InvokeEnd(_typed(outcome, error_type, "timeout"), now, (line,), "timeout")
 
 
+def _streamed_end(event: StreamedResponse, request_id: str) -> InvokeEnd:
+    """A streamed response ended: Duration runs to its last byte. Its error trailers make it a
+    function error whose details are the trailer's body; a broken connection or the size limit
+    are the platform's errors (REPORT Status: error) ⚠ (RIE `directinvoke.go` names them
+    `Runtime.TruncatedResponse` and `Function.ResponseSizeTooLarge`; AWS's own words for a
+    stream are not recorded)."""
+    outcome = Outcome(
+        b"",
+        event.content_type,
+        streamed_bytes=event.size,
+        first_byte_at=event.first_byte,
+        stream_error=event.error_type,
+    )
+    if event.error_type is None:
+        return InvokeEnd(outcome, event.at)
+    if event.ended == "complete":  # the runtime's error trailers
+        details = event.error_body or error_body(event.error_type, "")
+        return InvokeEnd(replace(outcome, payload=details, function_error=True), event.at)
+    message = f"RequestId: {request_id} Error: " + (
+        event.error_body.decode(errors="replace")
+        if event.ended == "oversized"
+        else "the runtime's response stream ended before its last chunk"
+    )
+    failed = replace(
+        outcome,
+        payload=error_body(event.error_type, message),
+        function_error=True,
+        status="error",
+        error_type=event.error_type,
+    )
+    return InvokeEnd(failed, event.at, (f"{message}\n{event.error_type}",))
+
+
 def extensions_end(event: object, outcome: Outcome, request_id: str, timeout_s: float) -> InvokeEnd:
     """The runtime answered, but the invoke phase did not end with every extension in next:
     it timed out, the runtime exited, or an extension failed. The environment is reset."""
@@ -134,10 +170,7 @@ def extensions_end(event: object, outcome: Outcome, request_id: str, timeout_s: 
             f"RequestId: {request_id} Error: the runtime or an extension did not call next "
             f"within the timeout ({timeout_s:.2f} seconds)"
         )
-        ended = Outcome(
-            outcome.payload, outcome.content_type, outcome.function_error, "timeout",
-            wire.SANDBOX_TIMEDOUT,
-        )  # fmt: skip
+        ended = replace(outcome, status="timeout", error_type=wire.SANDBOX_TIMEDOUT)
         return InvokeEnd(ended, 0.0, (line,), "timeout")
     if isinstance(event, ExtensionFailed):
         error_type = "Extension.ExitError"
@@ -145,9 +178,7 @@ def extensions_end(event: object, outcome: Outcome, request_id: str, timeout_s: 
         error_type = exit_error_type(event.status)
     else:
         error_type = wire.RUNTIME_EXIT_ERROR
-    ended = Outcome(
-        outcome.payload, outcome.content_type, outcome.function_error, "error", error_type
-    )
+    ended = replace(outcome, status="error", error_type=error_type)
     return InvokeEnd(ended, 0.0, (), "failure")
 
 
@@ -194,6 +225,7 @@ def init_failure_lines(event: object) -> tuple[str, ...]:
 
 PhaseEvent = (
     FunctionResponse
+    | StreamedResponse
     | FunctionError
     | ResponseTooLarge
     | InitFailed

@@ -47,6 +47,7 @@ from emulator.frontdoor.model import (
     HttpApi,
     HttpConfig,
 )
+from emulator.frontdoor.streaming import UrlStream
 from emulator.httpserver import Request, Response, Result
 from emulator.metrics.trace import TraceWriter
 
@@ -234,7 +235,8 @@ class FrontDoor:
             trace_id=trace_id_from(_trace_header(all_headers)),
         )
         ex.reply = request.defer()
-        self._integrate(ex, http_request, target, request_id)
+        streamed = url.invoke_mode == "RESPONSE_STREAM"
+        self._integrate(ex, http_request, target, request_id, streamed=streamed)
         return ex.reply
 
     def _iam_authorizer(self, access_key: str) -> dict[str, Any]:
@@ -364,6 +366,8 @@ class FrontDoor:
         request: events.HttpRequest,
         target: events.Target,
         request_id: str | None,
+        *,
+        streamed: bool = False,
     ) -> None:
         assert ex.function is not None
         pool = self.functions.get(ex.function)
@@ -389,12 +393,19 @@ class FrontDoor:
         )
         if request_id is not None:
             inv.request_id = request_id
+        sink = None
+        if streamed:  # a RESPONSE_STREAM function URL (frontdoor/streaming.py)
+            sink = UrlStream(ex, self._send, self._streamed)
+            inv.stream = sink
         try:
             pool.submit(inv)
         except errors.TooManyRequests:
             self._send(ex, responses.failure(ex.service, "throttled", ex.api_request_id))
             return
         ex.request_ids.append(inv.request_id)
+        if sink is not None:
+            inv.reply.add_done_callback(sink.complete)
+            return
         limit = INTEGRATION_TIMEOUT_S.get(ex.service)
         if limit is not None and pool.fn.timeout_s >= limit:
             ex.timer = asyncio.get_running_loop().call_later(limit, self._integration_timed_out, ex)
@@ -452,6 +463,11 @@ class FrontDoor:
             response = Response(500, b'{"message":"Internal Server Error"}')
         assert ex.reply is not None
         ex.reply.send(response)
+
+    def _streamed(self, ex: Exchange, status: int) -> None:
+        """A streamed answer ended: its trace record (CORS went with its head)."""
+        self.requests += 1
+        self.trace.write(ex.record(status))
 
     def _done(self, ex: Exchange, response: Response) -> Response:
         return self._finish(ex, response)

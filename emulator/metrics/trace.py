@@ -33,6 +33,8 @@ def invocation_line(
     function_error: bool,
     init_type: str,
     cpu: tuple[float, float],
+    streamed_bytes: int | None = None,
+    first_byte_at: float | None = None,
 ) -> str:
     """One invocation record as a JSON line (fields in docs/trace-format.md). Formatted by
     hand: this runs once per invocation on the hot path (a dataclass and json.dumps cost
@@ -43,6 +45,10 @@ def invocation_line(
     outcome = report.status or ("function_error" if function_error else "success")
     init = "null" if report.init_ms is None else f"{report.init_ms:.3f}"
     error = "null" if report.error_type is None else json.dumps(report.error_type)
+    streamed = ""
+    if streamed_bytes is not None:  # a streamed response: its size and first byte
+        first = "null" if first_byte_at is None else f"{(first_byte_at - started) * 1000:.3f}"
+        streamed = f',"streamed_bytes":{streamed_bytes},"first_byte_ms":{first}'
     return (
         f'{{"v":{SCHEMA_VERSION},"request_id":"{report.request_id}","function":"{function}",'
         f'"environment_id":"{environment_id}","invocation_type":"{invocation_type}",'
@@ -52,7 +58,7 @@ def invocation_line(
         f'"max_memory_mb":{report.max_memory_mb},"cpu_user_ms":{cpu[0] * 1000:.1f},'
         f'"cpu_system_ms":{cpu[1] * 1000:.1f},"accepted_at":{accepted_at + offset:.6f},'
         f'"start":{start:.6f},"end":{start + report.duration_ms / 1000:.6f},'
-        f'"outcome":"{outcome}","error_type":{error}}}\n'
+        f'"outcome":"{outcome}","error_type":{error}{streamed}}}\n'
     )
 
 
