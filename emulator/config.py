@@ -20,7 +20,8 @@ from emulator.frontdoor.model import DEFAULT_API_PORT, HttpConfig
 
 Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
-SandboxKind = Literal["auto", "process", "docker", "fake"]  # fake: the engine's own tests
+# fake: the engine's own tests; portable: no Linux interfaces, no limits (as on a Mac)
+SandboxKind = Literal["auto", "process", "docker", "portable", "fake"]
 
 # Lambda's documented ranges (LAMBDA_SPEC §5, §7).
 MEMORY_MIN_MB = 128

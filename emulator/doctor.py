@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from emulator.sandbox import cgroups, users
-from emulator.sandbox.process import can_mount_private_tmp
+from emulator.sandbox import capabilities, cgroups, users
+from emulator.sandbox.portable import NOT_ENFORCED
 from emulator.sandbox.runtimes import PYTHON_VERSIONS, RuntimeResolver
 
 
@@ -53,6 +52,9 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
         exe = resolver.python.interpreter(v)
         rows.append((f"python{v}", exe or "not found (nearest version is used, with a warning)"))
     rows.append(("provided.*", "runs the function's own bootstrap"))
+    host = capabilities.host()
+    if not host.linux_sandbox:
+        return _portable_report(rows, host)
     backend = cgroups.detect(prefer)
     try:
         caps = backend.caps if backend is not None else cgroups.Capabilities("none")
@@ -68,21 +70,22 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
     finally:
         if backend is not None:
             backend.remove_all()
+    mounts = host.mount_namespaces
     rows.append(
         (
             "/tmp",
             "private per environment (mount namespace), size not limited"
-            if can_mount_private_tmp()
+            if mounts
             else "TMPDIR per environment (no mount namespace without root)",
         )
     )
-    user = users.resolve("auto") if can_mount_private_tmp() else None
+    user = users.resolve("auto") if mounts else None
     rows.append(
         (
             "functions run as",
             f"{user.name} (uid {user.uid}; root's private paths hidden)"
             if user is not None
-            else f"the emulator's own user (uid {os.geteuid()})",
+            else f"the emulator's own user (uid {capabilities.euid()})",
         )
     )
     rows.append(
@@ -99,9 +102,31 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
             "not presented: LAMBDA_TASK_ROOT is the code directory, cwd too",
         )
     )
+    rows.append(("--sandbox portable", f"⚠ forces the no-limits sandbox: {NOT_ENFORCED}"))
+    return _finish(rows, "process")
+
+
+def _portable_report(rows: list[tuple[str, str]], host: capabilities.HostCapabilities) -> str:
+    """macOS, Windows: the process sandbox is the portable one, and nothing is enforced."""
+    rows.append(("host", f"{host.platform}: no {', '.join(host.missing())}"))
+    rows.append(("process sandbox", f"⚠ PORTABLE: NO LIMITS ENFORCED: {NOT_ENFORCED}"))
+    rows.append(("Max Memory Used", "⚠ approximate: the process tree's RSS, sampled (psutil)"))
+    rows.append(
+        (
+            "awslambdaric",
+            "its C runtime_client is Linux-only; lambda-emu's pure-Python one is used"
+            if not host.native_ric
+            else "its own C runtime_client",
+        )
+    )
+    rows.append(("limits, freezing", "docker sandbox (Docker Desktop): --sandbox docker"))
+    return _finish(rows, "process (portable)")
+
+
+def _finish(rows: list[tuple[str, str]], auto: str) -> str:
     docker_rows = _docker_rows()
     rows.extend(docker_rows)
     image = "docker" if docker_rows[0][1].endswith("answers") else "none: no engine"
-    rows.append(("sandbox auto picks", f"process; for PackageType Image functions {image}"))
+    rows.append(("sandbox auto picks", f"{auto}; for PackageType Image functions {image}"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)

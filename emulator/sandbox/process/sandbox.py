@@ -141,7 +141,7 @@ class ProcessSandbox:
         try:
             self._pidfd = os.pidfd_open(self._proc.pid)
             loop.add_reader(self._pidfd, self._reap)
-        except OSError:  # no pidfd (old kernel): fall back to a thread that waits
+        except (AttributeError, OSError):  # no pidfd (not Linux, old kernel): a thread waits
             loop.run_in_executor(None, self._proc.wait).add_done_callback(lambda _f: self._reap())
 
     def _as_user(self, env: dict[str, str]) -> tuple[str, str]:
