@@ -107,7 +107,7 @@ def _wait_for(predicate: object, what: str, tries: int = 500) -> None:
     raise AssertionError(f"never: {what}")
 
 
-# --- the capability record ---------------------------------------------------------------------
+# --- the capability record -----------------------------------------------------------------------
 def test_portable_turns_every_linux_only_capability_off() -> None:
     caps = capabilities.host().portable()
     linux_only = ("pidfd", "sock_diag", "procfs", "cgroups", "prlimit", "mount_namespaces")
@@ -138,7 +138,7 @@ def test_the_python_client_goes_before_the_runtime_only_when_forced() -> None:
     assert with_python_client(provided, native=False) is provided
 
 
-# --- served, as on a Mac ---------------------------------------------------------------------------
+# --- served, as on a Mac -------------------------------------------------------------------------
 def test_the_limits_line_and_health_say_nothing_is_enforced(served: EmbeddedEmulator) -> None:
     assert served.emulator is not None
     assert "NO LIMITS ENFORCED" in served.emulator.limits
@@ -156,7 +156,7 @@ def test_cold_then_warm_with_a_report(served: EmbeddedEmulator, client: InvokeCl
     assert first.report is not None and first.report.cold and first.report.init_ms
     assert second.report is not None and not second.report.cold
     # ⚠ sampled RSS of the tree (psutil), approximate, but never nothing
-    assert 0 < second.report.max_memory_mb
+    assert second.report.max_memory_mb > 0
     assert second.report.billed_ms >= 1
 
 
@@ -218,7 +218,7 @@ def test_event_invocations_are_delivered(client: InvokeClient, tmp_path: Path) -
     assert marker.read_text()
 
 
-# --- native Windows: no process groups, no pipe on the event loop -----------------------------
+# --- native Windows: no process groups, no pipe on the event loop --------------------------------
 def test_the_windows_path_reads_output_in_a_thread_and_kills_the_tree_with_psutil(
     tmp_path: Path, spawned: list[int]
 ) -> None:
@@ -272,7 +272,7 @@ def test_the_factory_says_it_enforces_nothing() -> None:
     assert not made.stages("any")
 
 
-# --- a Python without the Linux interfaces ------------------------------------------------------
+# --- a Python without the Linux interfaces -------------------------------------------------------
 _WITHOUT = """
 import os, socket, sys
 import httpcore  # trio, under httpcore, copies socket's names at import: let it, first
@@ -322,7 +322,7 @@ def test_a_python_without_linux_interfaces_still_serves(
         assert "enforces nothing" in proc.stderr
 
 
-# --- the CLI ---------------------------------------------------------------------------------------
+# --- the CLI -------------------------------------------------------------------------------------
 def test_serve_portable_says_so_on_its_start_line(tmp_path: Path) -> None:
     manifest = tmp_path / "lambda-emu.toml"
     manifest.write_text(
