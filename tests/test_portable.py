@@ -361,3 +361,32 @@ def test_doctor_on_a_host_without_the_linux_sandbox(monkeypatch: pytest.MonkeyPa
     assert "PORTABLE: NO LIMITS ENFORCED" in text
     assert "pure-Python" in text
     assert "sandbox auto picks  process (portable)" in text
+
+
+def test_a_windows_runtime_gets_the_hosts_essentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator.sandbox.portable import host_essentials
+
+    monkeypatch.setenv("SYSTEMROOT", r"C:\Windows")
+    lambda_env = {"PATH": "/var/lang/bin:/usr/bin", "TMPDIR": "/state/tmp/env-1", "X": "1"}
+    env = host_essentials(lambda_env, windows=True)
+    assert env["SYSTEMROOT"] == r"C:\Windows"
+    assert env["PATH"] == os.environ["PATH"]
+    assert env["TEMP"] == env["TMP"] == "/state/tmp/env-1"
+    assert env["X"] == "1"
+    assert host_essentials(lambda_env, windows=False) == lambda_env
+
+
+@pytest.mark.slow
+def test_locust_loads_the_portable_sandbox(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    exe = Path(sys.executable).parent / "lambda-emu"
+    cmd = [str(exe), "load", "echo", "--manifest", str(FUNCTIONS / "lambda-emu.toml")]
+    cmd += ["--out", str(out), "--users", "2", "--spawn-rate", "2", "--run-time", "4s"]
+    cmd += ["--sandbox", "portable"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["invocations"] > 0 and summary["warm"] > 0
+    assert summary["errors"] == summary["function_errors"] == summary["throttles"] == 0
+    assert summary["cold_starts"] == summary["emulator"]["environments_created"]
+    assert summary["max_memory_used_mb"]["max"] > 0

@@ -28,6 +28,7 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,26 @@ NOT_ENFORCED = (
     "no memory or CPU limit, no freezing, no private /tmp, no function user, no ulimits, "
     "no Runtime API owner check"
 )
+
+
+# ⚠ untested here (no Windows machine): a Windows process needs these from the host (Python
+# does not start without SYSTEMROOT), and its PATH is the host's, `;`-separated.
+_WINDOWS_ESSENTIALS = ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT", "USERPROFILE")
+
+
+def host_essentials(env: Mapping[str, str], *, windows: bool = os.name == "nt") -> dict[str, str]:
+    """The environment a runtime is started with on this host: Lambda's, plus on Windows what
+    every process there needs (Lambda's Linux PATH and TMPDIR mean nothing to Windows)."""
+    out = dict(env)
+    if not windows:
+        return out
+    for key in _WINDOWS_ESSENTIALS:
+        if key in os.environ:
+            out.setdefault(key, os.environ[key])
+    out["PATH"] = os.environ.get("PATH", "")
+    if "TMPDIR" in out:
+        out["TEMP"] = out["TMP"] = out["TMPDIR"]
+    return out
 
 
 class PortableSandbox:
@@ -144,7 +165,9 @@ class PortableSandbox:
             return
         self._started = True
         if self.spec.extensions:
-            env = {k: v for k, v in self.spec.env.items() if k not in _NOT_FOR_EXTENSIONS}
+            env = host_essentials(
+                {k: v for k, v in self.spec.env.items() if k not in _NOT_FOR_EXTENSIONS}
+            )
             for ext in self.spec.extensions:
                 self._extensions.append(self._spawn([str(ext)], env, subprocess.DEVNULL))
             return
@@ -154,7 +177,7 @@ class PortableSandbox:
         if self._proc is not None:
             return
         self._proc = self._spawn(
-            list(self.spec.runtime_argv()), dict(self.spec.env), subprocess.DEVNULL
+            list(self.spec.runtime_argv()), host_essentials(self.spec.env), subprocess.DEVNULL
         )
         self._close_write_end()
         proc = self._proc
