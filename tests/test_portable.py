@@ -390,3 +390,34 @@ def test_locust_loads_the_portable_sandbox(tmp_path: Path) -> None:
     assert summary["errors"] == summary["function_errors"] == summary["throttles"] == 0
     assert summary["cold_starts"] == summary["emulator"]["environments_created"]
     assert summary["max_memory_used_mb"]["max"] > 0
+
+
+def test_an_external_extension_runs_beside_the_runtime(tmp_path: Path) -> None:
+    log = tmp_path / "ext.jsonl"
+    log.touch()
+    fn = FunctionConfig(
+        name="ext",
+        runtime="python3.11",
+        handler="app.handler",
+        code_dir=FUNCTIONS / "ext_fn",
+        memory_mb=256,
+        timeout_s=10,
+        environment={"EXT_LOG": str(log)},
+        layers=(FUNCTIONS / "ext_layer",),
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,),
+        port=0,
+        sandbox="portable",
+        state_dir=tmp_path / "state",
+        log_to_terminal=False,
+    )
+    with EmbeddedEmulator(cfg) as running, InvokeClient(running.url) as client:
+        result = client.invoke("ext", {})
+        assert result.status == 200 and result.function_error is None
+        entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        (registered,) = [e for e in entries if e["kind"] == "registered"]
+        assert registered["answer"]["functionName"] == "ext"
+        assert any(e["kind"] == "event" for e in entries)
+        client.reset(wait=True)
+        _wait_for(lambda: not _alive(registered["pid"]), "the extension ended with its environment")
