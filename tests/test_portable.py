@@ -176,11 +176,12 @@ def test_concurrent_requests_scale_out(served: EmbeddedEmulator, client: InvokeC
     assert len(served.emulator.functions["portable"].envs) == 3
 
 
+@pytest.mark.parametrize("detach", [False, True], ids=["in-group", "own-session"])
 def test_a_timeout_kills_the_whole_tree(
-    client: InvokeClient, tmp_path: Path, spawned: list[int]
+    client: InvokeClient, tmp_path: Path, spawned: list[int], detach: bool
 ) -> None:
     marker = tmp_path / "child.pid"
-    result = client.invoke("portable", {"spawn": str(marker), "sleep": 30})
+    result = client.invoke("portable", {"spawn": str(marker), "detach": detach, "sleep": 30})
     assert result.json()["errorType"] == "Sandbox.Timedout"
     assert result.report is not None and result.report.status == "timeout"
     child = int(marker.read_text())

@@ -344,17 +344,21 @@ class PortableSandbox:
 
     # --- teardown ------------------------------------------------------------------------
     def _signal_tree(self, sig: int) -> None:
-        """Signal every process of the environment: each root's process group on POSIX;
-        elsewhere each member psutil finds (SIGTERM and SIGKILL both end a Windows process)."""
+        """Signal every process of the environment: each root's process group on POSIX, and
+        at the kill each descendant psutil still finds (one that left the group with setsid;
+        every one on Windows, where SIGTERM and SIGKILL both end a process). ⚠ Without cgroups, a
+        process whose parent already exited is out of reach of both."""
         import psutil
 
-        roots = [p for p in [self._proc, *self._extensions] if p is not None]
+        members = self._members(refresh=True)
         if self._caps.process_groups:
+            roots = [p for p in [self._proc, *self._extensions] if p is not None]
             for root in roots:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(root.pid, sig)  # start_new_session: the group id is its pid
-            return
-        for p in reversed(self._members(refresh=True)):  # children before their parents
+            if sig == signal.SIGTERM:
+                return  # one SIGTERM each, as Lambda sends: the sweep is for the kill
+        for p in reversed(members):  # children before their parents
             with contextlib.suppress(psutil.Error):
                 if sig == signal.SIGTERM:
                     p.terminate()

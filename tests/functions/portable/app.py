@@ -16,8 +16,12 @@ def handler(event, context):
 
         return {"runtime_client": runtime_client.__file__}
     if "spawn" in event:
-        # a grandchild in the environment's tree, which a timeout must end with it
-        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        # a child in the environment's tree, which a timeout must end with it; "detach": in a
+        # session of its own, out of the environment's process group
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(120)"],
+            start_new_session=bool(event.get("detach")),
+        )
         with open(event["spawn"], "w") as fh:
             fh.write(str(child.pid))
     if "allocate_mb" in event:
