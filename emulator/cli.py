@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from emulator.cli_common import ManifestOpt, fail, function, load_functions, manifest_path
+from emulator.cli_common import (
+    ManifestOpt,
+    fail,
+    function,
+    load_functions,
+    load_http_config,
+    manifest_path,
+)
 
 if TYPE_CHECKING:
     from emulator.client import InvokeResult
@@ -52,6 +59,13 @@ def serve(
     manifest: ManifestOpt = None,
     host: Annotated[str, typer.Option(help="Address of the Invoke API.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the Invoke API (0: any free port).")] = 9000,
+    api_port: Annotated[
+        int,
+        typer.Option(
+            help="Port of the manifest's API Gateway routes (0: any free port); function URLs "
+            "are on --port under /lambda-url/<FunctionName>/."
+        ),
+    ] = 3000,
     sandbox: Annotated[str, typer.Option(help="auto | process | docker | portable")] = "auto",
     keep_alive: Annotated[float, typer.Option(help="Seconds an idle environment lives.")] = 600.0,
     account_concurrency: Annotated[
@@ -85,14 +99,21 @@ def serve(
         typer.Option(help="Serve changed code and manifest entries from fresh environments."),
     ] = True,
 ) -> None:
-    """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs)."""
+    """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs), and its API
+    Gateway routes and function URLs."""
     kind = _check_sandbox(sandbox)
     found = manifest_path(manifest)
     functions = load_functions(found)
+    http = load_http_config(found, functions)
+    from emulator.frontdoor.sigv4 import local_credentials
+
     cfg = _emulator_config(
         functions,
         host=host,
         port=port,
+        api_port=api_port,
+        http=http,
+        credentials=local_credentials(os.environ, Path.home()),
         sandbox=kind,
         keep_alive_s=keep_alive,
         account_concurrency=account_concurrency,
@@ -128,6 +149,10 @@ def serve(
             f"lambda-emu: Invoke API on {emu.url} ({len(emu.functions)} functions: {names})",
             err=True,
         )
+        from emulator.frontdoor.listing import describe_line
+
+        for entry in emu.http_routes():
+            typer.echo(f"lambda-emu: {describe_line(entry)}", err=True)
 
     from emulator import loops
 
@@ -136,7 +161,8 @@ def serve(
     except LambdaEmuError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
-        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        ports = f"{port}" if not http.routes else f"{port} or {api_port}"
+        raise fail(f"cannot listen on {host}:{ports}: {exc.strerror}") from None
 
 
 @app.command()

@@ -12,6 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from emulator.config import FunctionConfig
+    from emulator.frontdoor.model import HttpConfig
 
 ManifestOpt = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
@@ -50,6 +51,17 @@ def load_functions(manifest: Path | None) -> tuple[FunctionConfig, ...]:
 
     try:
         return load_manifest(manifest_path(manifest))
+    except ManifestError as exc:
+        raise fail(str(exc)) from None
+
+
+def load_http_config(manifest: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
+    """The manifest's API Gateway routes and function URLs (a one-line failure if broken)."""
+    from emulator.errors import ManifestError
+    from emulator.manifests import load_http
+
+    try:
+        return load_http(manifest, functions)
     except ManifestError as exc:
         raise fail(str(exc)) from None
 

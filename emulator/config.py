@@ -114,6 +114,10 @@ class EmulatorConfig:
     freeze_after_s: float = DEFAULT_FREEZE_AFTER_S
     private_tmp: bool = True  # a private /tmp per environment where the emulator may mount
     cpu_period_us: int = 20_000  # CFS period of the CPU quota (see docs/fidelity.md)
+    # Lambda's /var/task and /var/runtime (cwd /var/task) in each environment's mount
+    # namespace, where the emulator may mount (emulator/sandbox/process/lambda_paths.py); off:
+    # the code and the runtime keep their local paths
+    lambda_paths: bool = False
     # Whom functions run as when the emulator is root: auto = nobody (emulator/sandbox/users.py)
     function_user: str = "auto"
     # Only an environment's own processes may use its Runtime API (emulator/sandbox/peers.py)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from emulator.sandbox import capabilities, cgroups, users
 from emulator.sandbox.portable import NOT_ENFORCED
+from emulator.sandbox.process import can_mount_private_tmp, lambda_paths
+from emulator.sandbox.process.lambda_paths import SANDBOX_USER
 from emulator.sandbox.runtimes import PYTHON_VERSIONS, RuntimeResolver
 
 
@@ -45,6 +48,56 @@ def _docker_rows() -> list[tuple[str, str]]:
     return [("docker engine", f"{version} answers"), ("runtime images", images)]
 
 
+@dataclass(frozen=True)
+class EnvironmentFeatures:
+    """Which of Lambda's environment features the process sandbox presents on this machine
+    (each one checked against a real function by tests/test_doctor_environment.py)."""
+
+    private_tmp: bool  # /tmp of its own, drwxrwxrwt owned by root (a mount namespace)
+    user: users.FunctionUser | None  # a user of the functions' own; None: the emulator's
+    lambda_paths: str | None  # None: /var/task, /var/runtime can be presented; else why not
+
+    def rows(self) -> list[tuple[str, str]]:
+        user = self.user
+        paths = self.lambda_paths
+        named = f", named {SANDBOX_USER} with lambda_paths" if paths is None else ""
+        return [
+            (
+                "/tmp",
+                "private per environment (mount namespace), drwxrwxrwt root, size not limited"
+                if self.private_tmp
+                else "the host's /tmp, TMPDIR per environment (no mount namespace without root)",
+            ),
+            (
+                "functions run as",
+                f"{user.name} (uid {user.uid}{named}; root's private paths hidden)"
+                if user is not None
+                else f"the emulator's own user (uid {capabilities.euid()})",
+            ),
+            (
+                "ulimits",
+                "Lambda's (NOFILE 1024, NPROC 742, CORE, MEMLOCK, STACK)"
+                if user is not None
+                else "Lambda's but NPROC (the host user's processes count toward it)",
+            ),
+            (
+                "/var/task, /var/runtime",
+                "presented with lambda_paths = true (cwd /var/task); off: the local paths"
+                if paths is None
+                else f"not presented ({paths}): LAMBDA_TASK_ROOT is the code directory, cwd too",
+            ),
+        ]
+
+
+def environment_features() -> EnvironmentFeatures:
+    private = can_mount_private_tmp()
+    return EnvironmentFeatures(
+        private_tmp=private,
+        user=users.resolve("auto") if private else None,
+        lambda_paths=lambda_paths.can_present() if private else "no mount namespace",
+    )
+
+
 def report(env: Mapping[str, str], prefer: str = "auto") -> str:
     resolver = RuntimeResolver(Path.home() / ".cache" / "lambda-emu", lambda _m: None)
     rows: list[tuple[str, str]] = []
@@ -70,38 +123,7 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
     finally:
         if backend is not None:
             backend.remove_all()
-    mounts = host.mount_namespaces
-    rows.append(
-        (
-            "/tmp",
-            "private per environment (mount namespace), size not limited"
-            if mounts
-            else "TMPDIR per environment (no mount namespace without root)",
-        )
-    )
-    user = users.resolve("auto") if mounts else None
-    rows.append(
-        (
-            "functions run as",
-            f"{user.name} (uid {user.uid}; root's private paths hidden)"
-            if user is not None
-            else f"the emulator's own user (uid {capabilities.euid()})",
-        )
-    )
-    rows.append(
-        (
-            "ulimits",
-            "Lambda's (NOFILE 1024, NPROC 742, CORE, MEMLOCK, STACK)"
-            if user is not None
-            else "Lambda's but NPROC (the host user's processes count toward it)",
-        )
-    )
-    rows.append(
-        (
-            "/var/task, /var/runtime",
-            "not presented: LAMBDA_TASK_ROOT is the code directory, cwd too",
-        )
-    )
+    rows.extend(environment_features().rows())
     rows.append(("--sandbox portable", f"⚠ forces the no-limits sandbox: {NOT_ENFORCED}"))
     return _finish(rows, "process")
 
@@ -119,7 +141,7 @@ def _portable_report(rows: list[tuple[str, str]], host: capabilities.HostCapabil
             else "its own C runtime_client",
         )
     )
-    rows.append(("limits, freezing", "docker sandbox (Docker Desktop): --sandbox docker"))
+    rows.append(("limits, freezing", "the docker sandbox: docker compose up (Docker Desktop)"))
     return _finish(rows, "process (portable)")
 
 

@@ -41,6 +41,12 @@ class EmbeddedEmulator:
         return self.emulator.url
 
     @property
+    def api_url(self) -> str | None:
+        """The API Gateway routes' address (None: the manifest declares none)."""
+        assert self.emulator is not None
+        return self.emulator.api_url
+
+    @property
     def port(self) -> int:
         assert self.emulator is not None
         return self.emulator.port

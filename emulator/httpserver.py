@@ -32,7 +32,10 @@ _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 class Request:
     """One parsed request. Headers are lower-cased; a repeated header keeps its last value.
     `body_size` counts every byte received, even when the body was over the server's cap and
-    `truncated` (then `body` is empty). A plain class: three are made per invocation."""
+    `truncated` (then `body` is empty). A plain class: three are made per invocation.
+
+    `raw_headers` is every header as received (names as sent, repeats, order) on a server
+    made with `raw_headers=True` (the HTTP front door), else None."""
 
     __slots__ = (
         "body",
@@ -45,6 +48,7 @@ class Request:
         "path",
         "peer",
         "query",
+        "raw_headers",
         "truncated",
     )
 
@@ -59,6 +63,7 @@ class Request:
         truncated: bool,
         peer: tuple[str, int] | None = None,
         keep_alive: bool = True,
+        raw_headers: list[tuple[str, str]] | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -69,6 +74,7 @@ class Request:
         self.truncated = truncated
         self.peer = peer
         self.keep_alive = keep_alive
+        self.raw_headers = raw_headers
         self.connection: _Connection | None = None
         self.params: Mapping[str, str] = _NO_PARAMS  # path parameters (api/routes.py)
 
@@ -163,6 +169,7 @@ class _Connection(asyncio.Protocol):
         "_parser",
         "_peer",
         "_pending",
+        "_raw",
         "_server",
         "_transport",
         "_url",
@@ -179,6 +186,7 @@ class _Connection(asyncio.Protocol):
         self._peer: tuple[str, int] | None = None
         self._in_head = True  # bytes of an unfinished request head are counted
         self._head_pending = 0
+        self._raw: list[tuple[str, str]] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -287,6 +295,7 @@ class _Connection(asyncio.Protocol):
             truncated,
             self._peer,
             keep_alive,
+            self._raw,
         )
         self._pending.append((request, keep_alive))
         if self._inflight is None:
@@ -363,6 +372,31 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
 
+class _RawConnection(_Connection):
+    """A connection that also keeps every header as received (`Request.raw_headers`). Its own
+    class, so servers without raw headers pay nothing for them: httptools binds the protocol's
+    `on_header` once per parser."""
+
+    __slots__ = ()
+
+    def _reset(self) -> None:
+        _Connection._reset(self)
+        self._raw = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value)
+        if self._head_size > MAX_HEAD_BYTES:
+            raise _HeadTooLarge
+        # UTF-8 where it decodes (what a function behind AWS sees ⚠), else byte for byte
+        try:
+            text = value.decode()
+        except UnicodeDecodeError:
+            text = value.decode("latin-1")
+        sent = name.decode("latin-1")
+        self._headers[sent.lower()] = text
+        self._raw.append((sent, text))  # type: ignore[union-attr]
+
+
 class HttpServer:
     """`start` binds (port 0 picks a free port, reported in `.port`), `close` stops it."""
 
@@ -376,8 +410,12 @@ class HttpServer:
         on_handler_error: Callable[[Exception], None] | None = None,
         cancel_on_disconnect: bool = False,
         admit: Callable[[tuple[str, int]], bool] | None = None,
+        raw_headers: bool = False,
     ) -> None:
         self.handler = handler
+        # Keep every header as received on connections accepted from now on (the front door's
+        # listener; the Invoke API's only while function URLs are served on it).
+        self.raw_headers = raw_headers
         # Called with each new connection's peer address; False closes it with a 403.
         self.admit = admit
         # True for long polls (the Runtime API's /next); False where work must finish even if
@@ -398,12 +436,15 @@ class HttpServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: _Connection(self), self.host, self.port, reuse_address=True, backlog=1024
+            self._connection, self.host, self.port, reuse_address=True, backlog=1024
         )
         sockets: Iterable[socket.socket] = self._server.sockets or ()
         for sock in sockets:
             self.port = int(sock.getsockname()[1])
             break
+
+    def _connection(self) -> _Connection:
+        return _RawConnection(self) if self.raw_headers else _Connection(self)
 
     async def stop_accepting(self) -> None:
         """Stop listening and close idle connections; requests in progress still get their

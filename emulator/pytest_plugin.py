@@ -11,7 +11,9 @@ Fixtures:
   rootdir. Override the fixture to choose another.
 - `lambda_emu_config` (session): the `EmulatorConfig` built from it; override to change
   settings (keep-alive, init timeout, Event retry scale, ...).
-- `lambda_emulator` (session): a running emulator on a free 127.0.0.1 port (`.url`, `.port`).
+- `lambda_emulator` (session): a running emulator on a free 127.0.0.1 port (`.url`, `.port`);
+  the manifest's API Gateway routes on another free port (`.api_url`), function URLs under
+  `.url + "/lambda-url/<FunctionName>/"`.
 - `lambda_reset` (function): shuts every environment down first, so the test starts cold.
 - `lambda_client` (function): a boto3 Lambda client pointed at the emulator.
 - `invoke` (function): `invoke(name, payload=None, *, log_tail=True, invocation_type=...)`
@@ -33,7 +35,7 @@ import pytest
 from emulator.client import InvokeClient, InvokeResult
 from emulator.config import EmulatorConfig
 from emulator.embedded import RUNNING, EmbeddedEmulator, EmulatorThread
-from emulator.manifests import find_manifest, load_manifest
+from emulator.manifests import find_manifest, load_http, load_manifest
 
 __all__ = [
     "EmbeddedEmulator",
@@ -80,9 +82,12 @@ def lambda_emu_manifest(pytestconfig: pytest.Config) -> Path:
 def lambda_emu_config(
     lambda_emu_manifest: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> EmulatorConfig:
+    functions = load_manifest(lambda_emu_manifest)
     return EmulatorConfig(
-        functions=load_manifest(lambda_emu_manifest),
+        functions=functions,
+        http=load_http(lambda_emu_manifest, functions),
         port=0,
+        api_port=0,
         state_dir=tmp_path_factory.mktemp("lambda-emu"),
         log_to_terminal=False,
     )

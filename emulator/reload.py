@@ -7,7 +7,9 @@ After a burst of changes settles:
   keep running as they were;
 - a function whose manifest entry or code changed is reloaded: new invocations go to fresh
   environments, running ones finish, old ones are drained and removed (`FunctionPool.reload`);
-- a function added to the manifest is served, a removed one answers ResourceNotFound.
+- a function added to the manifest is served, a removed one answers ResourceNotFound;
+- the manifest's HTTP front door (APIs, routes, function URLs) is read again with it and
+  served from then on (`on_http`).
 
 Lambda has no such thing (a deployment publishes new code, and new environments pick it up);
 this is the local counterpart of `sam sync --watch`. Sandbox-neutral: the pool does the work.
@@ -17,16 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.config import FunctionConfig
 from emulator.errors import ManifestError
-from emulator.manifests import load_manifest
+from emulator.manifests import load_http, load_manifest
 
 if TYPE_CHECKING:
     from emulator.engine.functions import FunctionRegistry
+    from emulator.frontdoor.model import HttpConfig
 
 # Directories whose changes never mean new code: build trees, caches, our own state.
 IGNORED_DIRS = frozenset({"__pycache__", ".git", "target", ".mypy_cache", ".ruff_cache"})
@@ -62,8 +65,13 @@ class Reloader:
         manifest: Path,
         state_dir: Path,
         warn: Callable[[str], None],
+        *,
+        http: HttpConfig | None = None,
+        on_http: Callable[[HttpConfig], Awaitable[None]] | None = None,
     ) -> None:
         self.functions = functions
+        self.http = http  # the front door served now
+        self.on_http = on_http
         self.manifest = manifest.resolve()
         self.state_dir = state_dir
         self.warn = warn
@@ -124,9 +132,13 @@ class Reloader:
     async def apply(self, paths: list[Path]) -> None:
         old = {fn.name: fn for fn in self.functions.configs()}
         new = old
+        http: HttpConfig | None = None
         if any(p.resolve() == self.manifest for p in paths):
             try:
-                new = {fn.name: fn for fn in load_manifest(self.manifest)}
+                functions = load_manifest(self.manifest)
+                if self.on_http is not None:
+                    http = load_http(self.manifest, functions)
+                new = {fn.name: fn for fn in functions}
             except ManifestError as exc:
                 self.warn(f"hot reload: {exc} (still serving the previous manifest)")
                 return
@@ -143,5 +155,10 @@ class Reloader:
         for name in sorted(touched - {fn.name for fn in added}):
             await self.functions.reload(new[name])
             self.warn(f"hot reload: function '{name}' reloaded; new invocations start cold")
-        if touched or added or removed:
+        http_changed = http is not None and http != self.http
+        if http is not None and http_changed and self.on_http is not None:
+            self.http = http
+            await self.on_http(http)  # after the functions it names are served
+            self.warn("hot reload: HTTP routes and function URLs updated")
+        if touched or added or removed or http_changed:
             self.reloads += 1

@@ -34,6 +34,8 @@ from emulator.engine.finish import InvocationLedger
 from emulator.engine.functions import FunctionRegistry
 from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.engine.pool import AccountConcurrency, FunctionPool
+from emulator.frontdoor.model import HttpConfig
+from emulator.frontdoor.server import API_MAX_BODY, FrontDoor
 from emulator.httpserver import HttpServer
 from emulator.metrics.logs import LogSink
 from emulator.metrics.sampler import Sampler
@@ -87,13 +89,39 @@ class Emulator:
             self.functions, self.events, self.arns, on_internal_error=self.report_internal_error
         )
         self.control = ControlApi(self.functions, self.health)
+        self.frontdoor = FrontDoor(
+            cfg.http,
+            self.functions,
+            self.arns,
+            self.trace,
+            region=cfg.region,
+            account_id=cfg.account_id,
+            credentials=cfg.credentials,
+            on_internal_error=self.report_internal_error,
+            warn=warn,
+        )
         self.server = HttpServer(
-            Router("invoke", {"invoke": self.invoke_api, "control": self.control}),
+            Router(
+                "invoke",
+                {"invoke": self.invoke_api, "control": self.control, "urls": self.frontdoor},
+            ),
             host=cfg.host,
             port=cfg.port,
             max_body=8 * 1024 * 1024,
             on_handler_error=self.report_internal_error,
+            # function URLs need every header as received; the Invoke API alone does not
+            raw_headers=bool(cfg.http.urls),
         )
+        # API Gateway's routes: a second listener, bound only while the manifest has routes
+        self.api_server = HttpServer(
+            Router("api", {"apis": self.frontdoor}),
+            host=cfg.host,
+            port=cfg.api_port,
+            max_body=API_MAX_BODY,
+            on_handler_error=self.report_internal_error,
+            raw_headers=True,
+        )
+        self.api_listening = False
         self.sampler = Sampler(
             trace_path(cfg).with_name("samples.jsonl"),
             cfg.sample_interval_s,
@@ -110,6 +138,31 @@ class Emulator:
     def url(self) -> str:
         host = self.cfg.host if self.cfg.host not in ("0.0.0.0", "::") else "127.0.0.1"
         return f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str | None:
+        """The API Gateway listener's address, None while no API route is served."""
+        if not self.api_listening:
+            return None
+        host = self.cfg.host if self.cfg.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.api_server.port}"
+
+    def http_routes(self) -> list[dict[str, object]]:
+        """Every API route and function URL served, with its address (start lines, health)."""
+        return self.frontdoor.describe(self.api_url, self.url)
+
+    async def update_http(self, http: HttpConfig) -> None:
+        """Serve a new front-door configuration (hot reload): the api listener starts when
+        the first route appears and stops when the last one goes."""
+        self.frontdoor.update(http)
+        self.server.raw_headers = bool(http.urls)
+        if http.routes and not self.api_listening:
+            await self.api_server.start()
+            self.api_listening = True
+        elif not http.routes and self.api_listening:
+            await self.api_server.stop_accepting()
+            await self.api_server.close()
+            self.api_listening = False
 
     @property
     def limits(self) -> str:
@@ -142,6 +195,8 @@ class Emulator:
             "portable": "portable" in kinds,
             "events_pending": self.events.pending,
             "function_uid": getattr(process, "function_uid", None) or capabilities.euid(),
+            "api_url": self.api_url,
+            "http": self.http_routes(),
         }
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -157,13 +212,25 @@ class Emulator:
         if recovered:
             self.warn(f"delivering {recovered} Event invocation(s) queued by a previous run")
         await self.server.start()
+        if self.cfg.http.routes:
+            try:
+                await self.api_server.start()
+            except BaseException:
+                await self.server.close()
+                raise
+            self.api_listening = True
         self._reaper = loop.create_task(self._reap_forever())
         self.sampler.start()
         if self.cfg.hot_reload and self.cfg.manifest_path is not None:
             from emulator.reload import Reloader
 
             self.reloader = Reloader(
-                self.functions, self.cfg.manifest_path, self.cfg.state_dir, self.warn
+                self.functions,
+                self.cfg.manifest_path,
+                self.cfg.state_dir,
+                self.warn,
+                http=self.cfg.http,
+                on_http=self.update_http,
             )
             await self.reloader.start()
 
@@ -194,6 +261,8 @@ class Emulator:
     async def stop(self, drain_s: float = 5.0) -> None:
         """Stop listening, let in-flight invocations finish for `drain_s`, remove everything."""
         await self.server.stop_accepting()
+        if self.api_listening:
+            await self.api_server.stop_accepting()
         if self.reloader is not None:
             await self.reloader.stop()
         if self._reaper is not None:
@@ -203,6 +272,7 @@ class Emulator:
         deadline = time.monotonic() + drain_s
         while self.functions.busy_count and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
+        await self.frontdoor.close()  # authorizations still waiting are dropped
         kept = await self.events.close()
         if kept:
             self.warn(
@@ -212,6 +282,9 @@ class Emulator:
         await self.sampler.stop()
         await self.functions.close()
         await self.server.close()  # answers already written; drop whatever is left
+        if self.api_listening:
+            await self.api_server.close()
+            self.api_listening = False
         await asyncio.get_running_loop().run_in_executor(None, self.sandboxes.close)
         self.trace.close()
         self.logs.close()

@@ -70,6 +70,10 @@ CONTROL_ENVIRONMENTS: Final = f"{CONTROL_PREFIX}/environments"
 CONTROL_RESET: Final = f"{CONTROL_PREFIX}/reset"
 METRICS_PATH: Final = "/metrics"
 
+# --- The HTTP front door (emulator/frontdoor/) ---------------------------------------------
+# Function URLs on the Invoke API's port, cargo-lambda's convention
+LAMBDA_URL_PREFIX: Final = "/lambda-url"
+
 # --- Error types --------------------------------------------------------------------------
 # Service errors (x-amzn-ErrorType)
 RESOURCE_NOT_FOUND: Final = "ResourceNotFoundException"

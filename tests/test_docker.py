@@ -54,8 +54,14 @@ CORE = (
     "hog512",
 )
 
-PROBE_APP = """import os
+PROBE_APP = """import os, resource, stat
 def handler(event, context):
+    if event.get("limits"):
+        tmp = os.stat("/tmp")
+        names = ("CORE", "MEMLOCK", "NOFILE", "NPROC", "STACK")
+        return {"tmp": [stat.filemode(tmp.st_mode), tmp.st_uid],
+                "ulimits": {n: list(resource.getrlimit(getattr(resource, "RLIMIT_" + n)))
+                            for n in names}}
     def writable(d):
         try:
             with open(os.path.join(d, "probe"), "w") as fh:
@@ -177,6 +183,22 @@ def test_code_is_read_only_and_tmp_writable(
     body = invoke("probe", {}).json()
     assert body["uid"] != 0
     assert body["task_writable"] is False and body["tmp_writable"] is True
+
+
+def test_lambdas_ulimits_and_tmp(
+    invoke: Callable[..., InvokeResult], served: EmulatorThread
+) -> None:
+    # LocalStack's AWS-recorded snapshot test_lambda :: TestLambdaBehavior::test_runtime_ulimits
+    # and ::test_runtime_introspection_x86 (python3.12, rec 24-11-2025): Lambda's ulimits
+    # (NPROC where the function has a user of its own), /tmp drwxrwxrwt owned by root
+    if _kind(served) != "docker":
+        pytest.skip("docker sandbox only (tests/conformance/test_environment.py: the process's)")
+    body = invoke("probe", {"limits": True}).json()
+    assert body["tmp"] == ["drwxrwxrwt", 0]
+    assert body["ulimits"] == {
+        "CORE": [10737418240, 10737418240], "MEMLOCK": [65536, 65536],
+        "NOFILE": [1024, 1024], "NPROC": [742, 742], "STACK": [8388608, -1],
+    }  # fmt: skip
 
 
 def test_reserved_concurrency_zero_is_429(client: Any) -> None:

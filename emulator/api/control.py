@@ -1,6 +1,7 @@
 """The emulator's own API: `/_emu/…` (JSON) and `/metrics` (Prometheus text).
 
-GET  /_emu/health          {"status": "ok", "functions": N, "pid", "cgroups", "limits", …}
+GET  /_emu/health          {"status": "ok", "functions": N, "pid", "cgroups", "limits", …,
+                           "api_url", "http": every API route and function URL served}
 GET  /_emu/functions       configuration and counters per function
 GET  /_emu/environments    every execution environment (id, state, pid, invocations)
 POST /_emu/reset           shut environments down (the next invocations are cold); body, all

@@ -22,6 +22,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote
 
 from emulator import errors, wire
+from emulator.api.payload_errors import parse_error_message
 from emulator.api.responses import JSON, service_error
 from emulator.arns import ArnScheme, ValidationError
 from emulator.engine.functions import FunctionRegistry
@@ -114,9 +115,7 @@ class InvokeApi:
         try:
             json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.InvalidRequestContent(
-                f"Could not parse request body into json: Could not parse payload into json: {exc}"
-            ) from exc
+            raise errors.InvalidRequestContent(parse_error_message(payload)) from exc
         client_context = _client_context(request.headers.get(wire.H_CALLER_CLIENT_CONTEXT))
         if kind == wire.INVOCATION_DRY_RUN:
             return Response(204, headers=[(wire.H_AMZN_REQUEST_ID, str(uuid.uuid4()))])

@@ -49,3 +49,8 @@ def runtime_method_not_allowed(_request: Request) -> Response:
         b'{"errorMessage":"Method Not Allowed","errorType":"MethodNotAllowed"}',
         content_type=JSON,
     )
+
+
+def api_not_found(_request: Request) -> Response:
+    """An HTTP API's answer for a route it does not have (the front door's own listener)."""
+    return Response(404, b'{"message":"Not Found"}', content_type=JSON)

@@ -11,6 +11,8 @@ Listeners:
 - `invoke`: the Invoke API's port (9000): Lambda's Invoke API and the emulator's own control API.
 - `runtime`: one listener per execution environment (`AWS_LAMBDA_RUNTIME_API`): the Runtime,
   Extensions and Telemetry APIs of that environment only.
+- `api`: the HTTP front door's API Gateway listener (`--api-port`, 3000): every path and
+  method goes to the front door, which routes by the manifest's APIs (emulator/frontdoor/).
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("invoke", "GET", wire.CONTROL_ENVIRONMENTS, "control", "environments"),
     Route("invoke", "POST", wire.CONTROL_RESET, "control", "reset"),
     Route("invoke", "GET", wire.METRICS_PATH, "control", "metrics"),
+    # function URLs, cargo-lambda's convention: /lambda-url/<FunctionName>/<path>, any method
+    # (emulator/frontdoor/server.py); the trailing-slash row keeps `/` as the rawPath
+    Route("invoke", "*", f"{wire.LAMBDA_URL_PREFIX}/{{FunctionName}}", "urls", "url"),
+    Route("invoke", "*", f"{wire.LAMBDA_URL_PREFIX}/{{FunctionName}}/", "urls", "url"),
+    Route("invoke", "*", f"{wire.LAMBDA_URL_PREFIX}/{{FunctionName}}/{{Rest+}}", "urls", "url"),
     # Runtime API 2018-06-01, one listener per environment (emulator/api/runtime.py)
     Route("runtime", "GET", f"{_RUNTIME}/invocation/next", "runtime", "next"),
     Route(
@@ -72,6 +79,10 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("runtime", "*", "/2020-01-01/{Rest+}", "extensions", "unknown"),
     Route("runtime", "*", "/2022-07-01/{Rest+}", "extensions", "unknown"),
     Route("runtime", "*", "/2020-08-15/{Rest+}", "extensions", "unknown"),
+    # API Gateway's routes, every API of the manifest, without a stage prefix as `sam local
+    # start-api` serves them (emulator/frontdoor/server.py routes them itself)
+    Route("api", "*", "/", "apis", "api"),
+    Route("api", "*", "/{Rest+}", "apis", "api"),
 )
 
 
@@ -87,6 +98,8 @@ class Fallbacks:
 FALLBACKS: Final[dict[str, Fallbacks]] = {
     "invoke": Fallbacks(responses.unknown_operation, responses.unknown_operation),
     "runtime": Fallbacks(responses.runtime_not_found, responses.runtime_method_not_allowed),
+    # never reached while the two catch-all rows stand: the front door answers every path
+    "api": Fallbacks(responses.api_not_found, responses.api_not_found),
 }
 
 _PARAM = re.compile(r"\{(\w+)(\+?)\}")

@@ -457,4 +457,13 @@ def factory(settings: SandboxSettings) -> PortableSandboxFactory:
         "⚠ the portable sandbox enforces no limits: "
         f"{NOT_ENFORCED}; Max Memory Used is sampled RSS (approximate)"
     )
-    return PortableSandboxFactory(settings.resolver, caps=caps, forced=host().linux_sandbox)
+    return made(settings, caps, forced=host().linux_sandbox)
+
+
+def made(
+    settings: SandboxSettings, caps: HostCapabilities, *, forced: bool = False
+) -> PortableSandboxFactory:
+    """The portable factory, after saying which asked-for settings it cannot honour."""
+    if settings.cfg.lambda_paths:
+        settings.warn("lambda_paths: /var/task and /var/runtime are not presented here")
+    return PortableSandboxFactory(settings.resolver, caps=caps, forced=forced)

@@ -124,7 +124,7 @@ def exposure_script(paths: list[Path], user: FunctionUser) -> str:
     if not blocked:
         return ""
     q = shlex.quote
-    staging = _staging_dir(paths, list(blocked))
+    staging = staging_dir(paths, list(blocked))
     # the staging tmpfs (root only) holds a bind of each needed path while the blocking
     # directories are covered; unmounting it afterwards restores the directory it covered
     lines = [f"mount -t tmpfs -o mode=700 lambda-emu-stage {staging}"]
@@ -141,7 +141,7 @@ def exposure_script(paths: list[Path], user: FunctionUser) -> str:
     return " &&\n".join(lines)
 
 
-def _staging_dir(paths: list[Path], blocked: list[Path]) -> str:
+def staging_dir(paths: list[Path], blocked: list[Path]) -> str:
     """An existing directory that neither holds nor lies below anything being exposed."""
     for candidate in ("/mnt", "/media", "/srv", "/opt", "/dev/shm"):
         c = Path(candidate)

@@ -9,6 +9,9 @@ A case that does not hold yet is `xfail(strict=True)` with the difference in wor
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -37,13 +40,23 @@ def _absolute_wrapper(fn: FunctionConfig) -> FunctionConfig:
     return replace(fn, environment=MappingProxyType(env))
 
 
+def _functions() -> list[FunctionConfig]:
+    """The manifest's functions; the Node ones only where node is installed."""
+    has_node = shutil.which("node") is not None
+    functions = load_manifest(FUNCTIONS / "lambda-emu.toml")
+    return [fn for fn in functions if has_node or not fn.runtime.startswith("nodejs")]
+
+
 @pytest.fixture(scope="session")
 def conformance_emulator() -> Iterator[EmbeddedEmulator]:
     cfg = EmulatorConfig(
-        functions=tuple(map(_absolute_wrapper, load_manifest(FUNCTIONS / "lambda-emu.toml"))),
+        functions=tuple(map(_absolute_wrapper, _functions())),
         port=0,
         state_dir=Path(tempfile.mkdtemp(prefix="lambda-emu-conformance-")),
         log_to_terminal=False,
+        # Lambda's /var/task and /var/runtime where this machine can present them (root, a
+        # mount namespace); elsewhere the local paths, and test_lambda_paths is skipped
+        lambda_paths=True,
     )
     with EmbeddedEmulator(cfg) as emulator:
         yield emulator
@@ -75,3 +88,26 @@ def lambda_fresh(conformance_emulator: EmbeddedEmulator) -> None:
 
     with InvokeClient(conformance_emulator.url) as client:
         client.reset(wait=True)
+
+
+# `LAMBDA_EMU_COUNT_CASES=<file>`: collection writes the suite's count per module there, as
+# {module: [cases, xfailed]} (tests/conformance/test_fidelity_table.py checks docs/fidelity.md
+# against it).
+COUNT_CASES = "LAMBDA_EMU_COUNT_CASES"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    out = os.environ.get(COUNT_CASES)
+    if not out:
+        return
+    counts: dict[str, list[int]] = {}
+    for item in items:
+        path = Path(str(item.path))
+        if path.parent != Path(__file__).parent or path.name == "test_fidelity_table.py":
+            continue  # the table counts cases of AWS behaviour, not this check
+        entry = counts.setdefault(path.name, [0, 0])
+        entry[0] += 1
+        marker = item.get_closest_marker("xfail")
+        if marker is not None and marker.kwargs.get("strict"):
+            entry[1] += 1
+    Path(out).write_text(json.dumps(counts, sort_keys=True))

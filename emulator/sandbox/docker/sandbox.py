@@ -7,7 +7,8 @@ Same contract as the process sandbox (`process.py` is the reference), container-
   into the container (the entrypoint is wrapped in `sh -c 'exec "$@" >FIFO 2>&1'`), so every
   byte written before a response is in the emulator's pipe when the response arrives, exactly
   as with a local process (docker's own log relay is asynchronous);
-- **limits** (LAMBDA_SPEC §5–§6): `mem_limit` = `memswap_limit` = MB, `pids_limit` 1,024, a
+- **limits** (LAMBDA_SPEC §5–§6): `mem_limit` = `memswap_limit` = MB, `pids_limit` 1,024,
+  Lambda's ulimits (emulator/sandbox/ulimits.py), a
   size-limited tmpfs on `/tmp`, the code read-only on `/var/task`, host networking (the
   runtime reaches its Runtime API listener on 127.0.0.1). Init runs unthrottled; the CPU quota
   (MB/1769 of a vCPU) is set when init ends;
@@ -49,6 +50,7 @@ from emulator.sandbox.docker.engine import (
     _in_container,
     code_archive,
 )
+from emulator.sandbox.ulimits import docker_ulimits
 
 if TYPE_CHECKING:
     from emulator.sandbox.docker.plan import ContainerPlan, DockerSandboxFactory
@@ -163,6 +165,10 @@ class DockerSandbox:
             memswap_limit=memory,
             mem_swappiness=0,
             pids_limit=PIDS_LIMIT,
+            ulimits=[
+                docker.types.Ulimit(name=name, soft=soft, hard=hard)
+                for name, soft, hard in docker_ulimits(own_user=self._factory.user is not None)
+            ],
             labels={
                 LABEL: "1",
                 LABEL_OWNER: self._factory.owner,

@@ -3,6 +3,7 @@
     sandbox.py   ProcessSandbox: one environment's process tree, limits, counters, freezing
     factory.py   what this machine enforces, found once; the sandboxes made with it
     launcher.py  the shell launcher that joins the cgroup and binds /tmp before exec
+    lambda_paths.py  Lambda's /var/task and /var/runtime in the environment's namespace (opt-in)
     procfs.py    /proc readers for when no cgroup counts
 
 The runtime runs in its own session and process group, so the whole tree can be signalled

@@ -11,6 +11,7 @@ from emulator.errors import SandboxError
 from emulator.sandbox import cgroups, users
 from emulator.sandbox.base import OutputCallback, SandboxSpec
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, CgroupBackend, cpu_share
+from emulator.sandbox.process import lambda_paths
 from emulator.sandbox.process.sandbox import ProcessSandbox
 from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 from emulator.sandbox.users import FunctionUser
@@ -34,6 +35,7 @@ class ProcessSandboxFactory:
         freeze: bool = True,
         freeze_after_s: float = DEFAULT_FREEZE_AFTER_S,
         owner_check: bool = True,
+        lambda_paths: bool = False,
     ) -> None:
         self.cgroups = cgroups
         self.private_tmp = private_tmp
@@ -43,6 +45,7 @@ class ProcessSandboxFactory:
         self.freeze = freeze
         self.freeze_after_s = freeze_after_s
         self.owner_check = owner_check
+        self.lambda_paths = lambda_paths  # /var/task and /var/runtime (needs private_tmp)
 
     def stages(self, function: str) -> bool:
         return self.cgroups is not None or self.private_tmp
@@ -65,6 +68,7 @@ class ProcessSandboxFactory:
             private_tmp=self.private_tmp,
             cpu_period_us=self.cpu_period_us,
             user=self.user,
+            lambda_paths=self.lambda_paths,
         )
 
     def describe(self) -> str:
@@ -76,7 +80,8 @@ class ProcessSandboxFactory:
         )
         user = self.user
         whom = f"{user.name} (uid {user.uid})" if user is not None else f"uid {os.geteuid()}"
-        return f"{line}, functions run as {whom}"
+        paths = ", code on /var/task" if self.lambda_paths else ""
+        return f"{line}, functions run as {whom}{paths}"
 
     @property
     def function_uid(self) -> int:
@@ -105,7 +110,7 @@ def factory(settings: SandboxSettings) -> ProcessSandboxFactory | PortableSandbo
             f"⚠ this host ({host.platform}) has no {missing}: functions run in the portable "
             f"sandbox, which enforces nothing: {portable.NOT_ENFORCED}"
         )
-        return portable.PortableSandboxFactory(settings.resolver, caps=host.portable())
+        return portable.made(settings, host.portable())
     cfg = settings.cfg
     backend = None
     if cfg.cgroups != "off":
@@ -115,6 +120,14 @@ def factory(settings: SandboxSettings) -> ProcessSandboxFactory | PortableSandbo
     private_tmp = cfg.private_tmp and can_mount_private_tmp()
     # functions run as another user only with a private mount namespace (see users.py)
     user = users.resolve(cfg.function_user) if private_tmp else None
+    paths = False
+    if cfg.lambda_paths:
+        why_not = "needs a private /tmp (a mount namespace per environment)"
+        if private_tmp:
+            why_not = lambda_paths.can_present() or ""
+        if why_not:
+            settings.warn(f"lambda_paths: /var/task and /var/runtime not presented: {why_not}")
+        paths = not why_not
     if backend is not None and backend.caps.cpu:
         for fn in cfg.functions:
             share = cpu_share(fn.memory_mb)
@@ -132,6 +145,7 @@ def factory(settings: SandboxSettings) -> ProcessSandboxFactory | PortableSandbo
         freeze=cfg.freeze,
         freeze_after_s=cfg.freeze_after_s,
         owner_check=cfg.runtime_api_owner_check,
+        lambda_paths=paths,
     )
 
 

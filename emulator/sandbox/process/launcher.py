@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from emulator.sandbox.base import SandboxSpec
+from emulator.sandbox.ulimits import LAMBDA_NPROC, LAMBDA_RLIMITS
 
 # Joins the cgroup(s) given before "--", binds the private /tmp, makes the code directory
 # read-only (in its own mount namespace: the host still writes it), then execs the runtime.
@@ -22,11 +23,15 @@ from emulator.sandbox.base import SandboxSpec
 # Lambda keeps from extensions: LAMBDA_SPEC §3), then waits for a second line before it execs
 # the runtime, as Lambda starts the runtime once every extension has registered.
 #
+# With Lambda's paths (emulator/sandbox/process/lambda_paths.py), "paths" first binds the code
+# on /var/task and the runtime on /var/runtime, and moves into /var/task.
+#
 # When functions run as another user (emulator/sandbox/users.py), "prep" first exposes the
 # paths the function needs, and the runtime and extensions are exec'd through "drop" (setpriv).
 LAUNCHER = """
-tmp=$1; code=$2; prep=$3; drop=$4; shift 4
+tmp=$1; code=$2; paths=$3; prep=$4; drop=$5; shift 5
 while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
+if [ -n "$paths" ]; then eval "$paths" || exit 115; fi
 if [ -n "$prep" ]; then eval "$prep" || exit 114; fi
 if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
 if [ -n "$code" ]; then
@@ -60,19 +65,6 @@ def limit_data(pid: int, memory_mb: int) -> None:
     limit = memory_mb * 1024 * 1024
     with contextlib.suppress(OSError, ValueError):
         resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
-
-
-# Lambda's process limits, (soft, hard) (LocalStack's AWS-recorded
-# TestLambdaBehavior::test_runtime_ulimits › invoke_runtime_ulimits, python3.12, 2025-11).
-# RLIMIT_NPROC counts every process of the user: it is only set for a user of the function's
-# own (emulator/sandbox/users.py), never for the host user's other processes.
-LAMBDA_RLIMITS = {
-    "RLIMIT_CORE": (10_737_418_240, 10_737_418_240),
-    "RLIMIT_MEMLOCK": (65_536, 65_536),
-    "RLIMIT_NOFILE": (1_024, 1_024),
-    "RLIMIT_STACK": (8_388_608, -1),
-}
-LAMBDA_NPROC = (742, 742)
 
 
 def limit_like_lambda(pid: int, *, own_user: bool) -> None:

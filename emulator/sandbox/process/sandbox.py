@@ -10,12 +10,14 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import replace
 from typing import IO
 
 from emulator.errors import SandboxError
 from emulator.sandbox import peers, users
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec, read_output
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US, Cgroup, CgroupBackend, cpu_share
+from emulator.sandbox.process import lambda_paths
 from emulator.sandbox.process.launcher import (
     LAUNCHER,
     limit_data,
@@ -44,8 +46,11 @@ class ProcessSandbox:
         private_tmp: bool = False,
         cpu_period_us: int = DEFAULT_CPU_PERIOD_US,
         user: FunctionUser | None = None,
+        lambda_paths: bool = False,
     ) -> None:
         self.spec = spec
+        self._lambda_paths = lambda_paths
+        self.lambda_paths = False  # whether this environment sees /var/task and /var/runtime
         self._on_output = on_output
         self._backend = cgroups
         self._private_tmp = private_tmp
@@ -100,10 +105,18 @@ class ProcessSandbox:
         launched = bool(procs or private or extensions)
         if launched:
             tmp = str(self.spec.tmp_dir) if private else ""
+            if private:
+                # Lambda's /tmp is drwxrwxrwt owned by root (LocalStack's AWS-recorded
+                # TestLambdaBehavior::test_runtime_introspection_x86, 2025-11)
+                os.chmod(self.spec.tmp_dir, 0o1777)
             # the code directory is read-only to the function, as /var/task is on Lambda
             code = str(self.spec.cwd) if private else ""
             prep, drop = self._as_user(env) if private else ("", "")
-            launcher = ["/bin/sh", "-c", LAUNCHER, "lambda-emu-launch", tmp, code, prep, drop]
+            paths = ""
+            if private and self._lambda_paths:
+                paths, env, argv = self._under_lambda_paths(env)
+            launcher = ["/bin/sh", "-c", LAUNCHER, "lambda-emu-launch", tmp, code, paths]
+            launcher += [prep, drop]
             launcher += [*procs, "--"]
             launcher += [*extensions, "--"]
             if private:
@@ -144,6 +157,22 @@ class ProcessSandbox:
         except (AttributeError, OSError):  # no pidfd (not Linux, old kernel): a thread waits
             loop.run_in_executor(None, self._proc.wait).add_done_callback(lambda _f: self._reap())
 
+    def _under_lambda_paths(self, env: dict[str, str]) -> tuple[str, dict[str, str], list[str]]:
+        """The launcher's "paths" script, and the environment and command line as the
+        function sees them under /var/task and /var/runtime."""
+        code = self.spec.cwd
+        runtime = lambda_paths.runtime_dir(env, code)
+        wrapper = self.spec.exec_wrapper
+        if wrapper:
+            wrapper = lambda_paths.remap(wrapper, code, runtime)
+        argv = list(replace(self.spec, exec_wrapper=wrapper).runtime_argv())
+        self.lambda_paths = True
+        return (
+            lambda_paths.mount_script(code, runtime, self.user),
+            lambda_paths.remap_env(env, code, runtime),
+            argv,
+        )
+
     def _as_user(self, env: dict[str, str]) -> tuple[str, str]:
         """The launcher's "prep" and "drop" when the function runs as another user: only
         with a private mount namespace, where the paths it needs can be exposed."""
@@ -151,7 +180,6 @@ class ProcessSandbox:
         if user is None:
             return "", ""
         spec = self.spec
-        os.chown(spec.tmp_dir, user.uid, user.gid)  # its /tmp is its own to write
         extras = [spec.tmp_dir, *(p.parent for p in spec.extensions)]
         paths = users.needed_paths(spec.argv[0], spec.cwd, env, extras)
         self.user = user
