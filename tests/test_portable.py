@@ -416,9 +416,17 @@ def test_an_external_extension_runs_beside_the_runtime(tmp_path: Path) -> None:
     with EmbeddedEmulator(cfg) as running, InvokeClient(running.url) as client:
         result = client.invoke("ext", {})
         assert result.status == 200 and result.function_error is None
-        entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-        (registered,) = [e for e in entries if e["kind"] == "registered"]
+
+        def entries() -> list[dict[str, object]]:
+            lines = log.read_text().splitlines()
+            return [json.loads(line) for line in lines if line.strip()]
+
+        # the extension gets the INVOKE event beside the runtime, and may log it after the answer
+        _wait_for(lambda: any(e["kind"] == "event" for e in entries()), "the extension's event")
+        (registered,) = [e for e in entries() if e["kind"] == "registered"]
+        assert isinstance(registered["answer"], dict)
         assert registered["answer"]["functionName"] == "ext"
-        assert any(e["kind"] == "event" for e in entries)
         client.reset(wait=True)
-        _wait_for(lambda: not _alive(registered["pid"]), "the extension ended with its environment")
+        pid = registered["pid"]
+        assert isinstance(pid, int)
+        _wait_for(lambda: not _alive(pid), "the extension ended with its environment")
