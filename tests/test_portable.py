@@ -26,6 +26,7 @@ from emulator import wire
 from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmbeddedEmulator
+from emulator.frontdoor.model import FunctionUrl, HttpApi, HttpConfig, HttpRoute
 from emulator.sandbox import capabilities
 from emulator.sandbox.base import SandboxSpec
 from emulator.sandbox.portable import PortableSandbox, PortableSandboxFactory, with_python_client
@@ -62,10 +63,16 @@ def served(
     cfg = EmulatorConfig(
         functions=(_function(),),
         port=0,
+        api_port=0,
         sandbox="portable",
         state_dir=tmp_path_factory.mktemp("portable"),
         log_to_terminal=False,
         event_retry_delay_scale=0.01,
+        http=HttpConfig(
+            apis=(HttpApi(name="Http", kind="http"),),
+            routes=(HttpRoute(api="Http", method="GET", path="/hello", function="portable"),),
+            urls=(FunctionUrl("portable"),),
+        ),
     )
     running = EmbeddedEmulator(cfg).start()
     try:
@@ -158,6 +165,14 @@ def test_cold_then_warm_with_a_report(served: EmbeddedEmulator, client: InvokeCl
     # ⚠ sampled RSS of the tree (psutil), approximate, but never nothing
     assert second.report.max_memory_mb > 0
     assert second.report.billed_ms >= 1
+
+
+def test_the_front_door_reaches_the_portable_sandbox(served: EmbeddedEmulator) -> None:
+    assert served.api_url is not None
+    route = httpx.get(f"{served.api_url}/hello", timeout=60)
+    url = httpx.get(f"{served.url}/lambda-url/portable/", timeout=60)
+    assert route.status_code == url.status_code == 200
+    assert route.json()["pid"] > 0 and url.json()["pid"] > 0
 
 
 def test_awslambdaric_runs_on_the_pure_python_client(client: InvokeClient) -> None:
@@ -284,6 +299,7 @@ from pathlib import Path
 from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmbeddedEmulator
+from emulator.frontdoor.model import FunctionUrl, HttpApi, HttpConfig, HttpRoute
 from emulator.sandbox import capabilities
 fn = FunctionConfig(name="portable", runtime="python3.11", handler="app.handler",
                     code_dir=Path(sys.argv[1]), memory_mb=128, timeout_s=5)
