@@ -88,6 +88,8 @@ def served(
         assert not any(pool.envs for pool in pools)
         # nothing leaks: no runtime and no process a function started is still alive
         assert not [pid for pid in runtime_pids + spawned if _alive(pid)]
+        tmp = cfg.state_dir / "tmp"  # each environment's TMPDIR goes with it
+        assert not (tmp.exists() and any(tmp.iterdir()))
         assert running.internal_errors == []
 
 
