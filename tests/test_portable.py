@@ -342,6 +342,71 @@ def test_a_python_without_linux_interfaces_still_serves(
         assert "enforces nothing" in proc.stderr
 
 
+# A Python that looks like native Windows to the emulator: the POSIX-only modules, attributes and
+# signals gone, sys.platform "win32", no uvloop. The standard library and the third-party
+# packages have picked their platform at import, before the patch, so they keep working.
+_WINDOWS = """
+import os, signal, socket, sys
+import asyncio, subprocess, pathlib, shutil, httpcore, httptools, httpx, psutil, typer
+for mod in ("pwd", "grp", "resource", "fcntl", "termios", "uvloop"):
+    sys.modules[mod] = None
+for name in ("geteuid", "getuid", "killpg", "setsid", "sysconf", "pidfd_open", "getpgid"):
+    delattr(os, name)
+for name in ("SIGKILL", "SIGHUP", "SIGPIPE", "SIGBUS", "SIGSTOP", "SIGCONT", "SIGCHLD"):
+    delattr(signal, name)
+delattr(socket, "AF_NETLINK")
+sys.platform = "win32"
+from pathlib import Path
+import emulator.cli
+from emulator import doctor
+from emulator.client import InvokeClient
+from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.embedded import EmbeddedEmulator
+from emulator.sandbox import capabilities
+caps = capabilities.host()
+print("CAPS", caps.process_groups, caps.pipe_reader, caps.linux_sandbox)
+fn = FunctionConfig(name="portable", runtime="python3.11", handler="app.handler",
+                    code_dir=Path(sys.argv[1]), memory_mb=128, timeout_s=1)
+cfg = EmulatorConfig(functions=(fn,), port=0, state_dir=Path(sys.argv[2]), log_to_terminal=False)
+with EmbeddedEmulator(cfg) as running, InvokeClient(running.url) as client:
+    print("KIND", type(running.emulator.sandboxes.factories["process"]).__name__)
+    cold = client.invoke("portable", {})
+    warm = client.invoke("portable", {})
+    timeout = client.invoke("portable", {"spawn": sys.argv[3], "sleep": 30})
+    print("COLD", cold.status, cold.report.cold, cold.report.max_memory_mb > 0)
+    print("WARM", warm.status, warm.report.cold, warm.json()["pid"] == cold.json()["pid"])
+    print("TIMEOUT", timeout.json()["errorType"])
+    print("HEALTH", running.emulator.health()["portable"])
+    print("ERRORS", len(running.internal_errors))
+print(doctor.report({}))
+"""
+
+
+def test_a_windows_like_python_imports_and_serves(tmp_path: Path, spawned: list[int]) -> None:
+    marker = tmp_path / "child.pid"
+    args = [str(FUNCTIONS / "portable"), str(tmp_path / "state"), str(marker)]
+    proc = subprocess.run(
+        [sys.executable, "-c", _WINDOWS, *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=REPO,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    # no process groups, the output pipe read by a thread: the Windows paths of the sandbox
+    assert "CAPS False False False" in out
+    assert "KIND PortableSandboxFactory" in out
+    assert "COLD 200 True True" in out and "WARM 200 False True" in out
+    assert "TIMEOUT Sandbox.Timedout" in out
+    assert "HEALTH True" in out and "ERRORS 0" in out
+    assert "PORTABLE: NO LIMITS ENFORCED" in out
+    child = int(marker.read_text())
+    spawned.append(child)
+    _wait_for(lambda: not _alive(child), "the timed-out function's child ended (psutil)")
+
+
 # --- the CLI -------------------------------------------------------------------------------------
 def test_serve_portable_says_so_on_its_start_line(tmp_path: Path) -> None:
     manifest = tmp_path / "lambda-emu.toml"

@@ -97,7 +97,8 @@ def probe() -> HostCapabilities:
         and shutil.which("unshare") is not None,
         process_groups=posix and hasattr(os, "killpg") and hasattr(os, "setsid"),
         stop_signals=hasattr(signal, "SIGSTOP") and hasattr(signal, "SIGCONT"),
-        pipe_reader=posix,
+        # asyncio's Windows loops cannot watch a pipe (the proactor has no add_reader)
+        pipe_reader=sys.platform != "win32",
         # awslambdaric builds its C client on Linux only (setup.py: "The native runtime_client
         # only builds on Linux"); elsewhere pip installs it without one.
         native_ric=linux,

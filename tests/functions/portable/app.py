@@ -11,6 +11,8 @@ KEEP = []
 
 def handler(event, context):
     event = event or {}
+    if "print" in event:
+        print(event["print"], flush=True)
     if "client" in event:
         import runtime_client
 
