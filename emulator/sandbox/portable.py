@@ -11,9 +11,10 @@ cold and warm starts, timeouts and crashes (the whole tree is killed: its proces
 POSIX, psutil's view of its children elsewhere), output in each invocation's log, REPORT with
 Max Memory Used, the Event queue, the front door and Locust.
 
-Max Memory Used ⚠ is approximate: the peak of the process tree's summed RSS, sampled every
-SAMPLE_S by psutil and when the REPORT is written (Windows' peak working set where psutil
-has it), so a spike shorter than a sample can be missed; Lambda counts the microVM's memory.
+Max Memory Used ⚠ is approximate: the peak of the process tree's summed RSS, sampled by psutil
+every SAMPLE_S while the environment runs (init, invocations; not while idle) and when the
+REPORT is written (Windows' peak working set where psutil has it), so a spike shorter than a
+sample can be missed; Lambda counts the microVM's memory.
 
 `lambda-emu serve --sandbox portable` forces this sandbox on Linux too, with every Linux-only
 capability off (capabilities.PORTABLE), which is how it is tested (tests/test_portable.py);
@@ -273,11 +274,17 @@ class PortableSandbox:
     def init_finished(self) -> None:
         pass  # no CPU quota to apply
 
+    # No freezing here (said at start). The engine still says when an environment goes idle
+    # and when it runs again: the RSS sampler runs only in between, so idle environments cost
+    # nothing (the REPORT takes one more sample at the end of every invocation).
     def freeze(self) -> None:
-        pass  # no freezing here (said at start)
+        if self._sampler is not None:
+            self._sampler.cancel()
+            self._sampler = None
 
     def thaw(self) -> None:
-        pass
+        if self._sampler is None and self._proc is not None:
+            self._sample()
 
     # --- measurements (psutil) -----------------------------------------------------------
     def _members(self, *, refresh: bool = False) -> list[psutil.Process]:
