@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -514,3 +515,46 @@ def test_an_external_extension_runs_beside_the_runtime(tmp_path: Path) -> None:
         pid = registered["pid"]
         assert isinstance(pid, int)
         _wait_for(lambda: not _alive(pid), "the extension ended with its environment")
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None, reason="no node and npm"
+)
+def test_node_runs_on_the_portable_path_where_its_client_is_built(tmp_path: Path) -> None:
+    # On Linux aws-lambda-ric's native client is built, so Node.js runs here; on macOS and
+    # Windows it is not (docs/docker.md), which no test on this machine can show.
+    fn = FunctionConfig(
+        name="node",
+        runtime="nodejs20.x",
+        handler="index.handler",
+        code_dir=FUNCTIONS / "nodejs" / "cjs",
+        memory_mb=256,
+        timeout_s=5,
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,),
+        port=0,
+        sandbox="portable",
+        state_dir=tmp_path / "state",
+        log_to_terminal=False,
+    )
+    with EmbeddedEmulator(cfg) as running, InvokeClient(running.url) as client:
+        cold = client.invoke("node", {"n": 1})
+        warm = client.invoke("node", {"n": 2})
+    assert cold.status == warm.status == 200
+    assert cold.function_error is None
+    assert cold.report is not None and cold.report.cold and cold.report.max_memory_mb > 0
+    assert warm.report is not None and not warm.report.cold
+
+
+def test_a_node_runtime_without_its_native_client_is_told(tmp_path: Path) -> None:
+    from emulator.sandbox.portable import node_client_built
+
+    package = tmp_path / "node_modules" / "aws-lambda-ric"
+    (package / "dist").mkdir(parents=True)
+    assert not node_client_built(str(tmp_path))  # as npm leaves it on macOS
+    (package / "rapid-client.node").touch()  # 4.x
+    assert node_client_built(str(tmp_path))
+    (package / "rapid-client.node").unlink()
+    (package / "dist" / "rapid-client.node").touch()  # 3.x
+    assert node_client_built(str(tmp_path))

@@ -29,8 +29,9 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.config import FunctionConfig
@@ -409,11 +410,13 @@ class PortableSandboxFactory:
         *,
         caps: HostCapabilities = PORTABLE,
         forced: bool = False,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.resolver = resolver
         self.caps = caps
         self.forced = forced  # --sandbox portable on a host that has the Linux sandbox
         self.owner_check = False
+        self._warn = warn or (lambda _message: None)
 
     def stages(self, function: str) -> bool:
         return False  # nothing to do ahead of a request
@@ -421,7 +424,14 @@ class PortableSandboxFactory:
     def prepare(self, fn: FunctionConfig) -> RuntimeCommand:
         if self.resolver is None:
             raise SandboxError("the portable sandbox was made without a runtime table")
-        return with_python_client(self.resolver.prepare(fn), native=self.caps.native_ric)
+        command = self.resolver.prepare(fn)
+        if fn.runtime.startswith("nodejs") and not node_client_built(command.runtime_dir):
+            self._warn(
+                f"⚠ function '{fn.name}': npm's aws-lambda-ric has no native client on this "
+                f"host ({self.caps.platform}: its install skips the build off Linux), so "
+                "Node.js functions cannot start here; the docker sandbox runs them"
+            )
+        return with_python_client(command, native=self.caps.native_ric)
 
     def runtime_api_host(self, fn: FunctionConfig) -> tuple[str, str]:
         return "127.0.0.1", "127.0.0.1"
@@ -438,6 +448,13 @@ class PortableSandboxFactory:
 
     def close(self) -> None:
         pass
+
+
+def node_client_built(runtime_dir: str) -> bool:
+    """Whether aws-lambda-ric's native client (rapid-client.node) is in a Node.js runtime
+    directory: 3.x keeps it in dist/, 4.x at the package's root."""
+    package = Path(runtime_dir) / "node_modules" / "aws-lambda-ric"
+    return any((where / "rapid-client.node").is_file() for where in (package / "dist", package))
 
 
 def with_python_client(command: RuntimeCommand, *, native: bool) -> RuntimeCommand:
@@ -473,4 +490,4 @@ def made(
     """The portable factory, after saying which asked-for settings it cannot honour."""
     if settings.cfg.lambda_paths:
         settings.warn("lambda_paths: /var/task and /var/runtime are not presented here")
-    return PortableSandboxFactory(settings.resolver, caps=caps, forced=forced)
+    return PortableSandboxFactory(settings.resolver, caps=caps, forced=forced, warn=settings.warn)
