@@ -300,7 +300,9 @@ SLS_SERVICE, SLS_STAGE, SLS_FUNCTION = "bench", "dev", "noop"
 
 
 @contextlib.contextmanager
-def serverless_offline(port: int | None = None) -> Iterator[str]:
+def serverless_offline(port: int | None = None, *, http_api: bool = False) -> Iterator[str]:
+    """Yields the Invoke API URL of the no-op, or with `http_api` its `httpApi` route's URL
+    (POST /noop, payload 2.0: bench/api_overhead.py)."""
     node = shutil.which("node")
     sls = NODE_MODULES / "serverless" / "bin" / "serverless.js"
     if not node:
@@ -324,6 +326,8 @@ def serverless_offline(port: int | None = None) -> Iterator[str]:
         node, str(sls), "offline", "start",
         "--host", "127.0.0.1",
         "--lambdaPort", str(port),
+        # its API Gateway emulation (the httpApi event) on a free port, never a fixed 3000
+        "--httpPort", str(http_port := free_port()),
         "--noPrependStageInUrl",
     ]  # fmt: skip
     proc = _Proc("serverless-offline", cmd, cwd=FUNCTIONS, env=env)
@@ -333,6 +337,9 @@ def serverless_offline(port: int | None = None) -> Iterator[str]:
             f"http://127.0.0.1:{port}/2015-03-31/functions/"
             f"{SLS_SERVICE}-{SLS_STAGE}-{SLS_FUNCTION}/invocations"
         )
+        if http_api:
+            _wait_for_output(proc, r"Server ready: http://127\.0\.0\.1:\d+", 30)
+            url = f"http://127.0.0.1:{http_port}/{SLS_FUNCTION}"
         _wait_answers(url, [proc], 30)
         yield url
 

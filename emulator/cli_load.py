@@ -5,6 +5,9 @@
     lambda-emu load hello --web                                 Locust's UI, with a Lambda tab
     lambda-emu load hello --workers 2                           Locust's distributed mode
     lambda-emu load hello --target https://lambda.eu-west-1.amazonaws.com --sigv4
+    lambda-emu load --http 'GET /items/{id}' --path-param id=42 --header 'Authorization: allow'
+    lambda-emu load --http 'GET https://abc.execute-api.eu-west-1.amazonaws.com/prod/items/{id}'
+    lambda-emu load --http 'POST /lambda-url/checkout/' --payload '{"cart": 3}'   a function URL
 
 The work is in `loadtests.run`; Locust itself only ever runs in child processes.
 """
@@ -26,13 +29,23 @@ def default_out(function: str) -> Path:
     return Path(".lambda-emu") / "load" / function
 
 
+def http_out(route: str) -> str:
+    """A directory name for a route key or URL: "GET /items/{id}" → "GET_items_id"."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", route).strip("_") or "http"
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `lambda-emu` app."""
     app.command()(load)
 
 
 def load(
-    function: Annotated[str, typer.Argument(help="Function to load.")],
+    function: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="Function to load (optional with --http)."),
+    ] = None,
     manifest: Annotated[
         Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
         typer.Option(
@@ -92,8 +105,34 @@ def load(
     stop_timeout: Annotated[
         float, typer.Option(help="Seconds users get to finish their invocation at the end.")
     ] = 30.0,
+    http: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--http",
+            help="Load an HTTP route: a route key of the manifest ('GET /items/{id}'), or "
+            "[METHOD] URL. With --target: the route below that base URL (a deployed stage).",
+        ),
+    ] = None,
+    path_param: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--path-param", help="NAME=VALUE of a path parameter (repeatable)."),
+    ] = None,
+    path_params_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="Path parameter values drawn per request: CSV with a header row, or JSON list."
+        ),
+    ] = None,
+    header: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--header", "-H", help="'Name: value', as curl's -H (repeatable)."),
+    ] = None,
+    api_port: Annotated[
+        int, typer.Option(help="With --http: the emulator's API port (0: any free).")
+    ] = 0,
 ) -> None:
-    """Load a function with Locust and report cold starts, memory, throttles and cost."""
+    """Load a function (or, with --http, an HTTP route) with Locust and report cold starts,
+    memory, throttles and cost."""
     if client not in ("fasthttp", "httpx"):
         raise fail(f"--client: must be fasthttp or httpx, got {client!r}")
     if architecture not in ("x86_64", "arm64"):
@@ -101,24 +140,38 @@ def load(
     if users < 1 or workers < 0:
         raise fail("--users must be >= 1 and --workers >= 0")
 
+    from loadtests.http import HttpOptionError, HttpTarget, PathParams, parse_headers
     from loadtests.payloads import PayloadError, Payloads
     from loadtests.run import LoadRun, LoadRunError, execute, free_port
     from loadtests.schedules import ShapeError, parse_shape
 
+    if http is None and (path_param or path_params_file or header):
+        raise fail("--path-param, --path-params-file and --header need --http")
+    if http is None and not function:
+        raise fail("name a function to load, or an HTTP route with --http")
+    route: HttpTarget | None = None
     try:
         Payloads.parse(payload)
         parse_shape(shape, users, spawn_rate)
-    except (PayloadError, ShapeError) as exc:
+        if http is not None:
+            route = HttpTarget.parse(http)
+            PathParams.parse(path_param or (), path_params_file).check(route.path)
+            parse_headers(header or ())
+    except (PayloadError, ShapeError, HttpOptionError) as exc:
         raise fail(str(exc)) from None
 
     manifest_path = None
-    if target is None:
+    if route is not None and route.base_url is None and target is None:
         manifest_path = cli_common.manifest_path(manifest)
-        cli_common.function(cli_common.load_functions(manifest_path), function)
+        function = _route_function(manifest_path, route.route_key, function)
+    elif target is None and http is None:
+        manifest_path = cli_common.manifest_path(manifest)
+        cli_common.function(cli_common.load_functions(manifest_path), str(function))
 
+    name = function or ""
     run = LoadRun(
-        function=function,
-        out=(out or default_out(function)).resolve(),
+        function=name,
+        out=(out or default_out(name or http_out(str(http)))).resolve(),
         manifest=manifest_path,
         target=target,
         users=users,
@@ -137,6 +190,11 @@ def load(
         architecture=architecture,
         stop_timeout_s=stop_timeout,
         emulator_args=("--sandbox", sandbox),
+        http=http,
+        path_params=tuple(path_param or ()),
+        path_params_file=path_params_file.resolve() if path_params_file else None,
+        headers=tuple(header or ()),
+        api_port=api_port or None,
     )
     if web:
         typer.echo(f"lambda-emu load: web UI on http://127.0.0.1:{run.web_port}", err=True)
@@ -145,3 +203,36 @@ def load(
     except LoadRunError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"lambda-emu load: reports in {run.out}", err=True)
+
+
+def _route_function(manifest: Path, route_key: str, function: str | None) -> str:
+    """The integration of `route_key` in the manifest (a one-line failure if it has none)."""
+    from emulator.errors import ManifestError
+    from emulator.manifests import load_http
+    from loadtests.http import FUNCTION_URL_PREFIX
+
+    functions = cli_common.load_functions(manifest)
+    try:
+        http = load_http(manifest, functions)
+    except ManifestError as exc:
+        raise fail(str(exc)) from None
+    routes = http.routes
+    _, _, path = route_key.partition(" ")
+    if path.startswith(FUNCTION_URL_PREFIX):
+        name = path[len(FUNCTION_URL_PREFIX) :].split("/", 1)[0]
+        if http.url(name) is None:
+            have = ", ".join(u.function for u in http.urls) or "none"
+            raise fail(f"--http: {name} has no function URL in {manifest.name} (URLs: {have})")
+        return name
+    # as declared; else an ANY route of the path; else an API's $default route (any path)
+    found = (
+        [r for r in routes if r.route_key == route_key]
+        or [r for r in routes if r.path == path and r.method == "ANY"]
+        or [r for r in routes if r.route_key == "$default"]
+    )
+    if not found:
+        have = ", ".join(sorted({r.route_key for r in routes})) or "none"
+        raise fail(f"--http: no route '{route_key}' in {manifest.name} (routes: {have})")
+    if function and function != found[0].function:
+        raise fail(f"--http: '{route_key}' invokes {found[0].function}, not {function}")
+    return found[0].function

@@ -22,6 +22,7 @@ Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
 # fake: the engine's own tests; portable: no Linux interfaces, no limits (as on a Mac)
 SandboxKind = Literal["auto", "process", "docker", "portable", "fake"]
+LogFormat = Literal["Text", "JSON"]  # LoggingConfig.LogFormat
 
 # Lambda's documented ranges (LAMBDA_SPEC §5, §7).
 MEMORY_MIN_MB = 128
@@ -70,6 +71,10 @@ class FunctionConfig:
     maximum_retry_attempts: int = 2
     maximum_event_age_s: int = 21_600
     on_failure: str | None = None
+    # LoggingConfig (Lambda's advanced logging controls): with JSON, the runtime's own client
+    # writes each log line as a JSON record, filtered at ApplicationLogLevel.
+    log_format: LogFormat = "Text"
+    application_log_level: str | None = None  # TRACE, DEBUG, INFO, WARN, ERROR, FATAL
     source: Path | None = None  # the manifest this came from, for error messages
 
     def with_overrides(

@@ -93,6 +93,10 @@ REASON_CALLER_RATE: Final = "CallerRateLimitExceeded"
 
 # Function errors the platform reports to the caller
 RUNTIME_EXIT_ERROR: Final = "Runtime.ExitError"
+# A runtime the memory limit killed (AWS's RAPID: rapid/shutdown.go › processTermination,
+# OomKilled → ErrorRuntimeOutOfMemory; REPORT lines of 2025-26 read "Status: error
+# Error Type: Runtime.OutOfMemory")
+RUNTIME_OUT_OF_MEMORY: Final = "Runtime.OutOfMemory"
 RUNTIME_UNKNOWN: Final = "Runtime.Unknown"
 SANDBOX_TIMEDOUT: Final = "Sandbox.Timedout"
 RESPONSE_SIZE_TOO_LARGE: Final = "Function.ResponseSizeTooLarge"

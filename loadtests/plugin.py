@@ -15,11 +15,24 @@ Options (each also read from its environment variable, for docker-compose):
     --lambda-summary PATH       LAMBDA_SUMMARY    write the JSON summary here at the end
     --lambda-watch auto|off     LAMBDA_WATCH      poll the emulator's environments
     --lambda-workers N          LAMBDA_WORKERS    number of workers (replay splits arrivals)
+    --lambda-http ROUTE         LAMBDA_HTTP       ApiUser's route key ("GET /items/{id}") or URL
+    --lambda-path-param N=V     LAMBDA_PATH_PARAM     a path parameter's value (repeatable)
+    --lambda-path-params-file F LAMBDA_PATH_PARAMS_FILE  values drawn per request (CSV or JSON)
+    --lambda-header 'N: V'      LAMBDA_HEADER     a request header, curl's form (repeatable)
+    --lambda-trace PATH         LAMBDA_TRACE      the emulator's trace, to split routes cold/warm
+    --lambda-emulator URL       LAMBDA_EMULATOR   the emulator's Invoke API, when --host is its
+                                                  API port (environments over time)
 
 Where things run: each process that runs users (local runner or worker) records its
 invocations; workers send them to the master with each report (`report_to_master` /
 `worker_report`); the master (or local runner) polls the emulator, serves the tab and writes
 the summary.
+
+HTTP runs (`ApiUser`): each request's client side (route key, the API's request id from the
+response headers, latency, status) goes to the master like the Lambda stats; the master reads
+the emulator's trace (`--lambda-trace`, new lines every second), joins the two by request id
+(`loadtests.routes`) and so splits cold and warm per route with the authorizer's share. The
+integration's invocation records also feed the Lambda stats (Init Duration, memory, cost).
 
 Web UI: a "Lambda" tab (Locust's extendedTabs/extendedTables, fed through `/stats/requests`),
 `GET /lambda` (loadtests/report.py: the charts and the table, `?function=NAME`) and
@@ -44,13 +57,18 @@ from locust.runners import MasterRunner, WorkerRunner
 from emulator.config import Architecture
 from loadtests.invoke import InvokeAnswer
 from loadtests.report import render_report
+from loadtests.routes import RouteSample, RouteStats, TraceTail, report_of
 from loadtests.schedules import Arrivals, Replay, parse_shape
-from loadtests.stats import LambdaStats
+from loadtests.stats import LambdaStats, Outcome
 from loadtests.summary import build_summary, render_text, rows
 from loadtests.watch import EnvironmentWatch
 
 TAB = "lambda"
 POLL_INTERVAL_S = 1.0
+CSV_REWRITE_S = 1.2
+SPLIT_TYPE = "Lambda"  # the type of the cold/warm rows of HTTP routes in Locust's table
+# At the end, how long to wait for the trace's last records (the emulator flushes every second).
+TRACE_CATCH_UP_S = 3.0
 
 
 def add_arguments(parser: LocustArgumentParser) -> None:
@@ -126,6 +144,49 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         include_in_web_ui=False,
         help="Number of Locust workers (a replay splits the trace's arrivals among them).",
     )
+    group.add_argument(
+        "--lambda-http",
+        env_var="LAMBDA_HTTP",
+        default="",
+        help="ApiUser's route: a route key ('GET /items/{id}') or METHOD URL.",
+    )
+    group.add_argument(
+        "--lambda-path-param",
+        env_var="LAMBDA_PATH_PARAM",
+        action="append",
+        default=[],
+        include_in_web_ui=False,
+        help="NAME=VALUE of a path parameter (repeatable).",
+    )
+    group.add_argument(
+        "--lambda-path-params-file",
+        env_var="LAMBDA_PATH_PARAMS_FILE",
+        default="",
+        include_in_web_ui=False,
+        help="Path parameter values drawn per request: CSV with a header row, or a JSON list.",
+    )
+    group.add_argument(
+        "--lambda-header",
+        env_var="LAMBDA_HEADER",
+        action="append",
+        default=[],
+        include_in_web_ui=False,
+        help="A request header, curl's 'Name: value' (repeatable).",
+    )
+    group.add_argument(
+        "--lambda-trace",
+        env_var="LAMBDA_TRACE",
+        default="",
+        include_in_web_ui=False,
+        help="The emulator's trace (invocations.jsonl): splits HTTP routes cold/warm.",
+    )
+    group.add_argument(
+        "--lambda-emulator",
+        env_var="LAMBDA_EMULATOR",
+        default="",
+        include_in_web_ui=False,
+        help="The emulator's Invoke API URL, when --host is its API port (for --lambda-watch).",
+    )
 
 
 def _option(environment: Environment, name: str, default: Any) -> Any:
@@ -139,6 +200,8 @@ class LambdaPlugin:
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
         self.stats = LambdaStats()
+        self.route_stats = self._new_route_stats()
+        self._route_samples: list[RouteSample] = []  # a worker's, until its next report
         self.started_at = time.time()
         self.ended_at: float | None = None
         self.watch: EnvironmentWatch | None = None
@@ -177,6 +240,16 @@ class LambdaPlugin:
         declared = sorted({c.function for c in classes if issubclass(c, LambdaUser) and c.function})
         return ", ".join(declared)
 
+    @property
+    def http_run(self) -> bool:
+        """Users send HTTP requests to an API (ApiUser), not Invoke API calls."""
+        from loadtests.api_user import ApiUser
+
+        classes = self.environment.user_classes or []
+        return bool(_option(self.environment, "lambda_http", "")) or any(
+            issubclass(c, ApiUser) for c in classes
+        )
+
     # --- events -----------------------------------------------------------------------------
 
     def on_request(
@@ -185,20 +258,88 @@ class LambdaPlugin:
         answer = (context or {}).get("lambda")
         if isinstance(answer, InvokeAnswer):
             self.stats.record(answer.outcome, response_time, answer.report, answer.error_type)
+            return
+        sample = (context or {}).get("api")
+        if isinstance(sample, RouteSample):
+            if self.is_worker:
+                self._route_samples.append(sample)
+            else:
+                self._record_route(sample)
+
+    def _record_route(self, sample: RouteSample) -> None:
+        self.route_stats.record(sample)
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["lambda"] = self.stats.take()
+        if self._route_samples:
+            data["lambda_routes"] = [list(s) for s in self._route_samples]
+            self._route_samples = []
 
     def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         if "lambda" in data:
             self.stats.merge(data["lambda"])
+        for route, request_id, latency_ms, status in data.get("lambda_routes", []):
+            self._record_route(RouteSample(route, request_id, float(latency_ms), int(status)))
 
     def on_reset_stats(self) -> None:
         """The web UI's Reset button: Locust's stats and ours start over together."""
         self.stats = LambdaStats()
+        self.route_stats = self._new_route_stats()
+
+    # --- HTTP routes: the trace's side ------------------------------------------------------
+
+    def _new_route_stats(self) -> RouteStats:
+        trace = str(_option(self.environment, "lambda_trace", ""))
+        # the run's requests come after this moment: what the trace already holds is not theirs
+        self._trace = TraceTail(Path(trace), from_end=True) if trace else None
+        return RouteStats(correlate=self._trace is not None)
+
+    def read_trace(self, *, final: bool = False) -> None:
+        """Join what the trace has written since the last read; the integrations' invocation
+        records become the Lambda stats an API client cannot see (REPORT, memory, cost)."""
+        if self._trace is None:
+            return
+        joined = self.route_stats.ingest(self._trace.read())
+        if final:
+            joined += self.route_stats.join(final=True)
+        for item in joined:
+            record = item.integration
+            if record is None:
+                continue
+            self._log_split(item.sample, bool(record.get("cold")))
+            report = report_of(record)
+            outcome = {"success": Outcome.WARM, "function_error": Outcome.FUNCTION_ERROR}.get(
+                str(record.get("outcome")), Outcome.ERROR
+            )
+            if outcome is Outcome.WARM and report is not None and report.cold:
+                outcome = Outcome.COLD
+            error = record.get("error_type") if outcome is not Outcome.WARM else None
+            at = float(record.get("end") or time.time())
+            self.stats.record(outcome, item.sample.latency_ms, report, error, at=at)
+
+    def _log_split(self, sample: RouteSample, cold: bool) -> None:
+        """Locust's own table gets the route's cold and warm requests as rows of type Lambda
+        ("GET /items/{id} [cold]"), logged on their entries only: the Aggregated row, the
+        requests per second and the failures stay the client's."""
+        name = f"{sample.route} [{'cold' if cold else 'warm'}]"
+        entry: Any = self.environment.stats.get(name, SPLIT_TYPE)
+        entry.log(sample.latency_ms, 0)
+
+    def _catch_up(self) -> None:
+        """At the end: wait (bounded) for the trace's last flush to name the last requests."""
+        if self._trace is None:
+            return
+        deadline = time.monotonic() + TRACE_CATCH_UP_S
+        self.read_trace()
+        while self.route_stats.pending and time.monotonic() < deadline:
+            time.sleep(0.2)
+            self.read_trace()
+        self.read_trace(final=True)
 
     def on_test_start(self, environment: Environment, **_: Any) -> None:
         self.stats = LambdaStats()
+        self.route_stats = self._new_route_stats()
+        self._route_samples = []
         self.started_at = time.time()
         self.ended_at = None
         self._setup_replay()
@@ -206,14 +347,18 @@ class LambdaPlugin:
             return
         self.watch = None
         host = self.environment.host or ""
-        if _option(self.environment, "lambda_watch", "auto") == "auto" and self.function:
+        if self.http_run:
+            # --host is an API, not the emulator's Invoke API: never probe /_emu/ there
+            host = str(_option(self.environment, "lambda_emulator", ""))
+        if _option(self.environment, "lambda_watch", "auto") == "auto" and self.function and host:
             watch = EnvironmentWatch(host, self.function)
             if watch.probe():
                 watch.start()
                 self.watch = watch
-                group: Any = getattr(self.environment.runner, "greenlet", None)
-                if group is not None:
-                    self._poller = group.spawn(self._poll_forever, watch)
+        if self.watch is not None or self._trace is not None:
+            group: Any = getattr(self.environment.runner, "greenlet", None)
+            if group is not None:
+                self._poller = group.spawn(self._poll_forever, self.watch)
 
     def _setup_replay(self) -> None:
         from loadtests.user import LambdaUser
@@ -229,10 +374,12 @@ class LambdaPlugin:
         workers = int(_option(self.environment, "lambda_workers", 1)) if self.is_worker else 1
         LambdaUser.arrivals = Arrivals(replay.offsets, worker_index=index, workers=workers)
 
-    def _poll_forever(self, watch: EnvironmentWatch) -> None:
+    def _poll_forever(self, watch: EnvironmentWatch | None) -> None:
         while True:
             time.sleep(POLL_INTERVAL_S)  # gevent's, cooperative: Locust patched the stdlib
-            watch.poll()
+            if watch is not None:
+                watch.poll()
+            self.read_trace()
 
     def on_test_stop(self, environment: Environment, **_: Any) -> None:
         if self._poller is not None:
@@ -241,10 +388,18 @@ class LambdaPlugin:
         if self.watch is not None:
             self.watch.poll()
         self.ended_at = time.time()
+        if not self.is_worker and self._trace is not None:
+            # before Locust's reports: the split rows are in them
+            self._catch_up()
+            if getattr(self.environment.parsed_options, "csv_prefix", None):
+                # Locust's CSV writer rewrites the files once a second (CSV_STATS_INTERVAL_SEC)
+                # and only closes them at the end: let it write the caught-up rows once more
+                time.sleep(CSV_REWRITE_S)
 
     def on_quitting(self, environment: Environment, **_: Any) -> None:
-        if self.is_worker or not self.function:
+        if self.is_worker or not (self.function or self.route_stats.routes):
             return
+        self._catch_up()
         summary = self.summary()
         sys.stdout.write("\n" + render_text(summary) + "\n")
         sys.stdout.flush()
@@ -265,6 +420,7 @@ class LambdaPlugin:
                 Architecture, _option(self.environment, "lambda_architecture", "x86_64")
             ),
             emulator=self.watch.summary() if self.watch is not None else None,
+            routes=self.route_stats.summary() if self.route_stats.routes else None,
         )
 
     # --- web UI -----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LOCUSTFILE_HTTP = Path(__file__).with_name("locustfile_http.py")  # --http: ApiUser
 _URL_LINE = re.compile(r"Invoke API on (http://\S+)")
 
 
@@ -65,6 +66,30 @@ class LoadRun:
     keep_alive_s: float = 600.0
     extra_locust_args: tuple[str, ...] = ()
     emulator_args: tuple[str, ...] = field(default_factory=tuple)
+    # --http: a route key served by the emulator's API port (or below `target`), or a URL
+    http: str | None = None
+    path_params: tuple[str, ...] = ()
+    path_params_file: Path | None = None
+    headers: tuple[str, ...] = ()
+    api_port: int | None = None  # the child emulator's; a free one by default
+
+    @property
+    def locustfile(self) -> Path:
+        return LOCUSTFILE_HTTP if self.http else LOCUSTFILE
+
+    @property
+    def http_url(self) -> bool:
+        return bool(self.http) and "://" in str(self.http)
+
+    @property
+    def function_url(self) -> bool:
+        """--http names a function URL (`GET /lambda-url/<Fn>/...`): served on the Invoke
+        API's port, not the API port."""
+        from loadtests.http import FUNCTION_URL_PREFIX, HttpTarget
+
+        return bool(self.http) and HttpTarget.parse(str(self.http)).path.startswith(
+            FUNCTION_URL_PREFIX
+        )
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -74,7 +99,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def lambda_args(run: LoadRun, host: str) -> list[str]:
+def lambda_args(
+    run: LoadRun, host: str, trace: Path | None = None, emulator_url: str | None = None
+) -> list[str]:
     args = [
         "--host",
         host,
@@ -95,13 +122,32 @@ def lambda_args(run: LoadRun, host: str) -> list[str]:
     ]
     if run.sigv4:
         args.append("--lambda-sigv4")
+    if run.http:
+        args += ["--lambda-http", run.http]
+        for pair in run.path_params:
+            args += ["--lambda-path-param", pair]
+        if run.path_params_file is not None:
+            args += ["--lambda-path-params-file", str(run.path_params_file)]
+        for header in run.headers:
+            args += ["--lambda-header", header]
+        if trace is not None:
+            args += ["--lambda-trace", str(trace)]
+        if emulator_url:
+            args += ["--lambda-emulator", emulator_url]
     return args
 
 
-def locust_command(run: LoadRun, host: str, master_port: int | None = None) -> list[str]:
+def locust_command(
+    run: LoadRun,
+    host: str,
+    master_port: int | None = None,
+    trace: Path | None = None,
+    emulator_url: str | None = None,
+) -> list[str]:
     """The command of the local runner, or of the master when `master_port`."""
     out = run.out
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *lambda_args(run, host)]
+    cmd = [sys.executable, "-m", "locust", "-f", str(run.locustfile)]
+    cmd += lambda_args(run, host, trace, emulator_url)
     cmd += ["--users", str(run.users), "--spawn-rate", str(run.spawn_rate)]
     if run.run_time:
         cmd += ["--run-time", run.run_time]
@@ -148,7 +194,7 @@ def worker_command(run: LoadRun, host: str, master_port: int) -> list[str]:
         "-m",
         "locust",
         "-f",
-        str(LOCUSTFILE),
+        str(run.locustfile),
         "--worker",
         "--master-host",
         "127.0.0.1",
@@ -199,6 +245,11 @@ class ChildEmulator:
             f"{run.keep_alive_s:g}",
             *run.emulator_args,
         ]
+        self.api_port: int | None = None
+        if run.http and not run.function_url:
+            self.api_port = run.api_port or free_port()
+        # never the default 3000: a manifest with APIs must not collide with another emulator
+        cmd += ["--api-port", str(self.api_port or 0)]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
         self.url = ""
 
@@ -206,7 +257,7 @@ class ChildEmulator:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             match = _URL_LINE.search(self.log_path.read_text(errors="replace"))
-            if match:
+            if match and (self.api_port is None or _listening(self.api_port)):
                 self.url = match.group(1)
                 return self.url
             if self.proc.poll() is not None:
@@ -221,6 +272,12 @@ class ChildEmulator:
         self._log.close()
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def trace_facts(path: Path, function: str) -> dict[str, Any]:
     """The run as the emulator recorded it: one record per invocation of `function`."""
     invocations = cold = 0
@@ -231,8 +288,11 @@ def trace_facts(path: Path, function: str) -> dict[str, Any]:
             if not line.strip():
                 continue
             record = json.loads(line)
-            if record.get("function") != function:
-                continue
+            if (
+                record.get("function") != function
+                or record.get("kind", "invocation") != "invocation"
+            ):
+                continue  # another function's, or an HTTP request's record (loadtests.routes)
             invocations += 1
             cold += bool(record.get("cold"))
             if record.get("environment_id"):
@@ -246,6 +306,13 @@ def trace_facts(path: Path, function: str) -> dict[str, Any]:
         "environments": len(environments),
         "outcomes": outcomes,
     }
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.split(" ", 1)[-1])
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _start(cmd: Sequence[str]) -> subprocess.Popen[Any]:
@@ -274,15 +341,24 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
     emulator: ChildEmulator | None = None
     children: list[subprocess.Popen[Any]] = []
     try:
-        if run.target is None:
+        trace: Path | None = None
+        if run.target is None and not run.http_url:
             emulator = ChildEmulator(run)
             host = emulator.wait_ready()
+            if emulator.api_port is not None:
+                host = f"http://127.0.0.1:{emulator.api_port}"
+            if run.http:  # function URLs are on the Invoke API's port (`host` as it is)
+                trace = emulator.trace_path
+        elif run.http_url:
+            host = run.target.rstrip("/") if run.target else _origin(str(run.http))
         else:
-            host = run.target.rstrip("/")
+            host = str(run.target).rstrip("/")
         if echo:
-            print(f"lambda-emu load: {run.function} at {host}", file=sys.stderr, flush=True)
+            what = run.http or run.function
+            print(f"lambda-emu load: {what} at {host}", file=sys.stderr, flush=True)
         master_port = free_port() if run.workers > 0 else None
-        main = _start(locust_command(run, host, master_port))
+        emulator_url = emulator.url if emulator is not None else None
+        main = _start(locust_command(run, host, master_port, trace, emulator_url))
         children.append(main)
         if master_port is not None:
             for _ in range(run.workers):
@@ -317,5 +393,9 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
         if emulator.trace_path.exists():
             shutil.copyfile(emulator.trace_path, trace)
         summary["trace"] = trace_facts(trace, run.function)
+        if run.http:
+            from loadtests.routes import trace_routes
+
+            summary["trace"]["routes"] = trace_routes(trace)
         summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

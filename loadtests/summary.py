@@ -45,6 +45,7 @@ def build_summary(
     ended_at: float | None = None,
     architecture: Architecture = "x86_64",
     emulator: dict[str, Any] | None = None,
+    routes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     ended = time.time() if ended_at is None else ended_at
     outcomes = stats.outcomes
@@ -78,6 +79,8 @@ def build_summary(
         "cost": _cost(stats, architecture),
         "emulator": emulator,
         "series": _series(stats, started_at),
+        # HTTP runs: per route key (loadtests.routes), cold/warm from the emulator's trace
+        "routes": routes,
     }
 
 
@@ -152,7 +155,38 @@ def rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     if cost:
         out.append(("Cost per 1M invocations", _usd(cost["per_million_usd"])))
         out.append(("Cost of this run", _usd(cost["run_usd"])))
+    out += route_rows(summary.get("routes") or {})
     return [{"metric": metric, "value": value} for metric, value in out]
+
+
+def route_rows(routes: dict[str, Any]) -> list[tuple[str, str]]:
+    """Per route: requests, cold/warm, latency, and the authorizer's share."""
+    out: list[tuple[str, str]] = []
+    for key, r in routes.items():
+        split = (
+            f"{r['cold_starts']} cold / {r['warm']} warm"
+            if r["correlated"]
+            else "cold/warm unknown (no trace)"
+        )
+        out.append((f"{key}", f"{r['requests']} requests, {split}"))
+        out.append(
+            (f"{key} latency p50/p90/p99", "/".join(_ms(r[f"p{p}_ms"]) for p in (50, 90, 99)))
+        )
+        if r["correlated"]:
+            cold, warm = r["cold_ms"], r["warm_ms"]
+            out.append((f"{key} cold p50 / warm p50", f"{_ms(cold['p50'])} / {_ms(warm['p50'])}"))
+        auth = r.get("authorizer")
+        if auth:
+            share = r.get("authorizer_share")
+            out.append(
+                (
+                    f"{key} authorizer {auth['function']}",
+                    f"{auth['invoked']} invoked ({auth['cold_starts']} cold), "
+                    f"{auth['cached']} cached; p50 {_ms(r['authorizer_ms_p50'])}"
+                    + ("" if share is None else f", {share:.1%} of the latency"),
+                )
+            )
+    return out
 
 
 def render_text(summary: dict[str, Any]) -> str:

@@ -35,6 +35,8 @@ def main() -> int:
             str(ROOT / "functions/lambda-emu.toml"),
             "--port",
             "0",
+            "--api-port",  # the sample API's routes: any free port, not 3000
+            "0",
             "--quiet",
             "--state-dir",
             str(ROOT / ".lambda-emu/demo"),

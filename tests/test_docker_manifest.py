@@ -41,8 +41,10 @@ def test_runtime_images() -> None:
     assert image_for_runtime("python3.12") == (PYTHON_IMAGE, False)  # nearest, with a warning
     assert image_for_runtime("provided.al2023") == (PROVIDED_IMAGE, True)
     assert image_for_runtime("provided.al2") == (PROVIDED_IMAGE, True)
-    with pytest.raises(ValueError, match="nodejs20"):
-        image_for_runtime("nodejs20.x")
+    # one image per local node major; the docker plan falls back to the nearest one
+    assert image_for_runtime("nodejs20.x") == ("lambda-emu/nodejs:20", True)
+    with pytest.raises(ValueError, match="java21"):
+        image_for_runtime("java21")
 
 
 def test_sandbox_choice(tmp_path: Path) -> None:

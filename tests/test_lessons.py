@@ -161,8 +161,8 @@ def test_memory_hog_is_killed_at_its_limit(bench: LessonBench) -> None:
     over = bench.measure("memory_hog", {"mb": 300}, warm=0)
     assert fits.cold.function_error is None and fits.cold.payload == {"allocated_mb": 64}
     assert over.cold.function_error == "Unhandled"
-    assert over.cold.payload["errorType"] == "Runtime.ExitError"
-    assert over.cold.report.error_type == "Runtime.ExitError"
+    assert over.cold.payload["errorType"] == "Runtime.OutOfMemory"
+    assert over.cold.report.error_type == "Runtime.OutOfMemory"
     assert 120 <= over.max_memory_mb <= 128  # killed at the limit, never above it
 
 

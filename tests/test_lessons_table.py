@@ -34,7 +34,7 @@ def _rows() -> list[Row]:
         if lesson.title.startswith("memory_hog"):
             a = _sample("memory_hog", 128, cold_ms=500, warm_ms=0, used=81, warm=0)
             b = _sample("memory_hog", 128, cold_ms=800, warm_ms=0, used=128, warm=0,
-                        error="Runtime.ExitError")  # fmt: skip
+                        error="Runtime.OutOfMemory")  # fmt: skip
         elif lesson.a.function == lesson.b.function and lesson.a.memory_mb == lesson.b.memory_mb:
             a = b = _sample(lesson.a.function, size, cold_ms=2547.5, warm_ms=38, used=32)
         else:
@@ -94,9 +94,9 @@ def test_the_oom_lesson_shows_the_kill() -> None:
     row = _lesson(_rows(), "memory_hog")
     a, b = variant_lines(row)
     assert a[2:] == ("Max Memory Used", "81 MB", "of 128 MB: ok")
-    assert b[2:] == ("Max Memory Used", "128 MB", "killed at 128 MB: Runtime.ExitError")
+    assert b[2:] == ("Max Memory Used", "128 MB", "killed at 128 MB: Runtime.OutOfMemory")
     text = render_text([row])
-    assert "killed at 128 MB: Runtime.ExitError" in text and "B/A 1.58: shown" in text
+    assert "killed at 128 MB: Runtime.OutOfMemory" in text and "B/A 1.58: shown" in text
 
 
 def test_a_lesson_that_did_not_show_says_why() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -28,7 +29,7 @@ from emulator.manifests import load_manifest
 from emulator.metrics.report import Report, parse_report
 from emulator.pytest_plugin import boto3_client
 from emulator.sandbox.runtimes import RuntimeResolver, runtime_family
-from emulator.sandbox.runtimes.nodejs import layer_paths, memory_args
+from emulator.sandbox.runtimes.nodejs import ca_bundle, layer_paths, memory_args, merged_overlay
 
 if shutil.which("node") is None or shutil.which("npm") is None:
     pytest.skip("node and npm are needed for the Node.js runtime", allow_module_level=True)
@@ -145,6 +146,10 @@ def test_commonjs_async_handler_context_and_environment(
     # /var/runtime/node_modules:/var/runtime:/var/task (no layers, no dependencies)
     assert env["NODE_PATH"] == f"{rdir}/node_modules:{rdir}:{code}"
     assert env["LAMBDA_TASK_ROOT"] == str(code) and env["_HANDLER"] == "index.handler"
+    # Lambda's bootstrap points NODE_EXTRA_CA_CERTS at a CA bundle (/var/runtime/ca-cert.pem)
+    # unless the function sets it; here, this machine's bundle
+    assert env["NODE_EXTRA_CA_CERTS"] == ca_bundle() and Path(env["NODE_EXTRA_CA_CERTS"]).is_file()
+    assert env["WRAPPED_BY"] is None
     # NODE_OPTIONS passes through to node
     assert env["NODE_OPTIONS"] == "--no-deprecation" and body["noDeprecation"] is True
     assert body["execArgv"] == [
@@ -153,12 +158,38 @@ def test_commonjs_async_handler_context_and_environment(
         "81920",
         "--max-semi-space-size=12",
         "--max-old-space-size=231",
+        "--no-experimental-require-module",  # Lambda turns require(esm) off on nodejs20.x
     ]
+    assert body["requireModule"] in (False, None)  # None: a node without the feature
 
 
 def test_nodejs22_asks_for_its_own_execution_env(client: Any) -> None:
     _, body, _ = call(client, "node22_cjs")
     assert body["env"]["AWS_EXECUTION_ENV"] == "AWS_Lambda_nodejs22.x"
+    # docs lambda-nodejs.html: nodejs22.x turns off require(esm) and module-type detection
+    assert body["execArgv"][-2:] == [
+        "--no-experimental-require-module",
+        "--no-experimental-detect-module",
+    ]
+
+
+def test_node_options_keeps_an_experimental_feature_lambda_turns_off(tmp_path: Path) -> None:
+    # docs lambda-nodejs.html: "set the re-enable flag in the NODE_OPTIONS environment
+    # variable ... Lambda detects this override and removes the corresponding disable flag"
+    fn = FunctionConfig(
+        name="f",
+        runtime="nodejs22.x",
+        handler="index.handler",
+        code_dir=tmp_path,
+        environment={"NODE_OPTIONS": "--experimental-require-module"},
+    )
+    argv = RuntimeResolver(CACHE, print).prepare(fn).argv
+    assert "--no-experimental-require-module" not in argv
+    assert "--no-experimental-detect-module" in argv
+    plain = RuntimeResolver(CACHE, print).prepare(
+        FunctionConfig(name="g", runtime="nodejs18.x", handler="i.h", code_dir=tmp_path)
+    )
+    assert not any(a.startswith("--no-experimental") for a in plain.argv)
 
 
 @pytest.mark.parametrize(
@@ -227,21 +258,45 @@ def test_a_missing_module_is_import_module_error(client: Any) -> None:
     assert body["trace"][0] == "Runtime.ImportModuleError: Error: Cannot find module 'nowhere'"
 
 
-def test_out_of_memory_is_the_cgroup_kill(client: Any, node_emulator: EmbeddedEmulator) -> None:
+def test_out_of_memory_past_the_cgroup_limit(client: Any, node_emulator: EmbeddedEmulator) -> None:
     assert node_emulator.emulator is not None
     if node_emulator.emulator.cgroups is None:
         pytest.skip("no writable memory cgroup on this machine")
-    # [B9] an OOM kill reads "Runtime exited with error: signal: killed"
-    # (gh:DataBiosphere/azul#3485, 2021-10, an OOM)
+    # Buffers live outside V8's heap: the cgroup's limit is hit first and the kernel kills
+    # the runtime. Lambda: "Runtime exited with error: signal: killed" (gh:DataBiosphere/
+    # azul#3485), typed Runtime.OutOfMemory in REPORT lines of 2025-26 and in AWS's RAPID
+    # (rapid/shutdown.go › processTermination: OomKilled → ErrorRuntimeOutOfMemory).
     resp, body, log = call(client, "node_hog128", {"mb": 300})
     assert resp["FunctionError"] == "Unhandled"
-    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorType"] == "Runtime.OutOfMemory"
     assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    assert "\nRuntime.OutOfMemory\n" in log
     report = parse_report(log)
     assert report is not None and report.status == "error"
+    assert report.error_type == "Runtime.OutOfMemory"
     assert 100 <= report.max_memory_mb <= 128
     _, again, _ = call(client, "node_hog512", {"mb": 300})
     assert again == {"allocated_mb": 300}
+
+
+def test_out_of_memory_in_v8s_heap_first(client: Any, node_emulator: EmbeddedEmulator) -> None:
+    # JavaScript objects live on V8's heap, which Lambda's bootstrap caps below the memory size
+    # (--max-old-space-size = M − M/10): V8's limit comes first (measured here at 128, 512,
+    # 1,024 and 2,048 MB: Max Memory Used stayed under the size), node prints its own
+    # "FATAL ERROR: … JavaScript heap out of memory" and aborts. Lambda reports a runtime that
+    # exited on a signal as Runtime.ExitError "Runtime exited with error: signal: <Go's name>";
+    # SIGABRT is "aborted" (⚠ whether Lambda adds Go's " (core dumped)" is unrecorded).
+    resp, body, log = call(client, "node_hog512", {"heapMb": 1000})
+    assert resp["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: aborted")
+    assert "JavaScript heap out of memory" in log
+    report = parse_report(log)
+    assert report is not None and report.error_type == "Runtime.ExitError"
+    assert report.max_memory_mb < 512
+    # the next invocation gets a fresh environment
+    _, again, _ = call(client, "node_hog512", {"heapMb": 10})
+    assert again == {"heap_mb": 10}
 
 
 # --- logs, scale-out -----------------------------------------------------------------------------
@@ -262,6 +317,91 @@ def test_a_cold_log_tail_is_start_the_functions_lines_end_report(client: Any) ->
     assert report is not None and report.init_ms is not None
 
 
+def test_json_log_format_turns_console_lines_into_lambdas_json_records(tmp_path: Path) -> None:
+    # LoggingConfig {LogFormat: JSON, ApplicationLogLevel: INFO}: AWS's client (aws-lambda-ric
+    # LogPatch.js) then writes {"timestamp","level","requestId","message"} per line, an Error
+    # argument adding errorType, errorMessage and stackTrace, and drops levels below INFO
+    # (docs nodejs-logging.html, "Using Lambda advanced logging controls with Node.js").
+    fn = FunctionConfig(
+        name="node_json_logs",
+        runtime="nodejs20.x",
+        handler="logs.handler",
+        code_dir=NODE_FUNCTIONS / "cjs",
+        log_format="JSON",
+        application_log_level="info",
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,), port=0, state_dir=tmp_path / "state", log_to_terminal=False
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as json_client:
+            resp, body, log = call(json_client, "node_json_logs")
+    finally:
+        emulator.stop()
+    assert emulator.internal_errors == []
+    assert body == {"logged": 4}
+    rid = resp["ResponseMetadata"]["RequestId"]
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert [(r["level"], r["requestId"]) for r in records] == [
+        ("INFO", rid),
+        ("WARN", rid),
+        ("ERROR", rid),
+    ]
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["timestamp"]) for r in records
+    )
+    assert list(records[0]) == ["timestamp", "level", "requestId", "message"]
+    assert records[0]["message"] == "log line 1"
+    assert records[1]["message"] == {"warned": True}  # one object argument stays an object
+    assert records[2]["errorType"] == "Error" and records[2]["errorMessage"] == "boom"
+    assert records[2]["message"].startswith("failed: Error: boom")
+    assert "debug line" not in log
+
+
+def _wrapped(tmp_path: Path, wrapper: str) -> tuple[dict[str, Any], Any, str]:
+    fn = FunctionConfig(
+        name="node_wrapped",
+        runtime="nodejs20.x",
+        handler="index.handler",
+        code_dir=NODE_FUNCTIONS / "cjs",
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": str(NODE_FUNCTIONS / "wrapper" / wrapper)},
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,), port=0, state_dir=tmp_path / "state", log_to_terminal=False
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as wrapped_client:
+            return call(wrapped_client, "node_wrapped")
+    finally:
+        emulator.stop()
+
+
+def test_an_exec_wrapper_starts_the_node_runtime(tmp_path: Path) -> None:
+    # docs runtimes-modify.html#runtime-wrapper: the script gets the runtime's command line
+    resp, body, _ = _wrapped(tmp_path, "wrap.sh")
+    assert "FunctionError" not in resp
+    assert body["env"]["WRAPPED_BY"] == "wrap.sh"
+    assert body["execArgv"][:3] == ["--expose-gc", "--max-http-header-size", "81920"]
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "status", "line"),
+    [("missing.sh", 127, "does not exist"), ("not-executable.sh", 126, "is not an executable")],
+)
+def test_an_exec_wrapper_that_cannot_run_ends_init_as_lambdas_bootstrap_does(
+    tmp_path: Path, wrapper: str, status: int, line: str
+) -> None:
+    # Lambda's /var/runtime/bootstrap (nodejs18.x): `echo "$wrapper: does not exist"; exit 127`,
+    # `echo "$wrapper: is not an executable"; exit 126`
+    resp, body, log = _wrapped(tmp_path, wrapper)
+    assert resp["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith(f"Runtime exited with error: exit status {status}")
+    assert f"{NODE_FUNCTIONS / 'wrapper' / wrapper}: {line}" in log
+
+
 def test_scale_out_to_8_concurrent_environments(client: Any) -> None:
     with ThreadPoolExecutor(8) as pool:
         bodies = list(pool.map(lambda _: call(client, "node_sleep", {"ms": 1500})[1], range(8)))
@@ -277,6 +417,43 @@ def test_a_layers_node_modules_resolve(client: Any) -> None:
     }
 
 
+def test_an_es_module_imports_a_layers_packages(
+    client: Any, node_emulator: EmbeddedEmulator
+) -> None:
+    # AWS Compute blog, "Node.js 18.x runtime now available in AWS Lambda" (quoted in
+    # gh:aws/aws-sdk-js#4431): "The Node.js 18.x runtime for Lambda searches the folders listed
+    # in NODE_PATH when loading ES modules", so a layer's packages import from an .mjs handler.
+    assert node_emulator.emulator is not None
+    process = node_emulator.emulator.sandboxes.factories["process"]
+    if not getattr(process, "private_tmp", False):
+        pytest.skip("needs the environment's own mount namespace (root and unshare)")
+    resp, body, _ = call(client, "node_esm_layer")
+    assert "FunctionError" not in resp, body
+    assert body == {
+        "greet": "hello esm from the layer",
+        "greet20": "node20-only module from the layer",
+    }
+
+
+def test_the_merged_node_modules_takes_each_package_from_its_first_source(tmp_path: Path) -> None:
+    deps, layer = tmp_path / "deps", tmp_path / "layer"
+    for d, names in ((deps, ["x", "@s/y", ".bin"]), (layer, ["x", "z", "@s/w"])):
+        for name in names:
+            (d / name).mkdir(parents=True)
+    overlay = merged_overlay(tmp_path / "cache", "f", [deps, layer])
+    modules = overlay / "node_modules"
+    links = {
+        str(p.relative_to(modules)): os.readlink(p) for p in modules.rglob("*") if p.is_symlink()
+    }
+    assert links == {
+        "x": str(deps / "x"),  # the function's own dependency wins, as /var/task comes first
+        "@s/y": str(deps / "@s" / "y"),
+        "@s/w": str(layer / "@s" / "w"),
+        "z": str(layer / "z"),
+    }
+    assert merged_overlay(tmp_path / "cache", "f", [deps, layer]) == overlay  # reused
+
+
 def test_relative_file_dependencies_still_resolve(client: Any) -> None:
     _, body, _ = call(client, "node_deps_file")
     assert body["shout"] == "HI!"
@@ -289,6 +466,40 @@ def test_locked_dependencies_are_installed_once_with_npm_ci(client: Any) -> None
     installed = Path(body["from"]).parents[2]
     assert installed.parent == CACHE / "deps"
     assert " ci " in (installed / ".ready").read_text()
+
+
+def test_an_es_module_imports_its_package_json_dependency(
+    client: Any, node_emulator: EmbeddedEmulator
+) -> None:
+    # ES modules ignore NODE_PATH (nodejs.org/api/esm.html#no-node_path); on Lambda the
+    # function's dependencies are in /var/task/node_modules, beside the handler, where
+    # `import` finds them. AWS's knowledge center (lambda-import-module-error-nodejs): a
+    # missing one is "Error [ERR_MODULE_NOT_FOUND]: Cannot find package".
+    resp, body, _ = call(client, "node_esm_deps")
+    assert "FunctionError" not in resp, body
+    assert body["ms"] == 7_200_000
+    installed = Path(body["from"].removeprefix("file://")).parents[2]
+    assert installed.parent == CACHE / "deps"
+    code = NODE_FUNCTIONS / "esm_deps"
+    assert node_emulator.emulator is not None
+    process = node_emulator.emulator.sandboxes.factories["process"]
+    if getattr(process, "private_tmp", False):  # root with unshare: a mount namespace
+        # the dependencies stand in the code directory, as in /var/task; NODE_PATH is Lambda's
+        assert body["task"] == ["index.js", "node_modules", "package-lock.json", "package.json"]
+        assert body["nodePath"].split(":")[-1] == str(code)
+        assert str(installed) not in body["nodePath"]
+    assert not (code / "node_modules").exists()  # the host's code directory is untouched
+
+
+def test_without_a_mount_namespace_the_dependencies_go_first_on_node_path() -> None:
+    functions = load_manifest(NODE_FUNCTIONS / "lambda-emu.toml")
+    (fn,) = [f for f in functions if f.name == "node_deps_ci"]
+    command = RuntimeResolver(CACHE, print).prepare(fn)
+    assert command.task_overlay is not None
+    link = command.task_overlay / "node_modules"
+    assert [p.name for p in command.task_overlay.iterdir()] == ["node_modules"]
+    assert link.is_symlink() and (link / "ms" / "package.json").is_file()
+    assert command.env_unmounted["NODE_PATH"] == f"{link.resolve()}:{command.env['NODE_PATH']}"
 
 
 def test_a_sam_layer_versions_node_modules_resolve() -> None:
@@ -443,3 +654,71 @@ def test_an_extension_and_telemetry_beside_a_node_function(tmp_path: Path) -> No
     # the function's console.log line reaches the subscriber as a "function" record
     lines = [r["record"] for r in telemetry if r["type"] == "function"]
     assert any(f"\t{ids[0]}\tINFO\tnode ext handling {ids[0]}" in line for line in lines)
+
+
+# --- the docker sandbox -------------------------------------------------------------------------
+def test_node_functions_in_the_docker_sandbox(tmp_path: Path) -> None:
+    from emulator.images import node_image
+    from emulator.sandbox.docker.engine import engine_answers
+
+    if not engine_answers():
+        pytest.skip("no Docker engine (scripts/setup-docker)")
+    import docker
+
+    client = docker.from_env()
+    try:
+        if not client.images.list(name=node_image(20).split(":")[0]):
+            pytest.skip("no local nodejs image (lambda-emu images build)")
+    finally:
+        client.close()
+    functions = tuple(
+        FunctionConfig(
+            name=name,
+            runtime=runtime,
+            handler=handler,
+            code_dir=NODE_FUNCTIONS / code,
+            memory_mb=256,
+            sandbox="docker",
+        )
+        for name, runtime, code, handler in [
+            ("dk_cjs", "nodejs20.x", "cjs", "index.handler"),
+            ("dk_esm_deps", "nodejs20.x", "esm_deps", "index.handler"),
+            ("dk_error", "nodejs22.x", "errors", "index.handler"),
+        ]
+    )
+    cfg = EmulatorConfig(
+        functions=functions, port=0, state_dir=tmp_path / "state", log_to_terminal=False
+    )
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as dk:
+            _, cjs, log = call(dk, "dk_cjs", {"hello": "container"})
+            _, esm, _ = call(dk, "dk_esm_deps")
+            err_resp, err, _ = call(dk, "dk_error", {"error_msg": "in a container"})
+    finally:
+        emulator.stop()
+    assert emulator.internal_errors == []
+    # Lambda's paths, as in AWS's own images: /var/runtime, /var/task, /var/lang/bin/node
+    assert cjs["event"] == {"hello": "container"}
+    assert cjs["env"]["AWS_EXECUTION_ENV"] == "AWS_Lambda_nodejs20.x"
+    assert cjs["env"]["NODE_PATH"] == (
+        "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:"
+        "/var/runtime:/var/task"
+    )
+    assert cjs["env"]["LAMBDA_TASK_ROOT"] == "/var/task"
+    assert cjs["execArgv"] == [
+        "--expose-gc",
+        "--max-http-header-size",
+        "81920",
+        "--max-semi-space-size=12",
+        "--max-old-space-size=231",
+        "--no-experimental-require-module",
+    ]
+    assert re.search(r"\tINFO\tcjs got \{\"hello\":\"container\"\}", log)
+    # package.json dependencies in /var/task/node_modules, imported by an ES module
+    assert esm["ms"] == 7_200_000
+    assert esm["from"] == "file:///var/task/node_modules/ms/index.js"
+    # the error shape, from the same unmodified client
+    assert err_resp["FunctionError"] == "Unhandled"
+    assert list(err) == ["errorType", "errorMessage", "trace"]
+    assert err["errorMessage"] == "Error: in a container"

@@ -152,7 +152,7 @@ def test_cgroup_version_code_paths(version: str, tmp_path: Path, hog_fn: Functio
         if caps.memory:
             # (the OOM resets the environment, and its cgroup goes with it)
             over = _invoke(running.url, "hog", b'{"mb": 300}')
-            assert over.json()["errorType"] == "Runtime.ExitError"
+            assert over.json()["errorType"] == "Runtime.OutOfMemory"
         used = running.emulator.cgroups.bases.values()
     finally:
         running.stop()

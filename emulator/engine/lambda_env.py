@@ -86,6 +86,13 @@ def lambda_environment(
     env.setdefault("AWS_SECRET_ACCESS_KEY", "lambda-emu")
     if command.execution_env:
         env["AWS_EXECUTION_ENV"] = command.execution_env
+    if fn.log_format == "JSON":
+        # What the managed runtimes' clients read (aws-lambda-ric LogPatch.js,
+        # awslambdaric bootstrap.py): the format, and the application log level
+        # (docs monitoring-cloudwatchlogs-advanced.html: INFO unless configured; ⚠ that Lambda
+        # sets neither variable with the Text format).
+        env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        env["AWS_LAMBDA_LOG_LEVEL"] = (fn.application_log_level or "INFO").upper()
     env.update(command.env)
     env.update(fn.environment)
     return env
@@ -125,6 +132,12 @@ def sandbox_spec(
         tmp_dir=tmp_dir,
         extensions=extensions,
         exec_wrapper=exec_wrapper(fn, env),
+        task_overlay=command.task_overlay,
+        env_unmounted={
+            key: value
+            for key, value in command.env_unmounted.items()
+            if env.get(key) == command.env.get(key)
+        },
     )
 
 

@@ -75,6 +75,17 @@ def exit_reason(status: ExitStatus) -> str:
     return f"Runtime exited with error: {status.describe()}"
 
 
+def exit_error_type(status: ExitStatus) -> str:
+    """Runtime.OutOfMemory when the memory limit killed the runtime, else Runtime.ExitError.
+    AWS's RAPID (aws-lambda-runtime-interface-emulator,
+    internal/lambda-managed-instances/rapid/shutdown.go › processTermination) keeps the
+    message, "runtime exited with error: signal: killed", and changes only the type; Lambda's
+    REPORT for an OOM reads "Status: error\tError Type: Runtime.OutOfMemory" (REPORT lines
+    quoted in public log parsers, 2025-26). ⚠ That the caller's payload carries the same
+    errorType is RAPID's design (its first fatal error answers the invoke), not a recording."""
+    return wire.RUNTIME_OUT_OF_MEMORY if status.oom_killed else wire.RUNTIME_EXIT_ERROR
+
+
 def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> InvokeEnd:
     if isinstance(event, FunctionResponse):
         return InvokeEnd(Outcome(event.body, event.content_type), event.at)
@@ -95,7 +106,7 @@ def invoke_end(event: object, request_id: str, timeout_s: float, now: float) -> 
             outcome, event.at, (f"RequestId: {request_id} Error: {message}\n{error_type}",)
         )
     if isinstance(event, SandboxExited):
-        error_type = wire.RUNTIME_EXIT_ERROR
+        error_type = exit_error_type(event.status)
         message = f"RequestId: {request_id} Error: {exit_reason(event.status)}"
         outcome = _typed(Outcome(error_body(error_type, message), function_error=True), error_type)
         return InvokeEnd(outcome, now, (f"{message}\n{error_type}",), "failure")
@@ -128,9 +139,12 @@ def extensions_end(event: object, outcome: Outcome, request_id: str, timeout_s: 
             wire.SANDBOX_TIMEDOUT,
         )  # fmt: skip
         return InvokeEnd(ended, 0.0, (line,), "timeout")
-    error_type = (
-        "Extension.ExitError" if isinstance(event, ExtensionFailed) else (wire.RUNTIME_EXIT_ERROR)
-    )
+    if isinstance(event, ExtensionFailed):
+        error_type = "Extension.ExitError"
+    elif isinstance(event, SandboxExited):
+        error_type = exit_error_type(event.status)
+    else:
+        error_type = wire.RUNTIME_EXIT_ERROR
     ended = Outcome(
         outcome.payload, outcome.content_type, outcome.function_error, "error", error_type
     )
@@ -159,10 +173,9 @@ def init_failure(event: object, started: float, now: float, timeout_s: float) ->
         return InitFailure((event.at - started) * 1000, "error", event.error_type, body)
     if isinstance(event, SandboxExited):
         message = f"Error: {exit_reason(event.status)}"
-        body = error_body(wire.RUNTIME_EXIT_ERROR, message)
-        return InitFailure(
-            elapsed, "error", wire.RUNTIME_EXIT_ERROR, body, platform_message=message
-        )
+        error_type = exit_error_type(event.status)
+        body = error_body(error_type, message)
+        return InitFailure(elapsed, "error", error_type, body, platform_message=message)
     message = f"Error: Task timed out after {timeout_s:.2f} seconds"
     body = error_body(wire.SANDBOX_TIMEDOUT, message)
     return InitFailure(elapsed, "timeout", wire.SANDBOX_TIMEDOUT, body, platform_message=message)
@@ -175,7 +188,7 @@ def init_failure_lines(event: object) -> tuple[str, ...]:
         return (f"Extension {f.name} reported {f.kind} error: {f.error_type}",)
     if isinstance(event, SandboxExited):
         message = f"Error: {exit_reason(event.status)}"
-        return (f"{message}\n{wire.RUNTIME_EXIT_ERROR}",)
+        return (f"{message}\n{exit_error_type(event.status)}",)
     return ()
 
 

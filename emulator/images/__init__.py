@@ -8,7 +8,11 @@ images are thin layers on it that set the environment and entrypoint AWS's base 
 - `lambda-emu/python:3.11`: `/lambda-entrypoint.sh HANDLER` runs `/var/runtime/bootstrap`
   (awslambdaric) when `AWS_LAMBDA_RUNTIME_API` is set, as `public.ecr.aws/lambda/python` does;
 - `lambda-emu/provided:al2023`: the same entrypoint runs the function's own
-  `/var/task/bootstrap` (custom runtimes), as `public.ecr.aws/lambda/provided` does.
+  `/var/task/bootstrap` (custom runtimes), as `public.ecr.aws/lambda/provided` does;
+- `lambda-emu/nodejs:NN`, one per major of `node` on this machine: that `node` in
+  `/var/lang/bin` and AWS's aws-lambda-ric (the runtime cache's build, unmodified) in
+  `/var/runtime`, started by a `/var/runtime/bootstrap` that does what Lambda's Node
+  bootstrap does (emulator/images/build.py).
 
 `RUNTIME_IMAGES` maps Lambda runtime names to these tags; a runtime with no local image of
 its own version uses the nearest one (with a warning, as the process sandbox does).
@@ -19,6 +23,7 @@ from __future__ import annotations
 BASE_IMAGE = "lambda-emu/base:bookworm"
 PYTHON_IMAGE = "lambda-emu/python:3.11"
 PROVIDED_IMAGE = "lambda-emu/provided:al2023"
+NODE_IMAGE_REPO = "lambda-emu/nodejs"  # tagged with the node major inside
 # Every image this module builds carries this label (with the build recipe's digest).
 IMAGE_LABEL = "dev.lambda-emu.image"
 
@@ -30,6 +35,10 @@ RUNTIME_IMAGES = {
 }
 
 
+def node_image(major: int) -> str:
+    return f"{NODE_IMAGE_REPO}:{major}"
+
+
 def image_for_runtime(runtime: str) -> tuple[str, bool]:
     """(local image, exact) for a zip function's runtime; `exact` is False when a nearby
     runtime's image stands in (another python3.x runs on the python3.11 image)."""
@@ -39,4 +48,6 @@ def image_for_runtime(runtime: str) -> tuple[str, bool]:
         return PYTHON_IMAGE, False
     if runtime.startswith("provided"):
         return PROVIDED_IMAGE, False
+    if runtime.startswith("nodejs"):  # the docker plan falls back to the nearest local major
+        return node_image(int(runtime.removeprefix("nodejs").removesuffix(".x"))), True
     raise ValueError(f"no local image for runtime {runtime}")

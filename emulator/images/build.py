@@ -5,7 +5,11 @@
    documentation and locales;
 2. Lambda's runtime directory: awslambdaric and boto3 wheels for CPython 3.11 (manylinux),
    installed by pip into `/var/runtime`, and the entrypoint of AWS's base images;
-3. imported as `lambda-emu/base`, then the python and provided images as thin layers on it.
+3. imported as `lambda-emu/base`, then the python and provided images as thin layers on it;
+4. for each major of `node` on this machine, `lambda-emu/nodejs:NN`: that `node` binary and
+   the runtime cache's build of AWS's aws-lambda-ric (only what it loads: its `dist/`, the
+   native addon among it), on the base image (whose glibc and libstdc++ are the host's own
+   Debian release's).
 
 Every image carries a label with the digest of this recipe: a build whose images already
 carry the current digest does nothing (setup runs it on every call). Needs root (debootstrap)
@@ -24,11 +28,11 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from emulator.images import BASE_IMAGE, IMAGE_LABEL, PROVIDED_IMAGE, PYTHON_IMAGE
+from emulator.images import BASE_IMAGE, IMAGE_LABEL, PROVIDED_IMAGE, PYTHON_IMAGE, node_image
 from emulator.sandbox.runtimes import RUNTIME_PACKAGES  # Lambda's /var/runtime, in the image too
 
 SUITE = "bookworm"  # python3 there is 3.11, the interpreter awslambdaric's wheels are built for
@@ -78,6 +82,46 @@ PYTHON_DOCKERFILE = (
     f'FROM {BASE_IMAGE}\n{_COMMON_ENV}COPY bootstrap /var/runtime/bootstrap\nCMD ["app.handler"]\n'
 )
 PROVIDED_DOCKERFILE = f"FROM {BASE_IMAGE}\n{_COMMON_ENV}"
+
+# /var/runtime/bootstrap of the nodejs image: what Lambda's Node bootstrap does (nodejs18.x's
+# /var/runtime/bootstrap, as printed from the runtime in public write-ups: NODE_PATH unless
+# set, V8's heap limits from the memory size, NODE_EXTRA_CA_CERTS unless set, the exec wrapper
+# checked), plus the experimental features Lambda turns off per runtime (docs
+# lambda-nodejs.html). The image stands in for any nodejsNN.x: AWS_EXECUTION_ENV names it.
+# @MAJOR@, @REQUIRE@ and @DETECT@ are filled at build time (a flag this node lacks is empty).
+NODE_BOOTSTRAP = """#!/bin/sh
+major=${AWS_EXECUTION_ENV#AWS_Lambda_nodejs}; major=${major%.x}
+case "$major" in ''|*[!0-9]*) major=@MAJOR@;; esac
+if [ -z "$NODE_PATH" ]; then
+  export NODE_PATH="/opt/nodejs/node$major/node_modules:/opt/nodejs/node_modules:\
+/var/runtime/node_modules:/var/runtime:/var/task"
+fi
+set -- --expose-gc --max-http-header-size 81920
+if [ -n "$AWS_LAMBDA_FUNCTION_MEMORY_SIZE" ]; then
+  new_space=$((AWS_LAMBDA_FUNCTION_MEMORY_SIZE / 10))
+  set -- "$@" "--max-semi-space-size=$((new_space / 2))" \
+    "--max-old-space-size=$((AWS_LAMBDA_FUNCTION_MEMORY_SIZE - new_space))"
+fi
+case " $NODE_OPTIONS " in *" --experimental-require-module "*) ;; *)
+  case "$major" in 20|22) set -- "$@" @REQUIRE@;; esac;; esac
+case " $NODE_OPTIONS " in *" --experimental-detect-module "*) ;; *)
+  case "$major" in 22) set -- "$@" @DETECT@;; esac;; esac
+if [ -z "${NODE_EXTRA_CA_CERTS+set}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
+if [ -z "$AWS_LAMBDA_EXEC_WRAPPER" ]; then
+  exec /var/lang/bin/node "$@" /var/runtime/index.mjs
+fi
+wrapper="$AWS_LAMBDA_EXEC_WRAPPER"
+if [ ! -f "$wrapper" ]; then echo "$wrapper: does not exist"; exit 127; fi
+if [ ! -x "$wrapper" ]; then echo "$wrapper: is not an executable"; exit 126; fi
+exec "$wrapper" /var/lang/bin/node "$@" /var/runtime/index.mjs
+"""
+NODE_DOCKERFILE = (
+    f"FROM {BASE_IMAGE}\n{_COMMON_ENV}"
+    "COPY node /var/lang/bin/node\nCOPY runtime/ /var/runtime/\n"
+    'CMD ["index.handler"]\n'
+)
 
 
 def recipe_digest() -> str:
@@ -188,11 +232,12 @@ def _write(path: Path, text: str, mode: int) -> None:
     path.chmod(mode)
 
 
-def _context(dockerfile: str, files: dict[str, tuple[str, int]]) -> io.BytesIO:
+def _context(dockerfile: str, files: Mapping[str, tuple[str | bytes, int]]) -> io.BytesIO:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, (text, mode) in {"Dockerfile": (dockerfile, 0o644), **files}.items():
-            data = text.encode()
+        entries: dict[str, tuple[str | bytes, int]] = {"Dockerfile": (dockerfile, 0o644)}
+        for name, (content, mode) in {**entries, **files}.items():
+            data = content.encode() if isinstance(content, str) else content
             info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mode = mode
@@ -243,10 +288,66 @@ def build(cache: Path, *, force: bool = False, say: Callable[[str], None] = prin
             forcerm=True,
         )
         built.append(tag)
+    built += build_node_images(client, digest, force=force or BASE_IMAGE in built, say=say)
     if built:  # the images these replaced
         with contextlib.suppress(Exception):
             client.images.prune(filters={"dangling": True, "label": IMAGE_LABEL})
     client.close()
+    return built
+
+
+def node_context(major: int, exe: str, runtime_dir: Path) -> tuple[dict[str, Any], str]:
+    """The build context's files for one node major, and its digest (bootstrap, node and
+    client): the node binary, Lambda's /var/runtime/index.mjs and the client's `dist/`."""
+    from emulator.sandbox.runtimes.nodejs import DISABLED_FEATURES, NodejsRuntime
+
+    accepts = NodejsRuntime(runtime_dir.parent.parent, lambda _m: None).accepts
+    require, detect = (flag if accepts(exe, flag) else "" for flag, _, _ in DISABLED_FEATURES)
+    bootstrap = NODE_BOOTSTRAP.replace("@MAJOR@", str(major))
+    bootstrap = bootstrap.replace("@REQUIRE@", require).replace("@DETECT@", detect)
+    files: dict[str, Any] = {
+        "node": (Path(exe).read_bytes(), 0o755),
+        "runtime/bootstrap": (bootstrap, 0o755),
+        "runtime/index.mjs": ((runtime_dir / "index.mjs").read_text(), 0o644),
+    }
+    ric = runtime_dir / "node_modules" / "aws-lambda-ric"
+    for path in [ric / "package.json", *sorted((ric / "dist").iterdir())]:
+        rel = path.relative_to(runtime_dir)
+        files[f"runtime/{rel}"] = (path.read_bytes(), 0o755 if path.suffix == ".node" else 0o644)
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    ric_version = (ric / "package.json").read_text()
+    parts = [NODE_DOCKERFILE, bootstrap, version.stdout, ric_version]
+    return files, hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def build_node_images(
+    client: Any, base_digest: str, *, force: bool, say: Callable[[str], None]
+) -> list[str]:
+    """`lambda-emu/nodejs:NN` for each major of node on this machine (none without node)."""
+    from emulator.sandbox.runtimes import RuntimeResolver
+
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return []
+    nodejs = RuntimeResolver(Path.home() / ".cache" / "lambda-emu", say).nodejs
+    built = []
+    for major, exe in sorted(nodejs.nodes().items()):
+        runtime_dir = nodejs.runtime_dir(major, exe)  # npm, once per machine
+        files, node_digest = node_context(major, exe, runtime_dir)
+        digest = f"{base_digest}-{node_digest}"
+        tag = node_image(major)
+        if not force and current(client, tag, digest):
+            continue
+        say(f"building {tag}")
+        client.images.build(
+            fileobj=_context(NODE_DOCKERFILE, files),
+            custom_context=True,
+            tag=tag,
+            labels={IMAGE_LABEL: digest},
+            pull=False,
+            rm=True,
+            forcerm=True,
+        )
+        built.append(tag)
     return built
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from emulator import wire
 from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.cost import cost_per_million
@@ -324,7 +325,7 @@ def _both_billed(a: Sample, b: Sample) -> str | None:
 
 def _killed_at_limit(a: Sample, b: Sample) -> str | None:
     report = b.cold.report
-    if report.error_type != "Runtime.ExitError":
+    if report.error_type != wire.RUNTIME_OUT_OF_MEMORY:
         return f"not killed: {report.error_type or 'succeeded'} (no memory cgroup here?)"
     if report.max_memory_mb > b.memory_mb:
         return f"Max Memory Used {report.max_memory_mb} MB above the {b.memory_mb} MB size"

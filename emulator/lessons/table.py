@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from emulator import wire
 from emulator.lessons.measure import Row, Sample
 
 WIDTH = 100
@@ -47,7 +48,7 @@ def _value(s: Sample, figure: str) -> str:
 def _context(s: Sample, figure: str) -> str:
     error = _error(s)
     if error is not None:
-        if error == "Runtime.ExitError":  # the runtime process died: the memory limit's kill
+        if error == wire.RUNTIME_OUT_OF_MEMORY:  # the memory limit's kill
             return f"killed at {s.memory_mb} MB: {error}"
         return f"of {s.memory_mb} MB: {error}"
     if figure == "max_memory_mb":

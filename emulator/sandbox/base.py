@@ -13,7 +13,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -58,6 +58,13 @@ class ExitStatus:
         return f"exit status {self.returncode}"
 
 
+WRAPPER_CHECK = (
+    'if [ ! -f "$0" ]; then echo "$0: does not exist"; exit 127; fi; '
+    'if [ ! -x "$0" ]; then echo "$0: is not an executable"; exit 126; fi; '
+    'exec "$0" "$@"'
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SandboxSpec:
     environment_id: str
@@ -72,15 +79,21 @@ class SandboxSpec:
     # AWS_LAMBDA_EXEC_WRAPPER: the script Lambda starts the runtime through, with the
     # runtime's command line as its arguments (docs runtimes-modify.html#runtime-wrapper).
     exec_wrapper: str | None = None
+    # RuntimeCommand.task_overlay, and the variables that stand in for it where it cannot be
+    # mounted (only those the function's own Environment did not replace).
+    task_overlay: Path | None = None
+    env_unmounted: Mapping[str, str] = field(default_factory=dict)
 
     def runtime_argv(self) -> tuple[str, ...]:
-        """The runtime's command line, through the wrapper when there is one. A shell execs
-        it, so a missing wrapper ends with status 127 and one that cannot run with 126, as
-        Lambda's own bootstrap does (LocalStack's AWS-recorded
+        """The runtime's command line, through the wrapper when there is one, checked as
+        Lambda's own bootstrap checks it: a missing wrapper prints "<wrapper>: does not exist"
+        and ends with status 127, one that is not executable "<wrapper>: is not an executable"
+        and 126 (/var/runtime/bootstrap of nodejs18.x, as printed from the runtime in public
+        write-ups; LocalStack's AWS-recorded
         TestLambdaErrors::test_lambda_runtime_wrapper_not_found, 2025-11: exit status 127)."""
         if not self.exec_wrapper:
             return self.argv
-        return ("/bin/sh", "-c", 'exec "$0" "$@"', self.exec_wrapper, *self.argv)
+        return ("/bin/sh", "-c", WRAPPER_CHECK, self.exec_wrapper, *self.argv)
 
 
 OutputCallback = Callable[[bytes], None]

@@ -12,7 +12,7 @@ from typing import Any
 
 from emulator.config import FunctionConfig
 from emulator.errors import SandboxError
-from emulator.images import image_for_runtime
+from emulator.images import NODE_IMAGE_REPO, image_for_runtime, node_image
 from emulator.sandbox.base import OutputCallback, SandboxSpec
 from emulator.sandbox.cgroups import DEFAULT_CPU_PERIOD_US
 from emulator.sandbox.docker.engine import (
@@ -23,7 +23,7 @@ from emulator.sandbox.docker.engine import (
     container_user,
     owner_token,
 )
-from emulator.sandbox.docker.sandbox import DEPS_DIR, RUNTIME_DIR, DockerSandbox
+from emulator.sandbox.docker.sandbox import DEPS_DIR, RUNTIME_DIR, TASK_ROOT, DockerSandbox
 from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 
 
@@ -87,6 +87,20 @@ class DockerSandboxFactory:
                 self._images[image] = info
         return info
 
+    def _node_image(self, runtime: str) -> tuple[str, bool]:
+        """lambda-emu/nodejs:NN for nodejsNN.x, or the nearest major built on this machine."""
+        wanted = int(runtime.removeprefix("nodejs").removesuffix(".x"))
+        majors: list[int] = []
+        with contextlib.suppress(Exception):
+            for image in self.client.images.list(name=NODE_IMAGE_REPO):
+                for tag in image.tags:
+                    if tag.rpartition(":")[2].isdigit():
+                        majors.append(int(tag.rpartition(":")[2]))
+        if not majors or wanted in majors:
+            return node_image(wanted), True  # (a missing image is reported by image_info)
+        major = min(majors, key=lambda m: (abs(m - wanted), -m))
+        return node_image(major), False
+
     def stages(self, function: str) -> bool:
         return True  # creating a container costs tens of ms: made ahead of need
 
@@ -114,6 +128,8 @@ class DockerSandboxFactory:
                 image, exact = image_for_runtime(fn.runtime)
             except ValueError as exc:
                 raise SandboxError(f"function '{fn.name}': {exc}") from exc
+            if fn.runtime.startswith("nodejs"):
+                image, exact = self._node_image(fn.runtime)
             if not exact:
                 self.warn(f"function '{fn.name}': {fn.runtime} runs on the local image {image}")
             command = (fn.handler,)
@@ -126,6 +142,15 @@ class DockerSandboxFactory:
                 if deps is not None:
                     mounts.append((str(deps), DEPS_DIR))
                     env["PYTHONPATH"] = DEPS_DIR
+            elif fn.runtime.startswith("nodejs") and resolver is not None:
+                # package.json dependencies, installed once on the host by the node the image
+                # carries, where Lambda has them: /var/task/node_modules
+                nodejs = resolver.nodejs
+                major = int(image.rpartition(":")[2])
+                exe = nodejs.nodes().get(major)
+                deps = nodejs.deps_dir(fn, major, exe) if exe is not None else None
+                if deps is not None:
+                    mounts.append((str(deps / "node_modules"), f"{TASK_ROOT}/node_modules"))
         if fn.layers:
             self.warn(
                 f"function '{fn.name}': layers (and their extensions) are not mounted by the "
@@ -140,7 +165,8 @@ class DockerSandboxFactory:
             ephemeral_mb=fn.ephemeral_storage_mb,
             env=env,
         )
-        execution_env = f"AWS_Lambda_{fn.runtime}" if fn.runtime.startswith("python") else None
+        managed = fn.runtime.startswith(("python", "nodejs"))
+        execution_env = f"AWS_Lambda_{fn.runtime}" if managed else None
         return RuntimeCommand(
             argv=(image, *(command or ())), execution_env=execution_env, runtime_dir=RUNTIME_DIR
         )

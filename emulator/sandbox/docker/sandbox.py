@@ -111,7 +111,7 @@ class DockerSandbox:
         env.pop("PYTHONPATH", None)
         env["LAMBDA_TASK_ROOT"] = TASK_ROOT
         env["LAMBDA_RUNTIME_DIR"] = RUNTIME_DIR
-        env["PATH"] = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+        env["PATH"] = "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"  # Lambda's
         env["LANG"] = "C.UTF-8"  # the image has no en_US locale; C.UTF-8 encodes the same
         env.update(self._plan.env)
         return env

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import IO
 
 from emulator.errors import SandboxError
@@ -23,6 +24,8 @@ from emulator.sandbox.process.launcher import (
     limit_data,
     limit_like_lambda,
     needs_host_tmp,
+    overlay_option_safe,
+    overlay_sources,
     remove_tree,
 )
 from emulator.sandbox.process.procfs import CLK_TCK, cpu_ticks, group_members, status_kb
@@ -103,6 +106,10 @@ class ProcessSandbox:
         private = self._private_tmp and not needs_host_tmp(self.spec)
         extensions = [str(p) for p in self.spec.extensions]
         launched = bool(procs or private or extensions)
+        overlay = self.spec.task_overlay
+        if overlay is not None and not (private and overlay_option_safe(self.spec.cwd, overlay)):
+            overlay = None
+            env.update(self.spec.env_unmounted)
         if launched:
             tmp = str(self.spec.tmp_dir) if private else ""
             if private:
@@ -111,12 +118,12 @@ class ProcessSandbox:
                 os.chmod(self.spec.tmp_dir, 0o1777)
             # the code directory is read-only to the function, as /var/task is on Lambda
             code = str(self.spec.cwd) if private else ""
-            prep, drop = self._as_user(env) if private else ("", "")
+            prep, drop = self._as_user(env, overlay) if private else ("", "")
             paths = ""
             if private and self._lambda_paths:
                 paths, env, argv = self._under_lambda_paths(env)
             launcher = ["/bin/sh", "-c", LAUNCHER, "lambda-emu-launch", tmp, code, paths]
-            launcher += [prep, drop]
+            launcher += [str(overlay or ""), prep, drop]
             launcher += [*procs, "--"]
             launcher += [*extensions, "--"]
             if private:
@@ -173,7 +180,7 @@ class ProcessSandbox:
             argv,
         )
 
-    def _as_user(self, env: dict[str, str]) -> tuple[str, str]:
+    def _as_user(self, env: dict[str, str], overlay: Path | None) -> tuple[str, str]:
         """The launcher's "prep" and "drop" when the function runs as another user: only
         with a private mount namespace, where the paths it needs can be exposed."""
         user = self._user
@@ -181,6 +188,8 @@ class ProcessSandbox:
             return "", ""
         spec = self.spec
         extras = [spec.tmp_dir, *(p.parent for p in spec.extensions)]
+        if overlay is not None:  # and where its links point (the cached node_modules, layers)
+            extras += [overlay, *overlay_sources(overlay)]
         paths = users.needed_paths(spec.argv[0], spec.cwd, env, extras)
         self.user = user
         return users.exposure_script(paths, user), " ".join(user.setpriv())

@@ -18,6 +18,12 @@ class RuntimeCommand:
     runtime_dir: str = ""  # LAMBDA_RUNTIME_DIR
     # an init failure known before anything runs (Lambda reports these at init)
     init_error: tuple[str, str] | None = None  # (errorType, errorMessage)
+    # A directory whose entries the function sees inside its code directory, as Lambda's
+    # /var/task holds the function's own node_modules: overlaid on the code directory in the
+    # environment's mount namespace. Where no such namespace exists, `env_unmounted` is
+    # applied over `env` instead (e.g. the same modules on NODE_PATH).
+    task_overlay: Path | None = None
+    env_unmounted: dict[str, str] = field(default_factory=dict)
 
 
 class Runtime(Protocol):

@@ -4,17 +4,25 @@ The function runs under that major of `node` (the nearest one on this machine, w
 when it is missing), started as Lambda's own `/var/runtime/bootstrap` starts it:
 
     node --expose-gc --max-http-header-size 81920 \\
-         --max-semi-space-size=S --max-old-space-size=O  <runtime dir>/index.mjs
+         --max-semi-space-size=S --max-old-space-size=O [--no-experimental-…] \\
+         <runtime dir>/index.mjs
 
 with new space = memory / 10, semi space = new space / 2, old space = memory - new space, all
 in MB and rounded down (the bootstrap of AWS's base image `public.ecr.aws/lambda/nodejs:18`,
-as printed from the image in public write-ups). `index.mjs` is Lambda's `/var/runtime/index.mjs`:
+as printed from the image in public write-ups), then the flags that turn off the experimental
+features Lambda disables per runtime (DISABLED_FEATURES). `index.mjs` is Lambda's
+`/var/runtime/index.mjs`:
 it starts the client with `LAMBDA_TASK_ROOT` and `_HANDLER`, without the line the client's
 command-line entry (`bin/index.mjs`) prints first, which AWS's runtime does not print.
 
 The client lives in a cached runtime directory per node major (Lambda's `/var/runtime`); a
 function's `package.json` dependencies are installed once into a cached directory keyed by
-their content, as `sam build` would (`npm ci` when there is a lockfile).
+their content, as `sam build` would (`npm ci` when there is a lockfile). The function sees them
+where Lambda has them, as `node_modules` inside its code directory (/var/task/node_modules):
+the process sandbox overlays a directory holding only that link on the code directory
+(`RuntimeCommand.task_overlay`), so ES modules, which ignore NODE_PATH, import them too. With
+layers, that `node_modules` links each package of the dependencies and the layers instead
+(`merged_overlay`): Lambda's nodejs18.x and later let ES modules import from NODE_PATH.
 
 `NODE_PATH` is the bootstrap's, `/opt` mapped to each layer and `/var/task` to the code:
 `/opt/nodejs/nodeNN/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:
@@ -59,6 +67,16 @@ ENTRY_MODERN = 'import "aws-lambda-ric";\n'
 NPM_FLAGS = ("--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error")
 
 
+# Experimental node features Lambda turns off, per runtime, and the flag in the function's
+# NODE_OPTIONS that keeps one on ("Lambda detects this override and removes the corresponding
+# disable flag"): docs lambda-nodejs.html, the table of experimental features. ⚠ Where the
+# flags stand in Lambda's command line is not published; here after the heap limits.
+DISABLED_FEATURES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("--no-experimental-require-module", "--experimental-require-module", (20, 22)),
+    ("--no-experimental-detect-module", "--experimental-detect-module", (22,)),
+)
+
+
 def ric_version(major: int) -> str:
     return RIC_MODERN if major >= 22 else RIC_LEGACY
 
@@ -80,6 +98,85 @@ def layer_paths(layers: tuple[Path, ...], major: int) -> list[str]:
     ordered = list(reversed(layers))
     out = [str(layer / "nodejs" / f"node{major}" / "node_modules") for layer in ordered]
     return out + [str(layer / "nodejs" / "node_modules") for layer in ordered]
+
+
+# Lambda's bootstrap, unless the function sets NODE_EXTRA_CA_CERTS itself, points it at
+# /var/runtime/ca-cert.pem ("all certs in /etc/pki/tls/certs/ca-bundle.crt that are not already
+# embedded in the node binary", the RDS CAs among them), or at that whole bundle in the cn-*
+# and three-dash regions (/var/runtime/bootstrap of nodejs18.x, as printed from the runtime in
+# public write-ups). Here: this machine's own bundle (duplicates of node's certs are harmless).
+CA_BUNDLES = (
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Amazon Linux, RHEL, Fedora
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine
+    "/etc/ssl/cert.pem",  # macOS, Alpine
+)
+
+
+def ca_bundle() -> str | None:
+    return next((p for p in CA_BUNDLES if os.path.isfile(p)), None)
+
+
+def task_overlay(deps: Path) -> Path:
+    """A directory holding only `node_modules`, a link to the installed dependencies: the
+    sandbox overlays it on the code directory, so the function finds them as it would in
+    Lambda's /var/task/node_modules (the link is absolute: it is seen from the code)."""
+    overlay = deps / "task"
+    link = overlay / "node_modules"
+    if not link.is_symlink():
+        overlay.mkdir(exist_ok=True)
+        tmp = overlay / f".node_modules.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(deps / "node_modules", target_is_directory=True)
+        tmp.replace(link)
+    return overlay
+
+
+def _packages(source: Path) -> list[str]:
+    """The package names in a node_modules directory ("name" and "@scope/name")."""
+    names: list[str] = []
+    try:
+        entries = sorted(source.iterdir())
+    except OSError:
+        return names
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.name.startswith("@") and entry.is_dir():
+            names += [f"{entry.name}/{sub.name}" for sub in sorted(entry.iterdir())]
+        else:
+            names.append(entry.name)
+    return names
+
+
+def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
+    """A `node_modules` of links to every package of `sources`, the first source that has a
+    package providing it: the dependencies, then the layers in NODE_PATH's order. Overlaid
+    on the code, it lets an ES module import a layer's package as Lambda's nodejs18.x and
+    later do ("searches the folders listed in NODE_PATH when loading ES modules", AWS Compute
+    blog, Node.js 18.x runtime now available in AWS Lambda), which node's own resolver and
+    AWS's client do not. ⚠ Packages a layer gains after the start show up at the next start."""
+    links: dict[str, Path] = {}
+    for source in sources:
+        for name in _packages(source):
+            links.setdefault(name, source / name)
+    listing = "\0".join(f"{name}={target}" for name, target in sorted(links.items()))
+    digest = hashlib.sha256(listing.encode()).hexdigest()[:16]
+    overlay = cache_dir / "tasks" / f"{function}-{digest}"
+    if (overlay / ".ready").exists():
+        return overlay
+    tmp = overlay.with_name(f"{overlay.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for name, target in links.items():
+        link = tmp / "node_modules" / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(target, target_is_directory=True)
+    (tmp / "node_modules").mkdir(parents=True, exist_ok=True)
+    (tmp / ".ready").write_text(listing)
+    try:
+        tmp.rename(overlay)
+    except OSError:  # another process made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return overlay
 
 
 def _node_major(exe: str) -> int | None:
@@ -105,6 +202,7 @@ class NodejsRuntime:
         self._warn = warn
         self._nodes: dict[int, str] | None = None
         self._runtime_dirs: dict[int, Path] = {}
+        self._accepted: dict[tuple[str, str], bool] = {}
 
     @staticmethod
     def matches(runtime: str) -> bool:
@@ -131,6 +229,31 @@ class NodejsRuntime:
         out += [str(p) for p in sorted(Path("/usr/local/n/versions/node").glob("*/bin/node"))]
         out += ["/usr/local/bin/node", "/usr/bin/node"]
         return [exe for exe in dict.fromkeys(out) if os.access(exe, os.X_OK)]
+
+    def accepts(self, exe: str, flag: str) -> bool:
+        """Whether this node knows `flag` (an unknown one stops node before it starts)."""
+        key = (exe, flag)
+        if key not in self._accepted:
+            try:
+                ok = (
+                    subprocess.run(
+                        [exe, flag, "-e", "0"], capture_output=True, timeout=30, check=False
+                    ).returncode
+                    == 0
+                )
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+            self._accepted[key] = ok
+        return self._accepted[key]
+
+    def disabled_features(self, fn: FunctionConfig, wanted: int, exe: str) -> list[str]:
+        """The flags Lambda's nodejsNN.x adds to turn experimental features off."""
+        options = fn.environment.get("NODE_OPTIONS", "").split()
+        return [
+            flag
+            for flag, keep_on, majors in DISABLED_FEATURES
+            if wanted in majors and keep_on not in options and self.accepts(exe, flag)
+        ]
 
     def node_for(self, runtime: str, function: str) -> tuple[int, str]:
         """(major actually used, node path) for a `nodejsNN.x` runtime."""
@@ -229,14 +352,28 @@ class NodejsRuntime:
         rdir = self.runtime_dir(major, exe)
         deps = self.deps_dir(fn, major, exe)
         wanted = int(fn.runtime.removeprefix("nodejs").removesuffix(".x"))
-        # The dependencies stand where Lambda finds /var/task/node_modules: before NODE_PATH.
         path = [
-            *([str(deps / "node_modules")] if deps else []),
             *layer_paths(fn.layers, wanted),
             str(rdir / "node_modules"),
             str(rdir),
             str(fn.code_dir),
         ]
+        env = {"NODE_PATH": os.pathsep.join(path)}
+        if (bundle := ca_bundle()) is not None:
+            env["NODE_EXTRA_CA_CERTS"] = bundle  # a function's own value replaces it
+        # The dependencies stand where Lambda has them, in /var/task/node_modules: found from
+        # the handler's own directory by `require` and by ES modules' `import` alike (which
+        # ignores NODE_PATH). Without a mount namespace for that overlay they go first on
+        # NODE_PATH instead, where `import` does not find them (⚠).
+        overlay = unmounted = None
+        layers = [p for p in layer_paths(fn.layers, wanted) if os.path.isdir(p)]
+        if layers:
+            sources = [*([deps / "node_modules"] if deps else []), *map(Path, layers)]
+            overlay = merged_overlay(self.cache_dir, fn.name, sources)
+        elif deps is not None:
+            overlay = task_overlay(deps)
+        if deps is not None:
+            unmounted = {"NODE_PATH": os.pathsep.join([str(deps / "node_modules"), *path])}
         return RuntimeCommand(
             argv=(
                 exe,
@@ -244,9 +381,12 @@ class NodejsRuntime:
                 "--max-http-header-size",
                 "81920",
                 *memory_args(fn.memory_mb),
+                *self.disabled_features(fn, wanted, exe),
                 str(rdir / "index.mjs"),
             ),
-            env={"NODE_PATH": os.pathsep.join(path)},
+            env=env,
             execution_env=f"AWS_Lambda_{fn.runtime}",
             runtime_dir=str(rdir),
+            task_overlay=overlay,
+            env_unmounted=unmounted or {},
         )
