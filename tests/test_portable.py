@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -531,8 +532,12 @@ def test_node_runs_on_the_portable_path_where_its_client_is_built(tmp_path: Path
         memory_mb=256,
         timeout_s=5,
     )
+    # a package.json dependency: no task overlay can be mounted here, so its stand-in (the
+    # dependencies first on NODE_PATH) is used: `require` finds them (an ES module's `import`
+    # would not, as in the process sandbox without a mount namespace)
+    deps = replace(fn, name="node_deps", code_dir=FUNCTIONS / "nodejs" / "deps_ci")
     cfg = EmulatorConfig(
-        functions=(fn,),
+        functions=(fn, deps),
         port=0,
         sandbox="portable",
         state_dir=tmp_path / "state",
@@ -541,6 +546,9 @@ def test_node_runs_on_the_portable_path_where_its_client_is_built(tmp_path: Path
     with EmbeddedEmulator(cfg) as running, InvokeClient(running.url) as client:
         cold = client.invoke("node", {"n": 1})
         warm = client.invoke("node", {"n": 2})
+        with_deps = client.invoke("node_deps", {})
+    assert with_deps.status == 200 and with_deps.function_error is None, with_deps.payload
+    assert with_deps.json()["ms"] == 7_200_000
     assert cold.status == warm.status == 200
     assert cold.function_error is None
     assert cold.report is not None and cold.report.cold and cold.report.max_memory_mb > 0

@@ -139,6 +139,12 @@ class PortableSandbox:
                 target=self._read_blocking, name=f"output-{self.spec.environment_id}", daemon=True
             ).start()
 
+    def _env(self) -> dict[str, str]:
+        env = dict(self.spec.env)
+        if self.spec.task_overlay is not None:  # never mounted here: its stand-in variables
+            env.update(self.spec.env_unmounted)
+        return host_essentials(env)
+
     def _spawn(self, argv: list[str], env: dict[str, str], stdin: int) -> subprocess.Popen[bytes]:
         assert self._write_fd is not None
         kwargs: dict[str, object] = {}
@@ -167,9 +173,7 @@ class PortableSandbox:
             return
         self._started = True
         if self.spec.extensions:
-            env = host_essentials(
-                {k: v for k, v in self.spec.env.items() if k not in _NOT_FOR_EXTENSIONS}
-            )
+            env = {k: v for k, v in self._env().items() if k not in _NOT_FOR_EXTENSIONS}
             for ext in self.spec.extensions:
                 self._extensions.append(self._spawn([str(ext)], env, subprocess.DEVNULL))
             return
@@ -178,9 +182,7 @@ class PortableSandbox:
     def start_runtime(self) -> None:
         if self._proc is not None:
             return
-        self._proc = self._spawn(
-            list(self.spec.runtime_argv()), host_essentials(self.spec.env), subprocess.DEVNULL
-        )
+        self._proc = self._spawn(list(self.spec.runtime_argv()), self._env(), subprocess.DEVNULL)
         self._close_write_end()
         proc = self._proc
         threading.Thread(
