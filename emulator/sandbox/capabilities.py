@@ -19,7 +19,8 @@ on the serve path asks this record before it reaches for one:
     native_ric         yes    no     no       awslambdaric's C `runtime_client` (else ours)
 
 `PORTABLE` is the record with every Linux-only field off, as on a Mac: `--sandbox portable`
-uses it on any host, so the portable path is tested on Linux (tests/test_portable.py).
+uses it on any host, so the portable path is tested on Linux (tests/test_portable.py); other
+hosts are simulated in tests/test_portable_hosts.py.
 """
 
 from __future__ import annotations
