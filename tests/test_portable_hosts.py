@@ -155,6 +155,10 @@ with EmbeddedEmulator(cfg) as running, InvokeClient(running.url) as client:
     print("KIND", type(running.emulator.sandboxes.factories["process"]).__name__)
     cold = client.invoke("portable", {})
     warm = client.invoke("portable", {})
+    printed = client.invoke("portable", {"print": "hello from windows"})
+    after = client.invoke("portable", {})
+    # read by a thread: the line is in this invocation's log, or (the race) the next one's
+    print("LOGGED", "hello from windows" in printed.log + after.log)
     timeout = client.invoke("portable", {"spawn": sys.argv[3], "sleep": 30})
     print("COLD", cold.status, cold.report.cold, cold.report.max_memory_mb > 0)
     print("WARM", warm.status, warm.report.cold, warm.json()["pid"] == cold.json()["pid"])
@@ -182,6 +186,7 @@ def test_a_windows_like_python_imports_and_serves(tmp_path: Path) -> None:
     assert "CAPS False False False" in out
     assert "KIND PortableSandboxFactory" in out
     assert "COLD 200 True True" in out and "WARM 200 False True" in out
+    assert "LOGGED True" in out
     assert "TIMEOUT Sandbox.Timedout" in out
     assert "HEALTH True" in out and "ERRORS 0" in out
     assert "PORTABLE: NO LIMITS ENFORCED" in out
