@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from emulator import cli_common
 from emulator.cli_common import (
     ManifestOpt,
+    ParameterOverridesOpt,
     fail,
     function,
     load_functions,
@@ -98,13 +100,15 @@ def serve(
         bool,
         typer.Option(help="Serve changed code and manifest entries from fresh environments."),
     ] = True,
+    parameter_overrides: ParameterOverridesOpt = None,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs), and its API
     Gateway routes and function URLs."""
     kind = _check_sandbox(sandbox)
     found = manifest_path(manifest)
-    functions = load_functions(found)
-    http = load_http_config(found, functions)
+    overrides = cli_common.parameter_overrides(parameter_overrides)
+    functions = load_functions(found, overrides)
+    http = load_http_config(found, functions, overrides)
     from emulator.frontdoor.sigv4 import local_credentials
 
     cfg = _emulator_config(
@@ -129,6 +133,7 @@ def serve(
         sample_interval_s=sample_interval,
         manifest_path=found,
         hot_reload=reload,
+        parameter_overrides=overrides,
     )
     if cgroups not in ("auto", "v2", "v1", "off"):
         raise fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")
@@ -180,6 +185,7 @@ def invoke(
         Optional[str],  # noqa: UP045
         typer.Option(help="Invoke through a running emulator (or Lambda) at this URL instead."),
     ] = None,
+    parameter_overrides: ParameterOverridesOpt = None,
 ) -> None:
     """Invoke one function once and print its result and REPORT line."""
     body = payload_file.read_bytes() if payload_file is not None else payload.encode()
@@ -198,8 +204,14 @@ def invoke(
         raise fail(f"--memory: must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory}")
     if timeout is not None and not TIMEOUT_MIN_S <= timeout <= TIMEOUT_MAX_S:
         raise fail(f"--timeout: must be from {TIMEOUT_MIN_S} to {TIMEOUT_MAX_S} s, got {timeout}")
-    fn = function(load_functions(manifest), name)
-    fn = replace(fn.with_overrides(memory_mb=memory, timeout_s=timeout), provisioned_concurrency=0)
+    overrides = cli_common.parameter_overrides(parameter_overrides)
+    fn = function(load_functions(manifest, overrides), name)
+    fn = replace(
+        fn.with_overrides(memory_mb=memory, timeout_s=timeout),
+        provisioned_concurrency=0,
+        versions=(),
+        aliases=(),
+    )
     cfg = _emulator_config(
         (fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve()
     )

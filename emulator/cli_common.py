@@ -45,23 +45,50 @@ def manifest_path(manifest: Path | None) -> Path:
         raise fail(str(exc)) from None
 
 
-def load_functions(manifest: Path | None) -> tuple[FunctionConfig, ...]:
-    from emulator.errors import ManifestError
-    from emulator.manifests import load_manifest
+ParameterOverridesOpt = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option(
+        "--parameter-overrides",
+        help="SAM template parameters, as SAM CLI takes them: 'Key=Value Key2=Value2' or "
+        "'ParameterKey=Key,ParameterValue=Value ...'.",
+    ),
+]
+
+
+def parameter_overrides(text: str | None) -> dict[str, str]:
+    """`--parameter-overrides`, read as SAM CLI reads it, or a one-line failure."""
+    if not text:
+        return {}
+    from emulator.manifests import parse_parameter_overrides
 
     try:
-        return load_manifest(manifest_path(manifest))
+        return parse_parameter_overrides(text)
+    except ValueError as exc:
+        raise fail(f"--parameter-overrides: {exc}") from None
+
+
+def load_functions(
+    manifest: Path | None, overrides: dict[str, str] | None = None
+) -> tuple[FunctionConfig, ...]:
+    from emulator.errors import ManifestError
+    from emulator.manifests import StackSettings, load_manifest
+
+    try:
+        settings = StackSettings(overrides) if overrides else None
+        return load_manifest(manifest_path(manifest), settings)
     except ManifestError as exc:
         raise fail(str(exc)) from None
 
 
-def load_http_config(manifest: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
+def load_http_config(
+    manifest: Path, functions: tuple[FunctionConfig, ...], overrides: dict[str, str] | None = None
+) -> HttpConfig:
     """The manifest's API Gateway routes and function URLs (a one-line failure if broken)."""
     from emulator.errors import ManifestError
-    from emulator.manifests import load_http
+    from emulator.manifests import StackSettings, load_http
 
     try:
-        return load_http(manifest, functions)
+        return load_http(manifest, functions, StackSettings(overrides) if overrides else None)
     except ManifestError as exc:
         raise fail(str(exc)) from None
 

@@ -44,7 +44,9 @@ def register(app: typer.Typer) -> None:
 def load(
     function: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Argument(help="Function to load (optional with --http)."),
+        typer.Argument(
+            help="Function to load: NAME, NAME:VERSION or NAME:ALIAS (optional with --http)."
+        ),
     ] = None,
     manifest: Annotated[
         Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
@@ -165,8 +167,17 @@ def load(
         manifest_path = cli_common.manifest_path(manifest)
         function = _route_function(manifest_path, route.route_key, function)
     elif target is None and http is None:
+        from emulator.arns import split_function_name
+
         manifest_path = cli_common.manifest_path(manifest)
-        cli_common.function(cli_common.load_functions(manifest_path), str(function))
+        name, qualifier = split_function_name(str(function))
+        fn = cli_common.function(cli_common.load_functions(manifest_path), name)
+        known = ("$LATEST", *(v.version for v in fn.versions), *(a.name for a in fn.aliases))
+        if qualifier is not None and qualifier not in known:
+            raise fail(
+                f"function '{name}' has no version or alias '{qualifier}' "
+                f"(have: {', '.join(known)})"
+            )
 
     name = function or ""
     run = LoadRun(

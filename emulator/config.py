@@ -44,6 +44,35 @@ def _frozen_env() -> Mapping[str, str]:
     return MappingProxyType({})
 
 
+def _frozen_weights() -> Mapping[str, float]:
+    return MappingProxyType({})
+
+
+LATEST_VERSION = "$LATEST"
+
+
+@dataclass(frozen=True)
+class VersionConfig:
+    """A published version (PublishVersion): a snapshot of the function's code and
+    configuration, numbered from 1. ⚠ Locally the snapshot is of the configuration only: a
+    version runs the function's code directory as it is now (see docs/configuration.md)."""
+
+    version: str  # "1", "2", ...
+    provisioned_concurrency: int = 0  # PutProvisionedConcurrencyConfig on this version
+
+
+@dataclass(frozen=True)
+class AliasConfig:
+    """An alias (CreateAlias): a name for a version, optionally with weighted routing
+    (RoutingConfig.AdditionalVersionWeights: version -> share of traffic, 0.0 to 1.0)."""
+
+    name: str
+    version: str  # FunctionVersion: a published version or "$LATEST"
+    routing: Mapping[str, float] = field(default_factory=_frozen_weights)
+    # PutProvisionedConcurrencyConfig on this alias: allocated to the version it points to
+    provisioned_concurrency: int = 0
+
+
 @dataclass(frozen=True)
 class FunctionConfig:
     """One function, as declared by a manifest (names follow Lambda's CreateFunction)."""
@@ -76,6 +105,31 @@ class FunctionConfig:
     log_format: LogFormat = "Text"
     application_log_level: str | None = None  # TRACE, DEBUG, INFO, WARN, ERROR, FATAL
     source: Path | None = None  # the manifest this came from, for error messages
+    # Versions and aliases (LAMBDA_SPEC §2 qualifiers). `version` is the version this
+    # configuration runs as: "$LATEST" for the function as declared, "N" for a published
+    # version's pool (AWS_LAMBDA_FUNCTION_VERSION, X-Amz-Executed-Version).
+    version: str = LATEST_VERSION
+    versions: tuple[VersionConfig, ...] = ()
+    aliases: tuple[AliasConfig, ...] = ()
+
+    def published(self, version: VersionConfig) -> FunctionConfig:
+        """The configuration a published version runs with: this one, numbered, with the
+        provisioned concurrency of the version and of the unweighted aliases that point to
+        it (Lambda allocates an alias's to its version)."""
+        from dataclasses import replace
+
+        provisioned = version.provisioned_concurrency + sum(
+            alias.provisioned_concurrency
+            for alias in self.aliases
+            if alias.version == version.version
+        )
+        return replace(
+            self,
+            version=version.version,
+            provisioned_concurrency=provisioned,
+            versions=(),
+            aliases=(),
+        )
 
     def with_overrides(
         self, *, memory_mb: int | None = None, timeout_s: int | None = None
@@ -131,6 +185,8 @@ class EmulatorConfig:
     # Hot reload (emulator/reload.py): watch the manifest and the code directories.
     manifest_path: Path | None = None
     hot_reload: bool = False
+    # A SAM template's `--parameter-overrides` (applied again on every hot reload)
+    parameter_overrides: Mapping[str, str] = field(default_factory=_frozen_env)
     # The HTTP front door (emulator/frontdoor/): API Gateway routes on `api_port`, function
     # URLs on `port` under /lambda-url/<FunctionName>/.
     http: HttpConfig = field(default_factory=HttpConfig)

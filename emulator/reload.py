@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from emulator.config import FunctionConfig
 from emulator.errors import ManifestError
-from emulator.manifests import load_http, load_manifest
+from emulator.manifests import StackSettings, load_http, load_manifest
 
 if TYPE_CHECKING:
     from emulator.engine.functions import FunctionRegistry
@@ -68,10 +68,12 @@ class Reloader:
         *,
         http: HttpConfig | None = None,
         on_http: Callable[[HttpConfig], Awaitable[None]] | None = None,
+        settings: StackSettings | None = None,
     ) -> None:
         self.functions = functions
         self.http = http  # the front door served now
         self.on_http = on_http
+        self.settings = settings  # a SAM template's --parameter-overrides, region, account
         self.manifest = manifest.resolve()
         self.state_dir = state_dir
         self.warn = warn
@@ -135,9 +137,9 @@ class Reloader:
         http: HttpConfig | None = None
         if any(p.resolve() == self.manifest for p in paths):
             try:
-                functions = load_manifest(self.manifest)
+                functions = load_manifest(self.manifest, self.settings)
                 if self.on_http is not None:
-                    http = load_http(self.manifest, functions)
+                    http = load_http(self.manifest, functions, self.settings)
                 new = {fn.name: fn for fn in functions}
             except ManifestError as exc:
                 self.warn(f"hot reload: {exc} (still serving the previous manifest)")

@@ -125,7 +125,7 @@ class Emulator:
         self.sampler = Sampler(
             trace_path(cfg).with_name("samples.jsonl"),
             cfg.sample_interval_s,
-            lambda: [env for pool in self.functions.values() for env in pool.envs],
+            lambda: [env for pool in self.functions.all_pools() for env in pool.envs],
         )
         self._reaper: asyncio.Task[None] | None = None
         self.reloader: Reloader | None = None
@@ -222,6 +222,7 @@ class Emulator:
         self._reaper = loop.create_task(self._reap_forever())
         self.sampler.start()
         if self.cfg.hot_reload and self.cfg.manifest_path is not None:
+            from emulator.manifests import StackSettings
             from emulator.reload import Reloader
 
             self.reloader = Reloader(
@@ -231,6 +232,9 @@ class Emulator:
                 self.warn,
                 http=self.cfg.http,
                 on_http=self.update_http,
+                settings=StackSettings(
+                    self.cfg.parameter_overrides, self.cfg.region, self.cfg.account_id
+                ),
             )
             await self.reloader.start()
 
@@ -291,7 +295,7 @@ class Emulator:
 
     # --- Event invocations ------------------------------------------------------------------
     def _invoke_event(self, inv: Invocation) -> asyncio.Future[InvocationResult]:
-        pool = self.functions.get(inv.function_name)
+        pool = self.functions.pool_for(inv.function_name, inv.executed_version)
         try:
             if pool is None:  # removed by a hot reload while the event waited
                 raise errors.ResourceNotFound(inv.function_name)

@@ -76,11 +76,25 @@ def build_summary(
         "billed_ms": stats.billed_ms.summary(),
         "max_memory_used_mb": stats.max_memory_mb.summary(),
         "memory_mb": stats.memory_mb or None,
+        "executed_versions": _versions(stats),
         "cost": _cost(stats, architecture),
         "emulator": emulator,
         "series": _series(stats, started_at),
         # HTTP runs: per route key (loadtests.routes), cold/warm from the emulator's trace
         "routes": routes,
+    }
+
+
+def _versions(stats: LambdaStats) -> dict[str, dict[str, Any]]:
+    """Invocations per X-Amz-Executed-Version: how an alias's RoutingConfig split the run."""
+    total = sum(stats.versions.values())
+    return {
+        version: {
+            "invocations": count,
+            "share": round(count / total, 6),
+            "cold_starts": stats.versions_cold.get(version, 0),
+        }
+        for version, count in sorted(stats.versions.items())
     }
 
 
@@ -127,6 +141,15 @@ def rows(summary: dict[str, Any]) -> list[dict[str, str]]:
         ("Function errors", str(summary["function_errors"])),
         ("Other errors", str(summary["errors"])),
     ]
+    versions = summary.get("executed_versions") or {}
+    if set(versions) - {"$LATEST"}:  # a version or an alias was loaded: show what ran
+        for version, split in versions.items():
+            out.append(
+                (
+                    f"Executed version {version}",
+                    f"{split['invocations']} ({split['share']:.1%}), {split['cold_starts']} cold",
+                )
+            )
     for p in ("p50", "p95", "p99"):
         out.append((f"Init Duration {p}", _ms(init[p])))
     for p in ("p50", "p95", "p99"):

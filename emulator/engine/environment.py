@@ -140,6 +140,7 @@ class ExecutionEnvironment:
         self.extension_paths = extension_executables(fn.layers)
         self.extensions = ExtensionsApi(
             function_name=fn.name,
+            function_version=fn.version,
             handler=fn.handler,
             account_id=cfg.account_id,
             external_names=tuple(p.name for p in self.extension_paths),

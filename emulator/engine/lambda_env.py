@@ -121,6 +121,7 @@ def sandbox_spec(
         init_type=init_type,
         tmp_dir=tmp_dir,
         host_env=host_env,
+        version=fn.version,
     )
     return SandboxSpec(
         environment_id=environment_id,

@@ -93,6 +93,9 @@ class FunctionPool:
         self.closed = False
         self.generation = 0
         self.counters = FunctionCounters()  # for the control API and /metrics
+        # Busy environments of the whole function, all versions' pools: the registry shares
+        # reserved concurrency between them, as Lambda does.
+        self.function_busy: Callable[[], int] = lambda: len(self._busy)
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -279,7 +282,7 @@ class FunctionPool:
 
     def _admit_cold(self) -> None:
         reserved = self.fn.reserved_concurrency
-        if reserved is not None and len(self._busy) >= reserved:
+        if reserved is not None and self.function_busy() >= reserved:
             raise errors.TooManyRequests(wire.REASON_RESERVED_CONCURRENCY)
         if self._account.in_use >= self._account.limit:
             raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY)
@@ -456,6 +459,7 @@ class FunctionPool:
     def describe(self) -> dict[str, object]:
         return {
             "name": self.fn.name,
+            "version": self.fn.version,
             "runtime": self.fn.runtime,
             "memory_mb": self.fn.memory_mb,
             "timeout_s": self.fn.timeout_s,
@@ -475,6 +479,7 @@ class FunctionPool:
             {
                 "id": env.id,
                 "function": self.fn.name,
+                "version": self.fn.version,
                 "state": str(env.state),
                 "init_type": env.init_type,
                 "pid": env.sandbox.pid if env.sandbox else None,
