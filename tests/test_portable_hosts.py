@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 from waiting import eventually
@@ -195,7 +196,7 @@ def test_a_windows_like_python_imports_and_serves(tmp_path: Path) -> None:
 
 
 # --- the CLI -------------------------------------------------------------------------------------
-def test_serve_portable_says_so_on_its_start_line(tmp_path: Path) -> None:
+def _serve_portable(tmp_path: Path) -> list[str]:
     manifest = tmp_path / "lambda-emu.toml"
     manifest.write_text(
         "[functions.portable]\n"
@@ -204,7 +205,11 @@ def test_serve_portable_says_so_on_its_start_line(tmp_path: Path) -> None:
         f"code = {json.dumps(str(FUNCTIONS / 'portable'))}\n"
     )
     exe = Path(sys.executable).parent / "lambda-emu"
-    cmd = [str(exe), "serve", "--manifest", str(manifest), "--port", "0", "--sandbox", "portable"]
+    return [str(exe), "serve", "--manifest", str(manifest), "--port", "0", "--sandbox", "portable"]
+
+
+def test_serve_portable_says_so_on_its_start_line(tmp_path: Path) -> None:
+    cmd = _serve_portable(tmp_path)
     lines: list[str] = []
     with subprocess.Popen(
         cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -221,6 +226,34 @@ def test_serve_portable_says_so_on_its_start_line(tmp_path: Path) -> None:
     text = "".join(lines)
     assert "⚠ PORTABLE SANDBOX (forced by --sandbox portable)" in text, text
     assert "the portable sandbox enforces no limits" in text
+
+
+def test_a_killed_emulator_leaves_no_runtime_behind(tmp_path: Path) -> None:
+    # No cgroup, no PR_SET_PDEATHSIG here: a runtime ends because its Runtime API goes with the
+    # emulator (its /next fails, and the pure-Python client, like the C one, gives up).
+    with subprocess.Popen(
+        _serve_portable(tmp_path),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            url = next(
+                line.split("Invoke API on ")[1].split()[0]
+                for line in proc.stdout
+                if "Invoke API on " in line
+            )
+            invoked = httpx.post(f"{url}/2015-03-31/functions/portable/invocations", timeout=60)
+            runtime = invoked.json()["pid"]
+            assert _alive(runtime)
+        finally:
+            proc.kill()  # SIGKILL, by its PID: no stop, no cleanup
+            proc.wait(30)
+            assert proc.stdout is not None
+            proc.stdout.close()
+    eventually(lambda: not _alive(runtime), "the orphaned runtime exited")
 
 
 def test_doctor_on_a_host_without_the_linux_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
