@@ -48,9 +48,10 @@ def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) ->
 
 def _check_sandbox(sandbox: str) -> str:
     """The sandbox `serve` runs. `auto`: PackageType Image functions in docker, the others in
-    processes (see emulator.sandbox.registry.choose); `docker` needs an engine that answers."""
-    if sandbox not in ("auto", "process", "docker"):
-        raise fail(f"--sandbox: must be auto, process or docker, got {sandbox!r}")
+    processes (see emulator.sandbox.registry.choose); `docker` needs an engine that answers;
+    `portable` runs plain processes with no limits, as on macOS and Windows."""
+    if sandbox not in ("auto", "process", "docker", "portable"):
+        raise fail(f"--sandbox: must be auto, process, docker or portable, got {sandbox!r}")
     if sandbox == "docker":
         from emulator.sandbox.docker import engine_answers
 
@@ -71,7 +72,7 @@ def serve(
             "are on --port under /lambda-url/<FunctionName>/."
         ),
     ] = 3000,
-    sandbox: Annotated[str, typer.Option(help="auto | process | docker")] = "auto",
+    sandbox: Annotated[str, typer.Option(help="auto | process | docker | portable")] = "auto",
     keep_alive: Annotated[float, typer.Option(help="Seconds an idle environment lives.")] = 600.0,
     account_concurrency: Annotated[
         int, typer.Option(help="Account-wide concurrency limit.")

@@ -99,7 +99,10 @@ def load(
     region: Annotated[str, typer.Option(help="SigV4 region.")] = "us-east-1",
     architecture: Annotated[str, typer.Option(help="x86_64 | arm64, for the cost.")] = "x86_64",
     sandbox: Annotated[
-        str, typer.Option(help="Sandbox of the emulator started here: auto | process | docker")
+        str,
+        typer.Option(
+            help="Sandbox of the emulator started here: auto | process | docker | portable"
+        ),
     ] = "auto",
     stop_timeout: Annotated[
         float, typer.Option(help="Seconds users get to finish their invocation at the end.")

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
-SandboxKind = Literal["auto", "process", "docker", "fake"]  # fake: the engine's own tests
+# fake: the engine's own tests; portable: no Linux interfaces, no limits (as on a Mac)
+SandboxKind = Literal["auto", "process", "docker", "portable", "fake"]
 LogFormat = Literal["Text", "JSON"]  # LoggingConfig.LogFormat
 
 # Lambda's documented ranges (LAMBDA_SPEC §5, §7).

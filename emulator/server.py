@@ -41,7 +41,7 @@ from emulator.httpserver import HttpServer
 from emulator.metrics.logs import LogSink
 from emulator.metrics.sampler import Sampler
 from emulator.metrics.trace import TraceWriter, trace_path
-from emulator.sandbox import registry
+from emulator.sandbox import capabilities, registry
 from emulator.sandbox.cgroups import CgroupBackend
 from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 
@@ -195,12 +195,15 @@ class Emulator:
         """What `/_emu/health` says about this emulator (beside the function count)."""
         process = self.sandboxes.factories.get("process")
         backend = self.cgroups
+        kinds = {f.kind for f in self.sandboxes.factories.values()}
         return {
             "pid": os.getpid(),
             "cgroups": backend.version if backend is not None else None,
             "limits": self.limits,
+            # the portable sandbox (macOS, Windows, --sandbox portable) enforces no limit
+            "portable": "portable" in kinds,
             "events_pending": self.events.pending,
-            "function_uid": getattr(process, "function_uid", os.geteuid()),
+            "function_uid": getattr(process, "function_uid", None) or capabilities.euid(),
             "api_url": self.api_url,
             "http": self.http_routes(),
         }

@@ -196,7 +196,11 @@ def test_native_memory_error_is_the_exact_one_line_message(tmp_path: Path) -> No
         ({"handler": ""}, "handler", "must be a non-empty string, got ''"),
         ({"code": None}, "code", "is required when package_type is Zip, got nothing"),
         ({"architecture": "amd64"}, "architecture", "must be 'x86_64' or 'arm64', got 'amd64'"),
-        ({"sandbox": "vm"}, "sandbox", "must be 'auto', 'process' or 'docker', got 'vm'"),
+        (
+            {"sandbox": "vm"},
+            "sandbox",
+            "must be 'auto', 'process', 'docker' or 'portable', got 'vm'",
+        ),
         ({"package_type": "zip"}, "package_type", "got 'zip' (did you mean 'Zip'?)"),
         ({"image_uri": "x:1"}, "image_uri", "is only used when package_type is Image"),
         (

@@ -85,7 +85,12 @@ _ENV_KEY_RE = re.compile(ENV_KEY_PATTERN.strip("^$"))
 
 _ARCHITECTURES: dict[str, Architecture] = {"x86_64": "x86_64", "arm64": "arm64"}
 _PACKAGE_TYPES: dict[str, PackageType] = {"Zip": "Zip", "Image": "Image"}
-_SANDBOXES: dict[str, SandboxKind] = {"auto": "auto", "process": "process", "docker": "docker"}
+_SANDBOXES: dict[str, SandboxKind] = {
+    "auto": "auto",
+    "process": "process",
+    "docker": "docker",
+    "portable": "portable",
+}
 
 MAX_LAYERS = 5  # Lambda's limit (LAMBDA_SPEC §7)
 
