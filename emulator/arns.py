@@ -49,6 +49,15 @@ def _violation(value: str, field: str, constraint: str) -> str:
     return f"Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
 
 
+def split_function_name(function_name: str) -> tuple[str, str | None]:
+    """(name, qualifier) of a `FunctionName` as the harness and CLI take it (`name`,
+    `name:live`, an ARN), without the Invoke API's checks; unreadable input is its own name."""
+    match = _FUNCTION_NAME.fullmatch(function_name)
+    if match is None:
+        return function_name, None
+    return match["name"], match["qualifier"]
+
+
 @dataclass(frozen=True, slots=True)
 class ArnScheme:
     region: str

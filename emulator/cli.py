@@ -10,13 +10,19 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from emulator import cli_common
 from emulator.cli_common import (
+    EnvFileOpt,
+    EnvVarsOpt,
     ManifestOpt,
+    ParameterOverridesOpt,
     fail,
     function,
     load_functions,
     load_http_config,
     manifest_path,
+    overridden,
+    read_overrides,
 )
 
 if TYPE_CHECKING:
@@ -42,9 +48,10 @@ def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) ->
 
 def _check_sandbox(sandbox: str) -> str:
     """The sandbox `serve` runs. `auto`: PackageType Image functions in docker, the others in
-    processes (see emulator.sandbox.registry.choose); `docker` needs an engine that answers."""
-    if sandbox not in ("auto", "process", "docker"):
-        raise fail(f"--sandbox: must be auto, process or docker, got {sandbox!r}")
+    processes (see emulator.sandbox.registry.choose); `docker` needs an engine that answers;
+    `portable` runs plain processes with no limits, as on macOS and Windows."""
+    if sandbox not in ("auto", "process", "docker", "portable"):
+        raise fail(f"--sandbox: must be auto, process, docker or portable, got {sandbox!r}")
     if sandbox == "docker":
         from emulator.sandbox.docker import engine_answers
 
@@ -65,7 +72,7 @@ def serve(
             "are on --port under /lambda-url/<FunctionName>/."
         ),
     ] = 3000,
-    sandbox: Annotated[str, typer.Option(help="auto | process | docker")] = "auto",
+    sandbox: Annotated[str, typer.Option(help="auto | process | docker | portable")] = "auto",
     keep_alive: Annotated[float, typer.Option(help="Seconds an idle environment lives.")] = 600.0,
     account_concurrency: Annotated[
         int, typer.Option(help="Account-wide concurrency limit.")
@@ -97,13 +104,28 @@ def serve(
         bool,
         typer.Option(help="Serve changed code and manifest entries from fresh environments."),
     ] = True,
+    parameter_overrides: ParameterOverridesOpt = None,
+    debug: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            metavar="FUNCTION[:PORT]",
+            help="Run this function under a debugger (debugpy: 5678, node: 9229) that your "
+            "IDE attaches to: one environment, 10 h timeout, no CPU quota (docs/debugging.md).",
+        ),
+    ] = None,
+    env_vars: EnvVarsOpt = None,
+    env_file: EnvFileOpt = None,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs), and its API
     Gateway routes and function URLs."""
+    if debug is not None and sandbox == "docker":
+        raise fail("--debug: needs the process sandbox (--sandbox auto or process)")
     kind = _check_sandbox(sandbox)
     found = manifest_path(manifest)
-    functions = load_functions(found)
-    http = load_http_config(found, functions)
+    params = cli_common.parameter_overrides(parameter_overrides)
+    overrides = read_overrides(env_file, env_vars, debug)
+    functions = overridden(load_functions(found, params), overrides)
+    http = load_http_config(found, functions, params)
     from emulator.frontdoor.sigv4 import local_credentials
 
     cfg = _emulator_config(
@@ -128,6 +150,8 @@ def serve(
         sample_interval_s=sample_interval,
         manifest_path=found,
         hot_reload=reload,
+        parameter_overrides=params,
+        overrides=overrides,
     )
     if cgroups not in ("auto", "v2", "v1", "off"):
         raise fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")
@@ -152,6 +176,9 @@ def serve(
 
         for entry in emu.http_routes():
             typer.echo(f"lambda-emu: {describe_line(entry)}", err=True)
+        for fn in functions:
+            if fn.debug_port is not None:
+                typer.echo(f"lambda-emu: {_debug_line(fn)}", err=True)
 
     from emulator import loops
 
@@ -179,9 +206,25 @@ def invoke(
         Optional[str],  # noqa: UP045
         typer.Option(help="Invoke through a running emulator (or Lambda) at this URL instead."),
     ] = None,
+    parameter_overrides: ParameterOverridesOpt = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Wait for a debugger to attach (debugpy / node inspector; docs/debugging.md).",
+        ),
+    ] = False,
+    debug_port: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="With --debug: the debugger's port (default: 5678 python, 9229 node)."),
+    ] = None,
+    env_vars: EnvVarsOpt = None,
+    env_file: EnvFileOpt = None,
 ) -> None:
     """Invoke one function once and print its result and REPORT line."""
     body = payload_file.read_bytes() if payload_file is not None else payload.encode()
+    if endpoint is not None and (debug or env_vars or env_file):
+        raise fail("--endpoint: --debug, --env-vars and --env-file configure a local run only")
     if endpoint is not None:
         from emulator.client import InvokeClient
 
@@ -197,11 +240,23 @@ def invoke(
         raise fail(f"--memory: must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory}")
     if timeout is not None and not TIMEOUT_MIN_S <= timeout <= TIMEOUT_MAX_S:
         raise fail(f"--timeout: must be from {TIMEOUT_MIN_S} to {TIMEOUT_MAX_S} s, got {timeout}")
-    fn = function(load_functions(manifest), name)
-    fn = replace(fn.with_overrides(memory_mb=memory, timeout_s=timeout), provisioned_concurrency=0)
+    params = cli_common.parameter_overrides(parameter_overrides)
+    target = None
+    if debug:
+        target = f"{name}:{debug_port}" if debug_port is not None else name
+    overrides = read_overrides(env_file, env_vars, target)
+    fn = function(overridden(load_functions(manifest, params), overrides), name)
+    fn = replace(
+        fn.with_overrides(memory_mb=memory, timeout_s=None if debug else timeout),
+        provisioned_concurrency=0,
+        versions=(),
+        aliases=(),
+    )
     cfg = _emulator_config(
         (fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve()
     )
+    if fn.debug_port is not None:
+        typer.echo(f"lambda-emu: {_debug_line(fn)}", err=True)
 
     async def once() -> InvokeResult:
         from emulator.client import AsyncInvokeClient
@@ -210,7 +265,10 @@ def invoke(
         emu = Emulator(cfg)
         try:
             await emu.start()
-            async with AsyncInvokeClient(emu.url) as client:
+            # under --debug the answer waits as long as the debugger holds the function: for
+            # the attach (init) and then the handler, each bounded by the 10 h debug timeout
+            wait = 960.0 if fn.debug_port is None else 2 * fn.timeout_s + 60.0
+            async with AsyncInvokeClient(emu.url, timeout=wait) as client:
                 result = await client.invoke(name, raw=body)
             if "REPORT RequestId" not in result.log and name in emu.functions:
                 # With extensions the answer leaves before the invoke phase ends (and before
@@ -230,6 +288,17 @@ def invoke(
     except LambdaEmuError as exc:
         raise fail(str(exc)) from None
     _print_result(result)
+
+
+def _debug_line(fn: FunctionConfig) -> str:
+    from emulator.overrides import debug_family
+
+    tool = "debugpy" if debug_family(fn.runtime) == "python" else "node inspector"
+    return (
+        f"function '{fn.name}' is in debug mode: attach to 127.0.0.1:{fn.debug_port} ({tool}); "
+        "its environment waits for the debugger when it starts (at its first invocation), "
+        f"runs alone (concurrent invocations: 429), timeout {fn.timeout_s} s, no CPU quota"
+    )
 
 
 async def _report_lines(emu: Emulator, name: str, request_id: str) -> str:

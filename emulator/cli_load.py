@@ -46,7 +46,9 @@ def register(app: typer.Typer) -> None:
 def load(
     function: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Argument(help="Function to load (optional with --http)."),
+        typer.Argument(
+            help="Function to load: NAME, NAME:VERSION or NAME:ALIAS (optional with --http)."
+        ),
     ] = None,
     manifest: Annotated[
         Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
@@ -99,7 +101,10 @@ def load(
     region: Annotated[str, typer.Option(help="SigV4 region.")] = "us-east-1",
     architecture: Annotated[str, typer.Option(help="x86_64 | arm64, for the cost.")] = "x86_64",
     sandbox: Annotated[
-        str, typer.Option(help="Sandbox of the emulator started here: auto | process | docker")
+        str,
+        typer.Option(
+            help="Sandbox of the emulator started here: auto | process | docker | portable"
+        ),
     ] = "auto",
     stop_timeout: Annotated[
         float, typer.Option(help="Seconds users get to finish their invocation at the end.")
@@ -144,6 +149,8 @@ def load(
         Optional[str],  # noqa: UP045
         typer.Option(help="With --stream: the function URL (default /lambda-url/FUNCTION/)."),
     ] = None,
+    env_vars: cli_common.EnvVarsOpt = None,
+    env_file: cli_common.EnvFileOpt = None,
 ) -> None:
     """Load a function (or, with --http, an HTTP route) with Locust and report cold starts,
     memory, throttles and cost."""
@@ -181,14 +188,33 @@ def load(
         raise fail(str(exc)) from None
 
     manifest_path = None
+    serve_args: list[str] = ["--sandbox", sandbox]
+    overrides = None
+    if target is None:
+        overrides = cli_common.read_overrides(env_file, env_vars)
+        for flag, path in (("--env-vars", env_vars), ("--env-file", env_file)):
+            if path is not None:
+                serve_args += [flag, str(path.resolve())]
+    elif env_vars is not None or env_file is not None:
+        raise fail("--target: --env-vars and --env-file configure a local emulator only")
     if route is not None and route.base_url is None and target is None:
         manifest_path = cli_common.manifest_path(manifest)
         function = _route_function(manifest_path, route.route_key, function)
     elif target is None and http is None:
+        from emulator.arns import split_function_name
+
         manifest_path = cli_common.manifest_path(manifest)
-        cli_common.function(cli_common.load_functions(manifest_path), str(function))
+        name, qualifier = split_function_name(str(function))
+        functions = cli_common.load_functions(manifest_path)
+        fn = cli_common.function(cli_common.overridden(functions, overrides), name)
         if stream and stream_via != "invoke" and stream_url is None:
-            _check_stream_url(manifest_path, str(function))
+            _check_stream_url(manifest_path, name)
+        known = ("$LATEST", *(v.version for v in fn.versions), *(a.name for a in fn.aliases))
+        if qualifier is not None and qualifier not in known:
+            raise fail(
+                f"function '{name}' has no version or alias '{qualifier}' "
+                f"(have: {', '.join(known)})"
+            )
 
     name = function or ""
     run = LoadRun(
@@ -211,7 +237,7 @@ def load(
         region=region,
         architecture=architecture,
         stop_timeout_s=stop_timeout,
-        emulator_args=("--sandbox", sandbox),
+        emulator_args=tuple(serve_args),
         http=http,
         path_params=tuple(path_param or ()),
         path_params_file=path_params_file.resolve() if path_params_file else None,

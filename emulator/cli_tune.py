@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from emulator.cli_common import ManifestOpt, fail, function, load_functions, warn
+from emulator.cli_common import (
+    EnvFileOpt,
+    EnvVarsOpt,
+    ManifestOpt,
+    fail,
+    function,
+    load_functions,
+    overridden,
+    read_overrides,
+    warn,
+)
 
 if TYPE_CHECKING:
     from emulator.config import FunctionConfig
@@ -110,6 +120,8 @@ def tune(
     ] = None,
     manifest: ManifestOpt = None,
     state_dir: StateDirOpt = Path(".lambda-emu"),
+    env_vars: EnvVarsOpt = None,
+    env_file: EnvFileOpt = None,
 ) -> None:
     """Power tuning: run FUNCTION at each memory size, then table, recommendation and chart."""
     from emulator import tuning
@@ -121,7 +133,7 @@ def tune(
         raise fail(f"--rate: must be more than 0 requests per second, got {rate:g}")
     if strategy not in tuning.STRATEGIES:
         raise fail(f"--strategy: must be cost, speed or balanced, got {strategy!r}")
-    fn = _function(manifest, function)
+    fn = _function(manifest, function, env_file, env_vars)
     workload = _workload(
         invocations,
         payload,
@@ -188,6 +200,8 @@ def compare(
     ] = None,
     manifest: ManifestOpt = None,
     state_dir: StateDirOpt = Path(".lambda-emu"),
+    env_vars: EnvVarsOpt = None,
+    env_file: EnvFileOpt = None,
 ) -> None:
     """The same workload through two or more functions, side by side with B/A, C/A ratios."""
     import json
@@ -210,7 +224,7 @@ def compare(
         bill_init,
         prices,
     )
-    functions = [_function(manifest, name) for name in names]
+    functions = [_function(manifest, name, env_file, env_vars) for name in names]
     if memory is not None:
         functions = [
             fn.with_overrides(memory_mb=_memory_sizes([str(memory)])[0]) for fn in functions
@@ -264,8 +278,11 @@ def _memory_sizes(values: list[str] | None) -> list[int]:
     return sizes
 
 
-def _function(manifest: Path | None, name: str) -> FunctionConfig:
-    return function(load_functions(manifest), name)
+def _function(
+    manifest: Path | None, name: str, env_file: Path | None, env_vars: Path | None
+) -> FunctionConfig:
+    overrides = read_overrides(env_file, env_vars)
+    return function(overridden(load_functions(manifest), overrides), name)
 
 
 def _workload(

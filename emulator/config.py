@@ -14,13 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from emulator.frontdoor.model import DEFAULT_API_PORT, HttpConfig
 
+if TYPE_CHECKING:
+    from emulator.overrides import FunctionOverrides
+
 Architecture = Literal["x86_64", "arm64"]
 PackageType = Literal["Zip", "Image"]
-SandboxKind = Literal["auto", "process", "docker", "fake"]  # fake: the engine's own tests
+# fake: the engine's own tests; portable: no Linux interfaces, no limits (as on a Mac)
+SandboxKind = Literal["auto", "process", "docker", "portable", "fake"]
 LogFormat = Literal["Text", "JSON"]  # LoggingConfig.LogFormat
 
 # Lambda's documented ranges (LAMBDA_SPEC §5, §7).
@@ -41,6 +45,35 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 
 def _frozen_env() -> Mapping[str, str]:
     return MappingProxyType({})
+
+
+def _frozen_weights() -> Mapping[str, float]:
+    return MappingProxyType({})
+
+
+LATEST_VERSION = "$LATEST"
+
+
+@dataclass(frozen=True)
+class VersionConfig:
+    """A published version (PublishVersion): a snapshot of the function's code and
+    configuration, numbered from 1. ⚠ Locally the snapshot is of the configuration only: a
+    version runs the function's code directory as it is now (see docs/configuration.md)."""
+
+    version: str  # "1", "2", ...
+    provisioned_concurrency: int = 0  # PutProvisionedConcurrencyConfig on this version
+
+
+@dataclass(frozen=True)
+class AliasConfig:
+    """An alias (CreateAlias): a name for a version, optionally with weighted routing
+    (RoutingConfig.AdditionalVersionWeights: version -> share of traffic, 0.0 to 1.0)."""
+
+    name: str
+    version: str  # FunctionVersion: a published version or "$LATEST"
+    routing: Mapping[str, float] = field(default_factory=_frozen_weights)
+    # PutProvisionedConcurrencyConfig on this alias: allocated to the version it points to
+    provisioned_concurrency: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +108,37 @@ class FunctionConfig:
     log_format: LogFormat = "Text"
     application_log_level: str | None = None  # TRACE, DEBUG, INFO, WARN, ERROR, FATAL
     source: Path | None = None  # the manifest this came from, for error messages
+    # Versions and aliases (LAMBDA_SPEC §2 qualifiers). `version` is the version this
+    # configuration runs as: "$LATEST" for the function as declared, "N" for a published
+    # version's pool (AWS_LAMBDA_FUNCTION_VERSION, X-Amz-Executed-Version).
+    version: str = LATEST_VERSION
+    versions: tuple[VersionConfig, ...] = ()
+    aliases: tuple[AliasConfig, ...] = ()
+
+    def published(self, version: VersionConfig) -> FunctionConfig:
+        """The configuration a published version runs with: this one, numbered, with the
+        provisioned concurrency of the version and of the unweighted aliases that point to
+        it (Lambda allocates an alias's to its version)."""
+        from dataclasses import replace
+
+        provisioned = version.provisioned_concurrency + sum(
+            alias.provisioned_concurrency
+            for alias in self.aliases
+            if alias.version == version.version
+        )
+        return replace(
+            self,
+            version=version.version,
+            provisioned_concurrency=provisioned,
+            versions=(),
+            aliases=(),
+        )
+
+    # Variables the manifest declares with a value it cannot resolve here (an intrinsic): left
+    # unset, but declared, so `--env-vars` may set them, as SAM CLI lets it (overrides.py).
+    unresolved_env: tuple[str, ...] = ()
+    # `--debug`: the runtime waits for a debugger on 127.0.0.1 at this port (overrides.py)
+    debug_port: int | None = None
 
     def with_overrides(
         self, *, memory_mb: int | None = None, timeout_s: int | None = None
@@ -130,12 +194,17 @@ class EmulatorConfig:
     # Hot reload (emulator/reload.py): watch the manifest and the code directories.
     manifest_path: Path | None = None
     hot_reload: bool = False
+    # A SAM template's `--parameter-overrides` (applied again on every hot reload)
+    parameter_overrides: Mapping[str, str] = field(default_factory=_frozen_env)
     # The HTTP front door (emulator/frontdoor/): API Gateway routes on `api_port`, function
     # URLs on `port` under /lambda-url/<FunctionName>/.
     http: HttpConfig = field(default_factory=HttpConfig)
     api_port: int = DEFAULT_API_PORT  # 0 = any free port
     # SigV4 credentials that AWS_IAM function URLs accept: access key id → secret access key
     credentials: Mapping[str, str] = field(default_factory=_frozen_env)
+    # --env-file, --env-vars and --debug (emulator/overrides.py): applied to the manifest's
+    # functions at start and again by hot reload
+    overrides: FunctionOverrides | None = None
     # A streamed response's bandwidth after its first 6 MB (docs configuration-response-
     # streaming: "up to 2 MBps"); 0 = no limit (benchmarks of the emulator's own throughput)
     stream_rate_bps: float = 2 * 1024 * 1024

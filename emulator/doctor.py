@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator.sandbox import cgroups, users
+from emulator.sandbox import capabilities, cgroups, users
+from emulator.sandbox.portable import NOT_ENFORCED
 from emulator.sandbox.process import can_mount_private_tmp, lambda_paths
 from emulator.sandbox.process.lambda_paths import SANDBOX_USER
 from emulator.sandbox.runtimes import PYTHON_VERSIONS, RuntimeResolver
@@ -72,7 +72,7 @@ class EnvironmentFeatures:
                 "functions run as",
                 f"{user.name} (uid {user.uid}{named}; root's private paths hidden)"
                 if user is not None
-                else f"the emulator's own user (uid {os.geteuid()})",
+                else f"the emulator's own user (uid {capabilities.euid()})",
             ),
             (
                 "ulimits",
@@ -105,6 +105,9 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
         exe = resolver.python.interpreter(v)
         rows.append((f"python{v}", exe or "not found (nearest version is used, with a warning)"))
     rows.append(("provided.*", "runs the function's own bootstrap"))
+    host = capabilities.host()
+    if not host.linux_sandbox:
+        return _portable_report(rows, host)
     backend = cgroups.detect(prefer)
     try:
         caps = backend.caps if backend is not None else cgroups.Capabilities("none")
@@ -121,9 +124,31 @@ def report(env: Mapping[str, str], prefer: str = "auto") -> str:
         if backend is not None:
             backend.remove_all()
     rows.extend(environment_features().rows())
+    rows.append(("--sandbox portable", f"⚠ forces the no-limits sandbox: {NOT_ENFORCED}"))
+    return _finish(rows, "process")
+
+
+def _portable_report(rows: list[tuple[str, str]], host: capabilities.HostCapabilities) -> str:
+    """macOS, Windows: the process sandbox is the portable one, and nothing is enforced."""
+    rows.append(("host", f"{host.platform}: no {', '.join(host.missing())}"))
+    rows.append(("process sandbox", f"⚠ PORTABLE: NO LIMITS ENFORCED: {NOT_ENFORCED}"))
+    rows.append(("Max Memory Used", "⚠ approximate: the process tree's RSS, sampled (psutil)"))
+    rows.append(
+        (
+            "awslambdaric",
+            "its C runtime_client is Linux-only; lambda-emu's pure-Python one is used"
+            if not host.native_ric
+            else "its own C runtime_client",
+        )
+    )
+    rows.append(("limits, freezing", "the docker sandbox: docker compose up (Docker Desktop)"))
+    return _finish(rows, "process (portable)")
+
+
+def _finish(rows: list[tuple[str, str]], auto: str) -> str:
     docker_rows = _docker_rows()
     rows.extend(docker_rows)
     image = "docker" if docker_rows[0][1].endswith("answers") else "none: no engine"
-    rows.append(("sandbox auto picks", f"process; for PackageType Image functions {image}"))
+    rows.append(("sandbox auto picks", f"{auto}; for PackageType Image functions {image}"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)

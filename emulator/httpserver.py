@@ -583,6 +583,8 @@ class _StreamingConnection(_Connection):
         if wants is None or self._inflight is not None or self._pending or self._closed:
             return
         url = self._url
+        if not wants(self._headers, url):
+            return
         if url[:1] == b"/":
             path, _, query = url.partition(b"?")
             query = query.partition(b"#")[0]
@@ -602,8 +604,6 @@ class _StreamingConnection(_Connection):
             keep_alive,
             self._raw,
         )
-        if not wants(request):
-            return
         stream = RequestBody(self)
         request.body_stream = stream
         self._stream = stream
@@ -657,11 +657,12 @@ class HttpServer:
         cancel_on_disconnect: bool = False,
         admit: Callable[[tuple[str, int]], bool] | None = None,
         raw_headers: bool = False,
-        stream_bodies: Callable[[Request], bool] | None = None,
+        stream_bodies: Callable[[dict[str, str], bytes], bool] | None = None,
     ) -> None:
         self.handler = handler
         # Picks the requests whose body the handler takes as it arrives (`Request.body_stream`,
-        # the Runtime API's streamed responses); asked when a request's head is complete.
+        # the Runtime API's streamed responses): asked with the head's headers (lower-case
+        # names) and raw URL when the head is complete.
         self.stream_bodies = stream_bodies
         # Keep every header as received on connections accepted from now on (the front door's
         # listener; the Invoke API's only while function URLs are served on it).

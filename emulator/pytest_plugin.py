@@ -9,8 +9,10 @@ Fixtures:
 - `lambda_emu_manifest` (session): the manifest to serve. Default: `--lambda-emu-manifest`,
   else the ini option `lambda_emu_manifest`, else `lambda-emu.toml` / `template.yaml` in the
   rootdir. Override the fixture to choose another.
-- `lambda_emu_config` (session): the `EmulatorConfig` built from it; override to change
-  settings (keep-alive, init timeout, Event retry scale, ...).
+- `lambda_emu_config` (session): the `EmulatorConfig` built from it, with the environment
+  files of `--lambda-emu-env-file` / `--lambda-emu-env-vars` (or the ini options
+  `lambda_emu_env_file` / `lambda_emu_env_vars`) applied as `serve --env-file / --env-vars`
+  apply them; override to change settings (keep-alive, init timeout, Event retry scale, ...).
 - `lambda_emulator` (session): a running emulator on a free 127.0.0.1 port (`.url`, `.port`);
   the manifest's API Gateway routes on another free port (`.api_url`), function URLs under
   `.url + "/lambda-url/<FunctionName>/"`.
@@ -46,9 +48,26 @@ __all__ = [
 ]
 
 
+_SETTINGS = {
+    "manifest": "manifest for lambda-emu fixtures",
+    "env_file": "a .env file for every function of the lambda-emu fixtures",
+    "env_vars": "SAM CLI's env.json for the lambda-emu fixtures",
+}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--lambda-emu-manifest", default=None, help="manifest for lambda-emu fixtures")
-    parser.addini("lambda_emu_manifest", "manifest for lambda-emu fixtures", default="")
+    for name, help_text in _SETTINGS.items():
+        parser.addoption(f"--lambda-emu-{name.replace('_', '-')}", default=None, help=help_text)
+        parser.addini(f"lambda_emu_{name}", help_text, default="")
+
+
+def _setting(pytestconfig: pytest.Config, name: str) -> Path | None:
+    """A path from the command line, else the ini file (relative to the rootdir)."""
+    option = pytestconfig.getoption(f"--lambda-emu-{name.replace('_', '-')}")
+    if option:
+        return Path(option).resolve()
+    ini = pytestconfig.getini(f"lambda_emu_{name}")
+    return (pytestconfig.rootpath / str(ini)).resolve() if ini else None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -69,27 +88,32 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 @pytest.fixture(scope="session")
 def lambda_emu_manifest(pytestconfig: pytest.Config) -> Path:
-    option = pytestconfig.getoption("--lambda-emu-manifest")
-    ini = pytestconfig.getini("lambda_emu_manifest")
-    if option:
-        return Path(option).resolve()
-    if ini:
-        return (pytestconfig.rootpath / str(ini)).resolve()
-    return find_manifest(pytestconfig.rootpath)
+    return _setting(pytestconfig, "manifest") or find_manifest(pytestconfig.rootpath)
 
 
 @pytest.fixture(scope="session")
 def lambda_emu_config(
-    lambda_emu_manifest: Path, tmp_path_factory: pytest.TempPathFactory
+    lambda_emu_manifest: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    pytestconfig: pytest.Config,
 ) -> EmulatorConfig:
+    from emulator.overrides import EnvOverrides, FunctionOverrides
+
     functions = load_manifest(lambda_emu_manifest)
+    http = load_http(lambda_emu_manifest, functions)
+    env_file, env_vars = _setting(pytestconfig, "env_file"), _setting(pytestconfig, "env_vars")
+    overrides = None
+    if env_file is not None or env_vars is not None:
+        overrides = FunctionOverrides(env=EnvOverrides.read(env_file, env_vars))
+        functions = overrides.apply(functions)
     return EmulatorConfig(
         functions=functions,
-        http=load_http(lambda_emu_manifest, functions),
+        http=http,
         port=0,
         api_port=0,
         state_dir=tmp_path_factory.mktemp("lambda-emu"),
         log_to_terminal=False,
+        overrides=overrides,
     )
 
 

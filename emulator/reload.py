@@ -8,6 +8,8 @@ After a burst of changes settles:
 - a function whose manifest entry or code changed is reloaded: new invocations go to fresh
   environments, running ones finish, old ones are drained and removed (`FunctionPool.reload`);
 - a function added to the manifest is served, a removed one answers ResourceNotFound;
+- a changed `--env-file` or `--env-vars` file is read again and applied like a manifest
+  change (emulator/overrides.py: the overrides are applied to every re-read manifest).
 - the manifest's HTTP front door (APIs, routes, function URLs) is read again with it and
   served from then on (`on_http`).
 
@@ -25,11 +27,12 @@ from typing import TYPE_CHECKING
 
 from emulator.config import FunctionConfig
 from emulator.errors import ManifestError
-from emulator.manifests import load_http, load_manifest
+from emulator.manifests import StackSettings, load_http, load_manifest
 
 if TYPE_CHECKING:
     from emulator.engine.functions import FunctionRegistry
     from emulator.frontdoor.model import HttpConfig
+    from emulator.overrides import FunctionOverrides
 
 # Directories whose changes never mean new code: build trees, caches, our own state.
 IGNORED_DIRS = frozenset({"__pycache__", ".git", "target", ".mypy_cache", ".ruff_cache"})
@@ -66,13 +69,17 @@ class Reloader:
         state_dir: Path,
         warn: Callable[[str], None],
         *,
+        overrides: FunctionOverrides | None = None,
         http: HttpConfig | None = None,
         on_http: Callable[[HttpConfig], Awaitable[None]] | None = None,
+        settings: StackSettings | None = None,
     ) -> None:
         self.functions = functions
         self.http = http  # the front door served now
         self.on_http = on_http
+        self.settings = settings  # a SAM template's --parameter-overrides, region, account
         self.manifest = manifest.resolve()
+        self.overrides = overrides
         self.state_dir = state_dir
         self.warn = warn
         self.reloads = 0  # for tests and /_emu/health
@@ -96,6 +103,8 @@ class Reloader:
 
     def _roots(self) -> list[Path]:
         roots = {self.manifest.parent}
+        if self.overrides is not None:
+            roots |= {p.parent for p in self.overrides.sources}
         for fn in self.functions.configs():
             for folder in (fn.code_dir, *fn.layers):
                 if folder.exists() and not any(r == folder or r in folder.parents for r in roots):
@@ -133,15 +142,25 @@ class Reloader:
         old = {fn.name: fn for fn in self.functions.configs()}
         new = old
         http: HttpConfig | None = None
-        if any(p.resolve() == self.manifest for p in paths):
+        resolved = {p.resolve() for p in paths}
+        overrides = self.overrides
+        reread = overrides is not None and bool(resolved & set(overrides.sources))
+        if self.manifest in resolved or reread:
             try:
-                functions = load_manifest(self.manifest)
+                if overrides is not None and reread:
+                    overrides = overrides.reread()
+                functions = load_manifest(self.manifest, self.settings)
                 if self.on_http is not None:
-                    http = load_http(self.manifest, functions)
-                new = {fn.name: fn for fn in functions}
+                    http = load_http(self.manifest, functions, self.settings)
             except ManifestError as exc:
-                self.warn(f"hot reload: {exc} (still serving the previous manifest)")
+                self.warn(f"hot reload: {exc} (still serving the previous configuration)")
                 return
+            if overrides is not None:
+                for note in overrides.notes(functions):
+                    self.warn(f"hot reload: {note}")
+                functions = overrides.apply(functions)
+            self.overrides = overrides
+            new = {fn.name: fn for fn in functions}
         touched = changed_functions(new.values(), paths)
         touched |= {name for name, fn in new.items() if name in old and old[name] != fn}
         added = [fn for name, fn in new.items() if name not in old]

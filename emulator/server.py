@@ -41,7 +41,7 @@ from emulator.httpserver import HttpServer
 from emulator.metrics.logs import LogSink
 from emulator.metrics.sampler import Sampler
 from emulator.metrics.trace import TraceWriter, trace_path
-from emulator.sandbox import registry
+from emulator.sandbox import capabilities, registry
 from emulator.sandbox.cgroups import CgroupBackend
 from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 
@@ -134,7 +134,7 @@ class Emulator:
         self.sampler = Sampler(
             trace_path(cfg).with_name("samples.jsonl"),
             cfg.sample_interval_s,
-            lambda: [env for pool in self.functions.values() for env in pool.envs],
+            lambda: [env for pool in self.functions.all_pools() for env in pool.envs],
         )
         self._reaper: asyncio.Task[None] | None = None
         self.reloader: Reloader | None = None
@@ -195,12 +195,15 @@ class Emulator:
         """What `/_emu/health` says about this emulator (beside the function count)."""
         process = self.sandboxes.factories.get("process")
         backend = self.cgroups
+        kinds = {f.kind for f in self.sandboxes.factories.values()}
         return {
             "pid": os.getpid(),
             "cgroups": backend.version if backend is not None else None,
             "limits": self.limits,
+            # the portable sandbox (macOS, Windows, --sandbox portable) enforces no limit
+            "portable": "portable" in kinds,
             "events_pending": self.events.pending,
-            "function_uid": getattr(process, "function_uid", os.geteuid()),
+            "function_uid": getattr(process, "function_uid", None) or capabilities.euid(),
             "api_url": self.api_url,
             "http": self.http_routes(),
         }
@@ -228,6 +231,7 @@ class Emulator:
         self._reaper = loop.create_task(self._reap_forever())
         self.sampler.start()
         if self.cfg.hot_reload and self.cfg.manifest_path is not None:
+            from emulator.manifests import StackSettings
             from emulator.reload import Reloader
 
             self.reloader = Reloader(
@@ -235,8 +239,12 @@ class Emulator:
                 self.cfg.manifest_path,
                 self.cfg.state_dir,
                 self.warn,
+                overrides=self.cfg.overrides,
                 http=self.cfg.http,
                 on_http=self.update_http,
+                settings=StackSettings(
+                    self.cfg.parameter_overrides, self.cfg.region, self.cfg.account_id
+                ),
             )
             await self.reloader.start()
 
@@ -297,7 +305,7 @@ class Emulator:
 
     # --- Event invocations ------------------------------------------------------------------
     def _invoke_event(self, inv: Invocation) -> asyncio.Future[InvocationResult]:
-        pool = self.functions.get(inv.function_name)
+        pool = self.functions.pool_for(inv.function_name, inv.executed_version)
         try:
             if pool is None:  # removed by a hot reload while the event waited
                 raise errors.ResourceNotFound(inv.function_name)

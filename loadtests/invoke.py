@@ -22,6 +22,7 @@ from urllib.parse import quote
 from emulator.metrics.report import Report, parse_report
 from emulator.wire import (
     H_ERROR_TYPE,
+    H_EXECUTED_VERSION,
     H_FUNCTION_ERROR,
     H_LOG_RESULT,
     H_LOG_TYPE,
@@ -81,6 +82,9 @@ class InvokeAnswer:
     outcome: Outcome
     report: Report | None
     error_type: str | None  # X-Amz-Function-Error's errorType, or x-amzn-ErrorType
+    # X-Amz-Executed-Version: the version that ran ("$LATEST", "1", ...), which for an alias
+    # with weighted routing differs between invocations; None when the answer has none
+    executed_version: str | None = None
 
     def describe(self, status: int) -> str:
         """The message Locust shows for a failed invocation."""
@@ -118,6 +122,14 @@ def _error_type(body: bytes) -> str | None:
 def classify(status: int, headers: Mapping[str, str], body: bytes) -> InvokeAnswer:
     """The outcome of one Invoke answer: 429 is a throttle, not a crash; 200 with
     X-Amz-Function-Error is the function's error; a REPORT with Init Duration is a cold start."""
+    answer = _classify(status, headers, body)
+    version = _header(headers, H_EXECUTED_VERSION)
+    if version is None:
+        return answer
+    return InvokeAnswer(answer.outcome, answer.report, answer.error_type, version)
+
+
+def _classify(status: int, headers: Mapping[str, str], body: bytes) -> InvokeAnswer:
     report = parse_report(decode_log(_header(headers, H_LOG_RESULT)))
     if status == HTTP_TOO_MANY_REQUESTS:
         reason = _reason(body)

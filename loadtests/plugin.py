@@ -275,7 +275,13 @@ class LambdaPlugin:
     ) -> None:
         answer = (context or {}).get("lambda")
         if isinstance(answer, InvokeAnswer):
-            self.stats.record(answer.outcome, response_time, answer.report, answer.error_type)
+            self.stats.record(
+                answer.outcome,
+                response_time,
+                answer.report,
+                answer.error_type,
+                executed_version=answer.executed_version,
+            )
             stream = (context or {}).get("stream")  # StreamingLambdaUser's
             if isinstance(stream, StreamSample):
                 self.stats.record_stream(
@@ -374,7 +380,10 @@ class LambdaPlugin:
             # --host is an API, not the emulator's Invoke API: never probe /_emu/ there
             host = str(_option(self.environment, "lambda_emulator", ""))
         if _option(self.environment, "lambda_watch", "auto") == "auto" and self.function and host:
-            watch = EnvironmentWatch(host, self.function)
+            from emulator.arns import split_function_name
+
+            # every version's environments: an alias's run may execute several
+            watch = EnvironmentWatch(host, split_function_name(self.function)[0])
             if watch.probe():
                 watch.start()
                 self.watch = watch

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from emulator.arns import split_function_name
+
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 LOCUSTFILE_HTTP = Path(__file__).with_name("locustfile_http.py")  # --http: ApiUser
 LOCUSTFILE_STREAM = Path(__file__).with_name("locustfile_stream.py")  # --stream
@@ -403,7 +405,7 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
         trace = run.out / "trace.jsonl"
         if emulator.trace_path.exists():
             shutil.copyfile(emulator.trace_path, trace)
-        summary["trace"] = trace_facts(trace, run.function)
+        summary["trace"] = trace_facts(trace, split_function_name(run.function)[0])
         if run.http:
             from loadtests.routes import trace_routes
 

@@ -146,6 +146,9 @@ class LambdaStats:
     memory_mb: int = 0  # Memory Size of the last REPORT seen
     # (epoch second, outcome) → invocations that ended in that second: the charts over time
     per_second: Counter[tuple[int, str]] = field(default_factory=Counter)
+    # X-Amz-Executed-Version → invocations, and cold starts: an alias's weighted split
+    versions: Counter[str] = field(default_factory=Counter)
+    versions_cold: Counter[str] = field(default_factory=Counter)
     # streamed responses, by target (loadtests.streaming: "invoke_stream", "function_url")
     streams: dict[str, StreamStats] = field(default_factory=dict)
 
@@ -161,8 +164,13 @@ class LambdaStats:
         report: Report | None = None,
         error_type: str | None = None,
         at: float | None = None,
+        executed_version: str | None = None,
     ) -> None:
         self.outcomes[outcome.value] += 1
+        if executed_version is not None:
+            self.versions[executed_version] += 1
+            if report is not None and report.init_ms is not None:
+                self.versions_cold[executed_version] += 1
         self.per_second[(int(time.time() if at is None else at), outcome.value)] += 1
         if error_type:
             self.error_types[error_type] += 1
@@ -197,6 +205,8 @@ class LambdaStats:
             "error_types": dict(self.error_types),
             "memory_mb": self.memory_mb,
             "per_second": [[t, o, n] for (t, o), n in sorted(self.per_second.items())],
+            "versions": dict(self.versions),
+            "versions_cold": dict(self.versions_cold),
             "streams": {t: s.serialize() for t, s in sorted(self.streams.items())},
         }
         for name in _HISTOGRAMS:
@@ -207,6 +217,8 @@ class LambdaStats:
         self.outcomes.update(data["outcomes"])
         self.error_types.update(data["error_types"])
         self.memory_mb = int(data["memory_mb"]) or self.memory_mb
+        self.versions.update(data.get("versions", {}))
+        self.versions_cold.update(data.get("versions_cold", {}))
         for t, outcome, n in data.get("per_second", []):
             self.per_second[(int(t), str(outcome))] += int(n)
         for name in _HISTOGRAMS:

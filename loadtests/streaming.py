@@ -30,12 +30,18 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from emulator.metrics.report import Report, parse_report
-from emulator.wire import H_LOG_TYPE, LAMBDA_URL_PREFIX, LOG_TYPE_TAIL
+from emulator.wire import (
+    EVENT_INVOKE_COMPLETE,
+    EVENT_PAYLOAD_CHUNK,
+    H_EXECUTED_VERSION,
+    H_LOG_TYPE,
+    INVOKE_STREAM_PATH,
+    LAMBDA_URL_PREFIX,
+    LOG_TYPE_TAIL,
+)
 from loadtests.invoke import HTTP_TOO_MANY_REQUESTS, InvokeAnswer, decode_log
 from loadtests.stats import Outcome
 
-STREAM_INVOKE_PREFIX = "/2021-11-15/functions/"
-STREAM_INVOKE_SUFFIX = "/response-streaming-invocations"
 # The two targets, as the stats and the summary name them.
 INVOKE_STREAM = "invoke_stream"
 FUNCTION_URL = "function_url"
@@ -49,7 +55,7 @@ NETWORK_TIMEOUT_S = 960.0
 
 
 def stream_invoke_path(function: str, qualifier: str | None = None) -> str:
-    path = f"{STREAM_INVOKE_PREFIX}{quote(function, safe='')}{STREAM_INVOKE_SUFFIX}"
+    path = INVOKE_STREAM_PATH.format(FunctionName=quote(function, safe=""))
     return f"{path}?Qualifier={quote(qualifier, safe='')}" if qualifier else path
 
 
@@ -270,6 +276,13 @@ class StreamResult:
 
     def answer(self) -> InvokeAnswer:
         """What it means for the load run, as `loadtests.invoke.classify` names outcomes."""
+        answer = self._answer()
+        version = self.headers.get(H_EXECUTED_VERSION.lower())
+        if version is None:
+            return answer
+        return InvokeAnswer(answer.outcome, answer.report, answer.error_type, version)
+
+    def _answer(self) -> InvokeAnswer:
         if self.status == HTTP_TOO_MANY_REQUESTS:
             return InvokeAnswer(Outcome.THROTTLE, None, _error_type(self.headers, self.body))
         if self.status >= 300 or self.status == 0:
@@ -343,13 +356,13 @@ def invoke_stream(
             return
         for message in decoder.feed(piece):
             now = (time.perf_counter() - started) * 1000.0
-            if message.event_type == "PayloadChunk":
+            if message.event_type == EVENT_PAYLOAD_CHUNK:
                 if message.payload and result.ttfb_ms is None:
                     result.ttfb_ms = now
                 result.payload_bytes += len(message.payload)
                 if keep:
                     result.pieces.append((now, message.payload))
-            elif message.event_type == "InvokeComplete":
+            elif message.event_type == EVENT_INVOKE_COMPLETE:
                 result.complete = json.loads(message.payload or b"{}")
 
     path = path or stream_invoke_path(function, qualifier)

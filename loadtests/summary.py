@@ -79,6 +79,7 @@ def build_summary(
         "billed_ms": stats.billed_ms.summary(),
         "max_memory_used_mb": stats.max_memory_mb.summary(),
         "memory_mb": stats.memory_mb or None,
+        "executed_versions": _versions(stats),
         "cost": _cost(stats, architecture),
         "emulator": emulator,
         "series": _series(stats, started_at),
@@ -107,6 +108,19 @@ def _stream_summary(target: str, stream: StreamStats) -> dict[str, Any]:
         },
         # bytes over the time spent receiving them, per response (MB = 10^6 bytes)
         "mb_per_s": round(sizes.total / ttlb_total_s / 1e6, 3) if ttlb_total_s > 0 else None,
+    }
+
+
+def _versions(stats: LambdaStats) -> dict[str, dict[str, Any]]:
+    """Invocations per X-Amz-Executed-Version: how an alias's RoutingConfig split the run."""
+    total = sum(stats.versions.values())
+    return {
+        version: {
+            "invocations": count,
+            "share": round(count / total, 6),
+            "cold_starts": stats.versions_cold.get(version, 0),
+        }
+        for version, count in sorted(stats.versions.items())
     }
 
 
@@ -153,6 +167,15 @@ def rows(summary: dict[str, Any]) -> list[dict[str, str]]:
         ("Function errors", str(summary["function_errors"])),
         ("Other errors", str(summary["errors"])),
     ]
+    versions = summary.get("executed_versions") or {}
+    if set(versions) - {"$LATEST"}:  # a version or an alias was loaded: show what ran
+        for version, split in versions.items():
+            out.append(
+                (
+                    f"Executed version {version}",
+                    f"{split['invocations']} ({split['share']:.1%}), {split['cold_starts']} cold",
+                )
+            )
     for p in ("p50", "p95", "p99"):
         out.append((f"Init Duration {p}", _ms(init[p])))
     for p in ("p50", "p95", "p99"):

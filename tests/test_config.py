@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 import pytest
 
-from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.config import AliasConfig, EmulatorConfig, FunctionConfig, VersionConfig
 from emulator.errors import ManifestError
 from emulator.manifests import KNOWN_RUNTIMES, RESERVED_ENV_KEYS, find_manifest, load_manifest
 
@@ -196,7 +196,11 @@ def test_native_memory_error_is_the_exact_one_line_message(tmp_path: Path) -> No
         ({"handler": ""}, "handler", "must be a non-empty string, got ''"),
         ({"code": None}, "code", "is required when package_type is Zip, got nothing"),
         ({"architecture": "amd64"}, "architecture", "must be 'x86_64' or 'arm64', got 'amd64'"),
-        ({"sandbox": "vm"}, "sandbox", "must be 'auto', 'process' or 'docker', got 'vm'"),
+        (
+            {"sandbox": "vm"},
+            "sandbox",
+            "must be 'auto', 'process', 'docker' or 'portable', got 'vm'",
+        ),
         ({"package_type": "zip"}, "package_type", "got 'zip' (did you mean 'Zip'?)"),
         ({"image_uri": "x:1"}, "image_uri", "is only used when package_type is Image"),
         (
@@ -239,7 +243,7 @@ def test_code_dir_must_exist_and_be_a_directory(tmp_path: Path) -> None:
     assert "got 'missing'" in str(error)
     (tmp_path / "code.zip").write_bytes(b"PK")
     error = _error(_native(tmp_path, code="code.zip"))
-    assert "must be a directory" in str(error) and "got 'code.zip', which is a file" in str(error)
+    assert "cannot unpack" in str(error) and "code.zip: File is not a zip file" in str(error)
 
 
 def test_environment_size_limit(tmp_path: Path) -> None:
@@ -360,6 +364,7 @@ Resources:
       EphemeralStorage:
         Size: 1024
       ReservedConcurrentExecutions: 3
+      AutoPublishAlias: live
       ProvisionedConcurrencyConfig:
         ProvisionedConcurrentExecutions: 1
       Role: !GetAtt HelloRole.Arn
@@ -423,6 +428,8 @@ def test_sam_template(tmp_path: Path) -> None:
                 "STAGE": "dev",  # !Ref Stage -> the parameter's Default
                 "SHARED": "from-globals",
                 "LEVEL": "debug",  # the function's value wins over Globals'
+                "BUCKET": "Bucket",  # a resource's Ref: its logical id, as in SAM CLI
+                "URL": "https://Bucket.example.com",
                 "PORT": "8080",
                 "DEBUG": "true",
             }
@@ -430,13 +437,17 @@ def test_sam_template(tmp_path: Path) -> None:
         architecture="arm64",
         ephemeral_storage_mb=1024,
         reserved_concurrency=3,
-        provisioned_concurrency=1,
+        # AutoPublishAlias publishes version 1; ProvisionedConcurrencyConfig is the alias's
+        versions=(VersionConfig("1"),),
+        aliases=(AliasConfig("live", "1", provisioned_concurrency=1),),
         source=path,
+        # declared with intrinsics it cannot resolve: unset, but --env-vars may set them
+        unresolved_env=("TABLE", "MISSING"),
     )
-    # FunctionName is an intrinsic: the logical id names it; CodeUri defaults to the template's
-    # folder, as in SAM CLI.
+    # FunctionName is resolved (AWS::StackName is SAM CLI's `local`); CodeUri defaults to the
+    # template's folder, as in SAM CLI.
     assert (world.name, world.handler, world.code_dir) == (
-        "WorldFunction",
+        "local-world",
         "world.handler",
         tmp_path.resolve(),
     )
@@ -500,10 +511,10 @@ def test_sam_memory_error_is_the_exact_one_line_message(tmp_path: Path) -> None:
         ("Architectures: [x86_64, arm64]", "Architectures", "must be a list with one item"),
         ("Architectures: [arm]", "Architectures", "got 'arm' (did you mean 'arm64'?)"),
         (
-            "ReservedConcurrentExecutions: 1\n"
+            "ReservedConcurrentExecutions: 1\nAutoPublishAlias: live\n"
             "ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 5}",
-            "ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions",
-            "must be at most ReservedConcurrentExecutions (1), got 5",
+            "ReservedConcurrentExecutions",
+            "must cover the provisioned concurrency of every version and alias (5), got 1",
         ),
         (
             "Environment: {Variables: {AWS_LAMBDA_FUNCTION_NAME: x}}",
@@ -518,11 +529,18 @@ def test_sam_memory_error_is_the_exact_one_line_message(tmp_path: Path) -> None:
         (
             "Timeout: !GetAtt Config.Timeout",
             "Timeout",
-            "intrinsic functions are not resolved for this field (only !Ref to a parameter "
-            "with a Default is); expected a literal value, got !GetAtt",
+            "cannot be resolved locally: !GetAtt Config.Timeout: not known before deployment",
         ),
-        ("MemorySize: !Ref NoSuchParam", "MemorySize", "got !Ref NoSuchParam"),
-        ("Environment: !If [C, a, b]", "Environment", "are not resolved for this field"),
+        (
+            "MemorySize: !Ref NoSuchParam",
+            "MemorySize",
+            "cannot be resolved locally: !Ref NoSuchParam: no such parameter or resource",
+        ),
+        (
+            "Environment: !If [C, a, b]",
+            "Environment",
+            "cannot be resolved locally: Condition C: no such condition in Conditions",
+        ),
         ("FunctionName: [a]", "FunctionName", "must be a string, got a list"),
     ],
 )
@@ -545,7 +563,7 @@ def test_sam_runtime_intrinsic_is_reported(tmp_path: Path) -> None:
         "      Runtime: !Sub 'python${V}'\n      Handler: a.b\n      CodeUri: src\n",
     )
     assert str(_error(path)).startswith(
-        f"{path}: function 'Fn': field 'Runtime': intrinsic functions are not resolved"
+        f"{path}: function 'Fn': field 'Runtime': cannot be resolved locally: !Ref V: no such "
     )
 
 
@@ -565,9 +583,8 @@ def test_sam_unsupported_code_locations(tmp_path: Path) -> None:
         "      Runtime: python3.12\n      Handler: index.handler\n"
         "      Code:\n        ZipFile: |\n          def handler(e, c): return 1\n",
     )
-    error = _error(path)
-    assert (error.function, error.field) == ("Inline", "Code.ZipFile")
-    assert "inline ZipFile code is not supported" in str(error)
+    (inline,) = load_manifest(path)  # Lambda names ZipFile code `index` (docs: ZipFile)
+    assert (inline.code_dir / "index.py").read_text() == "def handler(e, c): return 1\n"
 
     path = _sam(tmp_path, "CodeUri: s3://bucket/code.zip")
     assert "field 'CodeUri': S3 code is not supported" in str(_error(path))
@@ -625,20 +642,23 @@ def test_sam_layers_from_local_layer_versions(tmp_path: Path) -> None:
             "Type: AWS::Serverless::LayerVersion\n    Properties: {ContentUri: s3://b/layer.zip}",
             "!Ref Deps",
             "Resources.Deps.ContentUri",
-            "S3 layer content is not supported; expected a local directory, got 's3://b/layer.zip'",
+            "S3 layer content is not supported; expected a local directory or .zip file, "
+            "got 's3://b/layer.zip'",
         ),
         (
             "Type: AWS::Serverless::LayerVersion\n"
             "    Properties:\n      ContentUri: {Bucket: b, Key: k}",
             "!Ref Deps",
             "Resources.Deps.ContentUri",
-            "S3 layer content is not supported; expected a local directory, got a mapping",
+            "S3 layer content is not supported; expected a local directory or .zip file, "
+            "got Bucket 'b', Key 'k'",
         ),
         (
             "Type: AWS::Lambda::LayerVersion\n    Properties: {Content: {S3Bucket: b, S3Key: k}}",
             "!Ref Deps",
             "Resources.Deps.Content",
-            "S3 layer content is not supported; expected a local directory, got a mapping",
+            "S3 layer content is not supported; expected a local directory or .zip file, "
+            "got S3Bucket 'b', S3Key 'k'",
         ),
         (
             "Type: AWS::Lambda::LayerVersion\n    Properties: {}",

@@ -41,3 +41,38 @@ def test_a_test_fails_when_the_emulator_hit_an_internal_error(
     result.stdout.fnmatch_lines(
         ["*lambda-emu hit 1 internal error(s) during the test: RuntimeError('our own bug')*"]
     )
+
+
+def test_the_env_file_options_reach_the_functions(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".toml",
+        **{
+            "lambda-emu": """
+            [functions.fn]
+            runtime = "python3.12"
+            handler = "app.handler"
+            code = "."
+            environment = { STAGE = "prod", TABLE = "t" }
+            """
+        },
+    )
+    pytester.makefile(".env", local="STAGE=local\nEXTRA=yes\n")
+    pytester.makefile(".json", env='{"fn": {"TABLE": "local-table"}}')
+    pytester.makepyfile(
+        """
+        def test_env(lambda_emu_config):
+            (fn,) = lambda_emu_config.functions
+            assert dict(fn.environment) == {
+                "STAGE": "local", "TABLE": "local-table", "EXTRA": "yes"
+            }
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--lambda-emu-env-file",
+        "local.env",
+        "-o",
+        "lambda_emu_env_vars=env.json",
+    )
+    result.assert_outcomes(passed=1)

@@ -24,7 +24,7 @@ from emulator.embedded import EmbeddedEmulator
 from emulator.server import Emulator
 
 FUNCTIONS = Path(__file__).parent / "functions"
-KINDS = ("fake", "process", "docker")
+KINDS = ("fake", "process", "portable", "docker")
 
 
 @pytest.fixture(scope="module", params=KINDS)

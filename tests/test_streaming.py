@@ -187,13 +187,18 @@ def test_a_stream_ending_in_error_trailers_ends_in_an_invoke_complete_error(
     assert list(events) == []
 
 
-def test_a_timeout_mid_stream_ends_it_with_sandbox_timedout(client: Any, probes: Path) -> None:
-    _, events = _stream(client, "streamer_timeout", {"parts": ["before "], "hang": True})
+def test_a_timeout_mid_stream_ends_it_with_sandbox_timedout(
+    served: EmbeddedEmulator, client: Any, probes: Path
+) -> None:
+    resp, events = _stream(client, "streamer_timeout", {"parts": ["before "], "hang": True})
     assert next(events) == {"PayloadChunk": {"Payload": b"before "}}
     complete = next(events)["InvokeComplete"]
     assert complete["ErrorCode"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in complete["ErrorDetails"]
     assert list(events) == []
+    (record,) = _records(served, resp["ResponseMetadata"]["RequestId"])
+    assert record["outcome"] == "timeout"
+    assert record["streamed_bytes"] == len("before ")
     # the environment was reset; the next invocation runs in a new one
     _, events = _stream(client, "streamer_timeout", {"parts": ["again"]})
     assert [e for e in events] == [
@@ -289,13 +294,7 @@ def test_the_trace_and_report_of_a_streamed_invocation(
     assert list(events) == []
     report = parse_report(base64.b64decode(complete["LogResult"]).decode())
     assert report is not None and report.request_id == request_id
-    served.call(_flush_trace)
-    records = [
-        r for r in read_records(served.cfg.state_dir / "traces" / "invocations.jsonl")
-        if r["request_id"] == request_id
-    ]  # fmt: skip
-    assert len(records) == 1
-    record = records[0]
+    (record,) = _records(served, request_id)
     assert record["streamed_bytes"] == len("onetwo")
     # the first byte went out before the function was told to write the second: before the end
     assert 0 <= record["first_byte_ms"] <= record["duration_ms"]
@@ -304,6 +303,20 @@ def test_the_trace_and_report_of_a_streamed_invocation(
 
 async def _flush_trace(emulator: Any) -> None:
     emulator.trace.flush()
+
+
+def _records(served: EmbeddedEmulator, request_id: str) -> list[dict[str, Any]]:
+    """The invocation's trace records (written after its answer: waited for)."""
+    path = served.cfg.state_dir / "traces" / "invocations.jsonl"
+
+    def found() -> list[dict[str, Any]]:
+        served.call(_flush_trace)
+        if not path.exists():
+            return []
+        return [r for r in read_records(path) if r["request_id"] == request_id]
+
+    eventually(lambda: bool(found()), f"the trace record of {request_id}")
+    return found()
 
 
 # --- the Runtime API's side -------------------------------------------------------------------
@@ -598,3 +611,142 @@ def test_a_client_leaving_mid_stream_does_not_stop_the_invocation(
     eventually(lambda: f"streamer: {request_id} answered 202" in log.read_text(), "the end")
     _, events = _stream(client, "streamer_url", {"parts": ["next"]})
     assert list(events) == [{"PayloadChunk": {"Payload": b"next"}}, {"InvokeComplete": {}}]
+
+
+# --- the Runtime API's streaming mode, driven by the test as the runtime (real sockets) -------
+def _runtime_api(body: Any) -> None:
+    """Run `body(api, address, dispatch)`: a RuntimeApi whose runtime is the test."""
+    import asyncio
+
+    from emulator.api.runtime import RuntimeApi
+    from emulator.engine.invocation import Invocation
+    from emulator.engine.streaming import StreamLimits
+
+    async def main() -> None:
+        api = RuntimeApi(
+            on_init_done=lambda _at: None,
+            on_init_error=lambda _failed: None,
+            on_ready=lambda: None,
+            stream_limits=StreamLimits(rate_bps=0),
+        )
+        await api.start()
+
+        async def dispatch() -> tuple[Any, Any, _Sink]:
+            reader, writer = await asyncio.open_connection(*api.address.split(":"))
+            writer.write(f"GET {_RT}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            await writer.drain()
+            while api.state != "Ready":
+                await asyncio.sleep(0.005)
+            inv = Invocation(function_name="f", payload=b"{}", invoked_arn="arn")
+            sink = _Sink()
+            inv.stream = sink
+            outcome: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            api.dispatch(inv, outcome.set_result)
+            await reader.readuntil(b"\r\n\r\n")
+            writer.close()
+            return inv, outcome, sink
+
+        try:
+            await body(api, api.address, dispatch)
+        finally:
+            await api.close()
+
+    asyncio.run(main())
+
+
+_RT = "/2018-06-01/runtime"
+
+
+async def _post(address: str, path: str, head: str, body: bytes = b"") -> tuple[Any, Any]:
+    import asyncio
+
+    reader, writer = await asyncio.open_connection(*address.split(":"))
+    writer.write(f"POST {_RT}{path} HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode() + body)
+    await writer.drain()
+    return reader, writer
+
+
+_STREAMING = "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
+
+
+async def _answer(reader: Any) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    return bytes(head.split(b" ")[1]) + b" " + await reader.readexactly(length)
+
+
+def test_while_a_stream_is_open_the_runtime_may_not_answer_again() -> None:
+    async def body(api: Any, address: str, dispatch: Any) -> None:
+        inv, outcome, sink = await dispatch()
+        path = f"/invocation/{inv.request_id}"
+        reader, writer = await _post(address, f"{path}/response", _STREAMING, b"5\r\nhello\r\n")
+        while sink.chunks != [b"hello"]:  # passed on before the body ended
+            await _tick()
+        assert api.state == "RuntimeInvocationResponseState"
+        # RIE core/states.go: nothing but the end of the response from this state
+        r2, w2 = await _post(address, f"{path}/error", "Content-Length: 2\r\n", b"{}")
+        assert (await _answer(r2)).startswith(b"403 ")
+        w2.close()
+        writer.write(b"0\r\n\r\n")
+        assert await _answer(reader) == b'202 {"status":"OK"}'
+        end = await outcome
+        assert (end.size, end.ended, end.error_type) == (5, "complete", None)
+        writer.close()
+
+    _runtime_api(body)
+
+
+def test_trailers_split_across_packets_end_the_stream_in_error() -> None:
+    async def body(api: Any, address: str, dispatch: Any) -> None:
+        inv, outcome, sink = await dispatch()
+        path = f"/invocation/{inv.request_id}/response"
+        reader, writer = await _post(address, path, _STREAMING, b"2\r\nok\r\n0\r\nLambda-Runtime")
+        await _tick()
+        encoded = base64.b64encode(b'{"errorType":"E"}')
+        writer.write(
+            b"-Function-Error-Type: E\r\nLambda-Runtime-Function-Error-Body: "
+            + encoded
+            + b"\r\n\r\n"
+        )
+        assert await _answer(reader) == b'202 {"status":"OK"}'
+        end = await outcome
+        assert (end.error_type, end.error_body, sink.chunks) == ("E", b'{"errorType":"E"}', [b"ok"])
+        writer.close()
+
+    _runtime_api(body)
+
+
+def test_a_runtime_connection_lost_mid_stream_is_a_truncated_response() -> None:
+    async def body(api: Any, address: str, dispatch: Any) -> None:
+        inv, outcome, sink = await dispatch()
+        path = f"/invocation/{inv.request_id}/response"
+        _, writer = await _post(address, path, _STREAMING, b"3\r\nabc\r\n")
+        while sink.chunks != [b"abc"]:
+            await _tick()
+        writer.close()
+        end = await outcome
+        assert (end.ended, end.error_type, end.size) == (
+            "truncated",
+            "Runtime.TruncatedResponse",
+            3,
+        )
+
+    _runtime_api(body)
+
+
+def test_a_response_mode_other_than_streaming_is_refused() -> None:
+    async def body(api: Any, address: str, dispatch: Any) -> None:
+        inv, _, _ = await dispatch()
+        head = "Lambda-Runtime-Function-Response-Mode: Streaming\r\nContent-Length: 2\r\n"
+        reader, writer = await _post(address, f"/invocation/{inv.request_id}/response", head, b"{}")
+        answer = await _answer(reader)
+        assert answer.startswith(b"400 ") and b"InvalidFunctionResponseMode" in answer
+        writer.close()
+
+    _runtime_api(body)
+
+
+async def _tick() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.005)

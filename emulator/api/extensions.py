@@ -106,8 +106,10 @@ class ExtensionsApi:
         external_names: tuple[str, ...],
         on_change: Callable[[], None],
         on_failure: Callable[[ExtensionFailure], None],
+        function_version: str = "$LATEST",
     ) -> None:
         self.function_name = function_name
+        self.function_version = function_version
         self.handler = handler
         self.account_id = account_id
         self.external_names = external_names
@@ -303,7 +305,7 @@ class ExtensionsApi:
         self.extensions[ext.id] = ext
         answer: dict[str, str] = {
             "functionName": self.function_name,
-            "functionVersion": "$LATEST",
+            "functionVersion": self.function_version,
             "handler": self.handler,
         }
         if "accountId" in request.headers.get(H_ACCEPT_FEATURE, ""):

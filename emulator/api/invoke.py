@@ -77,19 +77,28 @@ class InvokeApi:
 
     # --- the invocation -----------------------------------------------------------------------
     def resolve(self, raw_name: str, query: str) -> tuple[FunctionPool, str]:
-        """The pool and the invoked ARN for a `FunctionName` (and its `Qualifier`)."""
+        """The pool and the invoked ARN for a `FunctionName` (and its `Qualifier`): `$LATEST`,
+        a published version or an alias (whose routing picks the version, `pool.fn.version`)."""
         qualifier = parse_qs(query).get("Qualifier", [None])[0] if query else None
         function_name = unquote(raw_name)
         name, qualifier = self.arns.parse(function_name, qualifier)
-        pool = self.functions.get(name)
-        if pool is None and function_name == wire.RIE_FUNCTION_NAME:
+        pool = self.functions.resolve(name, qualifier)
+        if (
+            pool is None
+            and function_name == wire.RIE_FUNCTION_NAME
+            and qualifier in (None, wire.LATEST)
+        ):
             pool = self.functions.default()  # RIE's one endpoint reaches the default function
-        if pool is None or qualifier not in (None, wire.LATEST):
+        if pool is None:
             # Invoke names the unqualified function by its $LATEST ARN (LocalStack's
-            # AWS-recorded TestLambdaFeatures::test_invoke_exceptions, 2025-11)
+            # AWS-recorded TestLambdaFeatures::test_invoke_exceptions, 2025-11), an unknown
+            # alias or version by the qualified ARN (TestLambdaAliases::test_lambda_alias_moving
+            # › invocation_exc_not_existent, 2025-11)
             raise errors.ResourceNotFound(
                 f"Function not found: {self.arns.function_arn(name, qualifier or wire.LATEST)}"
             )
+        # The runtime's invoked ARN is the one the caller named: an alias's stays the alias's
+        # (docs: python-context.html, invoked_function_arn)
         return pool, self.arns.function_arn(pool.fn.name, qualifier)
 
     def _invoke(self, request: Request, kind: str) -> Response | Reply:
@@ -129,6 +138,7 @@ class InvokeApi:
             invocation_type=kind,
             log_tail=kind != wire.INVOCATION_EVENT
             and request.headers.get(wire.H_LOG_TYPE) == wire.LOG_TYPE_TAIL,
+            executed_version=pool.fn.version,
         )
         if kind == wire.INVOCATION_EVENT:
             self.events.submit(inv)

@@ -86,6 +86,7 @@ class InvokeStreamApi:
             tenant_id=request.headers.get(wire.H_CALLER_TENANT_ID),
             trace_id=trace_id_from(request.headers.get(wire.H_CALLER_TRACE_ID)),
             log_tail=request.headers.get(wire.H_LOG_TYPE) == wire.LOG_TYPE_TAIL,
+            executed_version=pool.fn.version,
         )
         reply = request.defer()
         sink = EventStreamSink(inv, reply, self._internal_error)

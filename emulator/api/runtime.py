@@ -136,6 +136,7 @@ class RuntimeApi:
         self._waiter: Reply | None = None
         self._current: Invocation | None = None
         self._on_outcome: Callable[[RuntimeOutcome], None] | None = None
+        self.relay: ResponseRelay | None = None  # the invocation's streamed response, if any
         # The Extensions and Telemetry APIs share this listener (AWS_LAMBDA_RUNTIME_API).
         self.extensions: ExtensionsApi | None = None
         self.host = host
@@ -189,6 +190,7 @@ class RuntimeApi:
         self._move(RuntimeState.RUNNING)
         self._current = invocation
         self._on_outcome = on_outcome
+        self.relay = None
         waiter, self._waiter = self._waiter, None
         if waiter is not None:
             waiter.send(_render_invocation(invocation))
@@ -240,15 +242,15 @@ class RuntimeApi:
         if callback is not None:
             callback(outcome)
 
-    def _streams(self, request: Request) -> bool:
+    def _streams(self, headers: dict[str, str], url: bytes) -> bool:
         """The server asks, when a request's head is complete: is its body taken as it
         arrives? A streamed /response, while the invocation's caller takes a stream."""
         current = self._current
         return (
             current is not None
             and current.stream is not None
-            and request.headers.get(_H_RESPONSE_MODE) == wire.RESPONSE_MODE_STREAMING
-            and request.path.endswith("/response")
+            and headers.get(_H_RESPONSE_MODE) == wire.RESPONSE_MODE_STREAMING
+            and url.partition(b"?")[0].endswith(b"/response")
         )
 
     def response(self, request: Request) -> Response | Reply:
@@ -300,7 +302,7 @@ class RuntimeApi:
                 loop.call_soon(reply.send, _ACCEPTED)
 
         loop = asyncio.get_running_loop()
-        ResponseRelay(body, inv, content_type, self.stream_limits, ended)
+        self.relay = ResponseRelay(body, inv, content_type, self.stream_limits, ended)
         return reply
 
     @staticmethod

@@ -98,7 +98,7 @@ def invocation_record(failure: EventFailure) -> dict[str, object]:
     if result is not None:
         record["responseContext"] = {
             "statusCode": 200,
-            "executedVersion": wire.LATEST,
+            "executedVersion": inv.executed_version,
             "functionError": "Unhandled" if result.function_error else None,
         }
         try:

@@ -121,7 +121,8 @@ class ExecutionEnvironment:
         self._finish_timer: asyncio.TimerHandle | None = None
         self.freezer = IdleFreezer(
             self._loop,
-            enabled=cfg.freeze,
+            # a frozen debuggee cannot answer its debugger (pause, breakpoints) between calls
+            enabled=cfg.freeze and fn.debug_port is None,
             after_s=cfg.freeze_after_s,
             is_idle=lambda: self.state is EnvState.READY,
         )
@@ -142,6 +143,7 @@ class ExecutionEnvironment:
         self.extension_paths = extension_executables(fn.layers)
         self.extensions = ExtensionsApi(
             function_name=fn.name,
+            function_version=fn.version,
             handler=fn.handler,
             account_id=cfg.account_id,
             external_names=tuple(p.name for p in self.extension_paths),
@@ -263,6 +265,9 @@ class ExecutionEnvironment:
             sandbox = self.sandbox
             assert sandbox is not None
             self._phase = phase
+            if self.fn.debug_port is not None:
+                port = self.fn.debug_port
+                self.log.line(f"lambda-emu: waiting for a debugger on 127.0.0.1:{port}")
             started = time.perf_counter()
             await sandbox.start()
         except Exception as exc:  # SandboxError and anything the OS raised while spawning
@@ -361,6 +366,13 @@ class ExecutionEnvironment:
         sandbox.drain_output()
         inv = run.inv
         end = invoke_end(event, inv.request_id, run.timeout_s, time.perf_counter())
+        relay = self.runtime.relay
+        if relay is not None and relay.inv is inv and end.outcome.streamed_bytes is None:
+            # cut mid-stream (timeout, exit): the trace still tells what was streamed
+            streamed = replace(
+                end.outcome, streamed_bytes=relay.size, first_byte_at=relay.first_byte
+            )
+            end = replace(end, outcome=streamed)
         if end.shutdown_reason is not None:
             self.log.flush_partial()
             self._shutdown_reason = end.shutdown_reason

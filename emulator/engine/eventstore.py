@@ -59,6 +59,7 @@ class EventStore:
             "trace_id": inv.trace_id,
             "client_context": inv.client_context,
             "tenant_id": inv.tenant_id,
+            "executed_version": inv.executed_version,
         }
         self._db.execute(
             "INSERT OR IGNORE INTO events (request_id, function, payload, meta, accepted_at) "
@@ -94,6 +95,8 @@ class EventStore:
                 client_context=meta["client_context"],
                 tenant_id=meta["tenant_id"],
                 invocation_type="Event",
+                # the version picked when the event was accepted (an alias's, by weight)
+                executed_version=meta.get("executed_version", "$LATEST"),
             )
             out.append(StoredEvent(inv, accepted_at, attempts))
         return out

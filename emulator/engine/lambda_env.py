@@ -121,6 +121,7 @@ def sandbox_spec(
         init_type=init_type,
         tmp_dir=tmp_dir,
         host_env=host_env,
+        version=fn.version,
     )
     return SandboxSpec(
         environment_id=environment_id,
@@ -132,6 +133,7 @@ def sandbox_spec(
         tmp_dir=tmp_dir,
         extensions=extensions,
         exec_wrapper=exec_wrapper(fn, env),
+        cpu_quota=fn.debug_port is None,
         task_overlay=command.task_overlay,
         env_unmounted={
             key: value

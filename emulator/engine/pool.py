@@ -93,6 +93,9 @@ class FunctionPool:
         self.closed = False
         self.generation = 0
         self.counters = FunctionCounters()  # for the control API and /metrics
+        # Busy environments of the whole function, all versions' pools: the registry shares
+        # reserved concurrency between them, as Lambda does.
+        self.function_busy: Callable[[], int] = lambda: len(self._busy)
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -135,8 +138,19 @@ class FunctionPool:
         if self._stopping:
             await asyncio.gather(*self._stopping, return_exceptions=True)
 
+    @property
+    def init_timeout_s(self) -> float:
+        """Lambda's init limit; under --debug the function's (10 h) timeout instead, as the
+        init phase then includes the wait for the debugger to attach (emulator/overrides.py)."""
+        if self.fn.debug_port is not None:
+            return float(self.fn.timeout_s)
+        return self.cfg.init_timeout_s
+
     def reap(self, now: float) -> None:
-        """Shut down on-demand environments idle for longer than the keep-alive."""
+        """Shut down on-demand environments idle for longer than the keep-alive (never the
+        one a debugger is attached to)."""
+        if self.fn.debug_port is not None:
+            return
         keep = []
         for env in self._idle:
             if now - env.last_used > self.cfg.keep_alive_s:
@@ -279,7 +293,7 @@ class FunctionPool:
 
     def _admit_cold(self) -> None:
         reserved = self.fn.reserved_concurrency
-        if reserved is not None and len(self._busy) >= reserved:
+        if reserved is not None and self.function_busy() >= reserved:
             raise errors.TooManyRequests(wire.REASON_RESERVED_CONCURRENCY)
         if self._account.in_use >= self._account.limit:
             raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY)
@@ -386,13 +400,17 @@ class FunctionPool:
 
     async def _cold(self, inv: Invocation, env: ExecutionEnvironment) -> None:
         try:
-            first = await env.init(self.cfg.init_timeout_s)
+            first = await env.init(self.init_timeout_s)
         except BaseException:
             await env.shutdown()  # never leak a concurrency slot or a process
             raise
         if not isinstance(first, InitFailure):
             env.invoke(inv, init_ms=first.init_ms)
             return
+        if self.closed:
+            # Stopped during init (which killed it): no second attempt that would outlive
+            # the stop (under --debug one would wait hours for a debugger).
+            raise errors.TooManyRequests(wire.REASON_ACCOUNT_CONCURRENCY, "Emulator is stopping")
         # Suppressed init: Lambda logs the failed init and runs it again in the invoke phase,
         # bounded by the function timeout; the caller sees the second attempt's outcome.
         self._logs.write(
@@ -456,6 +474,7 @@ class FunctionPool:
     def describe(self) -> dict[str, object]:
         return {
             "name": self.fn.name,
+            "version": self.fn.version,
             "runtime": self.fn.runtime,
             "memory_mb": self.fn.memory_mb,
             "timeout_s": self.fn.timeout_s,
@@ -475,6 +494,7 @@ class FunctionPool:
             {
                 "id": env.id,
                 "function": self.fn.name,
+                "version": self.fn.version,
                 "state": str(env.state),
                 "init_type": env.init_type,
                 "pid": env.sandbox.pid if env.sandbox else None,

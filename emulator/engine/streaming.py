@@ -13,10 +13,10 @@ runtime's trailers (or the connection's loss, or the size limit) ended it with.
                                     (httpserver)   limits, counts    PayloadChunk / HTTP chunk
                                                    └─ end ─▶ StreamedResponse ─▶ the environment
 
-Lambda's limits for streamed responses (docs `configuration-response-streaming`, "Bandwidth
-limits for response streaming"): at most 200 MB per response, the first 6 MB at full speed and
-the rest at up to 2 MBps. The shape of the limiter is RIE's (`core/bandwidthlimiter`: a token
-bucket of 6 MiB, filled at 2 MiB/s).
+Lambda's limits for streamed responses (docs.aws.amazon.com/lambda/latest/dg/
+configuration-response-streaming.html, "Bandwidth limits for response streaming"): at most
+200 MB per response, the first 6 MB at full speed and the rest at up to 2 MBps. The shape of
+the limiter is RIE's (`core/bandwidthlimiter`: a token bucket of 6 MiB, filled at 2 MiB/s).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ message (`ManifestError`: file, function, field) is shared.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from emulator.config import FunctionConfig
@@ -25,6 +26,7 @@ from emulator.frontdoor.model import HttpConfig
 from emulator.manifests.http import assemble
 from emulator.manifests.http_native import read_native_http
 from emulator.manifests.http_sam import read_sam_http
+from emulator.manifests.intrinsics import StackSettings, parse_parameter_overrides
 from emulator.manifests.native import read_native
 from emulator.manifests.sam import read_sam
 from emulator.manifests.validate import (
@@ -47,9 +49,11 @@ __all__ = [
     "NATIVE_MANIFEST",
     "RESERVED_ENV_KEYS",
     "SAM_MANIFESTS",
+    "StackSettings",
     "find_manifest",
     "load_http",
     "load_manifest",
+    "parse_parameter_overrides",
 ]
 
 NATIVE_MANIFEST = "lambda-emu.toml"
@@ -65,14 +69,17 @@ def find_manifest(directory: Path) -> Path:
     raise ManifestError(directory, "no lambda-emu.toml or template.yaml here")
 
 
-def load_manifest(path: Path) -> tuple[FunctionConfig, ...]:
-    """Every function `path` declares, in declaration order. Raises `ManifestError`."""
+def load_manifest(path: Path, settings: StackSettings | None = None) -> tuple[FunctionConfig, ...]:
+    """Every function `path` declares, in declaration order. `settings` are a SAM template's
+    `--parameter-overrides`, region and account. Raises `ManifestError`."""
     suffix = path.suffix.lower()
     reader: Callable[[Path, str], list[RawFunction]]
     if suffix == ".toml":
+        if settings is not None and settings.parameter_overrides:
+            raise ManifestError(path, "--parameter-overrides needs a SAM template")
         reader = read_native
     elif suffix in (".yaml", ".yml"):
-        reader = read_sam
+        reader = partial(read_sam, settings=settings)
     else:
         raise ManifestError(
             path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"
@@ -80,7 +87,9 @@ def load_manifest(path: Path) -> tuple[FunctionConfig, ...]:
     return build(path, reader(path, _read_text(path)))
 
 
-def load_http(path: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
+def load_http(
+    path: Path, functions: tuple[FunctionConfig, ...], settings: StackSettings | None = None
+) -> HttpConfig:
     """The HTTP front door `path` declares: APIs, routes, authorizers, function URLs (SAM
     `Events`, `AWS::Serverless::HttpApi`/`Api`, `FunctionUrlConfig`; lambda-emu.toml `[apis.*]`
     and `[functions.*.url]`). `functions` are `load_manifest(path)`'s. Raises `ManifestError`."""
@@ -89,7 +98,7 @@ def load_http(path: Path, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
     if suffix == ".toml":
         return assemble(path, read_native_http(path, _read_text(path), names))
     if suffix in (".yaml", ".yml"):
-        drafts = read_sam_http(path, _read_text(path), names)
+        drafts = read_sam_http(path, _read_text(path), names, settings)
         return assemble(path, drafts, none_needs_default=True)
     raise ManifestError(
         path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"

@@ -35,9 +35,11 @@ from emulator.frontdoor.model import (
     UrlAuthType,
 )
 from emulator.manifests import http
+from emulator.manifests.cfn_yaml import parse_template
 from emulator.manifests.http import ApiDraft, Drafts, RouteDraft, Scope
 from emulator.manifests.http_sam_auth import HTTP_CORS, SamValues, merge
-from emulator.manifests.sam import parse_template, read_sam
+from emulator.manifests.intrinsics import StackSettings
+from emulator.manifests.sam import read_sam
 from emulator.manifests.validate import intrinsic_tag, show
 
 _SERVERLESS_FUNCTION = "AWS::Serverless::Function"
@@ -126,10 +128,14 @@ _API_AUTH_IGNORED: dict[ApiKind, tuple[str, ...]] = {
 _URL_KEYS = ("AuthType", "Cors", "InvokeMode")
 
 
-def read_sam_http(path: Path, text: str, functions: tuple[str, ...]) -> Drafts:
+def read_sam_http(
+    path: Path, text: str, functions: tuple[str, ...], settings: StackSettings | None = None
+) -> Drafts:
     doc = parse_template(path, text)
-    # logical id → function name, exactly as the function reader names them
-    names = {raw.origin.removeprefix("Resources."): raw.name for raw in read_sam(path, text)}
+    # logical id → function name, exactly as the function reader names them (with the same
+    # --parameter-overrides); a function whose Condition is false is not there
+    raws = read_sam(path, text, settings)
+    names = {raw.origin.removeprefix("Resources."): raw.name for raw in raws}
     return _SamHttp(path, doc, names, functions).read()
 
 
@@ -284,7 +290,9 @@ class _SamHttp:
     # ── functions: events and URLs ────────────────────────────────────────────────────────
 
     def read_function(self, logical_id: str, resource: Mapping[str, object]) -> None:
-        name = self.names.get(logical_id, logical_id)
+        if logical_id not in self.names:
+            return  # its Condition is false: CloudFormation creates neither it nor its events
+        name = self.names[logical_id]
         scope = Scope(self.path, "", name)
         properties = scope.mapping(resource.get("Properties") or {}, "Properties")
         events = properties.get("Events")

@@ -1,5 +1,6 @@
 """The `lambda-emu.toml` reader: `[defaults]` and `[functions.<name>]` tables (`[apis.*]` and
-`[functions.<name>.url]` are read by `http_native`).
+`[functions.<name>.url]` are read by `http_native`; `publish`, `[functions.<name>.versions.N]`
+and `[functions.<name>.aliases.<alias>]` are checked by `versions`).
 
 A function's key, else the same key in `[defaults]`; `environment` tables merge, the
 function's variables over the defaults'. Keys are spelled as `validate.KEYS`.
@@ -16,7 +17,9 @@ from emulator.manifests.validate import KEYS, RawFunction, RawValue, show, unkno
 _NATIVE_LABELS: dict[str, str] = {"name": "name", **{key: key for key in KEYS}}
 # `[apis.*]` and a function's `url` table are the front door's (emulator.manifests.http_native)
 _TOP_KEYS = ("defaults", "functions", "apis")
-_FUNCTION_KEYS = (*KEYS, "url")
+# Versions and aliases are per function, never in [defaults] (emulator.manifests.versions)
+_VERSION_KEYS = ("publish", "versions", "aliases")
+_FUNCTION_KEYS = (*KEYS, *_VERSION_KEYS, "url")
 
 
 def read_native(path: Path, text: str) -> list[RawFunction]:
@@ -79,6 +82,9 @@ def read_native(path: Path, text: str) -> list[RawFunction]:
             env.update({str(k): RawValue(v, field_name) for k, v in variables.items()})
             env_field = field_name
         values.pop("environment", None)
+        for key in _VERSION_KEYS:
+            if key in table:
+                values[key] = RawValue(table[key], key)
         raws.append(
             RawFunction(
                 name=name,

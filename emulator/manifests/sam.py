@@ -1,10 +1,15 @@
 """The SAM `template.yaml` reader: AWS::Serverless::Function and AWS::Lambda::Function.
 
-The YAML is read with CloudFormation's short-form tags (`!Ref`, `!Sub`, ...) as their long
-form. A Serverless function takes what it does not set from `Globals.Function`. `!Ref` to a
-parameter with a Default is resolved; any other intrinsic is refused where a literal is
-needed, except in FunctionName (the function keeps its logical id, as SAM CLI names it) and
-in an environment variable (left unset).
+The YAML is read by `cfn_yaml` (short-form tags as their long form); every property a function
+uses is resolved by `intrinsics.Stack` as `sam local` resolves it (Parameters with
+--parameter-overrides, pseudo parameters, Conditions, Mappings). What cannot be resolved
+locally is refused in one line naming the function and the property, except in FunctionName
+(the function keeps its logical id, as SAM CLI names it) and in an environment variable (left
+unset). A resource whose `Condition` is false is skipped. A Serverless function takes what it
+does not set from `Globals.Function` (SAM's keys only; mappings merged per key, lists
+additive). `CodeUri` is a directory or a `.zip`; `InlineCode` and `Code.ZipFile` become
+Lambda's one `index` file; S3 code is refused. `AutoPublishAlias` publishes version 1 and the
+alias, with `ProvisionedConcurrencyConfig` on it.
 
 A function's `Layers` entry that is `!Ref` to an AWS::Serverless::LayerVersion (`ContentUri`)
 or AWS::Lambda::LayerVersion (`Content`) with a local directory becomes that directory, as
@@ -14,15 +19,12 @@ or AWS::Lambda::LayerVersion (`Content`) with a local directory becomes that dir
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from emulator.errors import ManifestError
-from emulator.manifests.validate import RawFunction, RawValue, intrinsic_tag, show
-
-if TYPE_CHECKING:
-    import yaml
+from emulator.manifests.cfn_yaml import parse_template
+from emulator.manifests.intrinsics import DROPPED, Stack, StackSettings, Unresolved
+from emulator.manifests.validate import RawFunction, RawValue, inline_code, show
 
 _SAM_LABELS: dict[str, str] = {
     "name": "FunctionName",
@@ -46,6 +48,21 @@ _SAM_LABELS: dict[str, str] = {
 }
 _CFN_LABELS: dict[str, str] = {**_SAM_LABELS, "code": "Code", "image_uri": "Code.ImageUri"}
 
+# The keys SAM accepts in Globals.Function: everything on AWS::Serverless::Function except
+# Role, Policies, FunctionName and Events (serverless-application-model
+# samtranslator/plugins/globals/globals.py `supported_properties`).
+GLOBAL_FUNCTION_KEYS = (
+    "Handler", "Runtime", "CodeUri", "DeadLetterQueue", "Description", "MemorySize", "Timeout",
+    "VpcConfig", "Environment", "Tags", "PropagateTags", "Tracing", "KmsKeyArn",
+    "AutoPublishAlias", "AutoPublishAliasAllProperties", "Layers", "DeploymentPreference",
+    "RolePath", "PermissionsBoundary", "ReservedConcurrentExecutions",
+    "ProvisionedConcurrencyConfig", "AssumeRolePolicyDocument", "EventInvokeConfig",
+    "FileSystemConfigs", "CodeSigningConfigArn", "Architectures", "SnapStart",
+    "EphemeralStorage", "FunctionUrlConfig", "RuntimeManagementConfig", "LoggingConfig",
+    "RecursiveLoop", "SourceKMSKeyArn", "TenancyConfig", "DurableConfig",
+    "CapacityProviderConfig", "FunctionScalingConfig", "PublishToLatestPublished",
+    "VersionDeletionPolicy",
+)  # fmt: skip
 _SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 _LAMBDA_FUNCTION = "AWS::Lambda::Function"
 # Where each layer type keeps its content: SAM's `ContentUri: String | LayerContent`
@@ -55,79 +72,11 @@ _LAYER_CONTENT = {
     "AWS::Serverless::LayerVersion": "ContentUri",
     "AWS::Lambda::LayerVersion": "Content",
 }
-# CloudFormation short-form tags; `!X v` is read as its long form `{"Fn::X": v}`.
-_INTRINSIC_TAGS = (
-    "Ref",
-    "Condition",
-    "Sub",
-    "GetAtt",
-    "Join",
-    "If",
-    "Equals",
-    "Select",
-    "FindInMap",
-    "ImportValue",
-    "Split",
-    "Base64",
-    "Not",
-    "And",
-    "Or",
-    "GetAZs",
-    "Cidr",
-)
 
 
-@cache
-def _cfn_loader() -> type[yaml.SafeLoader]:
-    """A SafeLoader that reads CloudFormation's short-form tags as their long form."""
-    import yaml
-
-    class CfnLoader(yaml.SafeLoader):
-        pass
-
-    def intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, object]:
-        if suffix not in _INTRINSIC_TAGS:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"unknown tag '!{suffix}'", node.start_mark
-            )
-        key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-        argument: object
-        if isinstance(node, yaml.ScalarNode):
-            argument = loader.construct_scalar(node)
-            if suffix == "GetAtt":  # `!GetAtt A.B` is `Fn::GetAtt: [A, B]`
-                argument = str(argument).split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            argument = loader.construct_sequence(node, deep=True)
-        elif isinstance(node, yaml.MappingNode):
-            argument = loader.construct_mapping(node, deep=True)
-        else:  # pragma: no cover - yaml has no other node kinds
-            argument = None
-        return {key: argument}
-
-    CfnLoader.add_multi_constructor("!", intrinsic)
-    return CfnLoader
-
-
-def parse_template(path: Path, text: str) -> dict[object, object]:
-    """The template as a mapping, intrinsics in their long form; YAML errors in one line."""
-    import yaml
-
-    try:
-        doc = yaml.load(text, Loader=_cfn_loader())  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = " ".join(str(exc.problem or exc.context or "syntax error").split())
-        raise ManifestError(path, f"invalid YAML{where}: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ManifestError(path, "invalid YAML: " + " ".join(str(exc).split())) from None
-    if not isinstance(doc, dict):
-        raise ManifestError(path, f"must be a mapping with Resources, got {show(doc)}")
-    return doc
-
-
-def read_sam(path: Path, text: str) -> list[RawFunction]:
-    """Every function `text` (the contents of `path`) declares, before validation."""
+def read_sam(path: Path, text: str, settings: StackSettings | None = None) -> list[RawFunction]:
+    """Every function `text` (the contents of `path`) declares, before validation; a resource
+    whose `Condition` is false is left out, as CloudFormation does."""
     doc = parse_template(path, text)
     parameters = doc.get("Parameters") or {}
     if not isinstance(parameters, dict):
@@ -142,11 +91,27 @@ def read_sam(path: Path, text: str) -> list[RawFunction]:
         raise ManifestError(
             path, f"must be a mapping, got {show(function_globals)}", field="Globals.Function"
         )
+    for key in function_globals:
+        if key not in GLOBAL_FUNCTION_KEYS:
+            raise ManifestError(
+                path,
+                f"'{key}' is not a supported property of 'Function' in Globals"
+                f"{_suggest_key(str(key), GLOBAL_FUNCTION_KEYS)}",
+                field=f"Globals.Function.{key}",
+            )
     resources = doc.get("Resources")
     if not isinstance(resources, dict):
         raise ManifestError(
             path, f"must be a mapping of resources, got {show(resources)}", field="Resources"
         )
+    stack = Stack(doc, settings or StackSettings())
+    for name in stack.settings.parameter_overrides:
+        if name not in parameters:
+            raise ManifestError(
+                path,
+                f"--parameter-overrides names a parameter the template does not declare: {name}",
+                field="Parameters",
+            )
 
     layers = {
         str(logical_id): resource
@@ -162,18 +127,27 @@ def read_sam(path: Path, text: str) -> list[RawFunction]:
                 field=f"Resources.{logical_id}",
             )
         kind = resource.get("Type")
-        if kind in (_SERVERLESS_FUNCTION, _LAMBDA_FUNCTION):
-            raws.append(
-                _SamFunction(
-                    path=path,
-                    logical_id=str(logical_id),
-                    resource=resource,
-                    serverless=kind == _SERVERLESS_FUNCTION,
-                    function_globals=function_globals,
-                    parameters=parameters,
-                    layers=layers,
-                ).read()
-            )
+        if kind not in (_SERVERLESS_FUNCTION, _LAMBDA_FUNCTION):
+            continue
+        if "Condition" in resource:
+            try:
+                if not stack.condition(str(resource["Condition"])):
+                    continue  # CloudFormation does not create it
+            except Unresolved as exc:
+                raise ManifestError(
+                    path, str(exc), function=str(logical_id), field="Condition"
+                ) from None
+        raws.append(
+            _SamFunction(
+                path=path,
+                logical_id=str(logical_id),
+                resource=resource,
+                serverless=kind == _SERVERLESS_FUNCTION,
+                function_globals=function_globals,
+                stack=stack,
+                layers=layers,
+            ).read()
+        )
     if not raws:
         raise ManifestError(
             path,
@@ -200,6 +174,13 @@ def resolve_parameter(parameters: Mapping[str, object], value: object) -> object
     return default
 
 
+def _suggest_key(key: str, known: tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 class _SamFunction:
     """Reads one AWS::Serverless::Function (with Globals) or AWS::Lambda::Function."""
 
@@ -211,15 +192,16 @@ class _SamFunction:
         resource: Mapping[str, object],
         serverless: bool,
         function_globals: Mapping[str, object],
-        parameters: Mapping[str, object],
+        stack: Stack,
         layers: Mapping[str, Mapping[str, object]],
     ) -> None:
         self.path = path
         self.logical_id = logical_id
         self.name = logical_id
+        self.unresolved_env: list[str] = []
         self.serverless = serverless
         self.globals = function_globals if serverless else {}
-        self.parameters = parameters
+        self.stack = stack
         self.layers = layers
         properties = resource.get("Properties") or {}
         if not isinstance(properties, dict):
@@ -229,49 +211,51 @@ class _SamFunction:
     def fail(self, field_name: str, message: str) -> ManifestError:
         return ManifestError(self.path, message, function=self.name, field=field_name)
 
-    def resolve(self, value: object) -> object:
-        return resolve_parameter(self.parameters, value)
+    def resolve(self, value: object, field_name: str) -> object:
+        """`value` with its intrinsics resolved (DROPPED for AWS::NoValue)."""
+        try:
+            return self.stack.evaluate(value)
+        except Unresolved as exc:
+            raise self.fail(field_name, f"cannot be resolved locally: {exc}") from None
 
     def literal(self, value: object, field_name: str) -> object:
-        value = self.resolve(value)
-        tag = intrinsic_tag(value)
-        if tag is not None:
-            raise self.fail(
-                field_name,
-                "intrinsic functions are not resolved for this field (only !Ref to a parameter "
-                f"with a Default is); expected a literal value, got {tag}",
-            )
-        return value
+        value = self.resolve(value, field_name)
+        return None if value is DROPPED else value
 
     def pick(self, prop: str) -> tuple[object, str] | None:
         """A property from the function, else (Serverless only) from Globals.Function."""
-        if prop in self.properties:
-            return self.properties[prop], prop
-        if prop in self.globals:
-            return self.globals[prop], f"Globals.Function.{prop}"
+        for source, prefix in ((self.properties, ""), (self.globals, "Globals.Function.")):
+            if prop in source:
+                value = self.resolve(source[prop], prefix + prop)
+                if value is not DROPPED:
+                    return value, prefix + prop
         return None
 
     def nested(self, prop: str, key: str) -> RawValue | None:
-        """`prop.key`, e.g. EphemeralStorage.Size."""
-        picked = self.pick(prop)
-        if picked is None:
-            return None
-        outer = self.literal(*picked)
-        if not isinstance(outer, dict):
-            raise self.fail(picked[1], f"must be a mapping with {key}, got {show(outer)}")
-        if key not in outer:
-            return None
-        field_name = f"{picked[1]}.{key}"
-        return RawValue(self.literal(outer[key], field_name), field_name)
+        """`prop.key`, e.g. EphemeralStorage.Size: the function's, else Globals' (SAM merges
+        a mapping of Globals into the function's key by key)."""
+        for source, prefix in ((self.properties, ""), (self.globals, "Globals.Function.")):
+            if prop not in source:
+                continue
+            outer = self.literal(source[prop], prefix + prop)
+            if outer is None:
+                continue
+            if not isinstance(outer, dict):
+                raise self.fail(prefix + prop, f"must be a mapping with {key}, got {show(outer)}")
+            if key in outer:
+                return RawValue(outer[key], f"{prefix}{prop}.{key}")
+        return None
 
     def read(self) -> RawFunction:
         if "FunctionName" in self.properties:
-            name = self.resolve(self.properties["FunctionName"])
+            try:
+                name = self.stack.evaluate(self.properties["FunctionName"])
+            except Unresolved:
+                name = None  # not known locally: SAM CLI names the function by its logical id
             if isinstance(name, str):
                 self.name = name
-            elif intrinsic_tag(name) is None:
+            elif name is not None and name is not DROPPED:
                 raise self.fail("FunctionName", f"must be a string, got {show(name)}")
-            # an unresolved intrinsic: SAM CLI names the function by its logical id
 
         values: dict[str, RawValue] = {}
         simple = {
@@ -287,21 +271,15 @@ class _SamFunction:
         for key, prop in simple.items():
             picked = self.pick(prop)
             if picked is not None:
-                values[key] = RawValue(self.literal(*picked), picked[1])
+                values[key] = RawValue(*picked)
 
         for key, prop, sub in (
             ("ephemeral_storage", "EphemeralStorage", "Size"),
             ("maximum_retry_attempts", "EventInvokeConfig", "MaximumRetryAttempts"),
             ("maximum_event_age", "EventInvokeConfig", "MaximumEventAgeInSeconds"),
-            (
-                "provisioned_concurrency",
-                "ProvisionedConcurrencyConfig",
-                "ProvisionedConcurrentExecutions",
-            ),
         ):
             if key != "ephemeral_storage" and not self.serverless:
-                # AWS::Lambda::Function has neither (they live on a Version, an Alias or an
-                # AWS::Lambda::EventInvokeConfig resource)
+                # AWS::Lambda::Function has no EventInvokeConfig (it is a resource of its own)
                 continue
             value = self.nested(prop, sub)
             if value is not None:
@@ -309,18 +287,17 @@ class _SamFunction:
 
         architectures = self.pick("Architectures")
         if architectures is not None:
-            items = self.literal(*architectures)
+            items = architectures[0]
             if not isinstance(items, list) or len(items) != 1:
                 raise self.fail(
                     architectures[1],
                     f"must be a list with one item ('x86_64' or 'arm64'), got {show(items)}",
                 )
-            values["architecture"] = RawValue(
-                self.literal(items[0], architectures[1]), architectures[1]
-            )
+            values["architecture"] = RawValue(items[0], architectures[1])
 
         if self.serverless:
             self.read_code_uri(values)
+            self.read_auto_publish(values)
         else:
             self.read_code(values)
 
@@ -334,23 +311,73 @@ class _SamFunction:
             values=values,
             env=env,
             env_field=env_field,
+            unresolved_env=tuple(dict.fromkeys(self.unresolved_env)),
         )
+
+    def read_auto_publish(self, values: dict[str, RawValue]) -> None:
+        """AutoPublishAlias: SAM publishes a version of the function and points the alias at
+        it; ProvisionedConcurrencyConfig belongs to that alias (docs:
+        sam-resource-function.html#sam-function-autopublishalias). Locally the version is `1`.
+        AutoPublishCodeSha256, AutoPublishAliasAllProperties and DeploymentPreference only
+        decide when a new version is published or how traffic shifts during a deployment:
+        ignored (see docs/configuration.md)."""
+        picked = self.pick("AutoPublishAlias")
+        provisioned = self.nested("ProvisionedConcurrencyConfig", "ProvisionedConcurrentExecutions")
+        if picked is None:
+            if provisioned is not None:
+                raise self.fail(
+                    provisioned.field,
+                    "needs AutoPublishAlias: SAM configures provisioned concurrency on the "
+                    "alias it publishes, got no AutoPublishAlias",
+                )
+            return
+        alias, field_name = picked
+        if not isinstance(alias, str) or not alias:
+            raise self.fail(field_name, f"must be an alias name, got {show(alias)}")
+        settings: dict[str, object] = {"version": "1"}
+        if provisioned is not None:
+            settings["provisioned_concurrency"] = provisioned.value
+        values["publish"] = RawValue(1, field_name)
+        values["aliases"] = RawValue({alias: settings}, field_name)
 
     def read_code_uri(self, values: dict[str, RawValue]) -> None:
         picked = self.pick("CodeUri")
+        inline = self.pick("InlineCode")
         package_type = values.get("package_type")
         if package_type is not None and package_type.value == "Image":
             return  # CodeUri is not used by image functions
+        if inline is not None:
+            if picked is not None:
+                raise self.fail("InlineCode", "must not be set together with CodeUri")
+            source, field_name = inline
+            if not isinstance(source, str):
+                raise self.fail(field_name, f"must be source code, got {show(source)}")
+            runtime = values.get("runtime")
+            directory = inline_code(
+                source,
+                None if runtime is None else runtime.value,
+                lambda message: self.fail(field_name, message),
+            )
+            values["code"] = RawValue(str(directory), field_name)
+            return
         if picked is None:
             values["code"] = RawValue(".", "CodeUri")  # SAM CLI's default: the template's folder
             return
-        code = self.literal(*picked)
-        if isinstance(code, dict) or (isinstance(code, str) and code.startswith("s3://")):
+        code, field_name = picked
+        if isinstance(code, dict):
+            where = ", ".join(f"{k} {show(v)}" for k, v in code.items() if k in ("Bucket", "Key"))
             raise self.fail(
-                picked[1],
-                f"S3 code is not supported; expected a local directory, got {show(code)}",
+                field_name,
+                "S3 code is not supported; expected a local directory or .zip file, "
+                f"got {where or 'a mapping'}",
             )
-        values["code"] = RawValue(code, picked[1])
+        if isinstance(code, str) and code.startswith("s3://"):
+            raise self.fail(
+                field_name,
+                f"S3 code is not supported; expected a local directory or .zip file, got "
+                f"{show(code)}",
+            )
+        values["code"] = RawValue(code, field_name)
 
     def read_code(self, values: dict[str, RawValue]) -> None:
         if "Code" not in self.properties:
@@ -360,22 +387,28 @@ class _SamFunction:
             values["code"] = RawValue(code, "Code")  # a local path, as SAM CLI allows
             return
         if "ZipFile" in code:
-            raise self.fail(
-                "Code.ZipFile",
-                "inline ZipFile code is not supported; expected Code to be a local directory, "
-                "got inline source",
+            source = code["ZipFile"]
+            if not isinstance(source, str):
+                raise self.fail("Code.ZipFile", f"must be source code, got {show(source)}")
+            runtime = values.get("runtime")
+            directory = inline_code(
+                source,
+                None if runtime is None else runtime.value,
+                lambda message: self.fail("Code.ZipFile", message),
             )
+            values["code"] = RawValue(str(directory), "Code.ZipFile")
+            return
         if "S3Bucket" in code or "S3Key" in code:
             raise self.fail(
-                "Code", "S3 code is not supported; expected a local directory, got S3Bucket/S3Key"
+                "Code",
+                "S3 code is not supported; expected a local directory, .zip file or ZipFile, "
+                "got S3Bucket/S3Key",
             )
         if "ImageUri" in code:
-            values["image_uri"] = RawValue(
-                self.literal(code["ImageUri"], "Code.ImageUri"), "Code.ImageUri"
-            )
+            values["image_uri"] = RawValue(code["ImageUri"], "Code.ImageUri")
             return
         raise self.fail(
-            "Code", "must be a local directory or a mapping with ImageUri, got a mapping"
+            "Code", "must be a local directory or a mapping with ZipFile or ImageUri, got a mapping"
         )
 
     def read_layers(self, values: dict[str, RawValue]) -> None:
@@ -387,7 +420,9 @@ class _SamFunction:
             if "Layers" not in source:
                 continue
             field_name = f"{prefix}Layers"
-            items = self.literal(source["Layers"], field_name)
+            items = source["Layers"]
+            if not isinstance(items, list):
+                items = self.literal(items, field_name)
             if not isinstance(items, list):
                 raise self.fail(field_name, f"must be a list of layers, got {show(items)}")
             directories += [self.layer_directory(item, field_name) for item in items]
@@ -395,14 +430,16 @@ class _SamFunction:
             values["layers"] = RawValue(directories, field_name)
 
     def layer_directory(self, item: object, field_name: str) -> object:
-        """The local directory of a `!Ref` to a layer resource of this template."""
-        ref = item.get("Ref") if isinstance(item, dict) and len(item) == 1 else None
+        """The local directory of a `!Ref` to a layer resource of this template (also as the
+        result of an intrinsic: `!If [C, !Ref A, !Ref B]`)."""
+        resolved = self.literal(item, field_name)
+        ref = resolved.get("Ref") if isinstance(resolved, dict) and len(resolved) == 1 else None
         if isinstance(ref, str) and ref in self.layers:
             return self.layer_content(ref)
         raise self.fail(
             field_name,
             "remote layers are not supported; expected !Ref to an AWS::Serverless::LayerVersion"
-            f" or AWS::Lambda::LayerVersion of this template, got {show(self.resolve(item))}",
+            f" or AWS::Lambda::LayerVersion of this template, got {show(item)}",
         )
 
     def layer_content(self, logical_id: str) -> object:
@@ -416,24 +453,37 @@ class _SamFunction:
             )
         content = self.literal(properties.get(key), field_name)
         if isinstance(content, dict) or (isinstance(content, str) and content.startswith("s3://")):
+            got = show(content)
+            if isinstance(content, dict):
+                s3 = ("Bucket", "Key", "S3Bucket", "S3Key")
+                got = ", ".join(f"{k} {show(v)}" for k, v in content.items() if k in s3) or got
             raise self.fail(
                 field_name,
-                "S3 layer content is not supported; expected a local directory, "
-                f"got {show(content)}",
+                f"S3 layer content is not supported; expected a local directory or .zip file, "
+                f"got {got}",
             )
         if not isinstance(content, str) or not content.strip():
             raise self.fail(field_name, f"must be a local directory, got {show(content)}")
         return content
 
     def read_environment(self) -> tuple[dict[str, RawValue], str]:
-        """Globals' Variables, overridden per key by the function's (as SAM merges them)."""
+        """Globals' Variables, overridden per key by the function's (as SAM merges them).
+        Names left unset for an intrinsic go to `self.unresolved_env`: `--env-vars` may set
+        them, as SAM CLI lets it (emulator/overrides.py)."""
         env: dict[str, RawValue] = {}
         env_field = "Environment.Variables"
         sources = [(self.globals, "Globals.Function."), (self.properties, "")]
         for source, prefix in sources:
             if "Environment" not in source:
                 continue
-            environment = self.literal(source["Environment"], f"{prefix}Environment")
+            environment = self.literal(
+                {k: v for k, v in source["Environment"].items() if k != "Variables"}
+                if isinstance(source["Environment"], dict)
+                else source["Environment"],
+                f"{prefix}Environment",
+            )
+            if isinstance(source["Environment"], dict) and isinstance(environment, dict):
+                environment["Variables"] = source["Environment"].get("Variables")
             if environment is None:
                 continue
             if not isinstance(environment, dict):
@@ -442,7 +492,9 @@ class _SamFunction:
                     f"must be a mapping with Variables, got {show(environment)}",
                 )
             field_name = f"{prefix}Environment.Variables"
-            variables = self.literal(environment.get("Variables"), field_name)
+            variables = environment.get("Variables")
+            if not isinstance(variables, dict):
+                variables = self.literal(variables, field_name)
             if variables is None:
                 continue
             if not isinstance(variables, dict):
@@ -451,9 +503,14 @@ class _SamFunction:
                 )
             env_field = field_name
             for key, value in variables.items():
-                resolved = self.resolve(value)
-                if intrinsic_tag(resolved) is not None:
-                    env.pop(str(key), None)  # unresolvable here: the variable is left unset
+                try:
+                    resolved = self.stack.evaluate(value)
+                except Unresolved:
+                    # not known locally: left unset, but declared, so `--env-vars` may set it
+                    resolved = DROPPED
+                    self.unresolved_env.append(str(key))
+                if resolved is DROPPED:
+                    env.pop(str(key), None)
                 else:
                     env[str(key)] = RawValue(resolved, field_name)
         return env, env_field

@@ -9,8 +9,10 @@ them, each with the field name they were written under. `build` turns those into
 from __future__ import annotations
 
 import difflib
+import os
 import re
-from collections.abc import Iterable, Mapping
+import shutil
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -83,7 +85,12 @@ _ENV_KEY_RE = re.compile(ENV_KEY_PATTERN.strip("^$"))
 
 _ARCHITECTURES: dict[str, Architecture] = {"x86_64": "x86_64", "arm64": "arm64"}
 _PACKAGE_TYPES: dict[str, PackageType] = {"Zip": "Zip", "Image": "Image"}
-_SANDBOXES: dict[str, SandboxKind] = {"auto": "auto", "process": "process", "docker": "docker"}
+_SANDBOXES: dict[str, SandboxKind] = {
+    "auto": "auto",
+    "process": "process",
+    "docker": "docker",
+    "portable": "portable",
+}
 
 MAX_LAYERS = 5  # Lambda's limit (LAMBDA_SPEC §7)
 
@@ -128,6 +135,8 @@ class RawFunction:
     values: Mapping[str, RawValue]  # canonical key -> value (never "environment")
     env: Mapping[str, RawValue]  # variable name -> value; field is the containing mapping
     env_field: str
+    # declared with a value this format cannot resolve here (SAM: an intrinsic): left unset
+    unresolved_env: tuple[str, ...] = ()
 
 
 def build(path: Path, raws: Iterable[RawFunction]) -> tuple[FunctionConfig, ...]:
@@ -236,6 +245,8 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
     code_dir = base_dir
     if code is not None:
         code_dir = (base_dir / code).resolve()
+        if code_dir.is_file() and code_dir.suffix.lower() == ".zip":
+            code_dir = unzipped(code_dir, lambda message: fail("code", message))
         if not code_dir.exists():
             raise fail(
                 "code",
@@ -245,8 +256,7 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
         if not code_dir.is_dir():
             raise fail(
                 "code",
-                f"must be a directory (archives are not unpacked), got {show(code)}, "
-                f"which is a file",
+                f"must be a directory or a .zip file, got {show(code)}, which is another file",
             )
 
     memory = integer("memory", MEMORY_MIN_MB, MEMORY_MAX_MB)
@@ -260,6 +270,23 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
             f"must be at most {label('reserved_concurrency')} ({reserved}), got {provisioned}",
         )
 
+    from emulator.manifests.versions import build_versions
+
+    def fail_at(field_name: str, message: str) -> ManifestError:
+        return ManifestError(path, message, function=raw.name, field=field_name)
+
+    versions, aliases = build_versions(
+        fail_at, raw.values.get("publish"), raw.values.get("versions"), raw.values.get("aliases")
+    )
+    allocated = provisioned + sum(v.provisioned_concurrency for v in versions)
+    allocated += sum(alias.provisioned_concurrency for alias in aliases)
+    if reserved is not None and allocated > reserved:
+        raise fail(
+            "reserved_concurrency",
+            f"must cover the provisioned concurrency of every version and alias ({allocated}), "
+            f"got {reserved}",
+        )
+
     layers: list[Path] = []
     raw_layers = get("layers")
     if raw_layers is not None:
@@ -271,6 +298,8 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
             raise fail("layers", f"must list at most {MAX_LAYERS} layers, got {len(raw_layers)}")
         for item in raw_layers:
             layer = (base_dir / item).resolve()
+            if layer.is_file() and layer.suffix.lower() == ".zip":
+                layer = unzipped(layer, lambda message: fail("layers", message))
             if not layer.is_dir():
                 raise fail("layers", f"must be directories, got {show(item)}: {layer} is not one")
             layers.append(layer)
@@ -337,7 +366,64 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
         maximum_event_age_s=21_600 if max_age is None else max_age,
         on_failure=on_failure,
         source=path,
+        versions=versions,
+        aliases=aliases,
+        unresolved_env=tuple(k for k in raw.unresolved_env if k not in environment),
     )
+
+
+# Where `.zip` code, layers and InlineCode are unpacked: EmulatorConfig.cache_dir's default
+# (the manifest is read before any EmulatorConfig exists).
+CODE_CACHE = Path.home() / ".cache" / "lambda-emu" / "code"
+
+
+def unzipped(archive: Path, fail: Callable[[str], ManifestError]) -> Path:
+    """A `.zip` (what `sam build` or `zip` makes) unpacked once into the cache, keyed by its
+    content, as Lambda unpacks a deployment package into /var/task."""
+    import hashlib
+    import zipfile
+
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:24]
+    target = CODE_CACHE / f"zip-{digest}"
+    if target.is_dir():
+        return target
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    try:
+        with zipfile.ZipFile(archive) as package:
+            for info in package.infolist():
+                out = (partial / info.filename).resolve()
+                if not out.is_relative_to(partial.resolve()):
+                    raise fail(f"{archive.name}: entry {info.filename!r} leaves the archive")
+                package.extract(info, partial)
+                mode = (info.external_attr >> 16) & 0o777
+                if mode:
+                    out.chmod(mode)  # bootstrap and scripts stay executable
+        partial.replace(target)
+    except (zipfile.BadZipFile, OSError) as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        if target.is_dir():  # another process unpacked it first
+            return target
+        raise fail(f"cannot unpack {archive}: {exc}") from None
+    return target
+
+
+def inline_code(source: str, runtime: object, fail: Callable[[str], ManifestError]) -> Path:
+    """InlineCode / Code.ZipFile as Lambda packages it: one file named `index` with the
+    runtime's extension (docs: aws-properties-lambda-function-code.html, ZipFile)."""
+    import hashlib
+
+    if isinstance(runtime, str) and runtime.startswith("python"):
+        name = "index.py"
+    elif isinstance(runtime, str) and runtime.startswith("nodejs"):
+        name = "index.js"
+    else:
+        raise fail(f"inline code needs a python or nodejs Runtime, got {show(runtime)}")
+    digest = hashlib.sha256(f"{name}\0{source}".encode()).hexdigest()[:24]
+    target = CODE_CACHE / f"inline-{digest}"
+    if not (target / name).is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(source, encoding="utf-8")
+    return target
 
 
 def show(value: object) -> str:

@@ -23,17 +23,22 @@ if TYPE_CHECKING:
 
 # Go's os.ProcessState.String() wording, which Lambda's platform messages use
 # ("Runtime exited with error: signal: killed").
+# Windows lacks SIGKILL, SIGBUS, SIGHUP and SIGPIPE: only the signals this host has.
 _SIGNAL_WORDS = {
-    signal.SIGKILL: "killed",
-    signal.SIGTERM: "terminated",
-    signal.SIGSEGV: "segmentation fault",
-    signal.SIGABRT: "aborted",
-    signal.SIGINT: "interrupt",
-    signal.SIGBUS: "bus error",
-    signal.SIGFPE: "floating point exception",
-    signal.SIGILL: "illegal instruction",
-    signal.SIGHUP: "hangup",
-    signal.SIGPIPE: "broken pipe",
+    getattr(signal, name): word
+    for name, word in (
+        ("SIGKILL", "killed"),
+        ("SIGTERM", "terminated"),
+        ("SIGSEGV", "segmentation fault"),
+        ("SIGABRT", "aborted"),
+        ("SIGINT", "interrupt"),
+        ("SIGBUS", "bus error"),
+        ("SIGFPE", "floating point exception"),
+        ("SIGILL", "illegal instruction"),
+        ("SIGHUP", "hangup"),
+        ("SIGPIPE", "broken pipe"),
+    )
+    if hasattr(signal, name)
 }
 
 
@@ -74,6 +79,9 @@ class SandboxSpec:
     # AWS_LAMBDA_EXEC_WRAPPER: the script Lambda starts the runtime through, with the
     # runtime's command line as its arguments (docs runtimes-modify.html#runtime-wrapper).
     exec_wrapper: str | None = None
+    # False: no CPU quota after init (--debug: stepping through a 128 MB function's 7 % of a
+    # CPU would crawl)
+    cpu_quota: bool = True
     # RuntimeCommand.task_overlay, and the variables that stand in for it where it cannot be
     # mounted (only those the function's own Environment did not replace).
     task_overlay: Path | None = None

@@ -43,8 +43,11 @@ def socket_inode(client: tuple[str, int], server: tuple[str, int]) -> int | None
     sockid += struct.pack("=III", 0, _NO_COOKIE, _NO_COOKIE)  # any interface, no cookie
     req = struct.pack("=BBBxI", socket.AF_INET, socket.IPPROTO_TCP, 0, 0xFFFFFFFF) + sockid
     header = struct.pack("=IHHII", 16 + len(req), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST, 1, 0)
+    netlink = getattr(socket, "AF_NETLINK", None)  # Linux only (capabilities.sock_diag)
+    if netlink is None:
+        return None
     try:
-        with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG) as nl:
+        with socket.socket(netlink, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG) as nl:
             nl.sendto(header + req, (0, 0))
             data = nl.recv(8192)
     except OSError:

@@ -4,6 +4,7 @@ and the one routing factory that sends each function to its kind.
     SANDBOXES   module                        runs an environment as
     process     emulator.sandbox.process      a local process tree in its own cgroup
     docker      emulator.sandbox.docker       a container (Docker engine API)
+    portable    emulator.sandbox.portable     a plain local process, no limits (macOS, Windows)
     fake        emulator.sandbox.fake         an in-memory runtime (the engine's own tests)
 
 A new kind (a microVM, a Kubernetes pod) is one module with a `factory` and one row here;
@@ -27,6 +28,7 @@ from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 SANDBOXES: Final[dict[str, str]] = {
     "process": "emulator.sandbox.process",
     "docker": "emulator.sandbox.docker",
+    "portable": "emulator.sandbox.portable",
     "fake": "emulator.sandbox.fake",
 }
 

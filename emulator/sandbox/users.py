@@ -17,7 +17,6 @@ never changed.
 from __future__ import annotations
 
 import os
-import pwd
 import shlex
 import shutil
 import stat
@@ -63,6 +62,8 @@ def resolve(setting: str) -> FunctionUser | None:
             "setpriv and unshare (util-linux)"
         )
     name = DEFAULT_USER if setting == "auto" else setting
+    import pwd  # POSIX only: never reached on Windows (no root there)
+
     try:
         entry = pwd.getpwnam(name)
     except KeyError:

@@ -53,7 +53,10 @@ def measure(
     if len(set(names)) != len(names):
         raise TuningError(f"function names must differ, got {', '.join(names)}")
     cfg = EmulatorConfig(
-        functions=tuple(replace(fn, provisioned_concurrency=0) for fn in functions),
+        # $LATEST only: versions and aliases would start pools (and provisioned ones) unused
+        functions=tuple(
+            replace(fn, provisioned_concurrency=0, versions=(), aliases=()) for fn in functions
+        ),
         host="127.0.0.1",
         port=0,
         state_dir=state_dir,

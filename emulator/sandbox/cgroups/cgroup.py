@@ -27,7 +27,8 @@ PIDS_LIMIT = 1024  # Lambda: 1,024 processes/threads per environment
 V2_CONTROLLERS = ("memory", "cpu", "pids")
 
 
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
+# os.sysconf is POSIX-only; cgroups exist on Linux only (emulator/sandbox/capabilities.py)
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from emulator.sandbox.runtimes import RuntimeCommand, RuntimeResolver
 from emulator.sandbox.users import FunctionUser
 
 if TYPE_CHECKING:
+    from emulator.sandbox.portable import PortableSandboxFactory
     from emulator.sandbox.registry import SandboxSettings
 
 
@@ -94,8 +95,22 @@ class ProcessSandboxFactory:
             self.cgroups.remove_all()
 
 
-def factory(settings: SandboxSettings) -> ProcessSandboxFactory:
-    """Detect what this machine can enforce (once), after cleaning a crashed run's state."""
+def factory(settings: SandboxSettings) -> ProcessSandboxFactory | PortableSandboxFactory:
+    """Detect what this machine can enforce (once), after cleaning a crashed run's state.
+    A host without the Linux interfaces this sandbox needs (macOS, Windows) gets the portable
+    sandbox instead, and is told so (emulator/sandbox/capabilities.py)."""
+    from emulator.sandbox import capabilities
+
+    host = capabilities.host()
+    if not host.linux_sandbox:
+        from emulator.sandbox import portable
+
+        missing = ", ".join(host.missing())
+        settings.warn(
+            f"⚠ this host ({host.platform}) has no {missing}: functions run in the portable "
+            f"sandbox, which enforces nothing: {portable.NOT_ENFORCED}"
+        )
+        return portable.made(settings, host.portable())
     cfg = settings.cfg
     backend = None
     if cfg.cgroups != "off":

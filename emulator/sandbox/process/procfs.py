@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+# os.sysconf is POSIX-only; /proc exists on Linux only (emulator/sandbox/capabilities.py)
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def read_proc(path: str) -> bytes:
@@ -46,8 +47,12 @@ def cpu_ticks(pid: int) -> tuple[int, int]:
 
 def group_members(pgid: int) -> list[int]:
     """Live (not zombie) processes of a process group, from /proc."""
-    out = []
-    for name in os.listdir("/proc"):
+    out: list[int] = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:  # no /proc (macOS, Windows): the portable sandbox counts through psutil
+        return out
+    for name in names:
         if not name.isdigit():
             continue
         try:

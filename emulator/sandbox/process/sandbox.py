@@ -161,7 +161,7 @@ class ProcessSandbox:
         try:
             self._pidfd = os.pidfd_open(self._proc.pid)
             loop.add_reader(self._pidfd, self._reap)
-        except OSError:  # no pidfd (old kernel): fall back to a thread that waits
+        except (AttributeError, OSError):  # no pidfd (not Linux, old kernel): a thread waits
             loop.run_in_executor(None, self._proc.wait).add_done_callback(lambda _f: self._reap())
 
     def _under_lambda_paths(self, env: dict[str, str]) -> tuple[str, dict[str, str], list[str]]:
@@ -269,7 +269,7 @@ class ProcessSandbox:
 
     # --- measurements --------------------------------------------------------------------
     def init_finished(self) -> None:
-        if self.cgroup is not None:
+        if self.cgroup is not None and self.spec.cpu_quota:
             share = cpu_share(self.spec.memory_mb)
             self.cgroup.set_cpu(share.applied, self._cpu_period_us)
 

@@ -29,6 +29,11 @@ layers, that `node_modules` links each package of the dependencies and the layer
 /var/runtime:/var/task` (recorded from nodejs22.x: LocalStack test_lambda_common.snapshot.json
 TestLambdaRuntimesCommon::test_introspection_invoke[nodejs22.x], 12-01-2026). As there, a
 function's own `NODE_PATH` replaces it.
+
+Under `--debug` node starts with `--inspect-brk=127.0.0.1:PORT`, as SAM CLI's debug entry
+point does (samcli/local/docker/lambda_debug_settings.py; there through `NODE_OPTIONS`, here on
+the command line, where a function's own `NODE_OPTIONS` cannot drop it): it waits for a
+debugger, paused before the client's first line, so init includes the wait.
 """
 
 from __future__ import annotations
@@ -358,6 +363,7 @@ class NodejsRuntime:
             str(rdir),
             str(fn.code_dir),
         ]
+        debug = () if fn.debug_port is None else (f"--inspect-brk=127.0.0.1:{fn.debug_port}",)
         env = {"NODE_PATH": os.pathsep.join(path)}
         if (bundle := ca_bundle()) is not None:
             env["NODE_EXTRA_CA_CERTS"] = bundle  # a function's own value replaces it
@@ -377,6 +383,7 @@ class NodejsRuntime:
         return RuntimeCommand(
             argv=(
                 exe,
+                *debug,
                 "--expose-gc",
                 "--max-http-header-size",
                 "81920",

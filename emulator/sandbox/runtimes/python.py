@@ -5,6 +5,13 @@ it is missing) as `python -m awslambdaric module.handler`. The client and boto3 
 cached runtime directory (Lambda's `/var/runtime`); a function's `requirements.txt` is
 installed once into a cached dependency directory keyed by its content. Layers put their
 `python/` directory on the path between the code and the runtime, as Lambda's `/opt/python`.
+
+Under `--debug` the same client runs under debugpy, as SAM CLI starts it (the interpreter, the
+debugger's arguments, then the runtime: samcli/local/docker/lambda_debug_settings.py):
+`python -m debugpy --listen 127.0.0.1:PORT --wait-for-client -m awslambdaric module.handler`.
+It waits for the IDE before the client starts, so the wait is part of the init phase (as in
+SAM CLI), and breakpoints set while attaching hold from the handler's import on. debugpy is
+installed once per Python version into the runtime cache, at the version the emulator has.
 """
 
 from __future__ import annotations
@@ -140,6 +147,19 @@ class PythonRuntime:
         target = self.cache_dir / "deps" / f"{fn.name}-{digest}"
         return self._pip(exe, target, ["-r", str(req)], f"requirements.txt of function '{fn.name}'")
 
+    def debugger_dir(self, version: str, exe: str) -> Path:
+        """debugpy for this Python version (the emulator's own version of it, when it has one:
+        the adapter an IDE speaks to is then the one the tests attach to)."""
+        from importlib import metadata
+
+        try:
+            pin = metadata.version("debugpy")
+        except metadata.PackageNotFoundError:
+            pin = ""
+        target = self.cache_dir / "debuggers" / f"debugpy{pin}-python{version}"
+        wanted = f"debugpy=={pin}" if pin else "debugpy"
+        return self._pip(exe, target, [wanted], f"debugpy for python{version}")
+
     # --- the command -------------------------------------------------------------------------
     def command(self, fn: FunctionConfig) -> RuntimeCommand:
         """Blocking (may run pip once): call it at start-up, off the event loop."""
@@ -149,10 +169,18 @@ class PythonRuntime:
         # Lambda's order: the code, its dependencies, each layer's python/, the runtime.
         path = [str(fn.code_dir), *([str(deps)] if deps else []), *layer_paths(fn.layers, version)]
         path.append(str(rdir))
+        client: tuple[str, ...] = ("-m", "awslambdaric", fn.handler)
+        if fn.debug_port is not None:
+            path.append(str(self.debugger_dir(version, exe)))
+            listen = f"127.0.0.1:{fn.debug_port}"
+            client = ("-m", "debugpy", "--listen", listen, "--wait-for-client", *client)
+            if _version_key(version) >= (3, 11):
+                # debugpy asks for it: frozen stdlib modules can make it miss breakpoints
+                client = ("-X", "frozen_modules=off", *client)
         # -B: no __pycache__ in the code directory, as on Lambda, where /var/task is
         # read-only; a stale .pyc (same size, same second) would also defeat hot reload.
         return RuntimeCommand(
-            argv=(exe, "-B", "-m", "awslambdaric", fn.handler),
+            argv=(exe, "-B", *client),
             env={"PYTHONPATH": os.pathsep.join(path)},
             execution_env=f"AWS_Lambda_{fn.runtime}",
             runtime_dir=str(rdir),
