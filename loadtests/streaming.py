@@ -195,11 +195,21 @@ class StreamConnection:
     ) -> tuple[int, dict[str, str]]:
         """POST; `on_head(status, headers)` when the head arrives, then `on_data(piece)` for
         each piece of the (de-chunked) body as it arrives. Returns (status, headers with
-        lower-case names); raises what the socket raises."""
+        lower-case names); raises what the socket raises. A kept-alive connection the server
+        had closed (nothing came back) is replaced once, as HTTP clients' pools do."""
+        reused = self._conn is not None and self._conn.sock is not None
         conn = self._connection()
         try:
-            conn.request("POST", path, body=body, headers=dict(headers))
-            resp = conn.getresponse()
+            try:
+                conn.request("POST", path, body=body, headers=dict(headers))
+                resp = conn.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                if not reused:
+                    raise
+                self.close()
+                conn = self._connection()
+                conn.request("POST", path, body=body, headers=dict(headers))
+                resp = conn.getresponse()
             head = {k.lower(): v for k, v in resp.getheaders()}
             if on_head is not None:
                 on_head(resp.status, head)

@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -362,6 +364,39 @@ def test_the_decoder_reads_lambdas_messages_split_anywhere() -> None:
     broken[-5] ^= 1
     with pytest.raises(EventStreamError):
         list(EventStreamDecoder().feed(bytes(broken)))
+
+
+def test_the_stream_connection_replaces_a_kept_alive_connection_the_server_dropped() -> None:
+    # a server that answers one request per connection, then closes it without saying so
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections: list[int] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            sock, _ = listener.accept()
+            connections.append(1)
+            with sock, sock.makefile("rb") as reader:
+                length = 0
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                reader.read(length)
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    conn = StreamConnection(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    try:
+        got: list[bytes] = []
+        assert conn.post("/a", b"{}", {}, got.append)[0] == 200
+        time.sleep(0.2)  # the server has closed the connection by now (ordering, not a bound)
+        assert conn.post("/b", b"{}", {}, got.append)[0] == 200
+        assert got == [b"ok", b"ok"]
+    finally:
+        conn.close()
+        thread.join(10)
+        listener.close()
+    assert len(connections) == 2
 
 
 def test_stream_stats_merge_and_summarise_per_target() -> None:
