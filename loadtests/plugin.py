@@ -273,6 +273,11 @@ class LambdaPlugin:
     def on_request(
         self, response_time: float, context: dict[str, Any] | None = None, **_: Any
     ) -> None:
+        stream = (context or {}).get("stream")  # StreamingLambdaUser's
+        if isinstance(stream, StreamSample):
+            self.stats.record_stream(
+                stream.target, stream.ttfb_ms, stream.ttlb_ms, stream.payload_bytes
+            )
         answer = (context or {}).get("lambda")
         if isinstance(answer, InvokeAnswer):
             self.stats.record(
@@ -282,11 +287,6 @@ class LambdaPlugin:
                 answer.error_type,
                 executed_version=answer.executed_version,
             )
-            stream = (context or {}).get("stream")  # StreamingLambdaUser's
-            if isinstance(stream, StreamSample):
-                self.stats.record_stream(
-                    stream.target, stream.ttfb_ms, stream.ttlb_ms, stream.payload_bytes
-                )
             return
         sample = (context or {}).get("api")
         if isinstance(sample, RouteSample):

@@ -135,6 +135,8 @@ def lambda_args(
         args += ["--lambda-stream", run.stream]
         if run.stream_url:
             args += ["--lambda-stream-url", run.stream_url]
+        if trace is not None:  # a URL answers no REPORT: the trace says cold or warm
+            args += ["--lambda-trace", str(trace)]
     if run.http:
         args += ["--lambda-http", run.http]
         for pair in run.path_params:
@@ -360,7 +362,10 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
             host = emulator.wait_ready()
             if emulator.api_port is not None:
                 host = f"http://127.0.0.1:{emulator.api_port}"
-            if run.http:  # function URLs are on the Invoke API's port (`host` as it is)
+            # function URLs are on the Invoke API's port (`host` as it is); the trace tells
+            # cold from warm for requests that get no REPORT (routes, streamed URL calls)
+            url_calls = run.stream in ("url", "both") and not run.stream_url
+            if run.http or url_calls:
                 trace = emulator.trace_path
         elif run.http_url:
             host = run.target.rstrip("/") if run.target else _origin(str(run.http))

@@ -9,7 +9,8 @@ Each call fires Locust's one `request` event, its response time the time to the 
 
     type IWRS   stream_node [cold] / [warm] / [function error] / [throttle] / [error]
                 (InvokeWithResponseStream; the REPORT comes back in InvokeComplete's LogResult)
-    type URL    stream_node [invoked] / [error] / [throttle]  (a URL returns no REPORT)
+    type URL    stream_node [invoked] / [error] / [throttle]  (a URL returns no REPORT; with
+                the emulator's trace, rows of type Lambda split them cold and warm)
 
 and logs its time to the **first** payload byte on a row of its own, type `TTFB`, named
 `stream_node [IWRS]` / `stream_node [URL]` (logged on that row only: Locust's
@@ -27,7 +28,9 @@ from urllib.parse import urlsplit
 
 from locust.env import Environment
 
+from loadtests.http import api_request_id
 from loadtests.invoke import InvokeAnswer, SigV4Signer
+from loadtests.routes import RouteSample
 from loadtests.stats import Outcome
 from loadtests.streaming import (
     FUNCTION_URL,
@@ -114,6 +117,15 @@ class StreamClient:
             elapsed_ms = result.ttlb_ms
         sample = result.sample() if result is not None else None
         request_type = REQUEST_TYPES[target]
+        context: dict[str, Any] = {"function": function, "stream": sample}
+        if target == INVOKE_STREAM:
+            context["lambda"] = answer
+        else:
+            # a URL answers no REPORT: the plugin joins the request with the emulator's trace,
+            # by its request id, to learn whether it was cold (as for `load --http`)
+            status = result.status if result is not None else 0
+            request_id = api_request_id(result.headers) if result is not None else None
+            context["api"] = RouteSample(f"POST {path}", request_id, elapsed_ms, status)
         hooks: Any = self.environment.events  # Locust's EventHook is untyped
         hooks.request.fire(
             request_type=request_type,
@@ -121,7 +133,7 @@ class StreamClient:
             response_time=elapsed_ms,
             response_length=result.payload_bytes if result is not None else 0,
             exception=failure,
-            context={"lambda": answer, "function": function, "stream": sample},
+            context=context,
             url=path,
             response=None,
         )
