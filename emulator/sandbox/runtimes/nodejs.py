@@ -218,7 +218,8 @@ def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
     listing = "\0".join(f"{name}={target}" for name, target in sorted(links.items()))
     digest = hashlib.sha256(listing.encode()).hexdigest()[:16]
     overlay = cache_dir / "tasks" / f"{function}-{digest}"
-    if (overlay / ".ready").exists():
+    # complete once it exists (renamed into place); no marker inside: all of it shows in /var/task
+    if overlay.is_dir():
         return overlay
     tmp = overlay.with_name(f"{overlay.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -227,7 +228,6 @@ def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(target, target_is_directory=True)
     (tmp / "node_modules").mkdir(parents=True, exist_ok=True)
-    (tmp / ".ready").write_text(listing)
     try:
         tmp.rename(overlay)
     except OSError:  # another process made it first
