@@ -191,30 +191,32 @@ def _packages(source: Path) -> list[str]:
     """The package names in a node_modules directory ("name" and "@scope/name")."""
     names: list[str] = []
     try:
-        entries = sorted(source.iterdir())
+        entries = sorted(os.listdir(source))
     except OSError:
         return names
-    for entry in entries:
-        if entry.name.startswith("."):
+    for name in entries:
+        if name.startswith("."):
             continue
-        if entry.name.startswith("@") and entry.is_dir():
-            names += [f"{entry.name}/{sub.name}" for sub in sorted(entry.iterdir())]
+        scope = os.path.join(source, name)
+        if name.startswith("@") and os.path.isdir(scope):
+            names += [f"{name}/{sub}" for sub in sorted(os.listdir(scope))]
         else:
-            names.append(entry.name)
+            names.append(name)
     return names
 
 
 def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
     """A `node_modules` of links to every package of `sources`, the first source that has a
-    package providing it: the dependencies, then the layers in NODE_PATH's order. Overlaid
+    package providing it: the dependencies, then the layers in NODE_PATH's order, then the
+    runtime directory's (the SDK), as /var/runtime/node_modules ends NODE_PATH. Overlaid
     on the code, it lets an ES module import a layer's package as Lambda's nodejs18.x and
     later do ("searches the folders listed in NODE_PATH when loading ES modules", AWS Compute
     blog, Node.js 18.x runtime now available in AWS Lambda), which node's own resolver and
     AWS's client do not. ⚠ Packages a layer gains after the start show up at the next start."""
-    links: dict[str, Path] = {}
+    links: dict[str, str] = {}
     for source in sources:
         for name in _packages(source):
-            links.setdefault(name, source / name)
+            links.setdefault(name, f"{source}/{name}")
     listing = "\0".join(f"{name}={target}" for name, target in sorted(links.items()))
     digest = hashlib.sha256(listing.encode()).hexdigest()[:16]
     overlay = cache_dir / "tasks" / f"{function}-{digest}"
