@@ -281,3 +281,60 @@ def test_an_es_modules_own_package_wins_and_the_rest_come_from_the_runtime(
     body = call(client, "sdk_own_shipped_esm")
     assert body["own"] is True and body["sqs"] is True
     assert "/shipped/node_modules/@aws-sdk/client-s3/" in body["s3"]
+
+
+def test_the_docker_images_runtime_has_the_sdk_for_require_and_import(
+    tmp_path: Path, aws: tuple[str, list[dict[str, Any]]]
+) -> None:
+    from emulator.images import node_image
+    from emulator.sandbox.docker.engine import engine_answers
+
+    if not engine_answers():
+        pytest.skip("no Docker engine (scripts/setup-docker)")
+    import docker
+
+    engine = docker.from_env()
+    try:
+        if not engine.images.list(name=node_image(20).split(":")[0]):
+            pytest.skip("no local nodejs image (lambda-emu images build)")
+    finally:
+        engine.close()
+    functions = (
+        FunctionConfig(
+            name="sdk_target",
+            runtime="nodejs20.x",
+            handler="target.handler",
+            code_dir=SDK,
+            memory_mb=256,
+        ),
+        *(
+            FunctionConfig(
+                name=name,
+                runtime="nodejs20.x",
+                handler=handler,
+                code_dir=SDK,
+                memory_mb=256,
+                timeout_s=10,
+                sandbox="docker",
+            )
+            for name, handler in [("dk_sdk_cjs", "index.handler"), ("dk_sdk_esm", "esm.handler")]
+        ),
+    )
+    cfg = EmulatorConfig(
+        functions=functions, port=0, state_dir=tmp_path / "state", log_to_terminal=False
+    )
+    endpoint, _ = aws
+    emulator = EmbeddedEmulator(cfg).start()
+    try:
+        with boto3_client(emulator) as dk:  # containers share the host's network
+            event = {"lambda": emulator.url, "aws": endpoint}
+            cjs = call(dk, "dk_sdk_cjs", event)
+            esm = call(dk, "dk_sdk_esm", event)
+    finally:
+        emulator.stop()
+    assert emulator.internal_errors == []
+    assert cjs["answer"] == {"doubled": 42} and esm["answer"] == {"doubled": 100}
+    assert cjs["version"] == SDK_VERSION
+    # in Lambda's place, /var/runtime/node_modules
+    assert cjs["s3"].startswith("/var/runtime/node_modules/@aws-sdk/client-s3/")
+    assert esm["s3"].startswith("file:///var/runtime/node_modules/@aws-sdk/client-s3/")

@@ -237,6 +237,16 @@ def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
     return overlay
 
 
+def sdk_packages(runtime_dir: Path) -> list[str]:
+    """The packages of a runtime directory that came from its SDK directory (`.ready` names
+    it): what the docker image copies."""
+    try:
+        sdk = Path((runtime_dir / ".ready").read_text().splitlines()[1])
+    except (OSError, IndexError):
+        return []
+    return _packages(sdk / "node_modules")
+
+
 def _link_or_copy(src: str, dst: str) -> None:
     try:
         os.link(src, dst)
