@@ -29,6 +29,7 @@ from emulator.embedded import EmbeddedEmulator
 from emulator.pytest_plugin import boto3_client
 from emulator.sandbox.runtimes import RuntimeResolver
 from emulator.sandbox.runtimes.nodejs import (
+    RUNTIME_PACKAGES_VARIABLE,
     SDK_LOCK,
     SDK_PACKAGES,
     SDK_VERSION,
@@ -213,6 +214,26 @@ def test_extra_runtime_packages_are_npm_specs() -> None:
     assert isinstance(manifest["dependencies"], dict)
     assert manifest["dependencies"]["uuid"] == "9.0.1"
     assert manifest["dependencies"]["@aws-sdk/client-s3"] == SDK_VERSION
+
+
+def test_packages_added_by_the_variable_join_the_locked_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(RUNTIME_PACKAGES_VARIABLE, "@aws-sdk/util-arn-parser@3.957.0")
+    row = RuntimeResolver(tmp_path, print).nodejs
+    assert row.extra_packages == {"@aws-sdk/util-arn-parser": "3.957.0"}
+    sdk = row.sdk_dir(next(iter(row.nodes().values())))  # npm install, the lock kept
+    assert " install " in (sdk / ".ready").read_text()
+
+    def version(name: str) -> str:
+        return str(
+            json.loads((sdk / "node_modules" / name / "package.json").read_text())["version"]
+        )
+
+    assert version("@aws-sdk/util-arn-parser") == "3.957.0"
+    assert all(version(name) == SDK_VERSION for name in SDK_PACKAGES)
+    monkeypatch.delenv(RUNTIME_PACKAGES_VARIABLE)
+    assert RuntimeResolver(tmp_path, print).nodejs.extra_packages == {}  # read when made
 
 
 def test_the_runtime_directory_holds_the_client_and_the_sdk() -> None:
