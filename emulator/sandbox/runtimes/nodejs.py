@@ -218,7 +218,8 @@ def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
         for name in _packages(source):
             links.setdefault(name, f"{source}/{name}")
     listing = "\0".join(f"{name}={target}" for name, target in sorted(links.items()))
-    digest = hashlib.sha256(listing.encode()).hexdigest()[:16]
+    # "2": overlays made before held a `.ready` file, which showed in /var/task
+    digest = hashlib.sha256(f"2\0{listing}".encode()).hexdigest()[:16]
     overlay = cache_dir / "tasks" / f"{function}-{digest}"
     # complete once it exists (renamed into place); no marker inside: all of it shows in /var/task
     if overlay.is_dir():
