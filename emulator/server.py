@@ -206,7 +206,18 @@ class Emulator:
             "function_uid": getattr(process, "function_uid", None) or capabilities.euid(),
             "api_url": self.api_url,
             "http": self.http_routes(),
+            "isolation": self.isolation(),
         }
+
+    def isolation(self) -> dict[str, list[str]]:
+        """Per function, where its isolation does not hold (docs/security.md): an empty list
+        when it runs as its own user, with its own /tmp and its code read-only."""
+        gaps: dict[str, list[str]] = {}
+        for fn in self.cfg.functions:
+            factory = self.sandboxes.factories.get(registry.choose(fn, self.cfg.sandbox))
+            method = getattr(factory, "isolation_gaps", None)
+            gaps[fn.name] = list(method()) if method is not None else []
+        return gaps
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -216,6 +227,9 @@ class Emulator:
         kinds = [registry.choose(fn, self.cfg.sandbox) for fn in self.cfg.functions]
         for kind in dict.fromkeys(kinds or [registry.choose_default(self.cfg.sandbox)]):
             self.sandboxes.factory(kind)
+        for name, gaps in self.isolation().items():
+            if gaps:
+                self.warn(f"⚠ function '{name}' is not isolated: it {', '.join(gaps)}")
         await self.functions.start(self.cfg.functions)
         recovered = self.events.recover()
         if recovered:
