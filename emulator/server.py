@@ -37,7 +37,7 @@ from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.engine.pool import AccountConcurrency, FunctionPool
 from emulator.frontdoor.model import HttpConfig
 from emulator.frontdoor.server import API_MAX_BODY, FrontDoor
-from emulator.httpserver import HttpServer
+from emulator.httpserver import HttpServer, connection_timeouts
 from emulator.metrics.logs import LogSink
 from emulator.metrics.sampler import Sampler
 from emulator.metrics.trace import TraceWriter, trace_path
@@ -120,6 +120,7 @@ class Emulator:
             on_handler_error=self.report_internal_error,
             # function URLs need every header as received; the Invoke API alone does not
             raw_headers=bool(cfg.http.urls),
+            timeouts=connection_timeouts(cfg),
         )
         # API Gateway's routes: a second listener, bound only while the manifest has routes
         self.api_server = HttpServer(
@@ -129,6 +130,7 @@ class Emulator:
             max_body=API_MAX_BODY,
             on_handler_error=self.report_internal_error,
             raw_headers=True,
+            timeouts=connection_timeouts(cfg),
         )
         self.api_listening = False
         self.sampler = Sampler(
