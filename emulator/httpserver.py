@@ -448,8 +448,9 @@ class _Connection(asyncio.Protocol):
         """The client shut its side (half-close): requests already sent are still answered,
         then the connection closes."""
         self._eof = True
-        # False (nothing left to answer): asyncio closes the transport
-        return not (self.idle and not self._begun)
+        # False (nothing left to answer; a request begun can never complete): asyncio
+        # closes the transport
+        return not self.idle
 
     def pause_writing(self) -> None:
         out = self._out
