@@ -57,15 +57,25 @@ def marker() -> Iterator[str]:
     Path("/tmp", name).unlink()
 
 
+@pytest.fixture
+def secret() -> Iterator[Path]:
+    """A file of root's (/root, 0700) that the function's user must not see, even where its
+    code or runtime lives below /root (docs/security.md: root's private paths are hidden)."""
+    path = Path("/root", f"lambda-emu-secret-{uuid.uuid4().hex}")
+    path.touch(mode=0o644)  # readable by anyone who could reach it
+    yield path
+    path.unlink()
+
+
 def _serve(place: Path, *args: str) -> Serve:
     shutil.copytree(FUNCTION, place / "iso")
     (place / "lambda-emu.toml").write_text(MANIFEST)
     return Serve(place / "lambda-emu.toml", place / ".lambda-emu", *args)
 
 
-def _invoke(serve: Serve, marker: str) -> dict[str, object]:
+def _invoke(serve: Serve, marker: str, secret: Path | None = None) -> dict[str, object]:
     url = f"{serve.url}/2015-03-31/functions/iso/invocations"
-    answer = httpx.post(url, json={"marker": marker}, timeout=60)
+    answer = httpx.post(url, json={"marker": marker, "secret": str(secret or "")}, timeout=60)
     assert answer.status_code == 200, answer.text
     result: dict[str, object] = answer.json()
     return result
@@ -73,18 +83,19 @@ def _invoke(serve: Serve, marker: str) -> dict[str, object]:
 
 @as_root
 @pytest.mark.parametrize("kind", ["tmp", "root", "home", "plain"])
-def test_isolation_holds_wherever_the_code_lives(kind: str, marker: str) -> None:
+def test_isolation_holds_wherever_the_code_lives(kind: str, marker: str, secret: Path) -> None:
     place = _place(kind)
     try:
         serve = _serve(place)
         try:
-            result = _invoke(serve, marker)
+            result = _invoke(serve, marker, secret)
             health = httpx.get(f"{serve.url}/_emu/health").json()
             output = serve.output
         finally:
             serve.stop()
         assert result["uid"] == pwd.getpwnam("nobody").pw_uid
         assert result["sees_host_tmp"] is False
+        assert result["sees_root_secret"] is False
         assert result["write_code"] == errno.EROFS
         assert result["write_tmp"] == 0
         assert result["code"] == str(place / "iso")  # found at its own path

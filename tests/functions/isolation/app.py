@@ -1,6 +1,7 @@
 """What a function can see and touch outside its own environment (tests/faults/
 test_isolation_anywhere.py): its user, the host's /tmp (a marker file the test put there),
-and its own code directory."""
+its own code directory, and a file
+in /root beside the paths it needs."""
 
 import os
 
@@ -22,6 +23,7 @@ def handler(event, context):
         "uid": os.getuid(),
         "code": here,
         "sees_host_tmp": bool(marker) and os.path.exists(os.path.join("/tmp", marker)),
+        "sees_root_secret": bool(event.get("secret")) and os.path.exists(event["secret"]),
         "tmp_entries": len(os.listdir("/tmp")),
         "write_code": _write(os.path.join(here, "written-by-the-function")),
         "write_tmp": _write("/tmp/mine"),
