@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -31,17 +35,37 @@ INVOKE = "/2015-03-31/functions/echo/invocations"
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmulator]:
+def probes() -> Iterator[Path]:
+    # not under /tmp: each environment has a private /tmp
+    path = Path(__file__).resolve().parent.parent / ".lambda-emu" / f"conn-{os.getpid()}"
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o1777)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, probes: Path) -> Iterator[EmbeddedEmulator]:
     echo = FunctionConfig(
         name="echo", runtime="python3.11", handler="app.handler", code_dir=FUNCTIONS / "echo"
+    )
+    streamer = FunctionConfig(
+        name="streamer",
+        runtime="provided.al2023",
+        handler="bootstrap",
+        code_dir=FUNCTIONS / "streamer",
+        timeout_s=120,
+        environment=MappingProxyType({"PROBE_DIR": str(probes)}),
     )
     http = HttpConfig(
         apis=(HttpApi("Api", "http"),),
         routes=(HttpRoute("Api", "ANY", "/{proxy+}", "echo"),),
-        urls=(FunctionUrl("echo"),),
+        urls=(FunctionUrl("echo"), FunctionUrl("streamer", invoke_mode="RESPONSE_STREAM")),
     )
     cfg = EmulatorConfig(
-        functions=(echo,),
+        functions=(echo, streamer),
         port=0,
         api_port=0,
         state_dir=tmp_path_factory.mktemp("connections"),
@@ -191,6 +215,22 @@ def test_runtime_long_polls_outlive_the_timeouts(served: EmbeddedEmulator) -> No
         time.sleep(SHORT * 6)  # not a bound: lets every timeout pass several times
         assert client.post(INVOKE, json={"n": 2}).json() == {"n": 2}
     assert _cold_starts(served) == cold
+
+
+def test_a_streamed_response_outlives_the_timeouts(served: EmbeddedEmulator, probes: Path) -> None:
+    """A streaming function pauses between its parts for longer than every timeout: neither
+    the caller's connection nor the runtime's streamed /response is cut."""
+    import httpx
+
+    token = uuid.uuid4().hex
+    url = f"{served.url}/lambda-url/streamer/"
+    with httpx.stream("POST", url, json={"parts": ["a", "b"], "go": token}, timeout=HANG_S) as r:
+        assert r.status_code == 200
+        chunks = r.iter_raw()
+        assert next(chunks) == b"a"  # part two is written only once told
+        time.sleep(SHORT * 6)  # not a bound: lets every timeout pass several times
+        (probes / f"{token}.1").touch()
+        assert b"".join(chunks) == b"b"
 
 
 def test_the_runtime_api_cuts_a_slow_head_but_not_a_long_poll() -> None:
