@@ -341,8 +341,10 @@ class _TimeoutSettings(Protocol):
 
 
 def connection_timeouts(cfg: _TimeoutSettings) -> ConnectionTimeouts:
-    """The timeouts an EmulatorConfig asks for."""
-    return ConnectionTimeouts(cfg.idle_timeout_s, cfg.header_timeout_s, cfg.body_timeout_s)
+    """The timeouts an EmulatorConfig asks for (0 or None: no limit)."""
+    values = (cfg.idle_timeout_s, cfg.header_timeout_s, cfg.body_timeout_s)
+    idle, header, body = (v if v else None for v in values)
+    return ConnectionTimeouts(idle, header, body)
 
 
 class _HeadTooLarge(Exception):
