@@ -1,5 +1,6 @@
 """Claims of docs/security.md that no other test checked: the warning for a listener off
-loopback, and the pids limit on this host's own hierarchy (the v2 lane checks it on v2)."""
+loopback, the pids limit on this host's own hierarchy (the v2 lane checks it on v2), and the
+portable sandbox saying per function that nothing is isolated."""
 
 from __future__ import annotations
 
@@ -72,3 +73,17 @@ def test_each_environment_has_a_pids_limit_of_1024(forker: EmbeddedEmulator) -> 
     d = cg.dirs["unified"] if cg.version == "v2" else cg.dirs["pids"]
     assert (d / "pids.max").read_text().strip() == str(cgroups.PIDS_LIMIT) == "1024"
     assert sandbox.pid is not None and sandbox.pid in cg.pids()
+
+
+def test_the_portable_sandbox_says_no_function_is_isolated(tmp_path: Path) -> None:
+    """docs/security.md: where isolation cannot hold, /_emu/health says so per function."""
+    fn = FunctionConfig(
+        name="echo", runtime="python3.11", handler="app.handler", code_dir=FUNCTIONS / "echo"
+    )
+    cfg = EmulatorConfig(
+        functions=(fn,), port=0, state_dir=tmp_path, log_to_terminal=False, sandbox="portable"
+    )
+    with EmbeddedEmulator(cfg) as emu:
+        health = httpx.get(f"{emu.url}/_emu/health", timeout=60).json()
+    gaps = health["isolation"]["echo"]
+    assert "sees the host's /tmp" in gaps and "can write its code directory" in gaps
