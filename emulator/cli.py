@@ -116,6 +116,15 @@ def serve(
     ] = None,
     env_vars: EnvVarsOpt = None,
     env_file: EnvFileOpt = None,
+    idle_timeout: Annotated[
+        float, typer.Option(help="Close a connection idle this long, seconds (0: never).")
+    ] = 60.0,
+    header_timeout: Annotated[
+        float, typer.Option(help="408 a request head not complete in this time (0: never).")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(help="408 a request body not complete in this time (0: never).")
+    ] = 60.0,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs), and its API
     Gateway routes and function URLs."""
@@ -149,6 +158,9 @@ def serve(
         cpu_period_us=cpu_period_us,
         function_user=function_user,
         sample_interval_s=sample_interval,
+        idle_timeout_s=idle_timeout,
+        header_timeout_s=header_timeout,
+        body_timeout_s=body_timeout,
         manifest_path=found,
         hot_reload=reload,
         parameter_overrides=params,

@@ -208,6 +208,14 @@ class EmulatorConfig:
     # A streamed response's bandwidth after its first 6 MB (docs configuration-response-
     # streaming: "up to 2 MBps"); 0 = no limit (benchmarks of the emulator's own throughput)
     stream_rate_bps: float = 2 * 1024 * 1024
+    # How long every listener (Invoke API, api port, each Runtime API) waits on a client while
+    # none of its requests is in progress: idle keep-alive, a request head from its first
+    # byte, a buffered body after its head; None = no limit (emulator/httpserver.py,
+    # ConnectionTimeouts; docs/security.md). ⚠ AWS documents none of these for its front ends
+    # but ALB's 60 s idle timeout.
+    idle_timeout_s: float | None = 60.0
+    header_timeout_s: float | None = 10.0
+    body_timeout_s: float | None = 60.0
 
     def __post_init__(self) -> None:
         # Runtimes run with their code directory as cwd, so every path they are given
