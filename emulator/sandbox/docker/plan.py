@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ class ContainerPlan:
     code_dir: Path | None  # copied into /var/task of each new container (zip functions)
     ephemeral_mb: int
     env: dict[str, str] = field(default_factory=dict)
+    # the function's layers, merged in order into /opt of each new container (as Lambda does)
+    layers: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -139,9 +141,13 @@ class DockerSandboxFactory:
                 python = resolver.python if resolver is not None else None
                 exe = python.interpreter(version) if python is not None else None
                 deps = python.deps_dir(fn, version, exe) if python and exe else None
+                path = [DEPS_DIR] if deps is not None else []
                 if deps is not None:
                     mounts.append((str(deps), DEPS_DIR))
-                    env["PYTHONPATH"] = DEPS_DIR
+                if fn.layers:  # the bootstrap adds /opt/python; Lambda has this one first
+                    path.insert(0, f"/opt/python/lib/python{version}/site-packages")
+                if path:
+                    env["PYTHONPATH"] = ":".join(path)
             elif fn.runtime.startswith("nodejs") and resolver is not None:
                 # package.json dependencies, installed once on the host by the node the image
                 # carries, where Lambda has them: /var/task/node_modules
@@ -151,11 +157,6 @@ class DockerSandboxFactory:
                 deps = nodejs.deps_dir(fn, major, exe) if exe is not None else None
                 if deps is not None:
                     mounts.append((str(deps / "node_modules"), f"{TASK_ROOT}/node_modules"))
-        if fn.layers:
-            self.warn(
-                f"function '{fn.name}': layers (and their extensions) are not mounted by the "
-                "docker sandbox yet"
-            )
         self.image_info(image)  # fail at start, not at the first invocation
         self.plans[fn.name] = ContainerPlan(
             image=image,
@@ -164,6 +165,7 @@ class DockerSandboxFactory:
             code_dir=code_dir,
             ephemeral_mb=fn.ephemeral_storage_mb,
             env=env,
+            layers=tuple(fn.layers),
         )
         managed = fn.runtime.startswith(("python", "nodejs"))
         execution_env = f"AWS_Lambda_{fn.runtime}" if managed else None
@@ -175,8 +177,6 @@ class DockerSandboxFactory:
         plan = self.plans.get(spec.function_name)
         if plan is None:
             raise SandboxError(f"function '{spec.function_name}' has no container plan")
-        if spec.extensions:  # layers are not mounted yet: nothing would register
-            spec = replace(spec, extensions=())
         return DockerSandbox(spec, on_output, factory=self, plan=plan)
 
     def containers(self, *, all_owners: bool = False) -> list[dict[str, Any]]:

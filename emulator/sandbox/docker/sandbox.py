@@ -33,6 +33,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ from emulator.sandbox.docker.engine import (
     _docker,
     _in_container,
     code_archive,
+    layers_archive,
 )
 from emulator.sandbox.ulimits import docker_ulimits
 
@@ -59,7 +61,26 @@ TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
 DEPS_DIR = "/var/lambda-emu/deps"  # a function's requirements.txt, installed by the emulator
 OUTPUT_FIFO = "/var/lambda-emu/output"
+GO_FIFO = "/var/lambda-emu/go"
+EXTENSIONS_DIR = "/opt/extensions"
 _OUTPUT_WRAPPER = f'exec "$@" >{OUTPUT_FIFO} 2>&1'
+# With external extensions: start each (the names before "--", from the merged
+# /opt/extensions, stdin closed, without the variables Lambda keeps from extensions:
+# LAMBDA_SPEC §3), then wait for "go" on the go FIFO before exec'ing the runtime, as Lambda
+# starts the runtime once every extension has registered (the process sandbox's launcher).
+# docker-init is pid 1, so this shell, and the runtime it becomes, is pid 2.
+_EXTENSIONS_WRAPPER = f"""exec >{OUTPUT_FIFO} 2>&1 3<{GO_FIFO}
+while [ "$1" != "--" ]; do
+  env -u AWS_EXECUTION_ENV -u AWS_LAMBDA_LOG_GROUP_NAME -u AWS_LAMBDA_LOG_STREAM_NAME \
+    -u AWS_XRAY_CONTEXT_MISSING -u AWS_XRAY_DAEMON_ADDRESS -u LAMBDA_RUNTIME_DIR \
+    -u LAMBDA_TASK_ROOT -u _AWS_XRAY_DAEMON_ADDRESS -u _AWS_XRAY_DAEMON_PORT -u _HANDLER \
+    -u PYTHONPATH "{EXTENSIONS_DIR}/$1" </dev/null 3<&- &
+  shift
+done; shift
+read -r go <&3 || exit 0
+exec "$@" 3<&-
+"""
+RUNTIME_PID = 2  # in the container's pid namespace (see above)
 
 
 class DockerSandbox:
@@ -84,6 +105,10 @@ class DockerSandbox:
         self._read_fd: int | None = None
         self._keep_fd: int | None = None  # our own write end: no EOF before the container's
         self._fifo: Path | None = None
+        self._go_fd: int | None = None  # the go FIFO, with external extensions
+        self._go: Path | None = None
+        self._go_done_fd: int | None = None
+        self._others: tuple[float, bool] = (0.0, True)
         self._frozen = False
         self._refreshing = False
         self._started = False
@@ -130,6 +155,13 @@ class DockerSandbox:
         self._fifo = fifo
         self._read_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         self._keep_fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        if self.spec.extensions:
+            go = tmp_dir / "go"
+            os.mkfifo(go)
+            os.chmod(go, 0o644)
+            self._go = go
+            # read-write: the container's open for reading returns at once (a writer exists)
+            self._go_fd = os.open(go, os.O_RDWR | os.O_NONBLOCK)
         try:
             self.container = await loop.run_in_executor(None, self._create)
         except Exception as exc:
@@ -148,10 +180,15 @@ class DockerSandbox:
             for source, target in plan.mounts
         ]
         mounts.append(docker.types.Mount(OUTPUT_FIFO, str(self._fifo), type="bind"))
+        wrapper = ["/bin/sh", "-c", _OUTPUT_WRAPPER, "lambda-emu"]
+        if self._go is not None:
+            mounts.append(docker.types.Mount(GO_FIFO, str(self._go), type="bind", read_only=True))
+            names = [path.name for path in self.spec.extensions]
+            wrapper = ["/bin/sh", "-c", _EXTENSIONS_WRAPPER, "lambda-emu", *names, "--"]
         memory = self.spec.memory_mb * 1024 * 1024
         container = self._factory.client.containers.create(
             plan.image,
-            entrypoint=["/bin/sh", "-c", _OUTPUT_WRAPPER, "lambda-emu", *info.entrypoint],
+            entrypoint=[*wrapper, *info.entrypoint],
             command=command,
             environment=self._environment(),
             mounts=mounts,
@@ -187,6 +224,8 @@ class DockerSandbox:
             # when the environment is made (as a deployment would).
             try:
                 container.put_archive(TASK_ROOT, code_archive(plan.code_dir))
+                if plan.layers:
+                    container.put_archive("/", layers_archive(plan.layers))
             except Exception:
                 with contextlib.suppress(Exception):
                     container.remove(force=True)
@@ -240,6 +279,63 @@ class DockerSandbox:
         self._read_available()
         self.exited.set_result(ExitStatus(returncode, oom_killed=oom))
 
+    # --- extensions (SupportsExtensions) ---------------------------------------------------
+    def start_runtime(self) -> None:
+        fd, self._go_fd = self._go_fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):  # a container that died shows up as an exit
+            os.write(fd, b"go\n")
+        # kept open until stop: closing the only writer before the shell reads is harmless
+        # (the line is in the pipe), but the read end would then see EOF on a second read
+        self._go_done_fd = fd
+
+    def signal_runtime(self, sig: int) -> None:
+        if not self._started or self.exited.done():
+            return
+        pid = self._runtime_host_pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+            return
+        container = self.container
+
+        def kill() -> None:
+            with contextlib.suppress(Exception):
+                container.exec_run(["kill", f"-{int(sig)}", str(RUNTIME_PID)], user="root")
+
+        self._in_background(kill)
+
+    def _runtime_host_pid(self) -> int | None:
+        """The runtime's host pid: docker-init's only child that is not an extension (the
+        first child it started), where the emulator sees the host's pids."""
+        init = self._host_pid
+        if init is None:
+            return None
+        try:
+            children = Path(f"/proc/{init}/task/{init}/children").read_text().split()
+        except OSError:
+            return None
+        return int(children[0]) if children else None
+
+    def others_alive(self) -> bool:
+        if not self._started or self.exited.done():
+            return False
+        init = self._host_pid
+        if init is not None:
+            return len(peers.tree(init)) > 2  # docker-init, the runtime, anything else
+        # through the API (compose): at most one listing every 0.2 s
+        now = time.monotonic()
+        at, alive = self._others
+        if now - at < 0.2:
+            return alive
+        try:
+            alive = len(self.container.top().get("Processes") or []) > 2
+        except Exception:
+            alive = False
+        self._others = (now, alive)
+        return alive
+
     # --- output --------------------------------------------------------------------------
     def _read_available(self) -> None:
         # the FIFO stays open (a writer end is kept) across the container's life: no EOF here
@@ -255,9 +351,11 @@ class DockerSandbox:
             if self._loop is not None:
                 self._loop.remove_reader(fd)
             os.close(fd)
-        keep, self._keep_fd = self._keep_fd, None
-        if keep is not None:
-            os.close(keep)
+        for name in ("_keep_fd", "_go_fd", "_go_done_fd"):
+            keep = getattr(self, name, None)
+            setattr(self, name, None)
+            if keep is not None:
+                os.close(keep)
 
     # --- limits and freezing -------------------------------------------------------------
     # Where the emulator does not see the container's cgroup (it runs in a container itself,
