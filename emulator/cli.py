@@ -100,6 +100,17 @@ def serve(
     sample_interval: Annotated[
         float, typer.Option(help="Seconds between resource samples (0: off).")
     ] = 0.5,
+    docker_api_only: Annotated[
+        bool,
+        typer.Option(
+            "--docker-api-only",
+            help="Docker sandbox: change containers only through the engine's API (compose).",
+        ),
+    ] = False,
+    docker_cgroups: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Docker sandbox: the engine host's cgroup tree, mounted read-only."),
+    ] = None,
     reload: Annotated[
         bool,
         typer.Option(help="Serve changed code and manifest entries from fresh environments."),
@@ -148,6 +159,8 @@ def serve(
         cpu_period_us=cpu_period_us,
         function_user=function_user,
         sample_interval_s=sample_interval,
+        docker_api_only=docker_api_only,
+        docker_cgroups=docker_cgroups,
         manifest_path=found,
         hot_reload=reload,
         parameter_overrides=params,

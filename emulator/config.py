@@ -188,6 +188,12 @@ class EmulatorConfig:
     lambda_paths: bool = False
     # Whom functions run as when the emulator is root: auto = nobody (emulator/sandbox/users.py)
     function_user: str = "auto"
+    # The docker sandbox as a compose emulator (or Docker Desktop) must run it: every change to
+    # a container (CPU quota, pause/unpause, signals) through the engine's API, even where the
+    # engine's pids and cgroups are visible; its counters from `docker_cgroups`, the engine
+    # host's cgroup tree mounted here read-only, else from the stats API.
+    docker_api_only: bool = False
+    docker_cgroups: Path | None = None
     # Only an environment's own processes may use its Runtime API (emulator/sandbox/peers.py)
     runtime_api_owner_check: bool = True
     sample_interval_s: float = 0.5  # RSS/CPU samples of every environment; 0 = off

@@ -58,6 +58,8 @@ class DockerSandboxFactory:
         client: Any = None,
         function_user: str = "auto",
         resolver: RuntimeResolver | None = None,
+        api_only: bool = False,
+        engine_cgroups: Path | None = None,
     ) -> None:
         # one connection per running container waits on its exit: a pool that large
         self.client = (
@@ -67,6 +69,8 @@ class DockerSandboxFactory:
         self.cpu_period_us = cpu_period_us
         self.warn = warn
         self.resolver = resolver
+        self.api_only = api_only
+        self.engine_cgroups = engine_cgroups
         self.owner = owner_token()
         self.plans: dict[str, ContainerPlan] = {}
         self._images: dict[str, _ImageInfo] = {}

@@ -109,6 +109,8 @@ class DockerSandbox:
         self._go: Path | None = None
         self._go_done_fd: int | None = None
         self._others: tuple[float, bool] = (0.0, True)
+        self._api = factory.api_only  # every change through the engine's API (compose mode)
+        self._api_op: asyncio.Future[None] | None = None  # the last queued API call
         self._frozen = False
         self._refreshing = False
         self._started = False
@@ -245,9 +247,17 @@ class DockerSandbox:
             pid = int(self.container.attrs["State"]["Pid"])
         except Exception:
             pid = 0
-        if pid > 0 and self.container_id and _in_container(pid, self.container_id):
+        visible = pid > 0 and self.container_id and _in_container(pid, self.container_id)
+        if visible and not self._api:
             self._host_pid = pid  # the emulator shares the engine's pid namespace: it sees it
             self._cgroup = Cgroup.of_process(pid)
+        else:
+            # the engine is only an API away (compose, Docker Desktop): counters from its host's
+            # cgroup tree where that is mounted here, changes through the API
+            self._api = True
+            root = self._factory.engine_cgroups
+            if root is not None and self.container_id:
+                self._cgroup = Cgroup.of_container(self.container_id, root)
         threading.Thread(target=self._wait, name=f"wait-{self.container_id}", daemon=True).start()
 
     def _wait(self) -> None:
@@ -299,12 +309,9 @@ class DockerSandbox:
                 os.kill(pid, sig)
             return
         container = self.container
-
-        def kill() -> None:
-            with contextlib.suppress(Exception):
-                container.exec_run(["kill", f"-{int(sig)}", str(RUNTIME_PID)], user="root")
-
-        self._in_background(kill)
+        self._through_api(
+            lambda: container.exec_run(["kill", f"-{int(sig)}", str(RUNTIME_PID)], user="root")
+        )
 
     def _runtime_host_pid(self) -> int | None:
         """The runtime's host pid: docker-init's only child that is not an extension (the
@@ -372,25 +379,32 @@ class DockerSandbox:
         period = self._factory.cpu_period_us
         quota = max(1000, round(share.applied * period))
         cgroup = self._cgroup
-        if cgroup is not None and _quietly(lambda: cgroup.set_cpu(share.applied, period)):
+        if (
+            not self._api
+            and cgroup is not None
+            and _quietly(lambda: cgroup.set_cpu(share.applied, period))
+        ):
             return
         container = self.container
-
-        def update() -> None:
-            with contextlib.suppress(Exception):
-                container.update(cpu_period=period, cpu_quota=quota)
-
-        self._in_background(update)
+        self._through_api(lambda: container.update(cpu_period=period, cpu_quota=quota))
 
     def freeze(self) -> None:
-        """Docker's pause (the freezer cgroup), where the emulator sees the cgroup. Through
-        the API a pause/unpause pair would add two round trips to every invocation, so
-        without the cgroup the environment idles unfrozen (the runtime waits in /next)."""
+        """Docker's pause. Where the emulator sees the container's cgroup, its freezer is
+        written directly (no round trip on the hot path; `docker ps` still says Up). Through
+        the API (compose mode) the container is paused with `POST /containers/{id}/pause`, so
+        `docker ps` shows it Paused, and unpaused before its next invocation is delivered: the
+        unpause round trip is then on the warm path (docs/docker.md gives its cost)."""
         if self._frozen or not self._started or self.exited.done():
             return
         self._sample_peak()
         cgroup = self._cgroup
-        if cgroup is not None and _quietly(lambda: cgroup.freeze(v1=True)):
+        if self._api:
+            if cgroup is None:
+                self._refresh_peak()
+            container_id = self.container_id
+            self._frozen = True
+            self._through_api(lambda: self._factory.client.api.pause(container_id))
+        elif cgroup is not None and _quietly(lambda: cgroup.freeze(v1=True)):
             self._frozen = True
         else:
             self._refresh_peak()
@@ -399,9 +413,32 @@ class DockerSandbox:
         if not self._frozen:
             return
         self._frozen = False
+        if self._api:
+            # queued after the pause: the invocation's event waits in the runtime's socket
+            # until the container runs again
+            container_id = self.container_id
+            self._through_api(lambda: self._factory.client.api.unpause(container_id))
+            return
         cgroup = self._cgroup
         if cgroup is not None:
             _quietly(lambda: cgroup.thaw(v1=True))
+
+    def _through_api(self, call: Callable[[], object]) -> None:
+        """An engine API call, off the event loop, after the ones queued before it (a pause
+        and the unpause that follows must reach the engine in that order)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        before = self._api_op
+
+        async def run() -> None:
+            if before is not None:
+                with contextlib.suppress(BaseException):
+                    await before
+            with contextlib.suppress(Exception):  # the container may be gone meanwhile
+                await loop.run_in_executor(None, call)
+
+        self._api_op = asyncio.ensure_future(run(), loop=loop)
 
     # --- counters ------------------------------------------------------------------------
     def _stats(self) -> dict[str, Any]:
@@ -466,6 +503,9 @@ class DockerSandbox:
         loop = asyncio.get_running_loop()
         if self._frozen:
             self.thaw()
+        if self._api_op is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(self._api_op), 10.0)
         if grace_s > 0 and self._started and not self.exited.done():
             with contextlib.suppress(Exception):
                 await loop.run_in_executor(None, lambda: container.kill(signal="SIGTERM"))
