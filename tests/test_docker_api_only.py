@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from answers import assert_oom_killed
 from waiting import docker_images_ready, eventually
@@ -158,3 +159,18 @@ def test_the_cpu_quota_holds_at_128_mb(
     )
     small = invoke("cpu128", {"seconds": 2.0}).json()
     assert small["cpu"] / small["wall"] <= 128 / 1769 * 1.15
+
+
+def test_the_runtime_api_admits_only_its_own_container(
+    invoke: Callable[..., InvokeResult], served: EmulatorThread
+) -> None:
+    """Where the emulator shares the engine host's pids (the compose emulator: `pid: host`),
+    a process outside the container (this test) gets 403 from the environment's Runtime API,
+    while the container's runtime goes on being served."""
+    assert invoke("echo", {}).status == 200
+    assert served.emulator is not None
+    env = next(e for e in served.emulator.functions["echo"].envs if e.sandbox is not None)
+    url = f"http://{env.runtime.address}/2018-06-01/runtime/invocation/nope/response"
+    foreign = httpx.post(url, content=b"{}", timeout=10)
+    assert foreign.status_code == 403 and "AccessDenied" in foreign.text
+    assert invoke("echo", {"after": 1}).json() == {"after": 1}

@@ -101,6 +101,7 @@ class DockerSandbox:
         self.container: Any = None
         self.container_id: str | None = None
         self._host_pid: int | None = None
+        self._visible_pid: int | None = None  # seen, but left to the API (--docker-api-only)
         self._cgroup: Cgroup | None = None
         self._read_fd: int | None = None
         self._keep_fd: int | None = None  # our own write end: no EOF before the container's
@@ -125,8 +126,9 @@ class DockerSandbox:
 
     def admits(self, peer: tuple[str, int], port: int) -> bool:
         """The container's own processes only, where the emulator sees its host pid (host
-        networking, same pid namespace as the engine); else any peer ⚠ (compose mode)."""
-        pid = self._host_pid
+        networking, same pid namespace as the engine: the compose emulator has `pid: host`);
+        else any peer ⚠."""
+        pid = self._host_pid or self._visible_pid
         if pid is None:
             return True
         return peers.connection_from_tree(peer, ("127.0.0.1", port), pid)
@@ -190,7 +192,7 @@ class DockerSandbox:
         memory = self.spec.memory_mb * 1024 * 1024
         container = self._factory.client.containers.create(
             plan.image,
-            entrypoint=[*wrapper, *info.entrypoint],
+            entrypoint=[*wrapper, *(plan.entrypoint or info.entrypoint)],
             command=command,
             environment=self._environment(),
             mounts=mounts,
@@ -255,6 +257,8 @@ class DockerSandbox:
             # the engine is only an API away (compose, Docker Desktop): counters from its host's
             # cgroup tree where that is mounted here, changes through the API
             self._api = True
+            if visible:
+                self._visible_pid = pid  # for the Runtime API owner check alone
             root = self._factory.engine_cgroups
             if root is not None and self.container_id:
                 self._cgroup = Cgroup.of_container(self.container_id, root)
@@ -401,9 +405,8 @@ class DockerSandbox:
         if self._api:
             if cgroup is None:
                 self._refresh_peak()
-            container_id = self.container_id
             self._frozen = True
-            self._through_api(lambda: self._factory.client.api.pause(container_id))
+            self._through_api(self._pause)
         elif cgroup is not None and _quietly(lambda: cgroup.freeze(v1=True)):
             self._frozen = True
         else:
@@ -422,6 +425,18 @@ class DockerSandbox:
         cgroup = self._cgroup
         if cgroup is not None:
             _quietly(lambda: cgroup.thaw(v1=True))
+
+    def _pause(self) -> None:
+        """`POST /containers/{id}/pause`, tried again a few times: runc gives up ("unable to
+        freeze") when a task does not reach the frozen state soon enough (v1 freezer)."""
+        for attempt in range(4):
+            if not self._frozen:
+                return  # thawed meanwhile: the unpause queued after this one finds it running
+            try:
+                self._factory.client.api.pause(self.container_id)
+                return
+            except Exception:
+                time.sleep(0.05 * (attempt + 1))
 
     def _through_api(self, call: Callable[[], object]) -> None:
         """An engine API call, off the event loop, after the ones queued before it (a pause
