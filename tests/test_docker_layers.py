@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from waiting import docker_images_ready, eventually
 
+from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmulatorThread
 from emulator.manifests import load_manifest
@@ -49,8 +50,13 @@ def _layer(root: Path, name: str) -> Path:
     return layer
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorThread]:
+@pytest.fixture(scope="module", params=["host", "api-only"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmulatorThread]:
+    """Both ways the docker sandbox runs: seeing the engine's pids and cgroups, and only
+    through its API (the compose emulator: pause, signals at shutdown through the engine)."""
+    api_only = request.param == "api-only"
     if not docker_images_ready():
         pytest.skip("the local runtime images are missing (lambda-emu images build)")
     (analytics,) = (fn for fn in load_manifest(SAMPLES) if fn.name == "analytics_extension")
@@ -75,6 +81,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorThread]
         functions=(analytics, opt),
         port=0,
         sandbox="docker",
+        docker_api_only=api_only,
+        docker_cgroups=Path("/sys/fs/cgroup") if api_only else None,
         state_dir=tmp_path_factory.mktemp("emu"),
         log_to_terminal=False,
     )
@@ -137,3 +145,15 @@ def test_the_extension_sample_runs_in_a_container(served: EmulatorThread) -> Non
     assert isinstance(env.sandbox, docker.DockerSandbox)
     names = [e.name for e in env.extensions.extensions.values()]
     assert names == ["analytics"]  # registered through the Extensions API
+    container_id = env.sandbox.container_id
+    # shut down: SIGTERM to the runtime alone, SHUTDOWN to the extension, then the container goes
+    with InvokeClient(served.url) as control:
+        control.reset(wait=True)
+    gone = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"id={container_id}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert gone.stdout.split() == []
+    assert served.emulator.internal_errors == []

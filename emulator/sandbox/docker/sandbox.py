@@ -314,7 +314,9 @@ class DockerSandbox:
             return
         container = self.container
         self._through_api(
-            lambda: container.exec_run(["kill", f"-{int(sig)}", str(RUNTIME_PID)], user="root")
+            lambda: container.exec_run(  # the shell's kill: minimal images have no /bin/kill
+                ["/bin/sh", "-c", f"kill -{int(sig)} {RUNTIME_PID}"], user="root"
+            )
         )
 
     def _runtime_host_pid(self) -> int | None:
