@@ -474,11 +474,12 @@ def test_compose_up_serves_an_extension_and_locust(tmp_path: Path) -> None:
             eventually(
                 lambda: f"REPORT RequestId: {request_id}" in compose("logs", "emulator").stdout,
                 "the extension function's REPORT",
+                within_s=60,
             )
             # the idle environments are paused through the engine's API: docker ps shows it
             # (the extension function's: Locust may be loading the other one)
-            eventually(lambda: bool(_containers_of(ext, "paused")), "the idle container Paused")
-        eventually(lambda: _answers(f"http://127.0.0.1:{locust_port}/"), "Locust's UI")
+            eventually(lambda: bool(_containers_of(ext, "paused")), "the idle container Paused", 60)
+        eventually(lambda: _answers(f"http://127.0.0.1:{locust_port}/"), "Locust's UI", 60)
     finally:
         logs = compose("logs").stdout
         down = compose("down", "--timeout", "10", "--remove-orphans")

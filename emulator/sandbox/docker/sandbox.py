@@ -431,7 +431,7 @@ class DockerSandbox:
     def _pause(self) -> None:
         """`POST /containers/{id}/pause`, tried again a few times: runc gives up ("unable to
         freeze") when a task does not reach the frozen state soon enough (v1 freezer)."""
-        for attempt in range(4):
+        for attempt in range(6):
             if not self._frozen:
                 return  # thawed meanwhile: the unpause queued after this one finds it running
             try:
