@@ -40,6 +40,16 @@ app = typer.Typer(
 )
 
 
+def _runtime_images(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        runtime, sep, image = item.partition("=")
+        if not sep or not runtime or not image:
+            raise fail(f"--runtime-image: must be RUNTIME=IMAGE, got {item!r}")
+        out[runtime] = image
+    return out
+
+
 def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) -> EmulatorConfig:
     from emulator.config import EmulatorConfig
 
@@ -101,6 +111,30 @@ def serve(
     sample_interval: Annotated[
         float, typer.Option(help="Seconds between resource samples (0: off).")
     ] = 0.5,
+    docker_api_only: Annotated[
+        bool,
+        typer.Option(
+            "--docker-api-only",
+            help="Docker sandbox: change containers only through the engine's API (compose).",
+        ),
+    ] = False,
+    docker_cgroups: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Docker sandbox: the engine host's cgroup tree, mounted read-only."),
+    ] = None,
+    base_images: Annotated[
+        str,
+        typer.Option(
+            help="Docker sandbox: auto (AWS's base images where they can be had, else the local "
+            "ones) | aws | local."
+        ),
+    ] = "auto",
+    runtime_image: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            metavar="RUNTIME=IMAGE", help="Docker sandbox: run RUNTIME's zip functions on IMAGE."
+        ),
+    ] = None,
     reload: Annotated[
         bool,
         typer.Option(help="Serve changed code and manifest entries from fresh environments."),
@@ -161,11 +195,17 @@ def serve(
         idle_timeout_s=idle_timeout,
         header_timeout_s=header_timeout,
         body_timeout_s=body_timeout,
+        docker_api_only=docker_api_only,
+        docker_cgroups=docker_cgroups,
+        base_images=base_images,
+        runtime_images=_runtime_images(runtime_image or []),
         manifest_path=found,
         hot_reload=reload,
         parameter_overrides=params,
         overrides=overrides,
     )
+    if base_images not in ("auto", "aws", "local"):
+        raise fail(f"--base-images: must be auto, aws or local, got {base_images!r}")
     if cgroups not in ("auto", "v2", "v1", "off"):
         raise fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")
     if host not in ("127.0.0.1", "localhost", "::1"):

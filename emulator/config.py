@@ -93,6 +93,9 @@ class FunctionConfig:
     provisioned_concurrency: int = 0
     package_type: PackageType = "Zip"
     image_uri: str | None = None
+    # the image a Zip function runs on in the docker sandbox, instead of AWS's base image of
+    # its runtime (or the local one); its code is still copied into /var/task
+    image: str | None = None
     sandbox: SandboxKind | None = None  # per-function override of EmulatorConfig.sandbox
     # Local layer directories, Lambda's /opt (native manifests only): `<layer>/extensions/*`
     # are external extensions, `<layer>/python` joins a Python runtime's path.
@@ -188,6 +191,17 @@ class EmulatorConfig:
     lambda_paths: bool = False
     # Whom functions run as when the emulator is root: auto = nobody (emulator/sandbox/users.py)
     function_user: str = "auto"
+    # The docker sandbox as a compose emulator (or Docker Desktop) must run it: every change to
+    # a container (CPU quota, pause/unpause, signals) through the engine's API, even where the
+    # engine's pids and cgroups are visible; its counters from `docker_cgroups`, the engine
+    # host's cgroup tree mounted here read-only, else from the stats API.
+    docker_api_only: bool = False
+    docker_cgroups: Path | None = None
+    # Which images zip functions run on in the docker sandbox: auto = AWS's base images where
+    # they are here or can be pulled, else the local ones (said once); aws = AWS's or fail;
+    # local = `lambda-emu images build`'s. `runtime_images` names another image per runtime.
+    base_images: Literal["auto", "aws", "local"] = "auto"
+    runtime_images: Mapping[str, str] = field(default_factory=_frozen_env)
     # Only an environment's own processes may use its Runtime API (emulator/sandbox/peers.py)
     runtime_api_owner_check: bool = True
     sample_interval_s: float = 0.5  # RSS/CPU samples of every environment; 0 = off

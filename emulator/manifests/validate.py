@@ -108,6 +108,7 @@ KEYS = (
     "provisioned_concurrency",
     "package_type",
     "image_uri",
+    "image",
     "sandbox",
     "layers",
     "maximum_retry_attempts",
@@ -245,6 +246,11 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
             )
     elif image_uri is None:
         raise required("image_uri")
+    image = string("image")
+    if image is not None and package_type != "Zip":
+        raise fail(
+            "image", f"is only used for Zip functions (an Image function runs {label('image_uri')})"
+        )
 
     code_dir = base_dir
     if code is not None:
@@ -382,6 +388,7 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
         provisioned_concurrency=provisioned,
         package_type=package_type,
         image_uri=image_uri,
+        image=image,
         sandbox=choice("sandbox", _SANDBOXES),
         layers=tuple(layers),
         maximum_retry_attempts=2 if retries is None else retries,
