@@ -57,10 +57,10 @@ from locust.runners import MasterRunner, WorkerRunner
 from emulator.config import Architecture
 from loadtests.invoke import InvokeAnswer
 from loadtests.report import render_report
-from loadtests.routes import RouteSample, RouteStats, TraceTail, report_of
+from loadtests.routes import RouteSample, RouteStats, TraceTail, invocation_facts
 from loadtests.schedules import Arrivals, Replay, parse_shape
-from loadtests.stats import LambdaStats, Outcome
-from loadtests.summary import build_summary, render_text, rows
+from loadtests.stats import LambdaStats
+from loadtests.summary import build_summary, render_text, route_summaries, rows
 from loadtests.watch import EnvironmentWatch
 
 TAB = "lambda"
@@ -313,14 +313,7 @@ class LambdaPlugin:
             if record is None:
                 continue
             self._log_split(item.sample, bool(record.get("cold")))
-            report = report_of(record)
-            outcome = {"success": Outcome.WARM, "function_error": Outcome.FUNCTION_ERROR}.get(
-                str(record.get("outcome")), Outcome.ERROR
-            )
-            if outcome is Outcome.WARM and report is not None and report.cold:
-                outcome = Outcome.COLD
-            error = record.get("error_type") if outcome is not Outcome.WARM else None
-            at = float(record.get("end") or time.time())
+            outcome, report, error, at = invocation_facts(record)
             self.stats.record(outcome, item.sample.latency_ms, report, error, at=at)
 
     def _log_split(self, sample: RouteSample, cold: bool) -> None:
@@ -419,17 +412,27 @@ class LambdaPlugin:
             report_path(Path(path)).write_text(render_report([summary]), encoding="utf-8")
 
     def summary(self) -> dict[str, Any]:
+        architecture = cast(
+            Architecture, _option(self.environment, "lambda_architecture", "x86_64")
+        )
+        emulator = self.watch.summary() if self.watch is not None else None
         return build_summary(
             self.stats,
             function=self.function,
             target=self.environment.host or "",
             started_at=self.started_at,
             ended_at=self.ended_at,
-            architecture=cast(
-                Architecture, _option(self.environment, "lambda_architecture", "x86_64")
-            ),
-            emulator=self.watch.summary() if self.watch is not None else None,
-            routes=self.route_stats.summary() if self.route_stats.routes else None,
+            architecture=architecture,
+            emulator=emulator,
+            routes=route_summaries(
+                self.route_stats,
+                started_at=self.started_at,
+                ended_at=self.ended_at,
+                architecture=architecture,
+                watched=(self.function, emulator) if emulator is not None else None,
+            )
+            if self.route_stats.routes
+            else None,
         )
 
     # --- web UI -----------------------------------------------------------------------------
