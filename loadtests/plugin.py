@@ -34,9 +34,10 @@ the emulator's trace (`--lambda-trace`, new lines every second), joins the two b
 (`loadtests.routes`) and so splits cold and warm per route with the authorizer's share. The
 integration's invocation records also feed the Lambda stats (Init Duration, memory, cost).
 
-Web UI: a "Lambda" tab (Locust's extendedTabs/extendedTables, fed through `/stats/requests`),
-`GET /lambda` (loadtests/report.py: the charts and the table, `?function=NAME`) and
-`GET /lambda/stats` (the summary as JSON).
+Web UI: a "Lambda" tab (Locust's extendedTabs/extendedTables, fed through `/stats/requests`,
+with the charts of `/lambda` above its table: loadtests/webtab.py), `GET /lambda`
+(loadtests/report.py: the charts and the table, `?function=NAME`) and `GET /lambda/stats`
+(the summary as JSON).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from emulator.config import Architecture
+from loadtests import webtab
 from loadtests.invoke import InvokeAnswer
 from loadtests.report import render_report
 from loadtests.routes import RouteSample, RouteStats, TraceTail, invocation_facts
@@ -467,7 +469,14 @@ class LambdaPlugin:
                 return Response(f"no function {html.escape(wanted)}", status=404)
             return Response(render_page(summary), mimetype="text/html")
 
+        def tab_script() -> Response:
+            return Response(webtab.TAB_SCRIPT, mimetype="text/javascript")
+
         def extend_stats(response: Response) -> Response:
+            if request.path == "/" and response.mimetype == "text/html":
+                # the Lambda tab's charts (loadtests/webtab.py)
+                response.set_data(webtab.inject(response.get_data(as_text=True)))
+                return response
             # Locust's UI polls /stats/requests; its `extended_stats` feed the extended tabs.
             if request.path != "/stats/requests" or not response.is_json:
                 return response
@@ -480,6 +489,7 @@ class LambdaPlugin:
 
         app.add_url_rule("/lambda/stats", "lambda_stats", auth(lambda_stats))
         app.add_url_rule("/lambda", "lambda_page", auth(lambda_page))
+        app.add_url_rule(webtab.SCRIPT_PATH, "lambda_tab_script", auth(tab_script))
         app.after_request(extend_stats)
 
 
