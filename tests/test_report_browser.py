@@ -127,39 +127,39 @@ def chromium() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+# One script reads what a check needs from a section's charts at once: the live pages reload
+# every 2 s, and a reload between two WebDriver calls would leave the first one's elements stale.
+READ_CHARTS = """
+const section = document.querySelector(arguments[0]);
+if (!section) return null;
+return Array.from(section.querySelectorAll("svg.chart")).map((svg) => {
+  const box = svg.getBoundingClientRect();
+  const text = (sel) => (svg.querySelector(sel) || {}).textContent || "";
+  return {width: box.width, height: box.height, title: text(".title"),
+          x_label: text(".x-label"), y_label: text(".y-label"),
+          ticks: svg.querySelectorAll(".tick").length,
+          bars: svg.querySelectorAll("rect.bar").length,
+          lines: svg.querySelectorAll("polyline.line").length};
+});
+"""
+
+
 def _check_charts(driver: Any, within: str = "section.function") -> None:
-    """The section's seven charts, laid out and labelled. The live pages reload every 2 s: a
-    check that a reload overtook (its elements gone stale) is made again on the new page."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    for attempt in range(5):
-        try:
-            _check_charts_once(driver, within)
-            return
-        except (StaleElementReferenceException, NoSuchElementException):
-            if attempt == 4:
-                raise
-            time.sleep(0.5)
-
-
-def _check_charts_once(driver: Any, within: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    charts = driver.find_element(By.CSS_SELECTOR, within).find_elements(
-        By.CSS_SELECTOR, "svg.chart"
-    )
+    """The section's seven charts, laid out (visible) and labelled, with data drawn."""
+    deadline = time.monotonic() + 30
+    charts = driver.execute_script(READ_CHARTS, within)
+    while not charts:  # between a reload's request and its page
+        assert time.monotonic() < deadline, f"no {within} with charts"
+        time.sleep(0.3)
+        charts = driver.execute_script(READ_CHARTS, within)
     assert len(charts) == 7
     for chart in charts:
-        assert chart.size["width"] > 300 and chart.size["height"] > 150  # laid out, visible
-        x_label = chart.find_element(By.CSS_SELECTOR, ".x-label").text
-        y_label = chart.find_element(By.CSS_SELECTOR, ".y-label").text
-        assert x_label and y_label
-        assert chart.find_elements(By.CSS_SELECTOR, ".tick")
-    titles = [c.find_element(By.CSS_SELECTOR, ".title").text for c in charts]
-    assert titles[0] == "Cold starts over time" and titles[6].startswith("Cost per million")
+        assert chart["width"] > 300 and chart["height"] > 150  # laid out, visible
+        assert chart["x_label"] and chart["y_label"] and chart["ticks"]
+    assert charts[0]["title"] == "Cold starts over time"
+    assert charts[6]["title"].startswith("Cost per million")
     # the run drew something: bars of cold starts, lines of environments
-    assert charts[0].find_elements(By.CSS_SELECTOR, "rect.bar")
-    assert charts[1].find_elements(By.CSS_SELECTOR, "polyline.line")
+    assert charts[0]["bars"] and charts[1]["lines"]
 
 
 @pytest.mark.slow
@@ -207,10 +207,6 @@ def test_tab_page_and_report_of_a_real_run_render_in_chromium(
         frame = chromium.find_element(By.ID, "lambda-charts")
         assert frame.size["width"] > 600 and frame.size["height"] > 800
         chromium.switch_to.frame(frame)
-        deadline = time.monotonic() + 30
-        while not chromium.find_elements(By.CSS_SELECTOR, "section.function svg.chart"):
-            assert time.monotonic() < deadline, "the tab's frame shows no charts"
-            time.sleep(0.3)
         _check_charts(chromium)
         chromium.switch_to.default_content()
         chromium.save_screenshot(str(IMG / "locust-lambda-tab.png"))
