@@ -28,6 +28,7 @@ from emulator.cli_common import (
 if TYPE_CHECKING:
     from emulator.client import InvokeResult
     from emulator.config import EmulatorConfig, FunctionConfig
+    from emulator.engine.pool import FunctionPool
     from emulator.server import Emulator
 
 app = typer.Typer(
@@ -240,17 +241,26 @@ def invoke(
         raise fail(f"--memory: must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory}")
     if timeout is not None and not TIMEOUT_MIN_S <= timeout <= TIMEOUT_MAX_S:
         raise fail(f"--timeout: must be from {TIMEOUT_MIN_S} to {TIMEOUT_MAX_S} s, got {timeout}")
+    from emulator.arns import split_function_name
+
+    name, qualifier = split_function_name(name)  # NAME, NAME:1, NAME:live, an ARN
     params = cli_common.parameter_overrides(parameter_overrides)
     target = None
     if debug:
         target = f"{name}:{debug_port}" if debug_port is not None else name
     overrides = read_overrides(env_file, env_vars, target)
     fn = function(overridden(load_functions(manifest, params), overrides), name)
+    known = ("$LATEST", *(v.version for v in fn.versions), *(a.name for a in fn.aliases))
+    if qualifier is not None and qualifier not in known:
+        raise fail(
+            f"function '{name}' has no version or alias '{qualifier}' (have: {', '.join(known)})"
+        )
+    # one invocation: nothing provisioned ahead of it, on any version or alias
     fn = replace(
         fn.with_overrides(memory_mb=memory, timeout_s=None if debug else timeout),
         provisioned_concurrency=0,
-        versions=(),
-        aliases=(),
+        versions=tuple(replace(v, provisioned_concurrency=0) for v in fn.versions),
+        aliases=tuple(replace(a, provisioned_concurrency=0) for a in fn.aliases),
     )
     cfg = _emulator_config(
         (fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve()
@@ -269,12 +279,13 @@ def invoke(
             # the attach (init) and then the handler, each bounded by the 10 h debug timeout
             wait = 960.0 if fn.debug_port is None else 2 * fn.timeout_s + 60.0
             async with AsyncInvokeClient(emu.url, timeout=wait) as client:
-                result = await client.invoke(name, raw=body)
-            if "REPORT RequestId" not in result.log and name in emu.functions:
+                result = await client.invoke(name, raw=body, qualifier=qualifier)
+            pool = emu.functions.resolve(name, result.executed_version or qualifier)
+            if "REPORT RequestId" not in result.log and pool is not None:
                 # With extensions the answer leaves before the invoke phase ends (and before
                 # REPORT): wait for the phase, then show its END and REPORT lines too.
                 result.log = result.log.rstrip("\n") + await _report_lines(
-                    emu, name, result.request_id
+                    emu, pool, result.request_id
                 )
         finally:
             await emu.stop()
@@ -301,11 +312,11 @@ def _debug_line(fn: FunctionConfig) -> str:
     )
 
 
-async def _report_lines(emu: Emulator, name: str, request_id: str) -> str:
+async def _report_lines(emu: Emulator, pool: FunctionPool, request_id: str) -> str:
     import asyncio
     import time
 
-    pool = emu.functions[name]
+    name = pool.fn.name
     deadline = time.monotonic() + pool.fn.timeout_s + 1
     while pool.busy_count and time.monotonic() < deadline:
         await asyncio.sleep(0.01)

@@ -15,6 +15,8 @@ Options (each also read from its environment variable, for docker-compose):
     --lambda-summary PATH       LAMBDA_SUMMARY    write the JSON summary here at the end
     --lambda-watch auto|off     LAMBDA_WATCH      poll the emulator's environments
     --lambda-workers N          LAMBDA_WORKERS    number of workers (replay splits arrivals)
+    --lambda-stream VIA         LAMBDA_STREAM     StreamingLambdaUser: invoke | url | both
+    --lambda-stream-url URL     LAMBDA_STREAM_URL its function URL (default /lambda-url/FN/)
     --lambda-http ROUTE         LAMBDA_HTTP       ApiUser's route key ("GET /items/{id}") or URL
     --lambda-path-param N=V     LAMBDA_PATH_PARAM     a path parameter's value (repeatable)
     --lambda-path-params-file F LAMBDA_PATH_PARAMS_FILE  values drawn per request (CSV or JSON)
@@ -62,6 +64,7 @@ from loadtests.report import render_report
 from loadtests.routes import RouteSample, RouteStats, TraceTail, invocation_facts
 from loadtests.schedules import Arrivals, Replay, parse_shape
 from loadtests.stats import LambdaStats
+from loadtests.streaming import StreamSample
 from loadtests.summary import build_summary, render_text, route_summaries, rows
 from loadtests.watch import EnvironmentWatch
 
@@ -145,6 +148,21 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         default=1,
         include_in_web_ui=False,
         help="Number of Locust workers (a replay splits the trace's arrivals among them).",
+    )
+    group.add_argument(
+        "--lambda-stream",
+        env_var="LAMBDA_STREAM",
+        default="",
+        choices=["", "invoke", "url", "both"],
+        help="StreamingLambdaUser: InvokeWithResponseStream, the function URL, or both in turn.",
+    )
+    group.add_argument(
+        "--lambda-stream-url",
+        env_var="LAMBDA_STREAM_URL",
+        default="",
+        include_in_web_ui=False,
+        help="StreamingLambdaUser's function URL: a path on --host or a URL "
+        "(default /lambda-url/FUNCTION/).",
     )
     group.add_argument(
         "--lambda-http",
@@ -257,6 +275,11 @@ class LambdaPlugin:
     def on_request(
         self, response_time: float, context: dict[str, Any] | None = None, **_: Any
     ) -> None:
+        stream = (context or {}).get("stream")  # StreamingLambdaUser's
+        if isinstance(stream, StreamSample):
+            self.stats.record_stream(
+                stream.target, stream.ttfb_ms, stream.ttlb_ms, stream.payload_bytes
+            )
         answer = (context or {}).get("lambda")
         if isinstance(answer, InvokeAnswer):
             self.stats.record(
