@@ -318,7 +318,8 @@ def _check_model(out: str) -> None:
 
 def _check_lessons(out: str) -> None:
     for lesson in ("concurrent I/O", "initialise clients", "memory buys CPU", "Rust cold start",
-                   "/tmp survives", "extensions work after", "killed at its limit"):  # fmt: skip
+                   "/tmp survives", "extensions work after", "stream a large response",
+                   "killed at its limit"):  # fmt: skip
         assert lesson in out, lesson
     assert "Runtime.OutOfMemory" in out and re.search(r"\d+ of \d+ lessons shown", out)
 
