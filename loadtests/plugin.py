@@ -36,9 +36,10 @@ the emulator's trace (`--lambda-trace`, new lines every second), joins the two b
 (`loadtests.routes`) and so splits cold and warm per route with the authorizer's share. The
 integration's invocation records also feed the Lambda stats (Init Duration, memory, cost).
 
-Web UI: a "Lambda" tab (Locust's extendedTabs/extendedTables, fed through `/stats/requests`),
-`GET /lambda` (loadtests/report.py: the charts and the table, `?function=NAME`) and
-`GET /lambda/stats` (the summary as JSON).
+Web UI: a "Lambda" tab (Locust's extendedTabs/extendedTables, fed through `/stats/requests`,
+with the charts of `/lambda` above its table: loadtests/webtab.py), `GET /lambda`
+(loadtests/report.py: the charts and the table, `?function=NAME`) and `GET /lambda/stats`
+(the summary as JSON).
 """
 
 from __future__ import annotations
@@ -57,13 +58,14 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from emulator.config import Architecture
+from loadtests import webtab
 from loadtests.invoke import InvokeAnswer
 from loadtests.report import render_report
-from loadtests.routes import RouteSample, RouteStats, TraceTail, report_of
+from loadtests.routes import RouteSample, RouteStats, TraceTail, invocation_facts
 from loadtests.schedules import Arrivals, Replay, parse_shape
-from loadtests.stats import LambdaStats, Outcome
+from loadtests.stats import LambdaStats
 from loadtests.streaming import StreamSample
-from loadtests.summary import build_summary, render_text, rows
+from loadtests.summary import build_summary, render_text, route_summaries, rows
 from loadtests.watch import EnvironmentWatch
 
 TAB = "lambda"
@@ -336,14 +338,7 @@ class LambdaPlugin:
             if record is None:
                 continue
             self._log_split(item.sample, bool(record.get("cold")))
-            report = report_of(record)
-            outcome = {"success": Outcome.WARM, "function_error": Outcome.FUNCTION_ERROR}.get(
-                str(record.get("outcome")), Outcome.ERROR
-            )
-            if outcome is Outcome.WARM and report is not None and report.cold:
-                outcome = Outcome.COLD
-            error = record.get("error_type") if outcome is not Outcome.WARM else None
-            at = float(record.get("end") or time.time())
+            outcome, report, error, at = invocation_facts(record)
             self.stats.record(outcome, item.sample.latency_ms, report, error, at=at)
 
     def _log_split(self, sample: RouteSample, cold: bool) -> None:
@@ -442,17 +437,27 @@ class LambdaPlugin:
             report_path(Path(path)).write_text(render_report([summary]), encoding="utf-8")
 
     def summary(self) -> dict[str, Any]:
+        architecture = cast(
+            Architecture, _option(self.environment, "lambda_architecture", "x86_64")
+        )
+        emulator = self.watch.summary() if self.watch is not None else None
         return build_summary(
             self.stats,
             function=self.function,
             target=self.environment.host or "",
             started_at=self.started_at,
             ended_at=self.ended_at,
-            architecture=cast(
-                Architecture, _option(self.environment, "lambda_architecture", "x86_64")
-            ),
-            emulator=self.watch.summary() if self.watch is not None else None,
-            routes=self.route_stats.summary() if self.route_stats.routes else None,
+            architecture=architecture,
+            emulator=emulator,
+            routes=route_summaries(
+                self.route_stats,
+                started_at=self.started_at,
+                ended_at=self.ended_at,
+                architecture=architecture,
+                watched=(self.function, emulator) if emulator is not None else None,
+            )
+            if self.route_stats.routes
+            else None,
         )
 
     # --- web UI -----------------------------------------------------------------------------
@@ -487,7 +492,14 @@ class LambdaPlugin:
                 return Response(f"no function {html.escape(wanted)}", status=404)
             return Response(render_page(summary), mimetype="text/html")
 
+        def tab_script() -> Response:
+            return Response(webtab.TAB_SCRIPT, mimetype="text/javascript")
+
         def extend_stats(response: Response) -> Response:
+            if request.path == "/" and response.mimetype == "text/html":
+                # the Lambda tab's charts (loadtests/webtab.py)
+                response.set_data(webtab.inject(response.get_data(as_text=True)))
+                return response
             # Locust's UI polls /stats/requests; its `extended_stats` feed the extended tabs.
             if request.path != "/stats/requests" or not response.is_json:
                 return response
@@ -500,6 +512,7 @@ class LambdaPlugin:
 
         app.add_url_rule("/lambda/stats", "lambda_stats", auth(lambda_stats))
         app.add_url_rule("/lambda", "lambda_page", auth(lambda_page))
+        app.add_url_rule(webtab.SCRIPT_PATH, "lambda_tab_script", auth(tab_script))
         app.after_request(extend_stats)
 
 

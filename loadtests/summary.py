@@ -8,13 +8,16 @@ Billed Duration, and for the invocations of this run (requests included, no free
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.config import Architecture
 from loadtests.stats import LambdaStats, Outcome, StreamStats
 
 # The streaming targets' names in the rows (loadtests.streaming's targets).
 STREAM_LABELS = {"invoke_stream": "InvokeWithResponseStream", "function_url": "function URL"}
+
+if TYPE_CHECKING:
+    from loadtests.routes import RouteStats
 
 SCHEMA = "lambda-emu.load-summary/1"
 
@@ -109,6 +112,33 @@ def _stream_summary(target: str, stream: StreamStats) -> dict[str, Any]:
         # bytes over the time spent receiving them, per response (MB = 10^6 bytes)
         "mb_per_s": round(sizes.total / ttlb_total_s / 1e6, 3) if ttlb_total_s > 0 else None,
     }
+
+
+def route_summaries(
+    route_stats: RouteStats,
+    *,
+    started_at: float,
+    ended_at: float | None = None,
+    architecture: Architecture = "x86_64",
+    watched: tuple[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`routes` of the summary: each route's counts (loadtests.routes) and, under `lambda`, the
+    Lambda summary of its own invocations and throttles, drawn as the route's charts. A route
+    whose function is the watched one (`watched`: name, its environments) gets its
+    environments over time too."""
+    out = route_stats.summary()
+    for key, agg in route_stats.routes.items():
+        function = out[key]["function"] or ""
+        out[key]["lambda"] = build_summary(
+            agg.lambda_stats,
+            function=function,
+            target=key,
+            started_at=started_at,
+            ended_at=ended_at,
+            architecture=architecture,
+            emulator=watched[1] if watched is not None and watched[0] == function else None,
+        )
+    return out
 
 
 def _versions(stats: LambdaStats) -> dict[str, dict[str, Any]]:
