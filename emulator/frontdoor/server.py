@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -59,6 +58,7 @@ AUTHORIZER_TIMEOUT_S = 10.0
 # request payload limits: API Gateway 10 MB (AG `limits.md`); function URLs are Lambda's 6 MB
 API_MAX_BODY = 10 * 1024 * 1024
 URL_MAX_BODY = wire.MAX_SYNC_REQUEST_BYTES
+_H_TRACE = "x-amzn-trace-id"  # a request without it (the common case) skips the header scan
 
 # the exchange being authorized: the authorizer's own invocations add their request ids to it
 _CURRENT: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar(
@@ -98,6 +98,7 @@ class FrontDoor:
         self.table = RouteTable(config)
         self._urls: dict[str, FunctionUrl] = {}
         self._ids: dict[str, str] = {}
+        self._domains: dict[str, str] = {}
         self.update(config)
 
     def update(self, config: HttpConfig) -> None:
@@ -107,6 +108,9 @@ class FrontDoor:
         # ids are hashes of names: computed once per configuration, not per request
         self._ids = {api.name: api.api_id for api in config.apis}
         self._ids.update({f"url:{url.function}": url.url_id for url in config.urls})
+        self._domains = {
+            api.name: f"{api.api_id}.execute-api.{self.region}.amazonaws.com" for api in config.apis
+        }
         self.authorizers.clear()  # cached answers belong to the previous configuration
         for hidden, winner in self.table.shadowed():
             self.warn(
@@ -154,7 +158,7 @@ class FrontDoor:
             route_key=route.route_key,
             resource=route.path if route.path != DEFAULT_ROUTE else request.path,
             api_id=ex.api_id,
-            domain_name=f"{ex.api_id}.execute-api.{self.region}.amazonaws.com",
+            domain_name=self._domains[api.name],
             stage=api.stage,
             request_id=ex.api_request_id,
             account_id=self.account_id,
@@ -164,7 +168,9 @@ class FrontDoor:
             extended_request_id=(
                 events.extended_request_id(ex.api_request_id) if api.kind == "rest" else ""
             ),
-            trace_id=trace_id_from(_trace_header(http_request.headers)),
+            trace_id=trace_id_from(
+                _trace_header(http_request.headers) if _H_TRACE in headers else None
+            ),
         )
         authorizer = authorizer_of(api, route.authorizer)
         ex.reply = request.defer()
@@ -371,8 +377,7 @@ class FrontDoor:
             self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
             return
         try:
-            event = events.build_event(request, target)
-            payload = json.dumps(event, separators=(",", ":")).encode()
+            payload = events.encode_event(request, target)
         except Exception as exc:  # our own bug (or a stub)
             self._internal_error(exc)
             self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
@@ -512,7 +517,7 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
 
 
 def _trace_header(headers: list[tuple[str, str]]) -> str | None:
-    return _header(headers, "x-amzn-trace-id")
+    return _header(headers, _H_TRACE)
 
 
 def _failure_reason(payload: bytes) -> responses.FailureReason:
