@@ -333,12 +333,11 @@ def _encode_v2(request: HttpRequest, target: Target) -> bytes:
     )
     headers["x-forwarded-proto"] = "http"
     q = _quoted
-    route_key = q("$default" if url else target.route_key)
+    head, context, domain, route_stage = _v2_fixed(
+        target.account_id, target.api_id, target.domain_name, target.route_key, target.stage, url
+    )
     path = q(raw_path)
-    parts = [
-        f'{{"version":"2.0","routeKey":{route_key},"rawPath":{path},'
-        f'"rawQueryString":{q(request.raw_query)},'
-    ]
+    parts = [f'{head}"rawPath":{path},"rawQueryString":{q(request.raw_query)},']
     if cookies:
         parts.append(f'"cookies":[{",".join(map(q, cookies))}],')
     parts.append(f'"headers":{{{",".join([f"{q(k)}:{q(v)}" for k, v in headers.items()])}}},')
@@ -346,18 +345,15 @@ def _encode_v2(request: HttpRequest, target: Target) -> bytes:
         query = _query_joined(request.raw_query)
         if query:
             parts.append(f'"queryStringParameters":{_compact_text(query)},')
-    domain = target.domain_name
-    parts.append(
-        f'"requestContext":{{"accountId":{q(target.account_id)},"apiId":{q(target.api_id)},'
-    )
+    parts.append('"requestContext":')
+    parts.append(context)
     if target.authorizer is not None:
         parts.append(f'"authorizer":{_compact_text(dict(target.authorizer))},')
     parts.append(
-        f'"domainName":{q(domain)},"domainPrefix":{q(domain.split(".", 1)[0])},'
-        f'"http":{{"method":{q(request.method)},"path":{path},'
+        f'{domain}"http":{{"method":{q(request.method)},"path":{path},'
         f'"protocol":{q(request.protocol)},"sourceIp":{q(request.source_ip)},'
         f'"userAgent":{q(user_agent or "")}}},"requestId":{q(target.request_id)},'
-        f'"routeKey":{route_key},"stage":{q("$default" if url else target.stage)},'
+        f"{route_stage}"
         f'"time":"{_clf_time(request.time)}","timeEpoch":{round(request.time * 1000)}}}'
     )
     if not url:
@@ -366,7 +362,7 @@ def _encode_v2(request: HttpRequest, target: Target) -> bytes:
         if target.stage_variables:
             parts.append(f',"stageVariables":{_compact_text(dict(target.stage_variables))}')
     if request.body:
-        text = is_text(content_type, content_encoding)
+        text = _is_text(content_type, content_encoding)
         parts.append(
             f',"body":{q(_body_text(request.body, text))},'
             f'"isBase64Encoded":{"false" if text else "true"}}}'
@@ -554,6 +550,28 @@ def _added_headers(
     added.append(("x-forwarded-port", port))
     added.append(("x-forwarded-proto", "http"))
     return added
+
+
+@functools.lru_cache(maxsize=256)
+def _v2_fixed(
+    account_id: str, api_id: str, domain_name: str, route_key: str, stage: str, url: bool
+) -> tuple[str, str, str, str]:
+    """The parts of a 2.0 event that are the route's, quoted once per route: the event's head
+    (up to `rawPath`), `requestContext` up to `authorizer`, `domainName` and `domainPrefix`,
+    and its `routeKey` and `stage`."""
+    q = _quoted
+    shown_route = q("$default" if url else route_key)
+    head = f'{{"version":"2.0","routeKey":{shown_route},'
+    context = f'{{"accountId":{q(account_id)},"apiId":{q(api_id)},'
+    prefix = domain_name.split(".", 1)[0]
+    domain = f'"domainName":{q(domain_name)},"domainPrefix":{q(prefix)},'
+    route_stage = f'"routeKey":{shown_route},"stage":{q("$default" if url else stage)},'
+    return head, context, domain, route_stage
+
+
+@functools.lru_cache(maxsize=256)
+def _is_text(content_type: str | None, content_encoding: str | None) -> bool:
+    return is_text(content_type, content_encoding)
 
 
 # the request headers `_encode_v2` reads or treats apart, in its one pass
