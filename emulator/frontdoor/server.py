@@ -146,7 +146,7 @@ class FrontDoor:
         if match is None or api is None:
             return self._done(ex, responses.failure(ex.service, "no_route", ex.api_request_id))
         route = match.route
-        ex.route = route.route_key
+        route_key = ex.route = route.route_key
         ex.function = route.function
         if api.kind == "http" and api.cors is not None:
             ex.cors = api.cors
@@ -155,7 +155,7 @@ class FrontDoor:
         http_request = _http_request(request, request.path, ex.accepted_at)
         target = events.Target(
             payload_version=route.payload_version,
-            route_key=route.route_key,
+            route_key=route_key,
             resource=route.path if route.path != DEFAULT_ROUTE else request.path,
             api_id=ex.api_id,
             domain_name=self._domains[api.name],
@@ -403,7 +403,8 @@ class FrontDoor:
         limit = INTEGRATION_TIMEOUT_S.get(ex.service)
         if limit is not None and pool.fn.timeout_s >= limit:
             ex.timer = asyncio.get_running_loop().call_later(limit, self._integration_timed_out, ex)
-        accept = _header(request.headers, "accept")
+        # only REST's 1.0 mapping reads the Accept header (binary responses)
+        accept = _header(request.headers, "accept") if target.payload_version == "1.0" else None
         inv.reply.add_done_callback(partial(self._answer, ex, target, accept))
 
     def _integration_timed_out(self, ex: Exchange) -> None:
