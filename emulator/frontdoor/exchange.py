@@ -37,6 +37,7 @@ class Exchange:
 
     __slots__ = (
         "accepted_at",
+        "answered",
         "api",
         "api_id",
         "api_request_id",
@@ -73,12 +74,18 @@ class Exchange:
         self.cors: Cors | None = None  # the API's/URL's, when responses get its headers
         self.reply: Reply | None = None
         self.timer: asyncio.TimerHandle | None = None
+        # (epoch s, perf_counter) when the answer went out, if recorded after it (`answer`)
+        self.answered: tuple[float, float] | None = None
+
+    def answer(self) -> None:
+        """The answer goes out now: the record, written after it, keeps this instant."""
+        self.answered = (time.time(), time.perf_counter())
 
     def record(self, status: int) -> str:
         """This request's trace record, formatted by hand: it is written once per request, on
         the request's own path (json.dumps of a dict costs several times more)."""
-        end = time.time()
-        latency_ms = (time.perf_counter() - self.started) * 1000
+        end, done = self.answered or (time.time(), time.perf_counter())
+        latency_ms = (done - self.started) * 1000
         auth = self.authorizer
         if auth is None:
             authorizer = "null"

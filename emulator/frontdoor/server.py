@@ -452,17 +452,26 @@ class FrontDoor:
     # --- answers and their trace records --------------------------------------------------
     def _send(self, ex: Exchange, response: Response) -> None:
         try:
-            response = self._finish(ex, response)
+            response = self._shaped(ex, response)
         except Exception as exc:  # never leave a client without an answer
             self._internal_error(exc)
             response = Response(500, b'{"message":"Internal Server Error"}')
         assert ex.reply is not None
+        ex.answer()
         ex.reply.send(response)
+        # recorded once the answer is on its way, in the same step: formatting the record is
+        # not the client's wait (its `end` is still the moment the answer went out)
+        try:
+            self._recorded(ex, response.status)
+        except Exception as exc:
+            self._internal_error(exc)
 
     def _done(self, ex: Exchange, response: Response) -> Response:
-        return self._finish(ex, response)
+        response = self._shaped(ex, response)
+        self._recorded(ex, response.status)
+        return response
 
-    def _finish(self, ex: Exchange, response: Response) -> Response:
+    def _shaped(self, ex: Exchange, response: Response) -> Response:
         if ex.cors is not None:
             response.headers = cors.merged(
                 response.headers,
@@ -471,9 +480,11 @@ class FrontDoor:
             )
         if ex.method == "HEAD":
             response.body = b""  # ⚠ AWS sends the GET's Content-Length; a body would desync
-        self.requests += 1
-        self.trace.write(ex.record(response.status))
         return response
+
+    def _recorded(self, ex: Exchange, status: int) -> None:
+        self.requests += 1
+        self.trace.write(ex.record(status))
 
     def describe(self, api_url: str | None, invoke_url: str) -> list[dict[str, Any]]:
         """Every route and URL with the address it is served at (listing.describe)."""
