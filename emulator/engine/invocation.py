@@ -43,8 +43,10 @@ def trace_id_from(header: str | None) -> str:
     """The trace of an invocation: the caller's `X-Amzn-Trace-Id` when it names a Root
     (Lambda continues the caller's trace: docs services-xray.html, PassThrough), else a new
     one. A missing Parent is Lambda's own segment; a missing Sampled is 0."""
+    if not header:
+        return new_trace_id()
     fields: dict[str, str] = {}
-    for part in (header or "").split(";"):
+    for part in header.split(";"):
         key, sep, value = part.strip().partition("=")
         if sep and value:
             fields[key.strip().lower()] = value.strip()

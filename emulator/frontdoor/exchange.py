@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-import base64
+import binascii
 import json
 import os
 import random
@@ -24,7 +24,7 @@ _ids = random.Random(os.urandom(32))
 def http_api_request_id() -> str:
     """An HTTP API request id (`apigw-requestid`, requestContext.requestId): 16 characters
     like `ZhNHJhhLjoEEPiw=` (PT `apigw-http/*.json`), i.e. 11 bytes in base64."""
-    return base64.b64encode(_ids.getrandbits(88).to_bytes(11, "big")).decode()
+    return binascii.b2a_base64(_ids.getrandbits(88).to_bytes(11, "big"), newline=False).decode()
 
 
 def rest_request_id() -> str:
@@ -37,6 +37,7 @@ class Exchange:
 
     __slots__ = (
         "accepted_at",
+        "answered",
         "api",
         "api_id",
         "api_request_id",
@@ -73,12 +74,18 @@ class Exchange:
         self.cors: Cors | None = None  # the API's/URL's, when responses get its headers
         self.reply: Reply | None = None
         self.timer: asyncio.TimerHandle | None = None
+        # (epoch s, perf_counter) when the answer went out, if recorded after it (`answer`)
+        self.answered: tuple[float, float] | None = None
+
+    def answer(self) -> None:
+        """The answer goes out now: the record, written after it, keeps this instant."""
+        self.answered = (time.time(), time.perf_counter())
 
     def record(self, status: int) -> str:
         """This request's trace record, formatted by hand: it is written once per request, on
         the request's own path (json.dumps of a dict costs several times more)."""
-        end = time.time()
-        latency_ms = (time.perf_counter() - self.started) * 1000
+        end, done = self.answered or (time.time(), time.perf_counter())
+        latency_ms = (done - self.started) * 1000
         auth = self.authorizer
         if auth is None:
             authorizer = "null"
@@ -88,14 +95,19 @@ class Exchange:
                 f'"request_id":{_text(auth["request_id"])},'
                 f'"cached":{"true" if auth["cached"] else "false"}}}'
             )
-        ids = ",".join(f'"{rid}"' for rid in self.request_ids)
+        request_ids = ",".join([f'"{rid}"' for rid in self.request_ids])
         auth_ms = "null" if self.authorizer_ms is None else f"{self.authorizer_ms:.3f}"
+        q = _quoted
+        api, route, function = self.api, self.route, self.function
         return (
-            f'{{"v":{SCHEMA_VERSION},"kind":"http","api":{_text(self.api)},'
-            f'"api_id":"{self.api_id}","service":"{self.service}","route":{_text(self.route)},'
-            f'"method":{_text(self.method)},"path":{_text(self.path)},"status":{status},'
-            f'"api_request_id":{_text(self.api_request_id)},"request_ids":[{ids}],'
-            f'"function":{_text(self.function)},"authorizer":{authorizer},'
+            f'{{"v":{SCHEMA_VERSION},"kind":"http",'
+            f'"api":{"null" if api is None else q(api)},'
+            f'"api_id":"{self.api_id}","service":"{self.service}",'
+            f'"route":{"null" if route is None else q(route)},'
+            f'"method":{q(self.method)},"path":{q(self.path)},"status":{status},'
+            f'"api_request_id":{q(self.api_request_id)},"request_ids":[{request_ids}],'
+            f'"function":{"null" if function is None else q(function)},'
+            f'"authorizer":{authorizer},'
             f'"accepted_at":{self.accepted_at:.6f},"end":{end:.6f},'
             f'"latency_ms":{latency_ms:.3f},"authorizer_ms":{auth_ms}}}\n'
         )

@@ -120,8 +120,9 @@ class RouteTable:
         self.first_api: HttpApi | None = config.apis[0] if config.apis else None
         self._per_api: list[tuple[HttpApi, list[_Compiled]]] = []
         self._defaults: list[tuple[HttpApi, HttpRoute]] = []
-        # (method, raw path) of literal routes: the common case, one dict lookup
-        self._static: dict[tuple[str, str], tuple[HttpApi, HttpRoute]] = {}
+        # (method, raw path) of literal routes: the common case, one dict lookup, its Match
+        # made once (a Match is immutable)
+        self._static: dict[tuple[str, str], Match] = {}
         for api in config.apis:
             compiled = []
             for route in config.routes:
@@ -139,13 +140,18 @@ class RouteTable:
             for c in compiled:
                 if c.route.method != ANY and all(k == _LITERAL for k, _ in c.segments):
                     key = (c.route.method, "/" + "/".join(t for _, t in c.segments))
-                    self._static.setdefault(key, (api, c.route))
+                    self._static.setdefault(key, Match(api, c.route, _NO_PARAMS))
 
     def match(self, method: str, raw_path: str) -> Match | None:
+        if raw_path[:1] == "/" and (raw_path[-1:] != "/" or raw_path == "/"):
+            # already in split_path's normal form ("/" + its segments joined)
+            hit = self._static.get((method, raw_path))
+            if hit is not None:
+                return hit
         parts = split_path(raw_path)
         hit = self._static.get((method, "/" + "/".join(parts)))
         if hit is not None:
-            return Match(hit[0], hit[1], _NO_PARAMS)
+            return hit
         for api, compiled in self._per_api:
             found = _select(api, compiled, method, parts)
             if found is not None:

@@ -100,6 +100,8 @@ def from_result(
     binaryMediaTypes) decide whether a REST `isBase64Encoded` body is decoded: only when the
     first Accept type matches an entry; otherwise the base64 text goes out verbatim
     (LocalStack test_aws_proxy_binary_response)."""
+    if service == "http" and payload_version == "2.0" and _as_is_v2(payload):
+        return Response(200, payload, request_id_headers(service, request_id), JSON)
     try:
         if payload_version == "1.0":
             response = _from_v1(service, payload, accept, binary_media_types)
@@ -138,6 +140,18 @@ def _reframed(service: Service, headers: list[tuple[str, str]]) -> list[tuple[st
             for name, value in headers
         ]
     return [(name, value) for name, value in headers if name.lower() not in _FRAMING]
+
+
+def _as_is_v2(payload: bytes) -> bool:
+    """Whether an HTTP API passes this 2.0 result on as it is, without parsing it: an object
+    or array whose bytes cannot hold a `statusCode` key (no such text, no escapes that could
+    spell it, no NUL of a UTF-16/32 text). Valid or not, `_from_v2` sends such JSON unchanged."""
+    return (
+        payload[:1] in (b"{", b"[")
+        and b"statusCode" not in payload
+        and b"\\" not in payload
+        and b"\x00" not in payload
+    )
 
 
 def _from_v2(service: Service, payload: bytes) -> Response:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -60,6 +59,7 @@ AUTHORIZER_TIMEOUT_S = 10.0
 # request payload limits: API Gateway 10 MB (AG `limits.md`); function URLs are Lambda's 6 MB
 API_MAX_BODY = 10 * 1024 * 1024
 URL_MAX_BODY = wire.MAX_SYNC_REQUEST_BYTES
+_H_TRACE = "x-amzn-trace-id"  # a request without it (the common case) skips the header scan
 
 # the exchange being authorized: the authorizer's own invocations add their request ids to it
 _CURRENT: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar(
@@ -99,6 +99,7 @@ class FrontDoor:
         self.table = RouteTable(config)
         self._urls: dict[str, FunctionUrl] = {}
         self._ids: dict[str, str] = {}
+        self._domains: dict[str, str] = {}
         self.update(config)
 
     def update(self, config: HttpConfig) -> None:
@@ -108,6 +109,9 @@ class FrontDoor:
         # ids are hashes of names: computed once per configuration, not per request
         self._ids = {api.name: api.api_id for api in config.apis}
         self._ids.update({f"url:{url.function}": url.url_id for url in config.urls})
+        self._domains = {
+            api.name: f"{api.api_id}.execute-api.{self.region}.amazonaws.com" for api in config.apis
+        }
         self.authorizers.clear()  # cached answers belong to the previous configuration
         for hidden, winner in self.table.shadowed():
             self.warn(
@@ -143,7 +147,7 @@ class FrontDoor:
         if match is None or api is None:
             return self._done(ex, responses.failure(ex.service, "no_route", ex.api_request_id))
         route = match.route
-        ex.route = route.route_key
+        route_key = ex.route = route.route_key
         ex.function = route.function
         if api.kind == "http" and api.cors is not None:
             ex.cors = api.cors
@@ -152,10 +156,10 @@ class FrontDoor:
         http_request = _http_request(request, request.path, ex.accepted_at)
         target = events.Target(
             payload_version=route.payload_version,
-            route_key=route.route_key,
+            route_key=route_key,
             resource=route.path if route.path != DEFAULT_ROUTE else request.path,
             api_id=ex.api_id,
-            domain_name=f"{ex.api_id}.execute-api.{self.region}.amazonaws.com",
+            domain_name=self._domains[api.name],
             stage=api.stage,
             request_id=ex.api_request_id,
             account_id=self.account_id,
@@ -165,7 +169,9 @@ class FrontDoor:
             extended_request_id=(
                 events.extended_request_id(ex.api_request_id) if api.kind == "rest" else ""
             ),
-            trace_id=trace_id_from(_trace_header(http_request.headers)),
+            trace_id=trace_id_from(
+                _trace_header(http_request.headers) if _H_TRACE in headers else None
+            ),
         )
         authorizer = authorizer_of(api, route.authorizer)
         ex.reply = request.defer()
@@ -375,8 +381,7 @@ class FrontDoor:
             self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
             return
         try:
-            event = events.build_event(request, target)
-            payload = json.dumps(event, separators=(",", ":")).encode()
+            payload = events.encode_event(request, target)
         except Exception as exc:  # our own bug (or a stub)
             self._internal_error(exc)
             self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
@@ -409,7 +414,8 @@ class FrontDoor:
         limit = INTEGRATION_TIMEOUT_S.get(ex.service)
         if limit is not None and pool.fn.timeout_s >= limit:
             ex.timer = asyncio.get_running_loop().call_later(limit, self._integration_timed_out, ex)
-        accept = _header(request.headers, "accept")
+        # only REST's 1.0 mapping reads the Accept header (binary responses)
+        accept = _header(request.headers, "accept") if target.payload_version == "1.0" else None
         inv.reply.add_done_callback(partial(self._answer, ex, target, accept))
 
     def _integration_timed_out(self, ex: Exchange) -> None:
@@ -457,12 +463,19 @@ class FrontDoor:
     # --- answers and their trace records --------------------------------------------------
     def _send(self, ex: Exchange, response: Response) -> None:
         try:
-            response = self._finish(ex, response)
+            response = self._shaped(ex, response)
         except Exception as exc:  # never leave a client without an answer
             self._internal_error(exc)
             response = Response(500, b'{"message":"Internal Server Error"}')
         assert ex.reply is not None
+        ex.answer()
         ex.reply.send(response)
+        # recorded once the answer is on its way, in the same step: formatting the record is
+        # not the client's wait (its `end` is still the moment the answer went out)
+        try:
+            self._recorded(ex, response.status)
+        except Exception as exc:
+            self._internal_error(exc)
 
     def _streamed(self, ex: Exchange, status: int) -> None:
         """A streamed answer ended: its trace record (CORS went with its head)."""
@@ -470,9 +483,11 @@ class FrontDoor:
         self.trace.write(ex.record(status))
 
     def _done(self, ex: Exchange, response: Response) -> Response:
-        return self._finish(ex, response)
+        response = self._shaped(ex, response)
+        self._recorded(ex, response.status)
+        return response
 
-    def _finish(self, ex: Exchange, response: Response) -> Response:
+    def _shaped(self, ex: Exchange, response: Response) -> Response:
         if ex.cors is not None:
             response.headers = cors.merged(
                 response.headers,
@@ -481,9 +496,11 @@ class FrontDoor:
             )
         if ex.method == "HEAD":
             response.body = b""  # ⚠ AWS sends the GET's Content-Length; a body would desync
-        self.requests += 1
-        self.trace.write(ex.record(response.status))
         return response
+
+    def _recorded(self, ex: Exchange, status: int) -> None:
+        self.requests += 1
+        self.trace.write(ex.record(status))
 
     def describe(self, api_url: str | None, invoke_url: str) -> list[dict[str, Any]]:
         """Every route and URL with the address it is served at (listing.describe)."""
@@ -528,7 +545,7 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
 
 
 def _trace_header(headers: list[tuple[str, str]]) -> str | None:
-    return _header(headers, "x-amzn-trace-id")
+    return _header(headers, _H_TRACE)
 
 
 def _failure_reason(payload: bytes) -> responses.FailureReason:
