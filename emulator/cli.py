@@ -115,6 +115,21 @@ def serve(
     ] = None,
     env_vars: EnvVarsOpt = None,
     env_file: EnvFileOpt = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Start without the functions an earlier run created through the Lambda API "
+            "(they live in --state-dir/functions).",
+        ),
+    ] = False,
+    s3_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="CreateFunction's S3Bucket/S3Key read <s3-dir>/<bucket>/<key> "
+            "(default: --state-dir/s3)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs), and its API
     Gateway routes and function URLs."""
@@ -152,6 +167,8 @@ def serve(
         hot_reload=reload,
         parameter_overrides=params,
         overrides=overrides,
+        fresh=fresh,
+        s3_dir=s3_dir.resolve() if s3_dir is not None else None,
     )
     if cgroups not in ("auto", "v2", "v1", "off"):
         raise fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")

@@ -208,6 +208,11 @@ class EmulatorConfig:
     # A streamed response's bandwidth after its first 6 MB (docs configuration-response-
     # streaming: "up to 2 MBps"); 0 = no limit (benchmarks of the emulator's own throughput)
     stream_rate_bps: float = 2 * 1024 * 1024
+    # The Lambda control plane (emulator/controlplane/): functions created through the API
+    # live in state_dir/functions; `fresh` starts without them. CreateFunction's
+    # S3Bucket/S3Key read <s3_dir>/<bucket>/<key> (default: state_dir/s3) ⚠ no S3 here.
+    fresh: bool = False
+    s3_dir: Path | None = None
 
     def __post_init__(self) -> None:
         # Runtimes run with their code directory as cwd, so every path they are given

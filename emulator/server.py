@@ -28,6 +28,10 @@ from emulator.api.invoke_stream import InvokeStreamApi
 from emulator.api.routes import Router
 from emulator.arns import ArnScheme
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.controlplane.functions_api import FunctionsApi
+from emulator.controlplane.plane import ControlPlane
+from emulator.controlplane.settings_api import SettingsApi
+from emulator.controlplane.store import CREATE_REQUEST_MAX_BYTES
 from emulator.engine.destinations import FailureDestinations
 from emulator.engine.events import EventQueue, EventSettings
 from emulator.engine.eventstore import EventStore
@@ -104,6 +108,17 @@ class Emulator:
             on_internal_error=self.report_internal_error,
             warn=warn,
         )
+        self.controlplane = ControlPlane(
+            self.functions,
+            self.arns,
+            cfg.state_dir,
+            s3_dir=cfg.s3_dir or cfg.state_dir / "s3",
+            account_concurrency=cfg.account_concurrency,
+            http=lambda: self.frontdoor.config,
+            on_http=self.update_http,
+            warn=warn,
+        )
+        functions_api = FunctionsApi(self.controlplane)
         self.server = HttpServer(
             Router(
                 "invoke",
@@ -112,11 +127,14 @@ class Emulator:
                     "invoke_stream": self.invoke_stream,
                     "control": self.control,
                     "urls": self.frontdoor,
+                    "functions": functions_api,
+                    "settings": SettingsApi(self.controlplane, functions_api),
                 },
             ),
             host=cfg.host,
             port=cfg.port,
-            max_body=8 * 1024 * 1024,
+            # CreateFunction's limit (a 50 MB zip, base64); the Invoke API checks its own 6 MB
+            max_body=CREATE_REQUEST_MAX_BYTES + 1,
             on_handler_error=self.report_internal_error,
             # function URLs need every header as received; the Invoke API alone does not
             raw_headers=bool(cfg.http.urls),
@@ -217,6 +235,7 @@ class Emulator:
         for kind in dict.fromkeys(kinds or [registry.choose_default(self.cfg.sandbox)]):
             self.sandboxes.factory(kind)
         await self.functions.start(self.cfg.functions)
+        await self.controlplane.restore(fresh=self.cfg.fresh)
         recovered = self.events.recover()
         if recovered:
             self.warn(f"delivering {recovered} Event invocation(s) queued by a previous run")
@@ -283,6 +302,7 @@ class Emulator:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
+        await self.controlplane.close()
         deadline = time.monotonic() + drain_s
         while self.functions.busy_count and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
