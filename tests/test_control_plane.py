@@ -24,7 +24,9 @@ from urllib.request import urlopen
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator import errors
 from emulator.config import EmulatorConfig
+from emulator.controlplane.store import FunctionRecord, Snapshot
 from emulator.embedded import EmbeddedEmulator
 from emulator.pytest_plugin import boto3_client
 
@@ -314,3 +316,360 @@ def test_reserved_and_provisioned_concurrency(client: Any, emulator: EmbeddedEmu
     client.delete_provisioned_concurrency_config(FunctionName="cp-conc", Qualifier=version)
     client.delete_function_concurrency(FunctionName="cp-conc")
     client.delete_function(FunctionName="cp-conc")
+
+
+def error_of(caught: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
+    response = caught.value.response
+    return (
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+    )
+
+
+RUNTIMES = (
+    "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, "
+    "java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, "
+    "java17, nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        # F6 / LS TestLambdaFunction::test_create_lambda_exceptions › invalid_runtime_exc,
+        # uppercase_runtime_exc (2026-01-12)
+        (
+            {"Runtime": "non-existent-runtime"},
+            (
+                400,
+                "InvalidParameterValueException",
+                "Value non-existent-runtime at 'runtime' failed to satisfy constraint: Member "
+                f"must satisfy enum value set: [{RUNTIMES}] or be a valid ARN",
+            ),
+        ),
+        (
+            {"Runtime": "PYTHON3.9"},
+            (
+                400,
+                "InvalidParameterValueException",
+                "Value PYTHON3.9 at 'runtime' failed to satisfy constraint: Member must satisfy "
+                f"enum value set: [{RUNTIMES}] or be a valid ARN",
+            ),
+        ),
+        # F6 / LS TestRuntimeValidation::test_create_deprecated_function_runtime_with_
+        # validation_enabled[python3.7] (2026-01-12)
+        (
+            {"Runtime": "python3.7"},
+            (
+                400,
+                "InvalidParameterValueException",
+                "The runtime parameter of python3.7 is no longer supported for creating or "
+                "updating AWS Lambda functions. We recommend you use a supported runtime while "
+                "creating or updating functions.",
+            ),
+        ),
+        # F7 / › invalid_role_arn_exc
+        (
+            {"Role": "r1"},
+            (
+                400,
+                "ValidationException",
+                "1 validation error detected: Value 'r1' at 'role' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: "
+                r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+",
+            ),
+        ),
+        # F7 / › multiple_architectures, uppercase_architecture
+        (
+            {"Architectures": ["x86_64", "arm64"]},
+            (
+                400,
+                "ValidationException",
+                "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed "
+                "to satisfy constraint: Member must have length less than or equal to 1",
+            ),
+        ),
+        (
+            {"Architectures": ["X86_64"]},
+            (
+                400,
+                "ValidationException",
+                "1 validation error detected: Value '[X86_64]' at 'architectures' failed to "
+                "satisfy constraint: Member must satisfy constraint: [Member must satisfy enum "
+                "value set: [x86_64, arm64], Member must not be null]",
+            ),
+        ),
+        # F7: gh:covidatlas/li#575 (2020-08)
+        (
+            {"Timeout": 3000},
+            (
+                400,
+                "ValidationException",
+                "1 validation error detected: Value '3000' at 'timeout' failed to satisfy "
+                "constraint: Member must have value less than or equal to 900",
+            ),
+        ),
+        # ⚠ unrecorded: the timeout's shape, for MemorySize
+        (
+            {"MemorySize": 10241},
+            (
+                400,
+                "ValidationException",
+                "1 validation error detected: Value '10241' at 'memorySize' failed to satisfy "
+                "constraint: Member must have value less than or equal to 10240",
+            ),
+        ),
+        # F7 / › invalid_zip_exc
+        (
+            {"Code": {"ZipFile": b"not a zip"}},
+            (
+                400,
+                "InvalidParameterValueException",
+                "Could not unzip uploaded file. Please check your file, then try to upload again.",
+            ),
+        ),
+        # F7 / TestLambdaSizeLimits::test_large_environment_variables_fails
+        (
+            {"Environment": {"Variables": {"LARGE_VAR": "x" * 4096}}},
+            (
+                400,
+                "InvalidParameterValueException",
+                "Lambda was unable to configure your environment variables because the "
+                "environment variables you have provided exceeded the 4KB limit. String "
+                'measured: {"LARGE_VAR":"' + "x" * 4096 + '"}',
+            ),
+        ),
+        # F7 / › long_fn_name (InvalidParameterValue, not Validation)
+        (
+            {"FunctionName": "a" * 65},
+            (
+                400,
+                "InvalidParameterValueException",
+                f"1 validation error detected: Value '{'a' * 65}' at 'functionName' failed to "
+                "satisfy constraint: Member must have length less than or equal to 64",
+            ),
+        ),
+    ],
+)
+def test_create_errors_as_aws_words_them(
+    client: Any, extra: dict[str, Any], expected: tuple[int, str, str]
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        create(client, extra.pop("FunctionName", "cp-invalid"), **extra)
+    assert error_of(caught) == expected
+
+
+def test_duplicate_and_unknown_functions(client: Any) -> None:
+    create(client, "cp-dup")
+    with pytest.raises(ClientError) as caught:
+        create(client, "cp-dup")
+    # F5: gh:hashicorp/terraform#15929 (2017-08)
+    assert error_of(caught) == (409, "ResourceConflictException", "Function already exist: cp-dup")
+    wait_active(client, "cp-dup")
+    client.update_function_configuration(FunctionName="cp-dup", Timeout=10)
+    wait_updated(client, "cp-dup")
+    with pytest.raises(ClientError) as caught:
+        client.update_function_configuration(FunctionName="cp-dup", RevisionId="nope")
+    # F9 / LS TestLambdaRevisions::test_function_revisions_basic
+    assert error_of(caught) == (
+        412,
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. Call the "
+        "GetFunction/GetAlias API to retrieve the latest Revision Id",
+    )
+    with pytest.raises(ClientError) as caught:
+        client.get_function_configuration(FunctionName="cp-nothing")
+    assert error_of(caught) == (
+        404,
+        "ResourceNotFoundException",
+        f"Function not found: {ARN}cp-nothing",
+    )
+    with pytest.raises(ClientError) as caught:
+        client.delete_function(FunctionName="cp-dup", Qualifier="$LATEST")
+    # F4 / LS test_ops_with_arn_qualifier_mismatch[delete_function]
+    assert error_of(caught) == (
+        400,
+        "InvalidParameterValueException",
+        "$LATEST version cannot be deleted without deleting the function.",
+    )
+    client.delete_function(FunctionName="cp-dup")
+
+
+def test_a_change_during_an_update_conflicts(emulator: EmbeddedEmulator) -> None:
+    """How long an update stays InProgress is the emulator's (a pool's reload: milliseconds),
+    so the conflict is shown on a record in that state."""
+    assert emulator.emulator is not None
+    plane = emulator.emulator.controlplane
+    record = FunctionRecord("cp-busy", Snapshot("$LATEST", {}, "", 0, ""), state="Active")
+    record.last_update = "InProgress"
+    with pytest.raises(errors.ResourceConflict) as caught:
+        plane.check_idle(record)
+    # F3 / LS TestLambdaFunction::test_lambda_concurrent_config_updates (2025-11)
+    assert caught.value.message == (
+        "The operation cannot be performed at this time. An update is in progress for resource: "
+        f"{ARN}cp-busy"
+    )
+
+
+def test_code_storage_limit(client: Any, emulator: EmbeddedEmulator) -> None:
+    assert emulator.emulator is not None
+    plane = emulator.emulator.controlplane
+    limit, plane.code_storage_limit = plane.code_storage_limit, plane.code_usage() + 10
+    try:
+        with pytest.raises(ClientError) as caught:
+            create(client, "cp-storage")
+        # ⚠ the message is unrecorded; the type is botocore's model's
+        assert error_of(caught)[:2] == (400, "CodeStorageExceededException")
+    finally:
+        plane.code_storage_limit = limit
+
+
+def test_oversized_zip(client: Any) -> None:
+    big = io.BytesIO()
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("blob.bin", hashlib.sha256(b"x").digest() * (52_428_800 // 32 + 1))
+    with pytest.raises(ClientError) as caught:
+        create(client, "cp-big", Code={"ZipFile": big.getvalue()})
+    # F7 / TestLambdaSizeLimits::test_oversized_zipped_create_lambda
+    assert error_of(caught) == (
+        413,
+        "RequestEntityTooLargeException",
+        "Zipped size must be smaller than 52428800 bytes",
+    )
+
+
+def test_s3_code_from_the_local_store(client: Any, emulator: EmbeddedEmulator) -> None:
+    store = emulator.cfg.state_dir / "s3" / "bucket"
+    store.mkdir(parents=True, exist_ok=True)
+    (store / "code.zip").write_bytes(package(HANDLER_V1))
+    created = create(client, "cp-s3", Code={"S3Bucket": "bucket", "S3Key": "code.zip"})
+    assert created["CodeSha256"] == sha256_b64(package(HANDLER_V1))
+    wait_active(client, "cp-s3")
+    assert invoke(client, "cp-s3")[1]["code"] == "v1"
+    with pytest.raises(ClientError) as caught:
+        client.update_function_code(FunctionName="cp-s3", S3Bucket="bucket", S3Key="missing.zip")
+    # LS test_lambda_api.snapshot.json: GetObject's NoSuchKey, answered as AWS words it
+    assert error_of(caught) == (
+        400,
+        "InvalidParameterValueException",
+        "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The "
+        "specified key does not exist.",
+    )
+    client.delete_function(FunctionName="cp-s3")
+
+
+def test_list_functions_pages(client: Any) -> None:
+    for n in range(3):
+        create(client, f"cp-list-{n}")
+    for n in range(3):
+        wait_active(client, f"cp-list-{n}")
+    client.publish_version(FunctionName="cp-list-0")
+    pages = client.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 1})
+    names = [f["FunctionName"] for page in pages for f in page["Functions"]]
+    assert [n for n in names if n.startswith("cp-list-")] == ["cp-list-0", "cp-list-1", "cp-list-2"]
+    listed = client.list_functions()["Functions"]
+    item = next(f for f in listed if f["FunctionName"] == "cp-list-0")
+    # F8 / LS TestLambdaFunction::test_list_functions: no State, LastUpdateStatus,
+    # RuntimeVersionConfig; the unqualified ARN
+    assert not {"State", "LastUpdateStatus", "RuntimeVersionConfig"} & item.keys()
+    assert item["FunctionArn"] == ARN + "cp-list-0"
+    every = client.list_functions(FunctionVersion="ALL")["Functions"]
+    arns = [f["FunctionArn"] for f in every if f["FunctionName"] == "cp-list-0"]
+    assert arns == [ARN + "cp-list-0:$LATEST", ARN + "cp-list-0:1"]
+    for n in range(3):
+        client.delete_function(FunctionName=f"cp-list-{n}")
+
+
+def test_url_tags_policy_event_invoke_account(client: Any, emulator: EmbeddedEmulator) -> None:
+    create(client, "cp-misc", Tags={"team": "a"})
+    wait_active(client, "cp-misc")
+    url = client.create_function_url_config(FunctionName="cp-misc", AuthType="NONE")
+    # F13 / LS TestLambdaUrl::test_url_config_lifecycle › url_creation: no InvokeMode unless sent
+    assert url["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert re.fullmatch(
+        r"https://[a-z0-9]{32}\.lambda-url\.us-east-1\.on\.aws/", url["FunctionUrl"]
+    )
+    assert "InvokeMode" not in url
+    got = client.get_function_url_config(FunctionName="cp-misc")
+    assert got["InvokeMode"] == "BUFFERED" and "LastModifiedTime" in got  # › get_url_config
+    with pytest.raises(ClientError) as caught:
+        client.create_function_url_config(FunctionName="cp-misc", AuthType="NONE")
+    assert error_of(caught) == (  # › failed_duplication (two spaces)
+        409,
+        "ResourceConflictException",
+        f"Failed to create function url config for [functionArn = {ARN}cp-misc]. Error "
+        "message:  FunctionUrlConfig exists for this Lambda function",
+    )
+    # the front door serves it (cargo-lambda's /lambda-url/<name>/ on the Invoke API's port)
+    served = json.loads(urlopen(emulator.url + "/lambda-url/cp-misc/").read())
+    assert served["code"] == "v1"
+    client.delete_function_url_config(FunctionName="cp-misc")
+    with pytest.raises(ClientError) as caught:
+        client.get_function_url_config(FunctionName="cp-misc")
+    assert error_of(caught) == (  # › failed_getter
+        404,
+        "ResourceNotFoundException",
+        "The resource you requested does not exist.",
+    )
+
+    # LS TestLambdaTag::test_tag_lifecycle
+    arn = ARN + "cp-misc"
+    assert client.list_tags(Resource=arn)["Tags"] == {"team": "a"}
+    client.tag_resource(Resource=arn, Tags={"B": "b", "team": "c"})
+    client.untag_resource(Resource=arn, TagKeys=["B", "nonexisting"])
+    assert client.list_tags(Resource=arn)["Tags"] == {"team": "c"}
+    assert client.get_function(FunctionName="cp-misc")["Tags"] == {"team": "c"}
+
+    # LS TestLambdaPermissions::test_add_lambda_permission_aws: stored, answered, not enforced
+    added = client.add_permission(
+        FunctionName="cp-misc",
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::bucket",
+    )
+    assert json.loads(added["Statement"]) == {
+        "Sid": "s3",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": arn,
+        "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::bucket"}},
+    }
+    policy = json.loads(client.get_policy(FunctionName="cp-misc")["Policy"])
+    assert policy["Version"] == "2012-10-17" and policy["Id"] == "default"
+    client.remove_permission(FunctionName="cp-misc", StatementId="s3")
+
+    # F15 / LS TestLambdaEventInvokeConfig::test_lambda_eventinvokeconfig_lifecycle
+    put = client.put_function_event_invoke_config(FunctionName="cp-misc", MaximumRetryAttempts=0)
+    assert put["FunctionArn"] == arn + ":$LATEST"
+    assert put["DestinationConfig"] == {"OnFailure": {}, "OnSuccess": {}}
+    assert put["MaximumRetryAttempts"] == 0 and "MaximumEventAgeInSeconds" not in put
+    updated = client.update_function_event_invoke_config(
+        FunctionName="cp-misc", MaximumEventAgeInSeconds=60
+    )
+    assert (updated["MaximumRetryAttempts"], updated["MaximumEventAgeInSeconds"]) == (0, 60)
+    assert (
+        client.get_function_event_invoke_config(FunctionName="cp-misc")["MaximumEventAgeInSeconds"]
+        == 60
+    )
+    with pytest.raises(ClientError) as caught:
+        client.put_function_event_invoke_config(FunctionName="cp-misc")
+    assert error_of(caught)[2] == (
+        "You must specify at least one of error handling or destination setting."
+    )
+    client.delete_function_event_invoke_config(FunctionName="cp-misc")
+    with pytest.raises(ClientError) as caught:
+        client.get_function_event_invoke_config(FunctionName="cp-misc")
+    assert error_of(caught)[2] == (f"The function {arn}:$LATEST doesn't have an EventInvokeConfig")
+
+    # F14 / LS TestLambdaAccountSettings::test_account_settings: the keys
+    settings = client.get_account_settings()
+    assert settings["AccountLimit"].keys() == {
+        "CodeSizeUnzipped", "CodeSizeZipped", "ConcurrentExecutions", "TotalCodeSize",
+        "UnreservedConcurrentExecutions",
+    }  # fmt: skip
+    assert settings["AccountUsage"].keys() == {"FunctionCount", "TotalCodeSize"}
+    assert settings["AccountLimit"]["CodeSizeZipped"] == 52_428_800
+    client.delete_function(FunctionName="cp-misc")
