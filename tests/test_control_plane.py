@@ -18,6 +18,7 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
 
@@ -673,3 +674,66 @@ def test_url_tags_policy_event_invoke_account(client: Any, emulator: EmbeddedEmu
     assert settings["AccountUsage"].keys() == {"FunctionCount", "TotalCodeSize"}
     assert settings["AccountLimit"]["CodeSizeZipped"] == 52_428_800
     client.delete_function(FunctionName="cp-misc")
+
+
+def _client_of(url: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="lambda-emu",
+        aws_secret_access_key="lambda-emu",
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+def test_api_functions_outlive_serve_and_fresh_starts_empty(tmp_path: Path) -> None:
+    """As functions outlive a session on AWS: a second `serve` on the same state directory
+    serves them again; `--fresh` starts without them. A manifest function changed through
+    the API: serve says the manifest wins, and at the next start it does."""
+    from serving import Serve
+
+    ctx = (Path(__file__).parent / "functions" / "ctx").resolve()
+    manifest = tmp_path / "lambda-emu.toml"
+    manifest.write_text(
+        f'[functions.ctx]\nruntime = "python3.12"\nhandler = "app.handler"\ncode = "{ctx}"\n'
+    )
+    state = tmp_path / "state"
+    serve = Serve(manifest, state)
+    try:
+        client = _client_of(serve.url)
+        create(client, "cp-kept")
+        wait_active(client, "cp-kept")
+        assert invoke(client, "cp-kept")[1]["code"] == "v1"
+        client.update_function_configuration(
+            FunctionName="ctx", Environment={"Variables": {"GREETING": "from the API"}}
+        )
+        serve.wait_for(r"function ctx: changed through the Lambda API; the manifest wins")
+        wait_updated(client, "ctx")
+        assert invoke(client, "ctx")[1]["env"]["GREETING"] == "from the API"
+        names = {f["FunctionName"] for f in client.list_functions()["Functions"]}
+        assert names == {"ctx", "cp-kept"}  # manifest and API functions side by side
+    finally:
+        serve.stop()
+
+    again = Serve(manifest, state)
+    try:
+        client = _client_of(again.url)
+        wait_active(client, "cp-kept")
+        assert invoke(client, "cp-kept")[1]["code"] == "v1"
+        assert invoke(client, "ctx")[1]["env"]["GREETING"] is None  # the manifest's, again
+    finally:
+        again.stop()
+
+    fresh = Serve(manifest, state, "--fresh")
+    try:
+        client = _client_of(fresh.url)
+        with pytest.raises(ClientError) as caught:
+            client.get_function(FunctionName="cp-kept")
+        assert error_of(caught)[1] == "ResourceNotFoundException"
+        assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == ["ctx"]
+    finally:
+        fresh.stop()
