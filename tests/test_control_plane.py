@@ -737,3 +737,70 @@ def test_api_functions_outlive_serve_and_fresh_starts_empty(tmp_path: Path) -> N
         assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == ["ctx"]
     finally:
         fresh.stop()
+
+
+def aws_cli(emulator: EmbeddedEmulator, tmp_path: Path, *args: str) -> Any:
+    """The AWS CLI (installed in the virtualenv) against the emulator; its JSON output."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "lambda-emu",
+        "AWS_SECRET_ACCESS_KEY": "lambda-emu",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    aws = Path(sys.executable).parent / "aws"
+    done = subprocess.run(
+        [str(aws), "lambda", *args, "--endpoint-url", emulator.url, "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+def test_the_aws_cli(emulator: EmbeddedEmulator, tmp_path: Path) -> None:
+    archive = tmp_path / "code.zip"
+    archive.write_bytes(package(HANDLER_V1))
+    created = aws_cli(
+        emulator, tmp_path, "create-function", "--function-name", "cp-cli",
+        "--runtime", "python3.12", "--handler", "app.handler", "--role", ROLE,
+        "--zip-file", f"fileb://{archive}",
+    )  # fmt: skip
+    assert created["State"] == "Pending"  # F1
+    aws_cli(emulator, tmp_path, "wait", "function-active-v2", "--function-name", "cp-cli")
+    out = tmp_path / "out.json"
+    invoked = aws_cli(emulator, tmp_path, "invoke", "--function-name", "cp-cli", str(out))
+    assert invoked["StatusCode"] == 200 and json.loads(out.read_text())["code"] == "v1"
+    archive.write_bytes(package(HANDLER_V2))
+    updated = aws_cli(
+        emulator, tmp_path, "update-function-code", "--function-name", "cp-cli",
+        "--zip-file", f"fileb://{archive}",
+    )  # fmt: skip
+    assert updated["LastUpdateStatus"] == "InProgress"  # F3
+    aws_cli(emulator, tmp_path, "wait", "function-updated-v2", "--function-name", "cp-cli")
+    aws_cli(emulator, tmp_path, "invoke", "--function-name", "cp-cli", str(out))
+    assert json.loads(out.read_text())["code"] == "v2"
+    published = aws_cli(emulator, tmp_path, "publish-version", "--function-name", "cp-cli")
+    assert published["Version"] == "1"  # F9
+    alias = aws_cli(
+        emulator, tmp_path, "create-alias", "--function-name", "cp-cli", "--name", "live",
+        "--function-version", "1",
+    )  # fmt: skip
+    assert alias["AliasArn"] == ARN + "cp-cli:live"  # F10
+    concurrency = aws_cli(
+        emulator, tmp_path, "put-function-concurrency", "--function-name", "cp-cli",
+        "--reserved-concurrent-executions", "5",
+    )  # fmt: skip
+    assert concurrency == {"ReservedConcurrentExecutions": 5}  # F11
+    listed = aws_cli(emulator, tmp_path, "list-functions")
+    assert "cp-cli" in [f["FunctionName"] for f in listed["Functions"]]
+    deleted = aws_cli(emulator, tmp_path, "delete-function", "--function-name", "cp-cli")
+    assert deleted == {"StatusCode": 204}  # F4 (this botocore's model reads the status)
