@@ -804,3 +804,45 @@ def test_the_aws_cli(emulator: EmbeddedEmulator, tmp_path: Path) -> None:
     assert "cp-cli" in [f["FunctionName"] for f in listed["Functions"]]
     deleted = aws_cli(emulator, tmp_path, "delete-function", "--function-name", "cp-cli")
     assert deleted == {"StatusCode": 204}  # F4 (this botocore's model reads the status)
+
+
+SDK_JS = Path.home() / ".cache" / "lambda-emu" / "sdk-js" / "node_modules"
+
+
+@pytest.mark.skipif(
+    not (SDK_JS / "@aws-sdk" / "client-lambda").is_dir(),
+    reason="no @aws-sdk/client-lambda (scripts/setup installs it where npm is)",
+)
+def test_the_aws_sdk_for_javascript_v3(emulator: EmbeddedEmulator, tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    script = tmp_path / "sdk_v3.mjs"  # beside its node_modules, as ES modules resolve them
+    shutil.copy(Path(__file__).parent / "controlplane" / "sdk_v3.mjs", script)
+    (tmp_path / "node_modules").symlink_to(SDK_JS)
+    v1, v2 = tmp_path / "v1.zip", tmp_path / "v2.zip"
+    v1.write_bytes(package(HANDLER_V1))
+    v2.write_bytes(package(HANDLER_V2))
+    done = subprocess.run(
+        ["node", str(script), emulator.url, str(v1), str(v2), ROLE],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "AWS_CONFIG_FILE": str(tmp_path / "none")},
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    # F1, F3, F9–F12 as in the boto3 tests
+    assert seen["created"] == {"State": "Pending", "StateReasonCode": "Creating", "status": 201}
+    assert seen["first"]["code"] == "v1"
+    assert seen["updated"] == {"LastUpdateStatus": "InProgress"}
+    assert seen["second"]["code"] == "v2" and seen["second"]["pid"] != seen["first"]["pid"]
+    assert seen["v1"] == "1" and seen["alias"] == ARN + "cp-js:live"
+    assert (seen["viaAlias"]["code"], seen["viaAlias"]["executed"]) == ("v2", "1")
+    assert seen["reserved"] == 4
+    assert seen["provisioned"][0] == "IN_PROGRESS" and seen["provisioned"][-1] == "READY"
+    assert seen["afterDelete"] == {
+        "name": "ResourceNotFoundException",
+        "message": f"Function not found: {ARN}cp-js",
+    }
