@@ -235,7 +235,7 @@ class FunctionsApi:
         record = self.plane.require(name, qualifier)
         snap = self.version_snapshot(record, qualifier)
         out: dict[str, Any] = {
-            "Configuration": shapes.configuration(record, snap, self.arns),
+            "Configuration": self.configuration(record, snap),
             "Code": self._code_location(record, snap),
         }
         if record.tags:
@@ -257,7 +257,11 @@ class FunctionsApi:
         name, qualifier = self.target(request)
         record = self.plane.require(name, qualifier)
         snap = self.version_snapshot(record, qualifier)
-        return json_response(shapes.configuration(record, snap, self.arns))
+        return json_response(self.configuration(record, snap))
+
+    def configuration(self, record: FunctionRecord, snap: Snapshot) -> dict[str, Any]:
+        ready = snap.version == LATEST or snap.version in self.plane.registry.versions(record.name)
+        return shapes.configuration(record, snap, self.arns, version_ready=ready)
 
     def list_functions(self, request: Request) -> Response:
         query = query_of(request)
@@ -284,7 +288,9 @@ class FunctionsApi:
     # --- DeleteFunction ---------------------------------------------------------------------
     async def delete_function(self, request: Request) -> Response:
         name, qualifier = self.target(request)
-        record = self.plane.require(name, qualifier)
+        # the unqualified ARN even with a qualifier (TestLambdaFunction::
+        # test_delete_on_nonexisting_version, 2025-11)
+        record = self.plane.require(name)
         if qualifier == LATEST:
             # AWS-recorded test_ops_with_arn_qualifier_mismatch[delete_function]
             raise errors.InvalidParameterValue(
@@ -356,14 +362,15 @@ class FunctionsApi:
             record.latest, config=cfg, code_sha256=sha, code_size=size, code_dir=code_dir
         )
         self.plane.update(record)
-        out = shapes.configuration(record, record.latest, self.arns)
         if body.get("Publish"):
+            # the new version, Pending (TestLambdaVersions::test_publish_with_update, 2025-11)
             number = self._next_version(record)
-            record.versions.append(replace(record.latest, version=number, revision_id=revision()))
+            snap = replace(record.latest, version=number, revision_id=revision())
+            record.versions.append(snap)
             self.plane.save(record)
             self.plane.run(name, self._publish_when_updated(record, number))
-            out["Version"] = number  # ⚠ as CreateFunction with Publish answers
-        return json_response(out)
+            return json_response(shapes.configuration(record, snap, self.arns, version_ready=False))
+        return json_response(shapes.configuration(record, record.latest, self.arns))
 
     async def _publish_when_updated(self, record: FunctionRecord, number: str) -> None:
         while record.last_update == "InProgress":
@@ -419,6 +426,9 @@ class FunctionsApi:
         )
         record.versions.append(snap)
         await self.plane.registry.publish(record.name, self.plane.function_config(record, number))
+        # $LATEST's RevisionId changes too (TestLambdaRevisions::test_function_revisions_
+        # version_and_alias › get_function_latest_rev3, 2025-11)
+        record.latest.revision_id = revision()
         self.plane.save(record)
         return created(shapes.configuration(record, snap, self.arns))
 

@@ -121,6 +121,12 @@ class SettingsApi:
     # --- provisioned concurrency (TestLambdaProvisionedConcurrency, 2025-11) -----------------
     def _provisioned_target(self, request: Request, *, putting: bool) -> tuple[FunctionRecord, str]:
         name, qualifier = self.functions.target(request)
+        record = self.plane.record(name)
+        if record is None and qualifier is not None and not qualifier.isdigit():
+            # TestLambdaProvisionedConcurrency::test_provisioned_concurrency_exceptions
+            raise errors.ResourceNotFound(
+                f"Cannot find alias arn: {self.arns.function_arn(name, qualifier)}"
+            )
         record = self.plane.require(name, qualifier)
         if qualifier is None or qualifier == LATEST:
             raise errors.InvalidParameterValue(
@@ -215,10 +221,25 @@ class SettingsApi:
         return no_content()
 
     # --- event invoke config (TestLambdaEventInvokeConfig, 2025-11) --------------------------
-    def _invoke_target(self, request: Request) -> tuple[FunctionRecord, str]:
+    def _invoke_target(
+        self, request: Request, *, reading: bool = False
+    ) -> tuple[FunctionRecord, str]:
+        """Put and Update name a missing function or alias "doesn't exist"; Get and Delete say
+        it has no config (TestLambdaEventInvokeConfig::test_lambda_eventinvokeconfig_
+        exceptions, 2025-11)."""
         name, qualifier = self.functions.target(request)
         record = self.plane.record(name)
-        if record is None:
+        missing = record is None or (
+            qualifier not in (None, LATEST)
+            and qualifier not in record.aliases
+            and record.snapshot(qualifier) is None
+        )
+        if missing and reading:
+            raise errors.ResourceNotFound(
+                f"The function {self.arns.function_arn(name, qualifier or LATEST)} doesn't "
+                "have an EventInvokeConfig"
+            )
+        if record is None or missing:
             raise errors.ResourceNotFound("The function doesn't exist.")
         return record, qualifier or LATEST
 
@@ -286,7 +307,7 @@ class SettingsApi:
         return out
 
     def get_event_invoke(self, request: Request) -> Response:
-        record, qualifier = self._invoke_target(request)
+        record, qualifier = self._invoke_target(request, reading=True)
         if qualifier not in record.event_invoke:
             raise errors.ResourceNotFound(
                 f"The function {self.arns.function_arn(record.name, qualifier)} doesn't have an "
@@ -295,7 +316,7 @@ class SettingsApi:
         return json_response(self._event_invoke_shape(record, qualifier))
 
     def delete_event_invoke(self, request: Request) -> Response:
-        record, qualifier = self._invoke_target(request)
+        record, qualifier = self._invoke_target(request, reading=True)
         if qualifier not in record.event_invoke:
             raise errors.ResourceNotFound(
                 f"The function {self.arns.function_arn(record.name, qualifier)} doesn't have an "

@@ -29,11 +29,13 @@ def configuration(
     *,
     qualified_latest: bool = False,
     lifecycle: bool = True,
+    version_ready: bool = True,
 ) -> dict[str, Any]:
     """A FunctionConfiguration. `qualified_latest`: `$LATEST`'s ARN ends `:$LATEST` (the
     listings of versions); `lifecycle`: State and LastUpdateStatus are present (not in
     ListFunctions / ListVersionsByFunction items: TestLambdaFunction::test_list_functions,
-    TestLambdaVersions::test_version_lifecycle › list_versions_result)."""
+    TestLambdaVersions::test_version_lifecycle › list_versions_result); `version_ready`: a
+    published version's pool has started (else it is Pending)."""
     cfg = snap.config
     is_latest = snap.version == LATEST
     qualifier = None if is_latest and not qualified_latest else snap.version
@@ -88,9 +90,13 @@ def configuration(
                 out["LastUpdateStatusReason"] = record.last_update_reason
             if record.last_update_reason_code:
                 out["LastUpdateStatusReasonCode"] = record.last_update_reason_code
-        else:  # a published version is Active (TestLambdaVersions › first_publish_response)
+        elif version_ready:  # TestLambdaVersions::test_version_lifecycle › first_publish_response
             out["State"] = "Active"
             out["LastUpdateStatus"] = "Successful"
+        else:  # being published (TestLambdaVersions::test_publish_with_update, 2025-11)
+            out["State"] = "Pending"
+            out["StateReason"] = "The function is being created."
+            out["StateReasonCode"] = "Creating"
     return out
 
 
