@@ -329,7 +329,9 @@ class SettingsApi:
         return no_content()
 
     # --- function URLs (TestLambdaUrl, 2025-11) ----------------------------------------------
-    def _url_target(self, request: Request) -> tuple[FunctionRecord, str]:
+    def _url_target(self, request: Request, *, reading: bool = False) -> tuple[FunctionRecord, str]:
+        """Create and Update name a missing function "Function does not exist"; Get and Delete
+        answer that the resource does not exist (TestLambdaUrl, test_ops_on_nonexisting_fn)."""
         name, qualifier = self.functions.target(request)
         if qualifier is not None and (qualifier.isdigit() or qualifier == LATEST):
             raise validation.violation(
@@ -339,7 +341,11 @@ class SettingsApi:
             )
         record = self.plane.record(name)
         if record is None or (qualifier is not None and qualifier not in record.aliases):
-            raise errors.ResourceNotFound("Function does not exist")
+            raise errors.ResourceNotFound(
+                "The resource you requested does not exist."
+                if reading
+                else "Function does not exist"
+            )
         return record, qualifier or ""
 
     def _url_shape(self, record: FunctionRecord, qualifier: str, *, full: bool) -> dict[str, Any]:
@@ -398,7 +404,7 @@ class SettingsApi:
         return created(self._url_shape(record, qualifier, full=False))
 
     def get_url(self, request: Request) -> Response:
-        record, qualifier = self._url_target(request)
+        record, qualifier = self._url_target(request, reading=True)
         if qualifier not in record.urls:
             raise errors.ResourceNotFound("The resource you requested does not exist.")
         return json_response(self._url_shape(record, qualifier, full=True))
@@ -422,7 +428,7 @@ class SettingsApi:
         return json_response(out)
 
     async def delete_url(self, request: Request) -> Response:
-        record, qualifier = self._url_target(request)
+        record, qualifier = self._url_target(request, reading=True)
         if qualifier not in record.urls:
             raise errors.ResourceNotFound("The resource you requested does not exist.")
         del record.urls[qualifier]
