@@ -60,6 +60,17 @@ def _check_sandbox(sandbox: str) -> str:
     return sandbox
 
 
+def _has_manifest(directory: Path) -> bool:
+    from emulator.errors import ManifestError
+    from emulator.manifests import find_manifest
+
+    try:
+        find_manifest(directory)
+    except ManifestError:
+        return False
+    return True
+
+
 @app.command()
 def serve(
     manifest: ManifestOpt = None,
@@ -136,11 +147,22 @@ def serve(
     if debug is not None and sandbox == "docker":
         raise fail("--debug: needs the process sandbox (--sandbox auto or process)")
     kind = _check_sandbox(sandbox)
-    found = manifest_path(manifest)
     params = cli_common.parameter_overrides(parameter_overrides)
     overrides = read_overrides(env_file, env_vars, debug)
-    functions = overridden(load_functions(found, params), overrides)
-    http = load_http_config(found, functions, params)
+    found: Path | None = None
+    if manifest is not None or _has_manifest(Path.cwd()):
+        found = manifest_path(manifest)
+        functions = overridden(load_functions(found, params), overrides)
+        http = load_http_config(found, functions, params)
+    else:  # only the functions created through the Lambda API (docs/control-plane.md)
+        from emulator.frontdoor.model import HttpConfig
+
+        functions, http = (), HttpConfig()
+        typer.echo(
+            "lambda-emu: no lambda-emu.toml or template.yaml here: serving the functions "
+            "created through the Lambda API only",
+            err=True,
+        )
     from emulator.frontdoor.sigv4 import local_credentials
 
     cfg = _emulator_config(
