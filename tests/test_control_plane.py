@@ -846,3 +846,23 @@ def test_the_aws_sdk_for_javascript_v3(emulator: EmbeddedEmulator, tmp_path: Pat
         "name": "ResourceNotFoundException",
         "message": f"Function not found: {ARN}cp-js",
     }
+
+
+def test_provisioned_concurrency_whose_init_fails(client: Any) -> None:
+    create(client, "cp-init-fails", source="raise RuntimeError('init fails')\n")
+    wait_active(client, "cp-init-fails")
+    version = client.publish_version(FunctionName="cp-init-fails")["Version"]
+    put = client.put_provisioned_concurrency_config(
+        FunctionName="cp-init-fails", Qualifier=version, ProvisionedConcurrentExecutions=1
+    )
+    status = put["Status"]
+    while status == "IN_PROGRESS":
+        got = client.get_provisioned_concurrency_config(
+            FunctionName="cp-init-fails", Qualifier=version
+        )
+        status = got["Status"]
+    # F12 / test_lambda::TestLambdaConcurrency::test_provisioned_concurrency_init_failure
+    # (rec 2026-02-17)
+    assert status == "FAILED" and got["StatusReason"] == "FUNCTION_ERROR_INIT_FAILURE"
+    assert got["AllocatedProvisionedConcurrentExecutions"] == 0
+    client.delete_function(FunctionName="cp-init-fails")

@@ -186,7 +186,16 @@ class SettingsApi:
             except Exception:
                 config["Status"] = "FAILED"
                 raise
-            config["Status"] = "READY"  # recorded IN_PROGRESS → READY (TestLambdaConcurrency)
+            # recorded IN_PROGRESS → READY, or FAILED when the environments' init failed
+            # (test_lambda::TestLambdaConcurrency::test_provisioned_concurrency[_init_failure])
+            pool = self.plane.registry.pool_for(record.name, version)
+            initialised = sum(
+                1
+                for env in (pool.envs if pool else ())
+                if env.init_type == "provisioned-concurrency"
+            )
+            wanted = self.plane.provisioned_for(record, version)
+            config["Status"] = "READY" if initialised >= wanted else "FAILED"
 
         self.plane.run(record.name, provision())
         return json_response(self._provisioned_shape(config), 202)
