@@ -123,6 +123,8 @@ class FunctionsApi:
         if not isinstance(code, dict):
             raise errors.InvalidParameterValue("Code must be a structure")  # ⚠
         sha, size, code_dir = await self._code(name, cfg, code)
+        if self.plane.record(name) is not None:  # created while this package was unpacked
+            raise errors.ResourceConflict(f"Function already exist: {name}")
         if cfg["PackageType"] == "Image":
             cfg["ImageUri"] = code.get("ImageUri")
         # the manifests' validation too: the same FunctionConfig a manifest would declare
