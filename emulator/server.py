@@ -178,6 +178,10 @@ class Emulator:
         """Every API route and function URL served, with its address (start lines, health)."""
         return self.frontdoor.describe(self.api_url, self.url)
 
+    async def _manifest_http(self, http: HttpConfig) -> None:
+        """A hot-reloaded manifest's routes and URLs, with the Lambda API's URLs kept."""
+        await self.update_http(self.controlplane.merge_http(http))
+
     async def update_http(self, http: HttpConfig) -> None:
         """Serve a new front-door configuration (hot reload): the api listener starts when
         the first route appears and stops when the last one goes."""
@@ -260,7 +264,7 @@ class Emulator:
                 self.warn,
                 overrides=self.cfg.overrides,
                 http=self.cfg.http,
-                on_http=self.update_http,
+                on_http=self._manifest_http,
                 settings=StackSettings(
                     self.cfg.parameter_overrides, self.cfg.region, self.cfg.account_id
                 ),

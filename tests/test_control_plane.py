@@ -49,7 +49,8 @@ HANDLER_V2 = HANDLER_V1.replace('"v1"', '"v2"')
 def package(source: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
+        # a fixed timestamp: the same source, the same bytes (and CodeSha256)
+        archive.writestr(zipfile.ZipInfo("app.py", (2026, 1, 1, 0, 0, 0)), source)
     return buffer.getvalue()
 
 
@@ -866,3 +867,33 @@ def test_provisioned_concurrency_whose_init_fails(client: Any) -> None:
     assert status == "FAILED" and got["StatusReason"] == "FUNCTION_ERROR_INIT_FAILURE"
     assert got["AllocatedProvisionedConcurrentExecutions"] == 0
     client.delete_function(FunctionName="cp-init-fails")
+
+
+def test_a_hot_reload_keeps_api_functions_and_the_manifest_wins(tmp_path: Path) -> None:
+    from serving import Serve
+
+    ctx = (Path(__file__).parent / "functions" / "ctx").resolve()
+    manifest = tmp_path / "lambda-emu.toml"
+    declared = f'[functions.ctx]\nruntime = "python3.12"\nhandler = "app.handler"\ncode = "{ctx}"\n'
+    manifest.write_text(declared)
+    serve = Serve(manifest, tmp_path / "state", "--reload")
+    try:
+        client = _client_of(serve.url)
+        create(client, "cp-hot")
+        wait_active(client, "cp-hot")
+        client.create_function_url_config(FunctionName="cp-hot", AuthType="NONE")
+        client.update_function_configuration(FunctionName="ctx", MemorySize=256)
+        wait_updated(client, "ctx")
+        assert client.get_function_configuration(FunctionName="ctx")["MemorySize"] == 256
+        mark = len(serve.lines)
+        manifest.write_text(declared + "timeout = 7\n")
+        serve.wait_for(r"hot reload: function 'ctx' reloaded", mark)
+        # the manifest wins: its memory (the default) and its new timeout
+        conf = client.get_function_configuration(FunctionName="ctx")
+        assert (conf["MemorySize"], conf["Timeout"]) == (128, 7)
+        serve.wait_for(r"function ctx: the manifest's reload replaced the API's changes", mark)
+        # the API's function, and its URL, are still served
+        assert invoke(client, "cp-hot")[1]["code"] == "v1"
+        assert json.loads(urlopen(serve.url + "/lambda-url/cp-hot/").read())["code"] == "v1"
+    finally:
+        serve.stop()

@@ -94,6 +94,8 @@ class ControlPlane:
         for name in record.aliases:
             self.registry.put_alias(record.name, self.alias_config(record, name))
         self.activate(record)
+        if "" in record.urls:
+            await self.serve_url(record.name, record.urls[""])
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -371,6 +373,21 @@ class ControlPlane:
                 ),
             )
         await self._on_http(replace(http, urls=urls))
+
+    def merge_http(self, http: HttpConfig) -> HttpConfig:
+        """A manifest's front-door configuration (hot reload) with the URLs of the functions
+        created through the API kept."""
+        ours = [
+            FunctionUrl(
+                function=name,
+                auth_type=record.urls[""]["AuthType"],
+                invoke_mode=record.urls[""].get("InvokeMode") or "BUFFERED",
+            )
+            for name, record in self.records.items()
+            if record.origin == "api" and "" in record.urls
+        ]
+        kept = tuple(u for u in http.urls if u.function not in {u.function for u in ours})
+        return replace(http, urls=kept + tuple(ours))
 
     def url_of(self, name: str) -> str:
         return f"https://{FunctionUrl(name).url_id}.lambda-url.{self.arns.region}.on.aws/"
