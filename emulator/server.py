@@ -28,10 +28,13 @@ from emulator.api.invoke_stream import InvokeStreamApi
 from emulator.api.routes import Router
 from emulator.arns import ArnScheme
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.controlplane.aliases_api import AliasesApi
 from emulator.controlplane.functions_api import FunctionsApi
 from emulator.controlplane.plane import ControlPlane
+from emulator.controlplane.policy_api import PolicyApi
 from emulator.controlplane.settings_api import SettingsApi
 from emulator.controlplane.store import CREATE_REQUEST_MAX_BYTES
+from emulator.controlplane.urls_api import UrlsApi
 from emulator.engine.destinations import FailureDestinations
 from emulator.engine.events import EventQueue, EventSettings
 from emulator.engine.eventstore import EventStore
@@ -128,7 +131,10 @@ class Emulator:
                     "control": self.control,
                     "urls": self.frontdoor,
                     "functions": functions_api,
+                    "aliases": AliasesApi(functions_api),
                     "settings": SettingsApi(self.controlplane, functions_api),
+                    "url_configs": UrlsApi(functions_api),
+                    "policy": PolicyApi(functions_api),
                 },
             ),
             host=cfg.host,

@@ -114,7 +114,13 @@ class ControlPlane:
         pool = self.registry.get(name)
         if record is not None:
             applied = self._applied.get(name)
-            if record.origin == "api" or pool is None or applied is None or pool.fn is applied:
+            if (
+                record.origin == "api"
+                or pool is None
+                or applied is None
+                or pool.fn is applied
+                or self.in_progress(name)  # our own change is reaching the pool
+            ):
                 if record.origin == "manifest" and pool is None:
                     del self.records[name]
                     return None

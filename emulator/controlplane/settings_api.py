@@ -1,22 +1,17 @@
 """The Lambda API's settings of a function: concurrency, provisioned concurrency, event invoke
-configs, function URL configs, tags, resource policy, and the account's settings.
+configs; and the account's settings (URL configs: urls_api.py; tags, policy: policy_api.py).
 
     PUT/DELETE /2017-10-31/functions/{FunctionName}/concurrency       Put/DeleteFunctionConcurrency
     GET        /2019-09-30/functions/{FunctionName}/concurrency       GetFunctionConcurrency
     PUT/GET/DELETE /2019-09-30/functions/{FunctionName}/provisioned-concurrency
     PUT/POST/GET/DELETE /2019-09-25/functions/{FunctionName}/event-invoke-config
-    POST/GET/PUT/DELETE /2021-10-31/functions/{FunctionName}/url      (the front door serves it)
     GET /2016-08-19/account-settings                                  GetAccountSettings
-    GET/POST/DELETE /2017-03-31/tags/{Resource}                       ListTags, Tag/UntagResource
-    POST/GET /2015-03-31/functions/{FunctionName}/policy, DELETE …/policy/{StatementId}
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote
 
 from emulator import errors
 from emulator.api.responses import json_response
@@ -24,7 +19,6 @@ from emulator.controlplane import validation
 from emulator.controlplane.functions_api import (
     FunctionsApi,
     body_of,
-    created,
     no_content,
 )
 from emulator.controlplane.plane import LATEST, ControlPlane
@@ -34,17 +28,10 @@ from emulator.controlplane.store import (
     ZIPPED_MAX_BYTES,
     FunctionRecord,
     now_iso,
-    revision,
 )
 from emulator.httpserver import Request, Response
 
 UNRESERVED_MINIMUM = 100  # docs: configuration-concurrency.html ("at least 100 … unreserved")
-_URL_QUALIFIER = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)"
-
-
-def _iso_micro() -> str:
-    """CreationTime / LastModifiedTime of a URL config: ⚠ `2026-12-02T01:02:03.456789Z`."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class SettingsApi:
@@ -337,115 +324,6 @@ class SettingsApi:
             self.plane.configure(record, [qualifier])
         return no_content()
 
-    # --- function URLs (TestLambdaUrl, 2025-11) ----------------------------------------------
-    def _url_target(self, request: Request, *, reading: bool = False) -> tuple[FunctionRecord, str]:
-        """Create and Update name a missing function "Function does not exist"; Get and Delete
-        answer that the resource does not exist (TestLambdaUrl, test_ops_on_nonexisting_fn)."""
-        name, qualifier = self.functions.target(request)
-        if qualifier is not None and (qualifier.isdigit() or qualifier == LATEST):
-            raise validation.violation(
-                qualifier,
-                "qualifier",
-                f"Member must satisfy regular expression pattern: {_URL_QUALIFIER}",
-            )
-        record = self.plane.record(name)
-        if record is None or (qualifier is not None and qualifier not in record.aliases):
-            raise errors.ResourceNotFound(
-                "The resource you requested does not exist."
-                if reading
-                else "Function does not exist"
-            )
-        return record, qualifier or ""
-
-    def _url_shape(self, record: FunctionRecord, qualifier: str, *, full: bool) -> dict[str, Any]:
-        config = record.urls[qualifier]
-        out: dict[str, Any] = {
-            "FunctionUrl": self.plane.url_of(record.name + (f":{qualifier}" if qualifier else "")),
-            "FunctionArn": self.arns.function_arn(record.name, qualifier or None),
-            "AuthType": config["AuthType"],
-            "CreationTime": config["CreationTime"],
-        }
-        if config.get("Cors"):
-            out["Cors"] = config["Cors"]
-        if full:
-            out["InvokeMode"] = config.get("InvokeMode") or "BUFFERED"
-            out["LastModifiedTime"] = config["LastModifiedTime"]
-        elif config.get("InvokeMode"):
-            out["InvokeMode"] = config["InvokeMode"]
-        return out
-
-    def _check_url_body(self, body: dict[str, Any], *, creating: bool) -> None:
-        auth = body.get("AuthType")
-        if (creating or auth is not None) and auth not in ("NONE", "AWS_IAM"):
-            raise validation.violation(
-                str(auth), "authType", "Member must satisfy enum value set: [AWS_IAM, NONE]"
-            )
-        mode = body.get("InvokeMode")
-        if mode is not None and mode not in ("RESPONSE_STREAM", "BUFFERED"):
-            raise validation.violation(
-                mode,
-                "invokeMode",
-                "Member must satisfy enum value set: [RESPONSE_STREAM, BUFFERED]",
-            )
-
-    async def create_url(self, request: Request) -> Response:
-        record, qualifier = self._url_target(request)
-        body = body_of(request)
-        self._check_url_body(body, creating=True)
-        if qualifier in record.urls:
-            arn = self.arns.function_arn(record.name, qualifier or None)
-            raise errors.ResourceConflict(
-                f"Failed to create function url config for [functionArn = {arn}]. Error "
-                "message:  FunctionUrlConfig exists for this Lambda function"
-            )
-        record = self.plane.adopt(record)
-        stamp = _iso_micro()
-        record.urls[qualifier] = {
-            "AuthType": body["AuthType"],
-            "Cors": body.get("Cors"),
-            "InvokeMode": body.get("InvokeMode"),
-            "CreationTime": stamp,
-            "LastModifiedTime": stamp,
-        }
-        self.plane.save(record)
-        if not qualifier:  # ⚠ an alias's URL is stored, not served
-            await self.plane.serve_url(record.name, record.urls[qualifier])
-        return created(self._url_shape(record, qualifier, full=False))
-
-    def get_url(self, request: Request) -> Response:
-        record, qualifier = self._url_target(request, reading=True)
-        if qualifier not in record.urls:
-            raise errors.ResourceNotFound("The resource you requested does not exist.")
-        return json_response(self._url_shape(record, qualifier, full=True))
-
-    async def update_url(self, request: Request) -> Response:
-        record, qualifier = self._url_target(request)
-        if qualifier not in record.urls:
-            raise errors.ResourceNotFound("The resource you requested does not exist.")
-        body = body_of(request)
-        self._check_url_body(body, creating=False)
-        config = record.urls[qualifier]
-        for key in ("AuthType", "Cors", "InvokeMode"):
-            if body.get(key) is not None:
-                config[key] = body[key]
-        config["LastModifiedTime"] = _iso_micro()
-        self.plane.save(record)
-        if not qualifier:
-            await self.plane.serve_url(record.name, config)
-        out = self._url_shape(record, qualifier, full=False)
-        out["LastModifiedTime"] = config["LastModifiedTime"]
-        return json_response(out)
-
-    async def delete_url(self, request: Request) -> Response:
-        record, qualifier = self._url_target(request, reading=True)
-        if qualifier not in record.urls:
-            raise errors.ResourceNotFound("The resource you requested does not exist.")
-        del record.urls[qualifier]
-        self.plane.save(record)
-        if not qualifier:
-            await self.plane.serve_url(record.name, None)
-        return no_content()
-
     # --- the account ----------------------------------------------------------------------
     def account_settings(self, _request: Request) -> Response:
         records = [r for n in self.plane.names() if (r := self.plane.record(n)) is not None]
@@ -465,102 +343,6 @@ class SettingsApi:
                 },
             }
         )
-
-    # --- tags (TestLambdaTag::test_tag_lifecycle, 2025-11) -------------------------------------
-    def _tagged(self, request: Request) -> FunctionRecord:
-        arn = unquote(request.params["Resource"])
-        name, qualifier = self.arns.parse(arn, None)
-        record = self.plane.record(name)
-        if record is None:
-            raise errors.ResourceNotFound(f"Function not found: {self.arns.function_arn(name)}")
-        if qualifier is not None:  # ⚠ unrecorded wording
-            raise errors.InvalidParameterValue("Tags are not supported on versions or aliases.")
-        return record
-
-    def list_tags(self, request: Request) -> Response:
-        return json_response({"Tags": dict(self._tagged(request).tags)})
-
-    def tag_resource(self, request: Request) -> Response:
-        record = self.plane.adopt(self._tagged(request))
-        tags = body_of(request).get("Tags") or {}
-        record.tags.update({str(k): str(v) for k, v in tags.items()})
-        self.plane.save(record)
-        return no_content()
-
-    def untag_resource(self, request: Request) -> Response:
-        record = self.plane.adopt(self._tagged(request))
-        for key in parse_qs(request.query or "").get("tagKeys", []):
-            record.tags.pop(key, None)
-        self.plane.save(record)
-        return no_content()
-
-    # --- resource policy: stored, never enforced (TestLambdaPermissions, 2025-11) --------------
-    def add_permission(self, request: Request) -> Response:
-        name, qualifier = self.functions.target(request)
-        record = self.plane.adopt(self.plane.require(name, qualifier))
-        body = body_of(request)
-        self.functions._check_revision(record.policy_revision, body.get("RevisionId"))
-        sid = body.get("StatementId")
-        if any(s["Sid"] == sid for s in record.policy):
-            raise errors.ResourceConflict(  # ⚠ AWS's wording as users report it
-                f"The statement id ({sid}) provided already exists. Please provide a new "
-                "statement id, or remove the existing statement."
-            )
-        principal = str(body.get("Principal", ""))
-        statement: dict[str, Any] = {
-            "Sid": sid,
-            "Effect": "Allow",
-            "Principal": principal
-            if principal == "*"
-            else {"Service": principal}
-            if principal.endswith(".amazonaws.com")
-            else {
-                "AWS": principal
-                if principal.startswith("arn:")
-                else f"arn:aws:iam::{principal}:root"
-            },
-            "Action": body.get("Action"),
-            "Resource": self.arns.function_arn(name, qualifier),
-        }
-        condition: dict[str, Any] = {}
-        if body.get("SourceAccount"):
-            condition.setdefault("StringEquals", {})["AWS:SourceAccount"] = body["SourceAccount"]
-        if body.get("FunctionUrlAuthType"):
-            condition.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = body[
-                "FunctionUrlAuthType"
-            ]
-        if body.get("SourceArn"):
-            condition["ArnLike"] = {"AWS:SourceArn": body["SourceArn"]}
-        if condition:
-            statement["Condition"] = condition
-        record.policy.append(statement)
-        record.policy_revision = revision()
-        self.plane.save(record)
-        return created({"Statement": json.dumps(statement)})
-
-    def get_policy(self, request: Request) -> Response:
-        name, qualifier = self.functions.target(request)
-        record = self.plane.require(name, qualifier)
-        if not record.policy:
-            raise errors.ResourceNotFound("The resource you requested does not exist.")
-        policy = {"Version": "2012-10-17", "Id": "default", "Statement": record.policy}
-        return json_response({"Policy": json.dumps(policy), "RevisionId": record.policy_revision})
-
-    def remove_permission(self, request: Request) -> Response:
-        name, qualifier = self.functions.target(request)
-        record = self.plane.require(name, qualifier)
-        sid = unquote(request.params["StatementId"])
-        kept = [s for s in record.policy if s["Sid"] != sid]
-        if len(kept) == len(record.policy):
-            raise errors.ResourceNotFound(  # ⚠ AWS's wording as users report it
-                "No policy is associated with the given resource."
-                if not record.policy
-                else f"Statement {sid} is not found in resource policy."
-            )
-        record.policy = kept
-        record.policy_revision = revision()
-        self.plane.save(record)
-        return no_content()
 
 
 class _NoProvisionedConfig(errors.ProvisionedConfigNotFound):
