@@ -15,6 +15,9 @@ Event invocations. Then the emulator is stopped with SIGTERM and the run is chec
 
     .venv/bin/python bench/soak.py                 # 10 minutes, 50 users
     .venv/bin/python bench/soak.py --seconds 30    # the CI-sized run
+    .venv/bin/python bench/soak.py --sandbox docker --seconds 30   # in containers
+
+With `--sandbox docker` the leak check also counts the stopped emulator's containers.
 
 Exits 1 when something was lost or leaked. `--json` adds one JSON summary line at the end.
 """
@@ -103,6 +106,8 @@ class SoakResult:
     leaked_processes: int
     leaked_cgroups: int
     emulator_exit: int | None
+    sandbox: str = "process"
+    leaked_containers: int = 0
 
 
 def write_manifest(path: Path, token: str) -> None:
@@ -136,11 +141,13 @@ def write_manifest(path: Path, token: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def start_emulator(manifest: Path, state_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_emulator(
+    manifest: Path, state_dir: Path, sandbox: str = "process"
+) -> tuple[subprocess.Popen[str], str]:
     exe = Path(sys.executable).with_name("lambda-emu")
     cmd = [str(exe) if exe.exists() else "lambda-emu", "serve", "--manifest", str(manifest)]
     cmd += ["--port", "0", "--state-dir", str(state_dir), "--quiet", "--no-reload"]
-    cmd += ["--event-retry-scale", "0.01", "--sample-interval", "0"]
+    cmd += ["--event-retry-scale", "0.01", "--sample-interval", "0", "--sandbox", sandbox]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=state_dir)
     assert proc.stderr is not None
     seen = []
@@ -257,13 +264,29 @@ def read_trace(state_dir: Path) -> Counter[str]:
     return Counter(record["request_id"] for record in read_records(path))
 
 
-def soak(seconds: float, users: int, seed: int, state_root: Path) -> SoakResult:
+def emulator_containers(owner: str) -> list[str]:
+    """The containers a (stopped) emulator made that still exist, by its owner label."""
+    done = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=dev.lambda-emu.owner={owner}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.split()
+
+
+def soak(
+    seconds: float, users: int, seed: int, state_root: Path, sandbox: str = "process"
+) -> SoakResult:
     token = secrets.token_hex(6)
     state_dir = state_root / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
     manifest = state_root / "lambda-emu.toml"
     write_manifest(manifest, token)
-    proc, url = start_emulator(manifest, state_dir)
+    proc, url = start_emulator(manifest, state_dir, sandbox)
+    from emulator.sandbox.docker.engine import owner_token
+
+    owner = owner_token(proc.pid)  # its containers' label (while its pid is alive)
     stderr: list[str] = []
     drain_stderr(proc, stderr)
     exit_code: int | None = None
@@ -307,6 +330,7 @@ def soak(seconds: float, users: int, seed: int, state_root: Path) -> SoakResult:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     leaked_cgroups = emulator_cgroups(proc.pid)
+    leaked_containers = emulator_containers(owner) if sandbox == "docker" else []
     traced = read_trace(state_dir)
     untraced = sum(1 for rid in tally.sync_ids if traced[rid] == 0)
     duplicated = sum(1 for rid in tally.sync_ids if traced[rid] > 1)
@@ -335,11 +359,16 @@ def soak(seconds: float, users: int, seed: int, state_root: Path) -> SoakResult:
         leaked_processes=len(leaked_processes),
         leaked_cgroups=len(leaked_cgroups),
         emulator_exit=exit_code,
+        sandbox=sandbox,
+        leaked_containers=len(leaked_containers),
     )
 
 
 def print_result(r: SoakResult) -> None:
-    print(f"soak: {r.seconds:.0f} s, {r.users} users, functions {', '.join(SOAK_FUNCTIONS)}")
+    print(
+        f"soak ({r.sandbox} sandbox): {r.seconds:.0f} s, {r.users} users, "
+        f"functions {', '.join(SOAK_FUNCTIONS)}"
+    )
     print(f"invocations sent {r.sent}, answered {r.answered}, lost {r.lost}")
     print(
         f"  lost = no answer {r.no_answer} + 5xx {r.server_errors} + 200 without a trace record "
@@ -353,7 +382,8 @@ def print_result(r: SoakResult) -> None:
     )
     print("  during the load: " + ", ".join(f"{t:.0f} s {mb} MB" for t, mb in r.rss_timeline))
     print(
-        f"leaked: processes {r.leaked_processes}, cgroups {r.leaked_cgroups} "
+        f"leaked: processes {r.leaked_processes}, cgroups {r.leaked_cgroups}, "
+        f"containers {r.leaked_containers} "
         f"(emulator exit status {r.emulator_exit})"
     )
 
@@ -365,16 +395,18 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50, help="concurrent users (default 50)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="end with a JSON summary line")
+    parser.add_argument("--sandbox", choices=("process", "docker"), default="process")
     args = parser.parse_args()
     seconds = args.seconds if args.seconds is not None else args.minutes * 60
     # not under /tmp: environments get a private /tmp, which would hide the probe directory
     (ROOT / ".lambda-emu").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lambda-emu-soak-", dir=ROOT / ".lambda-emu") as d:
-        result = soak(seconds, args.users, args.seed, Path(d))
+        result = soak(seconds, args.users, args.seed, Path(d), args.sandbox)
     print_result(result)
     if args.json:
         print(json.dumps(asdict(result)))
     ok = result.lost == 0 and result.leaked_processes == 0 and result.leaked_cgroups == 0
+    ok = ok and result.leaked_containers == 0
     return 0 if ok and result.emulator_exit == 0 else 1
 
 

@@ -28,6 +28,7 @@ from emulator.cli_common import (
 if TYPE_CHECKING:
     from emulator.client import InvokeResult
     from emulator.config import EmulatorConfig, FunctionConfig
+    from emulator.engine.pool import FunctionPool
     from emulator.server import Emulator
 
 app = typer.Typer(
@@ -37,6 +38,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _runtime_images(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        runtime, sep, image = item.partition("=")
+        if not sep or not runtime or not image:
+            raise fail(f"--runtime-image: must be RUNTIME=IMAGE, got {item!r}")
+        out[runtime] = image
+    return out
 
 
 def _emulator_config(functions: tuple[FunctionConfig, ...], **kwargs: object) -> EmulatorConfig:
@@ -111,6 +122,30 @@ def serve(
     sample_interval: Annotated[
         float, typer.Option(help="Seconds between resource samples (0: off).")
     ] = 0.5,
+    docker_api_only: Annotated[
+        bool,
+        typer.Option(
+            "--docker-api-only",
+            help="Docker sandbox: change containers only through the engine's API (compose).",
+        ),
+    ] = False,
+    docker_cgroups: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Docker sandbox: the engine host's cgroup tree, mounted read-only."),
+    ] = None,
+    base_images: Annotated[
+        str,
+        typer.Option(
+            help="Docker sandbox: auto (AWS's base images where they can be had, else the local "
+            "ones) | aws | local."
+        ),
+    ] = "auto",
+    runtime_image: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            metavar="RUNTIME=IMAGE", help="Docker sandbox: run RUNTIME's zip functions on IMAGE."
+        ),
+    ] = None,
     reload: Annotated[
         bool,
         typer.Option(help="Serve changed code and manifest entries from fresh environments."),
@@ -126,6 +161,15 @@ def serve(
     ] = None,
     env_vars: EnvVarsOpt = None,
     env_file: EnvFileOpt = None,
+    idle_timeout: Annotated[
+        float, typer.Option(help="Close a connection idle this long, seconds (0: never).")
+    ] = 60.0,
+    header_timeout: Annotated[
+        float, typer.Option(help="408 a request head not complete in this time (0: never).")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(help="408 a request body not complete in this time (0: never).")
+    ] = 60.0,
     fresh: Annotated[
         bool,
         typer.Option(
@@ -185,6 +229,13 @@ def serve(
         cpu_period_us=cpu_period_us,
         function_user=function_user,
         sample_interval_s=sample_interval,
+        idle_timeout_s=idle_timeout,
+        header_timeout_s=header_timeout,
+        body_timeout_s=body_timeout,
+        docker_api_only=docker_api_only,
+        docker_cgroups=docker_cgroups,
+        base_images=base_images,
+        runtime_images=_runtime_images(runtime_image or []),
         manifest_path=found,
         hot_reload=reload,
         parameter_overrides=params,
@@ -192,6 +243,8 @@ def serve(
         fresh=fresh,
         s3_dir=s3_dir.resolve() if s3_dir is not None else None,
     )
+    if base_images not in ("auto", "aws", "local"):
+        raise fail(f"--base-images: must be auto, aws or local, got {base_images!r}")
     if cgroups not in ("auto", "v2", "v1", "off"):
         raise fail(f"--cgroups: must be auto, v2, v1 or off, got {cgroups!r}")
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -279,17 +332,26 @@ def invoke(
         raise fail(f"--memory: must be from {MEMORY_MIN_MB} to {MEMORY_MAX_MB} MB, got {memory}")
     if timeout is not None and not TIMEOUT_MIN_S <= timeout <= TIMEOUT_MAX_S:
         raise fail(f"--timeout: must be from {TIMEOUT_MIN_S} to {TIMEOUT_MAX_S} s, got {timeout}")
+    from emulator.arns import split_function_name
+
+    name, qualifier = split_function_name(name)  # NAME, NAME:1, NAME:live, an ARN
     params = cli_common.parameter_overrides(parameter_overrides)
     target = None
     if debug:
         target = f"{name}:{debug_port}" if debug_port is not None else name
     overrides = read_overrides(env_file, env_vars, target)
     fn = function(overridden(load_functions(manifest, params), overrides), name)
+    known = ("$LATEST", *(v.version for v in fn.versions), *(a.name for a in fn.aliases))
+    if qualifier is not None and qualifier not in known:
+        raise fail(
+            f"function '{name}' has no version or alias '{qualifier}' (have: {', '.join(known)})"
+        )
+    # one invocation: nothing provisioned ahead of it, on any version or alias
     fn = replace(
         fn.with_overrides(memory_mb=memory, timeout_s=None if debug else timeout),
         provisioned_concurrency=0,
-        versions=(),
-        aliases=(),
+        versions=tuple(replace(v, provisioned_concurrency=0) for v in fn.versions),
+        aliases=tuple(replace(a, provisioned_concurrency=0) for a in fn.aliases),
     )
     cfg = _emulator_config(
         (fn,), port=0, log_to_terminal=False, state_dir=Path(".lambda-emu").resolve()
@@ -308,12 +370,13 @@ def invoke(
             # the attach (init) and then the handler, each bounded by the 10 h debug timeout
             wait = 960.0 if fn.debug_port is None else 2 * fn.timeout_s + 60.0
             async with AsyncInvokeClient(emu.url, timeout=wait) as client:
-                result = await client.invoke(name, raw=body)
-            if "REPORT RequestId" not in result.log and name in emu.functions:
+                result = await client.invoke(name, raw=body, qualifier=qualifier)
+            pool = emu.functions.resolve(name, result.executed_version or qualifier)
+            if "REPORT RequestId" not in result.log and pool is not None:
                 # With extensions the answer leaves before the invoke phase ends (and before
                 # REPORT): wait for the phase, then show its END and REPORT lines too.
                 result.log = result.log.rstrip("\n") + await _report_lines(
-                    emu, name, result.request_id
+                    emu, pool, result.request_id
                 )
         finally:
             await emu.stop()
@@ -340,11 +403,11 @@ def _debug_line(fn: FunctionConfig) -> str:
     )
 
 
-async def _report_lines(emu: Emulator, name: str, request_id: str) -> str:
+async def _report_lines(emu: Emulator, pool: FunctionPool, request_id: str) -> str:
     import asyncio
     import time
 
-    pool = emu.functions[name]
+    name = pool.fn.name
     deadline = time.monotonic() + pool.fn.timeout_s + 1
     while pool.busy_count and time.monotonic() < deadline:
         await asyncio.sleep(0.01)

@@ -8,6 +8,8 @@
     lambda-emu load --http 'GET /items/{id}' --path-param id=42 --header 'Authorization: allow'
     lambda-emu load --http 'GET https://abc.execute-api.eu-west-1.amazonaws.com/prod/items/{id}'
     lambda-emu load --http 'POST /lambda-url/checkout/' --payload '{"cart": 3}'   a function URL
+    lambda-emu load stream_node --stream                        InvokeWithResponseStream and
+                                                                the function URL: TTFB, TTLB
 
 The work is in `loadtests.run`; Locust itself only ever runs in child processes.
 """
@@ -132,6 +134,21 @@ def load(
     api_port: Annotated[
         int, typer.Option(help="With --http: the emulator's API port (0: any free).")
     ] = 0,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Stream the response (InvokeWithResponseStream, the function URL) and report "
+            "time to first and last byte.",
+        ),
+    ] = False,
+    stream_via: Annotated[
+        str, typer.Option(help="With --stream: invoke | url | both (in turn).")
+    ] = "both",
+    stream_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --stream: the function URL (default /lambda-url/FUNCTION/)."),
+    ] = None,
     env_vars: cli_common.EnvVarsOpt = None,
     env_file: cli_common.EnvFileOpt = None,
 ) -> None:
@@ -143,6 +160,12 @@ def load(
         raise fail(f"--architecture: must be x86_64 or arm64, got {architecture!r}")
     if users < 1 or workers < 0:
         raise fail("--users must be >= 1 and --workers >= 0")
+    if stream_via not in ("invoke", "url", "both"):
+        raise fail(f"--stream-via: must be invoke, url or both, got {stream_via!r}")
+    if stream_url is not None and not stream:
+        raise fail("--stream-url needs --stream")
+    if stream and http is not None:
+        raise fail("--stream loads a function; --http an HTTP route: one or the other")
 
     from loadtests.http import HttpOptionError, HttpTarget, PathParams, parse_headers
     from loadtests.payloads import PayloadError, Payloads
@@ -184,6 +207,8 @@ def load(
         name, qualifier = split_function_name(str(function))
         functions = cli_common.load_functions(manifest_path)
         fn = cli_common.function(cli_common.overridden(functions, overrides), name)
+        if stream and stream_via != "invoke" and stream_url is None:
+            _check_stream_url(manifest_path, name)
         known = ("$LATEST", *(v.version for v in fn.versions), *(a.name for a in fn.aliases))
         if qualifier is not None and qualifier not in known:
             raise fail(
@@ -218,6 +243,8 @@ def load(
         path_params_file=path_params_file.resolve() if path_params_file else None,
         headers=tuple(header or ()),
         api_port=api_port or None,
+        stream=stream_via if stream else None,
+        stream_url=stream_url,
     )
     if web:
         typer.echo(f"lambda-emu load: web UI on http://127.0.0.1:{run.web_port}", err=True)
@@ -259,3 +286,26 @@ def _route_function(manifest: Path, route_key: str, function: str | None) -> str
     if function and function != found[0].function:
         raise fail(f"--http: '{route_key}' invokes {found[0].function}, not {function}")
     return found[0].function
+
+
+def _check_stream_url(manifest: Path, function: str) -> None:
+    """--stream through the function URL: the function must have one; a BUFFERED one answers
+    whole (the first byte comes with the last), which the run would measure as such."""
+    from emulator.errors import ManifestError
+    from emulator.manifests import load_http
+
+    try:
+        url = load_http(manifest, cli_common.load_functions(manifest)).url(function)
+    except ManifestError as exc:
+        raise fail(str(exc)) from None
+    if url is None:
+        raise fail(
+            f"--stream: {function} has no function URL in {manifest.name}: declare one "
+            '(url = { invoke_mode = "RESPONSE_STREAM" }), or --stream-via invoke'
+        )
+    if url.invoke_mode != "RESPONSE_STREAM":
+        typer.echo(
+            f"lambda-emu load: {function}'s function URL is {url.invoke_mode}: it answers "
+            "whole, so its first byte comes with its last",
+            err=True,
+        )

@@ -81,6 +81,11 @@ class InvokeResult:
         return self.headers.get("x-amzn-requestid", "")
 
     @property
+    def executed_version(self) -> str | None:
+        """X-Amz-Executed-Version: the version that ran (an alias's, after its routing)."""
+        return self.headers.get("x-amz-executed-version")
+
+    @property
     def report(self) -> Report | None:
         return parse_report(self.log)
 

@@ -93,6 +93,9 @@ class FunctionConfig:
     provisioned_concurrency: int = 0
     package_type: PackageType = "Zip"
     image_uri: str | None = None
+    # the image a Zip function runs on in the docker sandbox, instead of AWS's base image of
+    # its runtime (or the local one); its code is still copied into /var/task
+    image: str | None = None
     sandbox: SandboxKind | None = None  # per-function override of EmulatorConfig.sandbox
     # Local layer directories, Lambda's /opt (native manifests only): `<layer>/extensions/*`
     # are external extensions, `<layer>/python` joins a Python runtime's path.
@@ -188,6 +191,17 @@ class EmulatorConfig:
     lambda_paths: bool = False
     # Whom functions run as when the emulator is root: auto = nobody (emulator/sandbox/users.py)
     function_user: str = "auto"
+    # The docker sandbox as a compose emulator (or Docker Desktop) must run it: every change to
+    # a container (CPU quota, pause/unpause, signals) through the engine's API, even where the
+    # engine's pids and cgroups are visible; its counters from `docker_cgroups`, the engine
+    # host's cgroup tree mounted here read-only, else from the stats API.
+    docker_api_only: bool = False
+    docker_cgroups: Path | None = None
+    # Which images zip functions run on in the docker sandbox: auto = AWS's base images where
+    # they are here or can be pulled, else the local ones (said once); aws = AWS's or fail;
+    # local = `lambda-emu images build`'s. `runtime_images` names another image per runtime.
+    base_images: Literal["auto", "aws", "local"] = "auto"
+    runtime_images: Mapping[str, str] = field(default_factory=_frozen_env)
     # Only an environment's own processes may use its Runtime API (emulator/sandbox/peers.py)
     runtime_api_owner_check: bool = True
     sample_interval_s: float = 0.5  # RSS/CPU samples of every environment; 0 = off
@@ -208,6 +222,14 @@ class EmulatorConfig:
     # A streamed response's bandwidth after its first 6 MB (docs configuration-response-
     # streaming: "up to 2 MBps"); 0 = no limit (benchmarks of the emulator's own throughput)
     stream_rate_bps: float = 2 * 1024 * 1024
+    # How long every listener (Invoke API, api port, each Runtime API) waits on a client while
+    # none of its requests is in progress: idle keep-alive, a request head from its first
+    # byte, a buffered body after its head; None = no limit (emulator/httpserver.py,
+    # ConnectionTimeouts; docs/security.md). ⚠ AWS documents none of these for its front ends
+    # but ALB's 60 s idle timeout.
+    idle_timeout_s: float | None = 60.0
+    header_timeout_s: float | None = 10.0
+    body_timeout_s: float | None = 60.0
     # The Lambda control plane (emulator/controlplane/): functions created through the API
     # live in state_dir/functions; `fresh` starts without them. CreateFunction's
     # S3Bucket/S3Key read <s3_dir>/<bucket>/<key> (default: state_dir/s3) ⚠ no S3 here.

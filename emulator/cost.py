@@ -7,6 +7,7 @@ traffic would cost on AWS, from the durations the emulator reports.
     request $    = invocations × $0.20 / 1M
     ephemeral $  = GB-s of /tmp above the free 512 MB × its rate
     provisioned  = allocated GB-s × PC rate + GB-s while invoked × the reduced PC duration rate
+                   (allocated time rounded up to the nearest 5 minutes, as AWS bills it)
 
 Every price lives in one frozen `PriceTable` with its `as_of` date and `source`;
 `load_prices(path)` overrides it from a JSON or TOML file. Prices are us-east-1 list prices;
@@ -25,10 +26,12 @@ amounts in USD, unrounded; every function takes `prices=` and `architecture=`):
     monthly_cost(memory_mb, duration_ms, requests_per_s, *, init_ms, cold_start_ratio,
                  provisioned_concurrency, free_tier, ...) -> CostBreakdown
     tiered_usd(gb_s, tiers, *, already_gb_s=0) -> float
+    provisioned_billed_s(seconds) -> float          configured time, rounded up to 5 minutes
     load_prices(path, base=DEFAULT_PRICES) -> PriceTable                raises PriceFileError
     CostBreakdown: request_usd, duration_usd, provisioned_usd, provisioned_duration_usd,
                    ephemeral_usd, compute_usd, total_usd, gb_s; `a + b` adds two parts of a bill
-    PriceTable, PriceTier, DEFAULT_PRICES, INIT_BILLED_SINCE, SECONDS_PER_MONTH, MB_PER_GB
+    PriceTable, PriceTier, DEFAULT_PRICES, INIT_BILLED_SINCE, SECONDS_PER_MONTH, MB_PER_GB,
+    PROVISIONED_BILLING_INCREMENT_S
 
 docs/cost-model.md has the formulas and worked cases.
 """
@@ -53,6 +56,10 @@ REQUESTS_PER_PRICE_UNIT = 1_000_000
 SECONDS_PER_MONTH = 730 * 3600
 # The date INIT became billed for on-demand ZIP functions on managed runtimes (LAMBDA_SPEC §6).
 INIT_BILLED_SINCE = "2025-08-01"
+# AWS's pricing page (aws.amazon.com/lambda/pricing, "Provisioned Concurrency Pricing"):
+# "Provisioned Concurrency is calculated from the time you enable it on your function until it
+# is disabled, rounded up to the nearest 5 minutes." Duration, by contrast, rounds up to 1 ms.
+PROVISIONED_BILLING_INCREMENT_S = 300
 
 
 class PriceFileError(LambdaEmuError):
@@ -328,6 +335,15 @@ def cost_per_million(
     )
 
 
+def provisioned_billed_s(seconds: float) -> float:
+    """The time provisioned concurrency configured for `seconds` is billed for: rounded up to
+    the nearest 5 minutes (a 61-second period bills 300 s; 730 hours bill exactly 730 hours)."""
+    if seconds <= 0:
+        return 0.0
+    step = PROVISIONED_BILLING_INCREMENT_S
+    return float(math.ceil(seconds / step - 1e-9) * step)
+
+
 def monthly_cost(
     memory_mb: int,
     duration_ms: float,
@@ -346,9 +362,10 @@ def monthly_cost(
     """A month of steady traffic at `requests_per_s`.
 
     `cold_start_ratio` of the on-demand invocations are cold and, with `bill_init`, bill
-    `init_ms` too. With `provisioned_concurrency`, that many environments are allocated all
-    month; by Little's law the traffic keeps `requests_per_s × duration` environments busy, and
-    the share beyond the provisioned ones spills over to on-demand environments. Provisioned
+    `init_ms` too. With `provisioned_concurrency`, that many environments are allocated for
+    `seconds` (billed by the 5 minutes: `provisioned_billed_s`); by Little's law the traffic
+    keeps `requests_per_s × duration` environments busy, and the share beyond the provisioned
+    ones spills over to on-demand environments. Provisioned
     environments initialise before they are invoked, so their invocations are warm: their INIT
     is part of the allocation charge.
     """
@@ -376,7 +393,7 @@ def monthly_cost(
     )
     if provisioned_concurrency == 0:
         return on_demand
-    allocated = provisioned_concurrency * (memory_mb / MB_PER_GB) * seconds
+    allocated = provisioned_concurrency * (memory_mb / MB_PER_GB) * provisioned_billed_s(seconds)
     provisioned = cost(
         invocations * share,
         warm,

@@ -75,6 +75,14 @@ class EnvironmentFeatures:
                 else f"the emulator's own user (uid {capabilities.euid()})",
             ),
             (
+                "isolation",
+                "holds wherever the code lives (code under /tmp is bound into the private /tmp)"
+                if self.private_tmp and user is not None
+                else "⚠ DOES NOT HOLD: every function "
+                + ", ".join(self.gaps())
+                + ' (serve says so per function, /_emu/health under "isolation")',
+            ),
+            (
                 "ulimits",
                 "Lambda's (NOFILE 1024, NPROC 742, CORE, MEMLOCK, STACK)"
                 if user is not None
@@ -87,6 +95,12 @@ class EnvironmentFeatures:
                 else f"not presented ({paths}): LAMBDA_TASK_ROOT is the code directory, cwd too",
             ),
         ]
+
+    def gaps(self) -> list[str]:
+        out = [] if self.user is not None else [f"runs as uid {capabilities.euid()}"]
+        if not self.private_tmp:
+            out += ["sees the host's /tmp", "can write its code directory"]
+        return out
 
 
 def environment_features() -> EnvironmentFeatures:

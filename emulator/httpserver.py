@@ -6,7 +6,11 @@ httptools, handed to one async handler, and answered with a single `transport.wr
 `TCP_NODELAY` is set on every connection (without it, small responses stall ~40 ms behind
 delayed ACKs). Keep-alive, pipelining (answered in order), `Expect: 100-continue` and
 bodies over a size cap (counted, then discarded, so the handler can answer 413 with the
-real size) are supported. See ARCHITECTURE.md, "the HTTP core decides the warm latency".
+real size) are supported. A client that half-closes its side after its request still gets
+the answer. Idle connections, request heads and buffered bodies that take too long are
+closed (`ConnectionTimeouts`), so a slow client cannot hold a connection; a request in
+progress (a long poll, a streamed response or body) is never cut. See ARCHITECTURE.md, "the
+HTTP core decides the warm latency".
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import MappingProxyType
-from typing import cast
+from typing import Protocol, cast
 
 import httptools
 
@@ -173,6 +177,7 @@ class ResponseStream:
         self.closed = True
         conn = self._conn
         conn._out = None
+        conn._epoch += 1
         if conn._closed or conn._transport is None:
             return False
         conn._transport.write(b"0\r\n\r\n")
@@ -183,6 +188,8 @@ class ResponseStream:
         if self._reply._registered:
             conn._inflight = None
             conn._next_request()
+        elif conn._eof and conn.idle:
+            conn.close()
         return True
 
     def abort(self) -> None:
@@ -301,6 +308,45 @@ Handler = Callable[[Request], Result]
 MAX_HEAD_BYTES = 64 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectionTimeouts:
+    """How long a connection may wait on its client while no request of it is in progress.
+
+    Lambda and API Gateway document none of theirs for clients (⚠); ALB's documented default
+    idle timeout is 60 s, which `idle_s` follows. `header_s` bounds a request's head from its
+    first byte (slow-loris), `body_s` a buffered body from the end of its head; both answer
+    408 and close. A request in progress (a Runtime API /next long poll, an invocation, a
+    streamed response, a body streamed to the handler) has no timeout here. None: no limit.
+    """
+
+    idle_s: float | None = 60.0  # ⚠
+    header_s: float | None = 10.0  # ⚠
+    body_s: float | None = 60.0  # ⚠
+
+    def sweep_every(self) -> float | None:
+        limits = [t for t in (self.idle_s, self.header_s, self.body_s) if t is not None]
+        return max(0.005, min(limits) / 4) if limits else None
+
+
+NO_TIMEOUTS = ConnectionTimeouts(None, None, None)
+
+
+class _TimeoutSettings(Protocol):
+    @property
+    def idle_timeout_s(self) -> float | None: ...
+    @property
+    def header_timeout_s(self) -> float | None: ...
+    @property
+    def body_timeout_s(self) -> float | None: ...
+
+
+def connection_timeouts(cfg: _TimeoutSettings) -> ConnectionTimeouts:
+    """The timeouts an EmulatorConfig asks for (0 or None: no limit)."""
+    values = (cfg.idle_timeout_s, cfg.header_timeout_s, cfg.body_timeout_s)
+    idle, header, body = (v if v else None for v in values)
+    return ConnectionTimeouts(idle, header, body)
+
+
 class _HeadTooLarge(Exception):
     pass
 
@@ -309,13 +355,17 @@ class _Connection(asyncio.Protocol):
     """One client connection. Requests are answered strictly in arrival order."""
 
     __slots__ = (
+        "_begun",
         "_body",
         "_body_size",
         "_closed",
+        "_eof",
+        "_epoch",
         "_head_pending",
         "_head_size",
         "_header_name",
         "_headers",
+        "_in_body",
         "_in_head",
         "_inflight",
         "_inflight_keep_alive",
@@ -327,6 +377,8 @@ class _Connection(asyncio.Protocol):
         "_server",
         "_transport",
         "_url",
+        "_watch",
+        "_watch_since",
     )
 
     def __init__(self, server: HttpServer) -> None:
@@ -342,6 +394,14 @@ class _Connection(asyncio.Protocol):
         self._head_pending = 0
         self._raw: list[tuple[str, str]] | None = None
         self._out: ResponseStream | None = None  # a streamed response in progress
+        # for the timeouts' sweep (HttpServer._sweep): a request begun, its head done, the
+        # client's side shut (half-close), and a counter that moves with every step
+        self._begun = False
+        self._in_body = False
+        self._eof = False
+        self._epoch = 0
+        self._watch: tuple[str, int] | None = None
+        self._watch_since = 0.0
         self._reset()
 
     def _reset(self) -> None:
@@ -386,6 +446,14 @@ class _Connection(asyncio.Protocol):
         elif self._server.cancel_on_disconnect and inflight is not None and not inflight.done():
             inflight.cancel()
 
+    def eof_received(self) -> bool:
+        """The client shut its side (half-close): requests already sent are still answered,
+        then the connection closes."""
+        self._eof = True
+        # False (nothing left to answer; a request begun can never complete): asyncio
+        # closes the transport
+        return not self.idle
+
     def pause_writing(self) -> None:
         out = self._out
         if out is not None and out.on_pause is not None:
@@ -416,6 +484,8 @@ class _Connection(asyncio.Protocol):
         self._reset()
         self._in_head = True
         self._head_pending = 0
+        self._begun = True
+        self._epoch += 1
 
     # The request line and headers are buffered until complete: bounded, like bodies.
     def on_url(self, url: bytes) -> None:
@@ -432,6 +502,8 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._in_body = True
+        self._epoch += 1
         if self._headers.get("expect", "").lower() == "100-continue" and self._transport:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
@@ -443,6 +515,9 @@ class _Connection(asyncio.Protocol):
             self._body.clear()  # over the cap: keep counting, stop buffering
 
     def on_message_complete(self) -> None:
+        self._begun = self._in_body = False
+        self._in_head = True  # the next request's head is counted from its first byte on
+        self._head_pending = 0
         url = self._url
         if url[:1] == b"/":  # origin form, what every client sends: no URL object needed
             path, _, query = url.partition(b"?")
@@ -474,6 +549,11 @@ class _Connection(asyncio.Protocol):
     # owner calls `send`: long polls and invocations) or an awaitable (run as a task; the
     # control API). Requests on one connection are answered in order.
     def _next_request(self) -> None:
+        self._next_requests()
+        if self._eof and self.idle and not self._closed and self._out is None:
+            self.close()  # a half-closed client had all its answers
+
+    def _next_requests(self) -> None:
         while self._pending and not self._closed:
             request, keep_alive = self._pending.popleft()
             request.connection = self
@@ -519,6 +599,7 @@ class _Connection(asyncio.Protocol):
         if self._closed or self._transport is None:
             return False
         keep_alive = keep_alive and not self._server.draining
+        self._epoch += 1
         self._transport.write(response.encode(keep_alive))
         if not keep_alive:
             self._transport.close()
@@ -530,6 +611,31 @@ class _Connection(asyncio.Protocol):
         if self._transport is not None and not self._closed:
             self._transport.write(Response(status).encode(keep_alive=False))
             self._transport.close()
+            self._closed = True
+
+    def _timed_out(self, now: float, timeouts: ConnectionTimeouts) -> None:
+        """Called by the server's sweep: close this connection if it waited on its client
+        for longer than allowed (never while a request of it is in progress)."""
+        if self._closed or self._inflight is not None or self._pending or self._out is not None:
+            self._watch = None
+            return
+        if self._in_body:
+            kind, limit = "body", timeouts.body_s
+        elif self._begun:
+            kind, limit = "head", timeouts.header_s
+        else:
+            kind, limit = "idle", timeouts.idle_s
+        key = (kind, self._epoch)
+        if key != self._watch:
+            self._watch, self._watch_since = key, now
+            return
+        if limit is None or now - self._watch_since < limit:
+            return
+        if kind == "idle":
+            self.close()
+            self._closed = True
+        else:
+            self._fail(408)
 
     @property
     def idle(self) -> bool:
@@ -627,12 +733,20 @@ class _StreamingConnection(_Connection):
         else:
             stream._feed(body)
 
+    def eof_received(self) -> bool:
+        if self._stream is not None:  # a streamed body that can never end: it is aborted
+            return False
+        return _Connection.eof_received(self)
+
     def on_message_complete(self) -> None:
         stream = self._stream
         if stream is None:
             _Connection.on_message_complete(self)
             return
         self._stream = None
+        self._begun = self._in_body = False
+        self._in_head = True
+        self._head_pending = 0
         stream._finish()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -658,8 +772,11 @@ class HttpServer:
         admit: Callable[[tuple[str, int]], bool] | None = None,
         raw_headers: bool = False,
         stream_bodies: Callable[[dict[str, str], bytes], bool] | None = None,
+        timeouts: ConnectionTimeouts | None = None,
     ) -> None:
         self.handler = handler
+        self.timeouts = timeouts if timeouts is not None else ConnectionTimeouts()
+        self._sweeper: asyncio.TimerHandle | None = None
         # Picks the requests whose body the handler takes as it arrives (`Request.body_stream`,
         # the Runtime API's streamed responses): asked with the head's headers (lower-case
         # names) and raw URL when the head is complete.
@@ -693,6 +810,19 @@ class HttpServer:
         for sock in sockets:
             self.port = int(sock.getsockname()[1])
             break
+        self._schedule_sweep()
+
+    # One timer per server, not per connection: the hot path only bumps a counter.
+    def _schedule_sweep(self) -> None:
+        every = self.timeouts.sweep_every()
+        if every is not None and self._server is not None:
+            self._sweeper = asyncio.get_running_loop().call_later(every, self._sweep)
+
+    def _sweep(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for conn in list(self._connections):
+            conn._timed_out(now, self.timeouts)
+        self._schedule_sweep()
 
     def _connection(self) -> _Connection:
         if self.stream_bodies is not None:
@@ -710,6 +840,9 @@ class HttpServer:
                 conn.close()
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         if self._server is not None:
             self._server.close()
             for conn in list(self._connections):

@@ -44,7 +44,7 @@ from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.engine.pool import AccountConcurrency, FunctionPool
 from emulator.frontdoor.model import HttpConfig
 from emulator.frontdoor.server import API_MAX_BODY, FrontDoor
-from emulator.httpserver import HttpServer
+from emulator.httpserver import HttpServer, connection_timeouts
 from emulator.metrics.logs import LogSink
 from emulator.metrics.sampler import Sampler
 from emulator.metrics.trace import TraceWriter, trace_path
@@ -144,6 +144,7 @@ class Emulator:
             on_handler_error=self.report_internal_error,
             # function URLs need every header as received; the Invoke API alone does not
             raw_headers=bool(cfg.http.urls),
+            timeouts=connection_timeouts(cfg),
         )
         # API Gateway's routes: a second listener, bound only while the manifest has routes
         self.api_server = HttpServer(
@@ -153,6 +154,7 @@ class Emulator:
             max_body=API_MAX_BODY,
             on_handler_error=self.report_internal_error,
             raw_headers=True,
+            timeouts=connection_timeouts(cfg),
         )
         self.api_listening = False
         self.sampler = Sampler(
@@ -234,7 +236,18 @@ class Emulator:
             "function_uid": getattr(process, "function_uid", None) or capabilities.euid(),
             "api_url": self.api_url,
             "http": self.http_routes(),
+            "isolation": self.isolation(),
         }
+
+    def isolation(self) -> dict[str, list[str]]:
+        """Per function, where its isolation does not hold (docs/security.md): an empty list
+        when it runs as its own user, with its own /tmp and its code read-only."""
+        gaps: dict[str, list[str]] = {}
+        for fn in self.cfg.functions:
+            factory = self.sandboxes.factories.get(registry.choose(fn, self.cfg.sandbox))
+            method = getattr(factory, "isolation_gaps", None)
+            gaps[fn.name] = list(method()) if method is not None else []
+        return gaps
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -244,6 +257,9 @@ class Emulator:
         kinds = [registry.choose(fn, self.cfg.sandbox) for fn in self.cfg.functions]
         for kind in dict.fromkeys(kinds or [registry.choose_default(self.cfg.sandbox)]):
             self.sandboxes.factory(kind)
+        for name, gaps in self.isolation().items():
+            if gaps:
+                self.warn(f"⚠ function '{name}' is not isolated: it {', '.join(gaps)}")
         await self.functions.start(self.cfg.functions)
         await self.controlplane.restore(fresh=self.cfg.fresh)
         recovered = self.events.recover()

@@ -15,6 +15,8 @@ Options (each also read from its environment variable, for docker-compose):
     --lambda-summary PATH       LAMBDA_SUMMARY    write the JSON summary here at the end
     --lambda-watch auto|off     LAMBDA_WATCH      poll the emulator's environments
     --lambda-workers N          LAMBDA_WORKERS    number of workers (replay splits arrivals)
+    --lambda-stream VIA         LAMBDA_STREAM     StreamingLambdaUser: invoke | url | both
+    --lambda-stream-url URL     LAMBDA_STREAM_URL its function URL (default /lambda-url/FN/)
     --lambda-http ROUTE         LAMBDA_HTTP       ApiUser's route key ("GET /items/{id}") or URL
     --lambda-path-param N=V     LAMBDA_PATH_PARAM     a path parameter's value (repeatable)
     --lambda-path-params-file F LAMBDA_PATH_PARAMS_FILE  values drawn per request (CSV or JSON)
@@ -34,9 +36,10 @@ the emulator's trace (`--lambda-trace`, new lines every second), joins the two b
 (`loadtests.routes`) and so splits cold and warm per route with the authorizer's share. The
 integration's invocation records also feed the Lambda stats (Init Duration, memory, cost).
 
-Web UI: a "Lambda" tab (Locust's extendedTabs/extendedTables, fed through `/stats/requests`),
-`GET /lambda` (loadtests/report.py: the charts and the table, `?function=NAME`) and
-`GET /lambda/stats` (the summary as JSON).
+Web UI: a "Lambda" tab (Locust's extendedTabs/extendedTables, fed through `/stats/requests`,
+with the charts of `/lambda` above its table: loadtests/webtab.py), `GET /lambda`
+(loadtests/report.py: the charts and the table, `?function=NAME`) and `GET /lambda/stats`
+(the summary as JSON).
 """
 
 from __future__ import annotations
@@ -55,12 +58,14 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from emulator.config import Architecture
+from loadtests import webtab
 from loadtests.invoke import InvokeAnswer
 from loadtests.report import render_report
-from loadtests.routes import RouteSample, RouteStats, TraceTail, report_of
+from loadtests.routes import RouteSample, RouteStats, TraceTail, invocation_facts
 from loadtests.schedules import Arrivals, Replay, parse_shape
-from loadtests.stats import LambdaStats, Outcome
-from loadtests.summary import build_summary, render_text, rows
+from loadtests.stats import LambdaStats
+from loadtests.streaming import StreamSample
+from loadtests.summary import build_summary, render_text, route_summaries, rows
 from loadtests.watch import EnvironmentWatch
 
 TAB = "lambda"
@@ -143,6 +148,21 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         default=1,
         include_in_web_ui=False,
         help="Number of Locust workers (a replay splits the trace's arrivals among them).",
+    )
+    group.add_argument(
+        "--lambda-stream",
+        env_var="LAMBDA_STREAM",
+        default="",
+        choices=["", "invoke", "url", "both"],
+        help="StreamingLambdaUser: InvokeWithResponseStream, the function URL, or both in turn.",
+    )
+    group.add_argument(
+        "--lambda-stream-url",
+        env_var="LAMBDA_STREAM_URL",
+        default="",
+        include_in_web_ui=False,
+        help="StreamingLambdaUser's function URL: a path on --host or a URL "
+        "(default /lambda-url/FUNCTION/).",
     )
     group.add_argument(
         "--lambda-http",
@@ -255,6 +275,11 @@ class LambdaPlugin:
     def on_request(
         self, response_time: float, context: dict[str, Any] | None = None, **_: Any
     ) -> None:
+        stream = (context or {}).get("stream")  # StreamingLambdaUser's
+        if isinstance(stream, StreamSample):
+            self.stats.record_stream(
+                stream.target, stream.ttfb_ms, stream.ttlb_ms, stream.payload_bytes
+            )
         answer = (context or {}).get("lambda")
         if isinstance(answer, InvokeAnswer):
             self.stats.record(
@@ -313,14 +338,7 @@ class LambdaPlugin:
             if record is None:
                 continue
             self._log_split(item.sample, bool(record.get("cold")))
-            report = report_of(record)
-            outcome = {"success": Outcome.WARM, "function_error": Outcome.FUNCTION_ERROR}.get(
-                str(record.get("outcome")), Outcome.ERROR
-            )
-            if outcome is Outcome.WARM and report is not None and report.cold:
-                outcome = Outcome.COLD
-            error = record.get("error_type") if outcome is not Outcome.WARM else None
-            at = float(record.get("end") or time.time())
+            outcome, report, error, at = invocation_facts(record)
             self.stats.record(outcome, item.sample.latency_ms, report, error, at=at)
 
     def _log_split(self, sample: RouteSample, cold: bool) -> None:
@@ -419,17 +437,27 @@ class LambdaPlugin:
             report_path(Path(path)).write_text(render_report([summary]), encoding="utf-8")
 
     def summary(self) -> dict[str, Any]:
+        architecture = cast(
+            Architecture, _option(self.environment, "lambda_architecture", "x86_64")
+        )
+        emulator = self.watch.summary() if self.watch is not None else None
         return build_summary(
             self.stats,
             function=self.function,
             target=self.environment.host or "",
             started_at=self.started_at,
             ended_at=self.ended_at,
-            architecture=cast(
-                Architecture, _option(self.environment, "lambda_architecture", "x86_64")
-            ),
-            emulator=self.watch.summary() if self.watch is not None else None,
-            routes=self.route_stats.summary() if self.route_stats.routes else None,
+            architecture=architecture,
+            emulator=emulator,
+            routes=route_summaries(
+                self.route_stats,
+                started_at=self.started_at,
+                ended_at=self.ended_at,
+                architecture=architecture,
+                watched=(self.function, emulator) if emulator is not None else None,
+            )
+            if self.route_stats.routes
+            else None,
         )
 
     # --- web UI -----------------------------------------------------------------------------
@@ -464,7 +492,14 @@ class LambdaPlugin:
                 return Response(f"no function {html.escape(wanted)}", status=404)
             return Response(render_page(summary), mimetype="text/html")
 
+        def tab_script() -> Response:
+            return Response(webtab.TAB_SCRIPT, mimetype="text/javascript")
+
         def extend_stats(response: Response) -> Response:
+            if request.path == "/" and response.mimetype == "text/html":
+                # the Lambda tab's charts (loadtests/webtab.py)
+                response.set_data(webtab.inject(response.get_data(as_text=True)))
+                return response
             # Locust's UI polls /stats/requests; its `extended_stats` feed the extended tabs.
             if request.path != "/stats/requests" or not response.is_json:
                 return response
@@ -477,6 +512,7 @@ class LambdaPlugin:
 
         app.add_url_rule("/lambda/stats", "lambda_stats", auth(lambda_stats))
         app.add_url_rule("/lambda", "lambda_page", auth(lambda_page))
+        app.add_url_rule(webtab.SCRIPT_PATH, "lambda_tab_script", auth(tab_script))
         app.after_request(extend_stats)
 
 

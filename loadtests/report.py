@@ -1,23 +1,25 @@
 """The Lambda page (`GET /lambda`) and the run's report (`lambda-report.html` in `--out`): one
-section per function, each with the summary table and seven charts with axes and units —
+section per function and, in an HTTP run, one per route (its integration's invocations and its
+throttles), each with its table and seven charts with axes and units —
 cold starts over time, concurrent environments (busy and idle) over time, latency
 percentiles cold vs warm, the Init Duration distribution, Max Memory Used against the memory
 size, throttles over time, and the cost per million invocations by line of the bill.
 
 Self-contained HTML with inline SVG (loadtests/charts.py): no script, no CDN, so it works
-offline and as a file. Each section has the id `fn-FUNCTION`; `GET /lambda?function=NAME`
-shows one function's section.
+offline and as a file. Each section has the id `fn-FUNCTION` or `route-METHOD-path` (the route
+key's words joined by dashes); `GET /lambda?function=NAME` shows one function's sections.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from loadtests.charts import Series, category_chart, empty_chart, nice_ticks, xy_chart
-from loadtests.summary import rows
+from loadtests.summary import route_rows, rows
 
 CHART_TITLES = (
     "Cold starts over time",
@@ -54,8 +56,10 @@ def _binned(counts: Sequence[Sequence[float]], bins: int = 20) -> list[tuple[flo
     return [((k + 0.5) * width, c) for k, c in sorted(out.items())]
 
 
-def charts(summary: dict[str, Any]) -> list[str]:
-    """The seven charts of one function, in CHART_TITLES' order."""
+def charts(
+    summary: dict[str, Any], *, environments_note: str = "only when the target is lambda-emu"
+) -> list[str]:
+    """The seven charts of one function (or route), in CHART_TITLES' order."""
     time_label = "time since the start (s)"
     colds = _column(summary, "cold")
     out = [
@@ -83,11 +87,7 @@ def charts(summary: dict[str, Any]) -> list[str]:
             )
         )
     else:
-        out.append(
-            empty_chart(
-                CHART_TITLES[1], time_label, "environments", "only when the target is lambda-emu"
-            )
-        )
+        out.append(empty_chart(CHART_TITLES[1], time_label, "environments", environments_note))
     latency = summary["latency_ms"]
     percentiles = ("p50", "p95", "p99")
     out.append(
@@ -173,6 +173,35 @@ def _section(summary: dict[str, Any]) -> str:
     return (
         f'<section class="function" id="fn-{html.escape(function)}">'
         f"<h2>{html.escape(function)}</h2>"
+        f'<div class="charts">{figures}</div>'
+        f'<table class="summary">{table}</table></section>'
+        + "".join(_route_section(k, r) for k, r in (summary.get("routes") or {}).items())
+    )
+
+
+def route_anchor(route_key: str) -> str:
+    """`route-GET-items-id` for "GET /items/{id}"."""
+    return "route-" + "-".join(re.findall(r"[A-Za-z0-9_$]+", route_key))
+
+
+def _route_section(key: str, route: dict[str, Any]) -> str:
+    """A route of an HTTP run: its integration's charts, its own rows."""
+    lam = route.get("lambda")
+    if not lam:
+        return ""
+    table = "".join(
+        f"<tr><th>{html.escape(metric)}</th><td>{html.escape(value)}</td></tr>"
+        for metric, value in route_rows({key: route})
+    )
+    function = route.get("function") or "no function yet"
+    note = f"only for the run's watched function ({function} is not it)"
+    figures = "".join(
+        f'<figure class="lambda-chart">{svg}</figure>'
+        for svg in charts(lam, environments_note=note)
+    )
+    return (
+        f'<section class="route" id="{html.escape(route_anchor(key))}">'
+        f"<h2>Route {html.escape(key)} → {html.escape(function)}</h2>"
         f'<div class="charts">{figures}</div>'
         f'<table class="summary">{table}</table></section>'
     )

@@ -9,6 +9,8 @@ of those an invocation record saying whether it was cold:
     record(RouteSample)          the client's side of one request (any process that sends)
     ingest(trace records)        the emulator's side (the process that reads the trace)
     summary() -> {route key: {...}}   what summary.json's `routes` holds
+    RouteAggregate.lambda_stats       the route's own Lambda stats (its integration's REPORT
+                                      facts, its 429s): the report's charts per route
 
 Both sides can arrive first (the trace is flushed every second; workers report every few
 seconds), so each waits for the other in a bounded buffer. Against a deployed API there is no
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from emulator.metrics.report import Report
-from loadtests.stats import Histogram
+from loadtests.stats import Histogram, LambdaStats, Outcome
 
 # What waits for its other half; beyond it the oldest is dropped (a run against a server that
 # writes no trace, or a trace of other clients' requests, must not grow without bound).
@@ -82,6 +84,9 @@ class RouteAggregate:
     authorizer_cold_starts: int = 0
     functions: Counter[str] = field(default_factory=Counter)
     authorizers: Counter[str] = field(default_factory=Counter)
+    # the integration's invocations of this route (cold/warm, Init Duration, memory, billed)
+    # and its throttled requests, as the function's own LambdaStats: the route's charts
+    lambda_stats: LambdaStats = field(default_factory=LambdaStats)
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -142,6 +147,9 @@ class RouteStats:
         agg.requests += 1
         agg.statuses[str(sample.status)] += 1
         agg.latency_ms.add(sample.latency_ms)
+        if sample.status == THROTTLED:
+            # no invocation ran: only the client knows (the second it is recorded here)
+            agg.lambda_stats.record(Outcome.THROTTLE, sample.latency_ms)
         if self.correlate and sample.api_request_id:
             _put(self._samples, sample.api_request_id, sample)
             if len(self._samples) > MAX_PENDING:
@@ -191,6 +199,9 @@ class RouteStats:
         agg.correlated += 1
         if joined.http.get("function"):
             agg.functions[str(joined.http["function"])] += 1
+        if joined.integration is not None:
+            outcome, report, error, at = invocation_facts(joined.integration)
+            agg.lambda_stats.record(outcome, joined.sample.latency_ms, report, error, at=at)
         cold = joined.cold
         if cold is True:
             agg.cold_starts += 1
@@ -223,6 +234,25 @@ def _put(store: dict[str, Any], key: str, value: Any) -> None:
     store[key] = value
     if len(store) > MAX_PENDING:
         del store[next(iter(store))]  # the oldest: dicts keep insertion order
+
+
+THROTTLED = 429  # API Gateway's and Lambda's answer to a throttled request
+
+
+def invocation_facts(
+    record: dict[str, Any],
+) -> tuple[Outcome, Report | None, str | None, float | None]:
+    """What `LambdaStats.record` takes from an invocation record: its outcome (cold or warm
+    from the REPORT it stands for), the REPORT, the error type, and when it ended."""
+    report = report_of(record)
+    outcome = {"success": Outcome.WARM, "function_error": Outcome.FUNCTION_ERROR}.get(
+        str(record.get("outcome")), Outcome.ERROR
+    )
+    if outcome is Outcome.WARM and report is not None and report.cold:
+        outcome = Outcome.COLD
+    error = record.get("error_type") if outcome is not Outcome.WARM else None
+    end = record.get("end")
+    return outcome, report, error, float(end) if isinstance(end, int | float) else None
 
 
 def report_of(record: dict[str, Any]) -> Report | None:

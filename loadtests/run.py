@@ -36,6 +36,7 @@ from emulator.arns import split_function_name
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 LOCUSTFILE_HTTP = Path(__file__).with_name("locustfile_http.py")  # --http: ApiUser
+LOCUSTFILE_STREAM = Path(__file__).with_name("locustfile_stream.py")  # --stream
 _URL_LINE = re.compile(r"Invoke API on (http://\S+)")
 
 
@@ -75,9 +76,15 @@ class LoadRun:
     headers: tuple[str, ...] = ()
     api_port: int | None = None  # the child emulator's; a free one by default
 
+    # --stream: InvokeWithResponseStream ("invoke"), the function URL ("url") or "both"
+    stream: str | None = None
+    stream_url: str | None = None
+
     @property
     def locustfile(self) -> Path:
-        return LOCUSTFILE_HTTP if self.http else LOCUSTFILE
+        if self.http:
+            return LOCUSTFILE_HTTP
+        return LOCUSTFILE_STREAM if self.stream else LOCUSTFILE
 
     @property
     def http_url(self) -> bool:
@@ -124,6 +131,12 @@ def lambda_args(
     ]
     if run.sigv4:
         args.append("--lambda-sigv4")
+    if run.stream:
+        args += ["--lambda-stream", run.stream]
+        if run.stream_url:
+            args += ["--lambda-stream-url", run.stream_url]
+        if trace is not None:  # a URL answers no REPORT: the trace says cold or warm
+            args += ["--lambda-trace", str(trace)]
     if run.http:
         args += ["--lambda-http", run.http]
         for pair in run.path_params:
@@ -349,7 +362,10 @@ def _execute(run: LoadRun, *, echo: bool) -> dict[str, Any]:
             host = emulator.wait_ready()
             if emulator.api_port is not None:
                 host = f"http://127.0.0.1:{emulator.api_port}"
-            if run.http:  # function URLs are on the Invoke API's port (`host` as it is)
+            # function URLs are on the Invoke API's port (`host` as it is); the trace tells
+            # cold from warm for requests that get no REPORT (routes, streamed URL calls)
+            url_calls = run.stream in ("url", "both") and not run.stream_url
+            if run.http or url_calls:
                 trace = emulator.trace_path
         elif run.http_url:
             host = run.target.rstrip("/") if run.target else _origin(str(run.http))

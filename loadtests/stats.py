@@ -5,6 +5,7 @@ invocations were cold, their Init Duration, Max Memory Used, throttles and what 
 cost. `LambdaStats` collects that from each invocation's REPORT line (or from its absence):
 
     record(outcome, latency_ms, report)   one invocation, on the process that sent it
+    record_stream(target, ttfb, ttlb, n)  a streamed response's first and last byte, per target
     serialize() -> dict                   the counts since the last call (a worker's report)
     merge(dict)                           add a worker's report (on the master)
 
@@ -93,6 +94,33 @@ class Histogram:
         self.total += float(data["total"])
 
 
+@dataclass
+class StreamStats:
+    """The streamed responses of one target (InvokeWithResponseStream, a function URL): time
+    to first byte, time to last byte, bytes."""
+
+    ttfb_ms: Histogram = field(default_factory=Histogram)
+    ttlb_ms: Histogram = field(default_factory=Histogram)
+    payload_bytes: Histogram = field(default_factory=Histogram)
+
+    def record(self, ttfb_ms: float, ttlb_ms: float, payload_bytes: int) -> None:
+        self.ttfb_ms.add(ttfb_ms)
+        self.ttlb_ms.add(ttlb_ms)
+        self.payload_bytes.add(payload_bytes)
+
+    def serialize(self) -> dict[str, Any]:
+        return {
+            "ttfb_ms": self.ttfb_ms.serialize(),
+            "ttlb_ms": self.ttlb_ms.serialize(),
+            "payload_bytes": self.payload_bytes.serialize(),
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        self.ttfb_ms.merge(data["ttfb_ms"])
+        self.ttlb_ms.merge(data["ttlb_ms"])
+        self.payload_bytes.merge(data["payload_bytes"])
+
+
 _HISTOGRAMS = (
     "init_ms",
     "latency_cold_ms",
@@ -121,6 +149,13 @@ class LambdaStats:
     # X-Amz-Executed-Version → invocations, and cold starts: an alias's weighted split
     versions: Counter[str] = field(default_factory=Counter)
     versions_cold: Counter[str] = field(default_factory=Counter)
+    # streamed responses, by target (loadtests.streaming: "invoke_stream", "function_url")
+    streams: dict[str, StreamStats] = field(default_factory=dict)
+
+    def record_stream(
+        self, target: str, ttfb_ms: float, ttlb_ms: float, payload_bytes: int
+    ) -> None:
+        self.streams.setdefault(target, StreamStats()).record(ttfb_ms, ttlb_ms, payload_bytes)
 
     def record(
         self,
@@ -172,6 +207,7 @@ class LambdaStats:
             "per_second": [[t, o, n] for (t, o), n in sorted(self.per_second.items())],
             "versions": dict(self.versions),
             "versions_cold": dict(self.versions_cold),
+            "streams": {t: s.serialize() for t, s in sorted(self.streams.items())},
         }
         for name in _HISTOGRAMS:
             data[name] = getattr(self, name).serialize()
@@ -187,6 +223,8 @@ class LambdaStats:
             self.per_second[(int(t), str(outcome))] += int(n)
         for name in _HISTOGRAMS:
             getattr(self, name).merge(data[name])
+        for target, stream in data.get("streams", {}).items():
+            self.streams.setdefault(target, StreamStats()).merge(stream)
 
     def take(self) -> dict[str, Any]:
         """`serialize()` and start over: what a worker sends with each report."""

@@ -8,10 +8,16 @@ Billed Duration, and for the invocations of this run (requests included, no free
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.config import Architecture
-from loadtests.stats import LambdaStats, Outcome
+from loadtests.stats import LambdaStats, Outcome, StreamStats
+
+# The streaming targets' names in the rows (loadtests.streaming's targets).
+STREAM_LABELS = {"invoke_stream": "InvokeWithResponseStream", "function_url": "function URL"}
+
+if TYPE_CHECKING:
+    from loadtests.routes import RouteStats
 
 SCHEMA = "lambda-emu.load-summary/1"
 
@@ -82,7 +88,57 @@ def build_summary(
         "series": _series(stats, started_at),
         # HTTP runs: per route key (loadtests.routes), cold/warm from the emulator's trace
         "routes": routes,
+        # streamed responses (StreamingLambdaUser), per target: time to first / last byte
+        "streaming": _streaming(stats) or None,
     }
+
+
+def _streaming(stats: LambdaStats) -> dict[str, Any]:
+    return {target: _stream_summary(target, s) for target, s in sorted(stats.streams.items())}
+
+
+def _stream_summary(target: str, stream: StreamStats) -> dict[str, Any]:
+    sizes = stream.payload_bytes
+    ttlb_total_s = stream.ttlb_ms.total / 1000.0
+    return {
+        "label": STREAM_LABELS.get(target, target),
+        "responses": stream.ttlb_ms.count,
+        "ttfb_ms": stream.ttfb_ms.summary(),
+        "ttlb_ms": stream.ttlb_ms.summary(),
+        "payload_bytes": {
+            "total": int(sizes.total),
+            "mean": round(sizes.total / sizes.count, 1) if sizes.count else None,
+        },
+        # bytes over the time spent receiving them, per response (MB = 10^6 bytes)
+        "mb_per_s": round(sizes.total / ttlb_total_s / 1e6, 3) if ttlb_total_s > 0 else None,
+    }
+
+
+def route_summaries(
+    route_stats: RouteStats,
+    *,
+    started_at: float,
+    ended_at: float | None = None,
+    architecture: Architecture = "x86_64",
+    watched: tuple[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`routes` of the summary: each route's counts (loadtests.routes) and, under `lambda`, the
+    Lambda summary of its own invocations and throttles, drawn as the route's charts. A route
+    whose function is the watched one (`watched`: name, its environments) gets its
+    environments over time too."""
+    out = route_stats.summary()
+    for key, agg in route_stats.routes.items():
+        function = out[key]["function"] or ""
+        out[key]["lambda"] = build_summary(
+            agg.lambda_stats,
+            function=function,
+            target=key,
+            started_at=started_at,
+            ended_at=ended_at,
+            architecture=architecture,
+            emulator=watched[1] if watched is not None and watched[0] == function else None,
+        )
+    return out
 
 
 def _versions(stats: LambdaStats) -> dict[str, dict[str, Any]]:
@@ -179,7 +235,28 @@ def rows(summary: dict[str, Any]) -> list[dict[str, str]]:
         out.append(("Cost per 1M invocations", _usd(cost["per_million_usd"])))
         out.append(("Cost of this run", _usd(cost["run_usd"])))
     out += route_rows(summary.get("routes") or {})
+    out += stream_rows(summary.get("streaming") or {})
     return [{"metric": metric, "value": value} for metric, value in out]
+
+
+def stream_rows(streaming: dict[str, Any]) -> list[tuple[str, str]]:
+    """Per streaming target: responses, time to first byte and to last byte, throughput."""
+    out: list[tuple[str, str]] = []
+    for stream in streaming.values():
+        label = stream["label"]
+        out.append((f"{label}: streamed responses", str(stream["responses"])))
+        for p in ("p50", "p95", "p99"):
+            out.append((f"{label}: TTFB {p}", _ms(stream["ttfb_ms"][p])))
+        for p in ("p50", "p95", "p99"):
+            out.append((f"{label}: TTLB {p}", _ms(stream["ttlb_ms"][p])))
+        rate, mean = stream["mb_per_s"], stream["payload_bytes"]["mean"]
+        out.append(
+            (
+                f"{label}: throughput",
+                "–" if rate is None else f"{rate:g} MB/s ({mean:,.0f} bytes a response)",
+            )
+        )
+    return out
 
 
 def route_rows(routes: dict[str, Any]) -> list[tuple[str, str]]:

@@ -221,10 +221,14 @@ class LambdaUser(User):
         return 3600.0 if due is None else due
 
     @task
-    def invoke(self) -> None:
+    def call(self) -> None:
         if type(self).arrivals is not None and not self._due:
             return  # a replay's user first waits for its arrival, then invokes
         self._due = False
+        self.invoke()
+
+    def invoke(self) -> None:
+        """One invocation (a subclass calls the function its own way)."""
         answer = self.client.invoke(self.function_name, self.payload_choices.pick(self.rng))
         self._throttled = self._throttled + 1 if answer.outcome is Outcome.THROTTLE else 0
 

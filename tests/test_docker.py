@@ -24,7 +24,7 @@ import pytest
 import test_faults as faults  # the core's scenarios, called with this module's fixtures
 import test_invoke_boto3 as core
 from answers import assert_oom_killed
-from waiting import docker_images_ready
+from waiting import docker_images_ready, eventually
 
 from emulator.client import InvokeResult
 from emulator.config import EmulatorConfig, FunctionConfig
@@ -397,8 +397,11 @@ def _free_port() -> int:
 
 @needs_engine
 @pytest.mark.slow
-def test_compose_emulator_serves_an_invocation(tmp_path: Path) -> None:
-    """`docker compose up emulator`: the repo's image, the compose command, a real invoke."""
+def test_compose_up_serves_an_extension_and_locust(tmp_path: Path) -> None:
+    """`docker compose up`: the repo's image and compose file, the emulator reaching the
+    engine through its API. The emulator and Locust's UI answer; a function with an extension
+    (the analytics sample) is invoked and its REPORT read; its idle container is Paused; then
+    `compose down` leaves no container behind."""
     if (
         subprocess.run(
             ["docker", "compose", "version"], capture_output=True, check=False
@@ -413,41 +416,45 @@ def test_compose_emulator_serves_an_invocation(tmp_path: Path) -> None:
     from emulator.images.build import build_wheels
 
     build_wheels(ROOT, ROOT / "docker" / "wheels", say=lambda _m: None)  # the Dockerfile's
-    port = _free_port()
+    port, locust_port = _free_port(), _free_port()
 
-    # the compose file's emulator, serving a functions folder of one function
+    # the compose file's emulator, serving a functions folder of two functions
     shutil.copytree(ROOT / "functions" / "hello_python", tmp_path / "hello_python")
+    shutil.copytree(ROOT / "functions" / "analytics_extension", tmp_path / "analytics")
+    shutil.copytree(ROOT / "functions" / "extensions", tmp_path / "extensions")
     name = f"compose_hello_{os.getpid()}"  # its containers are told apart by this label
+    ext = f"compose_ext_{os.getpid()}"
     (tmp_path / "lambda-emu.toml").write_text(
         f'[functions.{name}]\nruntime = "python3.11"\nhandler = "app.handler"\n'
         'code = "hello_python"\n'
+        f'[functions.{ext}]\nruntime = "python3.11"\nhandler = "app.handler"\n'
+        'code = "analytics"\nmemory = 256\nlayers = ["extensions/analytics"]\n'
     )
     env = {
         **os.environ,
         "PWD": str(ROOT),
         "LAMBDA_EMU_PORT": str(port),
+        "LAMBDA_EMU_LOCUST_PORT": str(locust_port),
         "LAMBDA_EMU_FUNCTIONS": str(tmp_path),
+        "LAMBDA_FUNCTION": name,
     }
     project = ["docker", "compose", "-p", f"lambda-emu-test-{os.getpid()}"]
-    build = subprocess.run(
-        [*project, "build", "emulator"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert build.returncode == 0, build.stderr[-3000:]
-    try:
-        up = subprocess.run(
-            [*project, "up", "-d", "--wait", "emulator"],
+
+    def compose(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*project, *args],
             cwd=ROOT,
             env=env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=timeout,
             check=False,
         )
+
+    build = compose("build", "emulator")
+    assert build.returncode == 0, build.stderr[-3000:]
+    try:
+        up = compose("up", "-d", "--wait", "emulator", "locust-master", "locust-worker")
         assert up.returncode == 0, up.stderr[-3000:]
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             resp = http.post(
@@ -458,33 +465,48 @@ def test_compose_emulator_serves_an_invocation(tmp_path: Path) -> None:
             assert resp.status_code == 200, resp.text
             assert "x-amz-function-error" not in resp.headers
             log = base64.b64decode(resp.headers["x-amz-log-result"]).decode()
-            assert "REPORT RequestId" in log
-            envs = http.get("/_emu/environments").json()
-            assert envs, "the invocation ran in an environment"
+            assert "REPORT RequestId" in log and "Max Memory Used: 0 MB" not in log
+            resp = http.post(f"/2015-03-31/functions/{ext}/invocations", content=b'{"name": "x"}')
+            assert resp.status_code == 200, resp.text
+            assert resp.json() == {"greeting": "hello x"}
+            request_id = resp.headers["x-amzn-requestid"]
+            # the response leaves before the extension is done: its REPORT follows in the log
+            eventually(
+                lambda: f"REPORT RequestId: {request_id}" in compose("logs", "emulator").stdout,
+                "the extension function's REPORT",
+                within_s=60,
+            )
+            # the idle environments are paused through the engine's API: docker ps shows it
+            # (the extension function's: Locust may be loading the other one)
+            eventually(lambda: bool(_containers_of(ext, "paused")), "the idle container Paused", 60)
+        eventually(lambda: _answers(f"http://127.0.0.1:{locust_port}/"), "Locust's UI", 60)
     finally:
-        logs = subprocess.run(
-            [*project, "logs", "emulator"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        down = subprocess.run(
-            [*project, "down", "--timeout", "10"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            check=False,
-        )
+        logs = compose("logs").stdout
+        down = compose("down", "--timeout", "10", "--remove-orphans")
         assert down.returncode == 0, logs[-3000:]
-    # the emulator removed its function containers when it stopped
-    assert _containers_of(name) == [], logs[-3000:]
+    # the emulator removed its function containers when it stopped; compose its own
+    assert _containers_of(name) == [] and _containers_of(ext) == [], logs[-3000:]
+    left = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project[-1]}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert left.stdout.split() == []
 
 
-def _containers_of(function: str) -> list[str]:
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=10).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _containers_of(function: str, status: str | None = None) -> list[str]:
+    query = ["--filter", f"label={docker.LABEL_FUNCTION}={function}"]
+    query += ["--filter", f"status={status}"] if status else []
     out = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label={docker.LABEL_FUNCTION}={function}"],
+        ["docker", "ps", "-aq", *query],
         capture_output=True,
         text=True,
         check=True,

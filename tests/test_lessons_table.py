@@ -65,6 +65,7 @@ def test_every_variant_line_says_what_it_measures_in_words() -> None:
                 "Duration, cold start",
                 "Duration, warm median",
                 "caller wait, warm median",
+                "first byte, warm median",
                 "Init Duration",
                 "Max Memory Used",
             )

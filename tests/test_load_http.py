@@ -29,9 +29,10 @@ from loadtests.http import (
     parse_header,
     path_parameters,
 )
+from loadtests.report import CHART_TITLES, render_report
 from loadtests.routes import RouteSample, RouteStats, TraceTail, report_of, trace_routes
 from loadtests.stats import LambdaStats
-from loadtests.summary import build_summary, render_text
+from loadtests.summary import build_summary, render_text, route_summaries
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "functions" / "lambda-emu.toml"
@@ -165,6 +166,35 @@ def test_route_stats_split_cold_and_warm_with_the_authorizers_share() -> None:
     )
     text = render_text(summary)
     assert "GET /items/{id}" in text and "1 cold / 1 warm" in text and "1 cached" in text
+
+
+def test_each_route_has_its_own_lambda_stats_and_seven_charts() -> None:
+    stats = RouteStats()
+    route = "GET /items/{id}"
+    for api_id, ms, status in (("api-1", 200.0, 200), ("api-2", 10.0, 200), ("api-3", 4.0, 403)):
+        stats.record(RouteSample(route, api_id, ms, status))
+    stats.record(RouteSample(route, None, 2.0, 429))  # throttled: no invocation, no trace
+    stats.ingest(TRACE)
+    own = stats.routes[route].lambda_stats
+    # the integration's invocations only (not the authorizer's, nor hello_python's)
+    assert (own.cold_starts, own.latency_warm_ms.count, own.memory_mb) == (1, 1, 128)
+    assert own.init_ms.percentile(0.5) == 100.0 and own.latency_cold_ms.percentile(0.5) == 200.0
+    assert own.outcomes["throttle"] == 1 and own.billed_ms.count == 2
+
+    routes = route_summaries(stats, started_at=0.0, ended_at=2.0)
+    summary = build_summary(LambdaStats(), function="items", target="t", started_at=0.0,
+                            ended_at=2.0, routes=routes)  # fmt: skip
+    lam = summary["routes"][route]["lambda"]
+    assert (lam["cold_starts"], lam["warm"], lam["throttles"]) == (1, 1, 1)
+    assert lam["function"] == "items"
+    assert lam["cost"]["memory_mb"] == 128 and lam["series"]["init_ms"] == [[100.0, 1]]
+    page = render_report([summary])
+    section = page[page.index('id="route-GET-items-id"') :]
+    assert "Route GET /items/{id} → items" in section
+    assert section.count('<svg class="chart"') == 7
+    for title in CHART_TITLES:
+        assert title in section
+    assert "1 cold / 1 warm" in section  # the route's own rows
 
 
 def test_route_stats_without_a_trace_count_requests_only() -> None:
@@ -330,6 +360,13 @@ def test_headless_load_through_a_route_has_cold_and_warm_per_route(tmp_path: Pat
     assert counts[("Lambda", "GET /items/{id} [warm]")] == route["warm"]
     assert counts[("", "Aggregated")] == route["requests"]  # the split is not counted twice
     assert "GET /items/{id} authorizer http_authorizer" in proc.stdout
+    # the route's own Lambda stats, and its charts in the report
+    own = route["lambda"]
+    assert (own["cold_starts"], own["warm"]) == (route["cold_starts"], route["warm"])
+    assert own["init_ms"]["count"] == route["cold_starts"] and own["memory_mb"]
+    page = (out / "lambda-report.html").read_text()
+    assert page.count('<svg class="chart"') == 14  # the function's 7, the route's 7
+    assert 'id="route-GET-items-id"' in page
 
 
 OWN_LOCUSTFILE = """

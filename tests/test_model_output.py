@@ -5,6 +5,7 @@ intervals, percentiles of levels, the timeline and lifespan, the period's bill, 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from emulator import model
 from emulator.cli import app
+from emulator.cost import DEFAULT_PRICES, provisioned_billed_s
 from emulator.model.distributions import Fixed, ModelInputError
 from emulator.model.keepalive import FixedKeepAlive
 from emulator.model.predict import Candidate, _choose, replicate, t975
@@ -212,6 +214,25 @@ def test_cost_lines_cover_the_simulated_period_and_a_month() -> None:
     )
     assert "cost, simulated 60.0 min" in result.output
     assert "requests $0.0007" in result.output
+
+
+def test_provisioned_concurrency_is_billed_by_the_5_minutes_as_aws_prices_it() -> None:
+    # AWS's pricing page: from enabling to disabling, "rounded up to the nearest 5 minutes"
+    assert provisioned_billed_s(61.0) == provisioned_billed_s(300.0) == 300.0
+    assert provisioned_billed_s(301.0) == 600.0 and provisioned_billed_s(0.0) == 0.0
+    assert provisioned_billed_s(730 * 3600.0) == 730 * 3600.0
+    # 2 environments of 1,024 MB provisioned for a simulated 61 s: 5 minutes are billed
+    run = _fixed_run(1.0, 0.1, 0.3, 600.0, 61.0)
+    provisioned = replace(run, provisioned=2)
+    summary = summarise(provisioned, memory_mb=1024)
+    rate = DEFAULT_PRICES.provisioned_x86_64_usd_per_gb_s
+    assert summary.cost_breakdown_period["provisioned"] == pytest.approx(2 * 1.0 * 300 * rate)
+    assert summary.cost_breakdown["provisioned"] == pytest.approx(2 * 1.0 * 730 * 3600 * rate)
+    doc = _cli(*PARAMETRIC, "--traffic", "deterministic:1/s", "--duration", "61s",
+               "--provisioned", "2", "--memory", "1024")  # fmt: skip
+    assert isinstance(doc["summary"], dict)
+    period = doc["summary"]["cost_breakdown_period"]
+    assert period["provisioned"] == pytest.approx(2 * 300 * rate)
 
 
 def test_chart_bins_are_labelled(tmp_path: Path) -> None:

@@ -85,7 +85,35 @@ def test_default_outputs_of_load_and_tune_are_ignored() -> None:
 
 # --- the tour, verbatim ----------------------------------------------------------------------
 
-TOUR_START, TOUR_END = "## A five-minute tour", "### Edit, invoke, repeat"
+TOUR_START, TOUR_END = "## A five-minute tour", "## What is where"
+# Every command block of the tour, in order, by the start of its first command. A block added
+# to the README fails here until this test runs it (or says why not) and checks its promise.
+TOUR = (
+    "source .venv/bin/activate",  # serve
+    "source .venv/bin/activate",  # the other terminal: AWS CLI, boto3, curl
+    "lambda-emu invoke cpu_python",  # memory buys CPU; the OOM kill
+    "lambda-emu invoke hello_python",  # one-off invocation, doctor
+    "lambda-emu serve -m functions/lambda-emu.toml --debug",  # not run: see SKIPPED
+    "lambda-emu invoke analytics_inline",  # extensions
+    "cd functions && lambda-emu serve --api-port",  # the front door, then curl
+    "lambda-emu load --http",  # a route under load
+    "lambda-emu load hello_python",  # headless, web UI, spike
+    "lambda-emu tune cpu_python",  # power tuning, compare
+    "lambda-emu model",  # the offline model
+    "lambda-emu lessons",  # the lessons
+    "scripts/setup-docker",  # not run: see SKIPPED
+)
+SKIPPED = {
+    "lambda-emu serve -m functions/lambda-emu.toml --debug": (
+        "waits for an IDE to attach and reads the reader's own .env / env.json; "
+        "tests/test_debugging.py attaches a real debugpy and Node inspector client, "
+        "tests/test_env_overrides.py reads both files"
+    ),
+    "scripts/setup-docker": (
+        "installs Debian's docker.io and starts dockerd (root, minutes), and `docker compose up` "
+        "runs until stopped; tests/test_docker.py covers the docker sandbox where an engine answers"
+    ),
+}
 
 
 def _tour_blocks() -> list[str]:
@@ -102,48 +130,105 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-def _bash(script: str, port: int) -> str:
-    script = script.replace("127.0.0.1:9000", f"127.0.0.1:{port}")
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=ROOT,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,  # one stream, in the order a terminal shows it
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    output = done.stdout
-    assert done.returncode == 0, f"{script}\n---\n{output}"
-    return output
+class Tour:
+    """A reader's two terminals: servers started in the background (their own process
+    groups), and one shell session per step, run from the repository's root. The tour's
+    ports (9000, 3000, 8089) may be taken on a shared machine: the same commands on free ones."""
+
+    def __init__(self) -> None:
+        self.port, self.api_port, self.web_port = free_port(), free_port(), free_port()
+        self.servers: list[subprocess.Popen[str]] = []
+
+    def ports(self, text: str) -> str:
+        return text.replace("127.0.0.1:9000", f"127.0.0.1:{self.port}").replace(
+            "127.0.0.1:3000", f"127.0.0.1:{self.api_port}"
+        )
+
+    def run(self, script: str, *, exit_codes: tuple[int, ...] = (0,)) -> str:
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", "source .venv/bin/activate\n" + self.ports(script)],
+            cwd=ROOT,
+            env=_clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # one stream, in the order a terminal shows it
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        output = done.stdout
+        assert done.returncode in exit_codes, f"{script}\n---\n{output}"
+        return output
+
+    def background(self, script: str) -> subprocess.Popen[str]:
+        server = subprocess.Popen(
+            ["bash", "-c", script],
+            cwd=ROOT,
+            env=_clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.servers.append(server)
+        return server
+
+    def serve(self, block: str) -> subprocess.Popen[str]:
+        """A block that starts `lambda-emu serve` (and waits until it answers)."""
+        script = block.replace(
+            "lambda-emu serve",
+            f"lambda-emu serve --port {self.port}"
+            + ("" if "--api-port" in block else f" --api-port {self.api_port}"),
+        ).replace("--api-port 3000", f"--api-port {self.api_port}")
+        server = self.background("source .venv/bin/activate\n" + script)
+        eventually(lambda: _answers(self.port), "lambda-emu serve answers", within_s=120)
+        return server
+
+    @staticmethod
+    def stop(server: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
+        if server.poll() is None:
+            os.killpg(server.pid, sig)
+        try:
+            out, _ = server.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            out, _ = server.communicate(timeout=30)
+        return out
+
+    def close(self) -> None:
+        for server in self.servers:
+            if server.poll() is None:
+                self.stop(server)
+
+
+def _commands_of(block: str) -> list[str]:
+    """A block's commands, one per line (continuations joined), comments kept."""
+    return [line for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_tour_lists_every_block_it_runs() -> None:
+    blocks = _tour_blocks()
+    assert len(blocks) == len(TOUR), "a block of the tour is new or gone: give it its check"
+    for block, start in zip(blocks, TOUR, strict=True):
+        assert block.lstrip().startswith(start), f"a block moved: {start!r} expected"
+    assert {start for start in TOUR if start in SKIPPED} == set(SKIPPED)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # every block, `lessons` and `tune` included: several minutes
 def test_the_tour_runs_verbatim_and_leaves_the_checkout_clean() -> None:
     before = _porcelain()
-    serve, clients, memory, one_off = _tour_blocks()
-    port = free_port()
-    # the tour's port 9000 may be taken on a shared machine: the same commands on a free one
-    server = subprocess.Popen(
-        [
-            "bash",
-            "-c",
-            serve.replace("lambda-emu serve", f"lambda-emu serve --port {port} --api-port 0"),
-        ],
-        cwd=ROOT,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    blocks = _tour_blocks()
+    assert len(blocks) == len(TOUR)
+    (serve, clients, memory, one_off, debug, extensions, front_door, http_load, load, tune,
+     predict, lessons, docker) = blocks  # fmt: skip
+    assert debug.startswith(TOUR[4]) and docker.startswith(TOUR[12])  # SKIPPED, with reasons
+    tour = Tour()
     try:
-        eventually(lambda: _answers(port), "lambda-emu serve answers", within_s=120)
+        first = tour.serve(serve)
         # the other terminal: one shell session, as a reader types the blocks one after another
         marker = "=== next block of the tour ==="
-        session = f"\necho '{marker}'\n".join((clients, memory, one_off))
-        out_clients, out_memory, out_one_off = _bash(session, port).split(marker)
+        session = f"\necho '{marker}'\n".join((clients, memory, one_off, extensions))
+        out_clients, out_memory, out_one_off, out_extensions = tour.run(session).split(marker)
         # the AWS CLI's invoke, then its output file: the payload's name is used
         assert '"message": "hello you, from python"' in out_clients
         # boto3 with the log tail: the result and the REPORT line
@@ -155,10 +240,88 @@ def test_the_tour_runs_verbatim_and_leaves_the_checkout_clean() -> None:
         assert "Memory Size: 128 MB" in out_memory and "Memory Size: 1769 MB" in out_memory
         assert "Runtime.OutOfMemory" in out_memory and "Max Memory Used: 128 MB" in out_memory
         assert "Memory Size: 512 MB" in out_one_off and "hello from python" in out_one_off
+        assert "cgroup" in out_one_off  # doctor says what this machine enforces
+        # both analytics functions answer, each with its REPORT (the bill includes the
+        # extension's work in both: tests/test_analytics_extension.py measures it)
+        assert out_extensions.count("REPORT RequestId:") == 2
+        assert "Runtime." not in out_extensions
+        _check_front_door(tour, first, front_door)
+        _check_http_load(tour.run(http_load))
+        _check_load(tour, load)
+        _check_tune(tour.run(tune))
+        _check_model(tour.run(predict))
+        # `lessons` exits 1 when a lesson's ratio missed its bound (a loaded machine can do
+        # that); the block promises the figures of every lesson, which it prints either way
+        _check_lessons(tour.run(lessons, exit_codes=(0, 1)))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.communicate(timeout=60)
+        tour.close()
     assert _porcelain() == before
+
+
+def _check_front_door(tour: Tour, first: subprocess.Popen[str], block: str) -> None:
+    """The block starts a second serve (the reader stops the first), then curls its routes."""
+    serve_line, *curls = _commands_of(block)
+    Tour.stop(first)
+    second = tour.serve(serve_line.split("  #", 1)[0])
+    eventually(lambda: _answers_http(tour.api_port), "the API port answers", within_s=60)
+    out = tour.run("\n".join(curls))
+    assert '"id": "42"' in out and '"user": "alice"' in out
+    assert "HTTP/1.1 403" in out and '{"message":"Forbidden"}' in out
+    printed = Tour.stop(second)
+    assert "/items/{id} → items" in printed  # it printed the routes it serves
+
+
+def _check_http_load(out: str) -> None:
+    # cold and warm per route, with the authorizer's share of the latency
+    assert "GET /items/{id}" in out and "cold /" in out and "warm" in out
+    assert "authorizer http_authorizer" in out and "of the latency" in out
+
+
+def _check_load(tour: Tour, block: str) -> None:
+    for command in _commands_of(block):
+        if " --web" in command:
+            _check_web(tour, command)
+            continue
+        out = tour.run(command)
+        assert "Lambda summary (hello_python" in out and "Cold starts" in out
+        assert "Cost per 1M invocations" in out
+        if "spike" in command:
+            assert "Environments peak" in out
+
+
+def _check_web(tour: Tour, command: str) -> None:
+    """`--web` serves Locust's UI until stopped: its Lambda tab and page answer, Ctrl-C ends
+    it."""
+    web = tour.background(
+        "source .venv/bin/activate\n"
+        + command.split("  #", 1)[0].replace("--web", f"--web --web-port {tour.web_port}")
+    )
+    base = f"http://127.0.0.1:{tour.web_port}"
+    eventually(lambda: _get(base + "/") is not None, "Locust's UI answers", within_s=120)
+    page = _get(base + "/lambda")
+    assert page is not None and "Cold starts over time" in page
+    stats = _get(base + "/stats/requests")
+    assert stats is not None and '"key": "lambda"' in stats
+    Tour.stop(web, signal.SIGINT)
+    assert web.returncode is not None
+
+
+def _check_tune(out: str) -> None:
+    assert "recommend" in out.lower() and "per 1M" in out
+    assert "cpu_rust" in out and "cpu_python" in out  # compare's two functions
+
+
+def _check_model(out: str) -> None:
+    assert "cold start" in out.lower() and "environments" in out
+    assert (ROOT / ".lambda-emu" / "model.png").is_file()
+
+
+def _check_lessons(out: str) -> None:
+    for lesson in ("concurrent I/O", "initialise clients", "memory buys CPU", "Rust cold start",
+                   "/tmp survives", "extensions work after", "stream a large response",
+                   "killed at its limit"):  # fmt: skip
+        assert lesson in out, lesson
+    assert "Runtime.OutOfMemory" in out and re.search(r"\d+ of \d+ lessons shown", out)
 
 
 def _answers(port: int) -> bool:
@@ -166,6 +329,22 @@ def _answers(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/_emu/health", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _answers_http(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def _get(url: str) -> str | None:
+    try:
+        response = httpx.get(url, timeout=5)
+    except httpx.HTTPError:
+        return None
+    return response.text if response.status_code == 200 else None
 
 
 def _porcelain() -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_load import _load  # the same `lambda-emu load` command line as the load tests
+from test_load import LAMBDA_EMU, _load  # the same `lambda-emu load` command line as the load tests
 
 from loadtests.report import CHART_TITLES, render_report
 from loadtests.run import free_port
@@ -127,22 +127,39 @@ def chromium() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _check_charts(driver: Any) -> None:
-    from selenium.webdriver.common.by import By
+# One script reads what a check needs from a section's charts at once: the live pages reload
+# every 2 s, and a reload between two WebDriver calls would leave the first one's elements stale.
+READ_CHARTS = """
+const section = document.querySelector(arguments[0]);
+if (!section) return null;
+return Array.from(section.querySelectorAll("svg.chart")).map((svg) => {
+  const box = svg.getBoundingClientRect();
+  const text = (sel) => (svg.querySelector(sel) || {}).textContent || "";
+  return {width: box.width, height: box.height, title: text(".title"),
+          x_label: text(".x-label"), y_label: text(".y-label"),
+          ticks: svg.querySelectorAll(".tick").length,
+          bars: svg.querySelectorAll("rect.bar").length,
+          lines: svg.querySelectorAll("polyline.line").length};
+});
+"""
 
-    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+
+def _check_charts(driver: Any, within: str = "section.function") -> None:
+    """The section's seven charts, laid out (visible) and labelled, with data drawn."""
+    deadline = time.monotonic() + 30
+    charts = driver.execute_script(READ_CHARTS, within)
+    while not charts:  # between a reload's request and its page
+        assert time.monotonic() < deadline, f"no {within} with charts"
+        time.sleep(0.3)
+        charts = driver.execute_script(READ_CHARTS, within)
     assert len(charts) == 7
     for chart in charts:
-        assert chart.size["width"] > 300 and chart.size["height"] > 150  # laid out, visible
-        x_label = chart.find_element(By.CSS_SELECTOR, ".x-label").text
-        y_label = chart.find_element(By.CSS_SELECTOR, ".y-label").text
-        assert x_label and y_label
-        assert chart.find_elements(By.CSS_SELECTOR, ".tick")
-    titles = [c.find_element(By.CSS_SELECTOR, ".title").text for c in charts]
-    assert titles[0] == "Cold starts over time" and titles[6].startswith("Cost per million")
+        assert chart["width"] > 300 and chart["height"] > 150  # laid out, visible
+        assert chart["x_label"] and chart["y_label"] and chart["ticks"]
+    assert charts[0]["title"] == "Cold starts over time"
+    assert charts[6]["title"].startswith("Cost per million")
     # the run drew something: bars of cold starts, lines of environments
-    assert charts[0].find_elements(By.CSS_SELECTOR, "rect.bar")
-    assert charts[1].find_elements(By.CSS_SELECTOR, "polyline.line")
+    assert charts[0]["bars"] and charts[1]["lines"]
 
 
 @pytest.mark.slow
@@ -154,7 +171,8 @@ def test_tab_page_and_report_of_a_real_run_render_in_chromium(
     port = free_port()
     out = tmp_path / "web"
     cmd = _load(out, "echo", "--web", "--web-port", str(port), "--autostart", "--autoquit", "2")
-    cmd += ["--users", "2", "--spawn-rate", "2", "--run-time", "8s"]
+    # long enough to still run while the page and the tab are checked on a loaded machine
+    cmd += ["--users", "2", "--spawn-rate", "2", "--run-time", "30s"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -185,7 +203,18 @@ def test_tab_page_and_report_of_a_real_run_render_in_chromium(
         time.sleep(2.5)  # the UI polls /stats/requests every 2 s to fill the tab
         body = chromium.find_element(By.TAG_NAME, "body").text
         assert "Cold starts" in body and "/lambda" in body
+        # the tab's charts: the Lambda page in a frame above the table (loadtests/webtab.py)
+        frame = chromium.find_element(By.ID, "lambda-charts")
+        assert frame.size["width"] > 600 and frame.size["height"] > 800
+        chromium.switch_to.frame(frame)
+        _check_charts(chromium)
+        chromium.switch_to.default_content()
         chromium.save_screenshot(str(IMG / "locust-lambda-tab.png"))
+        # another tab: the frame goes with the Lambda tab
+        next(t for t in chromium.find_elements(By.CSS_SELECTOR, "[role=tab]")
+             if t.text.strip().lower() == "charts").click()  # fmt: skip
+        time.sleep(1)
+        assert not chromium.find_elements(By.ID, "lambda-charts")
         output, _ = proc.communicate(timeout=120)
         assert proc.returncode == 0, output
     finally:
@@ -197,3 +226,24 @@ def test_tab_page_and_report_of_a_real_run_render_in_chromium(
     chromium.get(report.as_uri())
     _check_charts(chromium)
     chromium.save_screenshot(str(IMG / "lambda-report.png"))
+
+
+@pytest.mark.slow
+def test_the_report_of_an_http_run_has_charts_per_route_in_chromium(
+    chromium: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "http"
+    samples = Path(__file__).resolve().parent.parent / "functions" / "lambda-emu.toml"
+    cmd = [str(LAMBDA_EMU), "load", "--http", "GET /items/{id}",
+           "--manifest", str(samples), "--path-param", "id=42",
+           "--header", "Authorization: allow", "--users", "3", "--spawn-rate", "3",
+           "--run-time", "6s", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    chromium.get((out / "lambda-report.html").as_uri())
+    _check_charts(chromium)  # the function's
+    _check_charts(chromium, "section#route-GET-items-id")  # the route's own
+    section = chromium.find_element("css selector", "section#route-GET-items-id")
+    assert "Route GET /items/{id} → items" in section.text
+    chromium.execute_script("arguments[0].scrollIntoView()", section)
+    chromium.save_screenshot(str(IMG / "lambda-report-route.png"))

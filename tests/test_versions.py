@@ -340,3 +340,36 @@ def test_reserved_concurrency_is_shared_by_every_version(tmp_path: Path) -> None
         assert err["Error"]["Code"] == "TooManyRequestsException"
         assert err.get("Reason") == "ReservedFunctionConcurrentInvocationLimitExceeded"
         assert emu.call(busy) == 1
+
+
+def test_the_invoke_command_takes_a_qualifier(tmp_path: Path) -> None:
+    # `lambda-emu invoke NAME:ALIAS` runs the alias's version, with its number in the
+    # function's AWS_LAMBDA_FUNCTION_VERSION and the alias's ARN as the invoked ARN
+    import subprocess
+    import sys
+
+    manifest = tmp_path / "lambda-emu.toml"
+    manifest.write_text(MANIFEST)
+    lambda_emu = Path(sys.executable).parent / "lambda-emu"
+
+    def run(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(lambda_emu), "invoke", name, "--manifest", str(manifest)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=tmp_path,
+        )
+
+    live = run("ctx:live")
+    assert live.returncode == 0, live.stderr
+    body = json.loads(live.stdout)
+    assert body["env"]["AWS_LAMBDA_FUNCTION_VERSION"] == "1"
+    assert body["invoked_function_arn"] == ARN + "ctx:live"
+    assert "REPORT RequestId" in live.stderr
+
+    unknown = run("ctx:nope")
+    assert unknown.returncode != 0
+    lines = unknown.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no version or alias 'nope'" in lines[0]

@@ -48,7 +48,7 @@ class ControlApi:
     async def reset(self, request: Request) -> Response:
         try:
             options = json.loads(request.body or b"{}") or {}
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise errors.InvalidRequestContent(f"reset: the body is not JSON: {exc}") from exc
         name = options.get("function") if isinstance(options, dict) else None
         wait = bool(options.get("wait")) if isinstance(options, dict) else False

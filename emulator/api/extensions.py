@@ -276,7 +276,7 @@ class ExtensionsApi:
             events = body.get("events", [])
             if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
                 raise ValueError("events")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             raise ExtensionApiError(
                 "InvalidRequestFormat", "Invalid request format", status=400
             ) from None
@@ -392,7 +392,7 @@ class ExtensionsApi:
                 raise ValueError("buffering")
             if not 25 <= timeout_ms <= 30_000:
                 raise ValueError("buffering.timeoutMs")
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             return Response(
                 400,
                 json.dumps(

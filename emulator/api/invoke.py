@@ -123,7 +123,7 @@ class InvokeApi:
         payload = request.body or b"{}"  # ⚠ an empty payload reaches the function as {}
         try:
             json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise errors.InvalidRequestContent(parse_error_message(payload)) from exc
         client_context = _client_context(request.headers.get(wire.H_CALLER_CLIENT_CONTEXT))
         if kind == wire.INVOCATION_DRY_RUN:

@@ -73,7 +73,7 @@ class InvokeStreamApi:
         payload = request.body or b"{}"
         try:
             json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise errors.InvalidRequestContent(parse_error_message(payload)) from exc
         client_context = _client_context(request.headers.get(wire.H_CALLER_CLIENT_CONTEXT))
         if kind == wire.INVOCATION_DRY_RUN:
@@ -173,7 +173,7 @@ class EventStreamSink:
 def _error_type_of(payload: bytes) -> str:
     try:
         body = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return wire.RUNTIME_UNKNOWN
     value = body.get("errorType") if isinstance(body, dict) else None
     return value if isinstance(value, str) and value else wire.RUNTIME_UNKNOWN

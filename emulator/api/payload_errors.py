@@ -192,4 +192,14 @@ def _python_error(payload: bytes) -> tuple[str, int, int]:
         return exc.msg, exc.lineno, exc.colno
     except ValueError as exc:  # e.g. a number too long for Python's int conversion
         return str(exc), 1, 1
+    except RecursionError:
+        # ⚠ nested deeper than Python's parser goes (a little under 1,000 levels): refused as
+        # Jackson 2.15+ refuses more than 1,000 (StreamReadConstraints); which Jackson
+        # Lambda's front end runs is not documented
+        return (
+            "Document nesting depth (1001) exceeds the maximum allowed (1000, from "
+            "`StreamReadConstraints.getMaxNestingDepth()`)",
+            1,
+            1,
+        )
     return "Unexpected end-of-input", 1, 1

@@ -42,7 +42,14 @@ from emulator.engine.streaming import (
     StreamLimits,
     decode_error_body,
 )
-from emulator.httpserver import HttpServer, Reply, Request, RequestBody, Response
+from emulator.httpserver import (
+    ConnectionTimeouts,
+    HttpServer,
+    Reply,
+    Request,
+    RequestBody,
+    Response,
+)
 
 if TYPE_CHECKING:
     from emulator.api.extensions import ExtensionsApi
@@ -128,6 +135,7 @@ class RuntimeApi:
         admit: Callable[[tuple[str, int]], bool] | None = None,
         host: str = "127.0.0.1",
         stream_limits: StreamLimits | None = None,
+        timeouts: ConnectionTimeouts | None = None,
     ) -> None:
         self.state = RuntimeState.STARTED
         self._on_init_done = on_init_done
@@ -150,6 +158,7 @@ class RuntimeApi:
             cancel_on_disconnect=True,
             admit=admit,
             stream_bodies=self._streams,
+            timeouts=timeouts,
         )
         self._router: Router | None = None
 

@@ -78,7 +78,7 @@ def invocation_record(failure: EventFailure) -> dict[str, object]:
     inv = failure.invocation
     try:
         request_payload: object = json.loads(inv.payload or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         request_payload = inv.payload.decode("utf-8", "replace")
     record: dict[str, object] = {
         "version": "1.0",
@@ -103,6 +103,6 @@ def invocation_record(failure: EventFailure) -> dict[str, object]:
         }
         try:
             record["responsePayload"] = json.loads(result.payload or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):
             record["responsePayload"] = result.payload.decode("utf-8", "replace")
     return record

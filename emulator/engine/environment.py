@@ -57,6 +57,7 @@ from emulator.engine.states import (
     check_transition,
 )
 from emulator.engine.streaming import StreamLimits
+from emulator.httpserver import connection_timeouts
 from emulator.metrics.logs import EnvironmentLog, InvocationLog, LogSink
 from emulator.metrics.report import start_line
 from emulator.sandbox.base import (
@@ -137,6 +138,7 @@ class ExecutionEnvironment:
             admit=self._admits if cfg.runtime_api_owner_check else None,
             host=bind,
             stream_limits=StreamLimits(rate_bps=cfg.stream_rate_bps),
+            timeouts=connection_timeouts(cfg),
         )
         self.sandbox: Sandbox | None = None
         # Extensions (LAMBDA_SPEC §3): internal ones may register with any function.

@@ -256,7 +256,7 @@ class Authorizers:
 def _error_message(payload: bytes) -> str | None:
     try:
         body = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     message = body.get("errorMessage") if isinstance(body, dict) else None
     return message if isinstance(message, str) else None
@@ -267,7 +267,7 @@ def parse_answer(kind: ApiKind, authorizer: Authorizer, payload: bytes) -> _Answ
     when API Gateway would answer 500."""
     try:
         body = json.loads(payload)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise _Malformed("not JSON") from exc
     if not isinstance(body, dict):
         raise _Malformed("not an object")

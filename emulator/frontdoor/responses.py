@@ -151,7 +151,7 @@ def _from_v2(service: Service, payload: bytes) -> Response:
     aws/aws-lambda-dotnet Tools/LambdaTestTool-v2 InvokeResponseExtensions.cs; URLs ⚠)."""
     try:
         result = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return Response(200, payload, [], JSON)
     if not (isinstance(result, dict) and "statusCode" in result):
         if isinstance(result, str):
@@ -243,7 +243,7 @@ def _from_v1(
 def _load(payload: bytes) -> Any:
     try:
         return json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _Malformed from exc
 
 

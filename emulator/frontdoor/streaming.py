@@ -48,7 +48,7 @@ def parse_prelude(raw: bytes) -> tuple[int, list[tuple[str, str]]]:
     `headers` (an object; a list value is joined with ", " ⚠), `cookies` (one Set-Cookie each)."""
     try:
         meta = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _BadPrelude from exc
     if not isinstance(meta, dict):
         raise _BadPrelude

@@ -16,6 +16,11 @@ images are thin layers on it that set the environment and entrypoint AWS's base 
 
 `RUNTIME_IMAGES` maps Lambda runtime names to these tags; a runtime with no local image of
 its own version uses the nearest one (with a warning, as the process sandbox does).
+
+Where AWS's own base images are on the machine or can be pulled, zip functions run on those
+instead (`aws_base_image`: `public.ecr.aws/lambda/python:3.12`, `.../nodejs:20`,
+`.../provided:al2023`, the `-arm64` tags on arm64 hosts), as SAM does: Amazon Linux and
+Lambda's real `/var/runtime`. The local images are the fallback (emulator/sandbox/docker/plan.py).
 """
 
 from __future__ import annotations
@@ -33,6 +38,29 @@ RUNTIME_IMAGES = {
     "provided.al2": PROVIDED_IMAGE,
     "provided": PROVIDED_IMAGE,
 }
+
+
+AWS_IMAGE_REPO = "public.ecr.aws/lambda"
+
+
+def aws_base_image(runtime: str, machine: str | None = None) -> str | None:
+    """AWS's base image of a zip function's runtime (ecr-public gallery, repository
+    `lambda/<family>`), the arm64 tag on an arm64 host; None for a runtime without one."""
+    import platform
+
+    arm = (machine or platform.machine()).lower() in ("aarch64", "arm64")
+    if runtime.startswith("python3."):
+        tag = runtime.removeprefix("python")
+        family = "python"
+    elif runtime.startswith("nodejs") and runtime.endswith(".x"):
+        tag = runtime.removeprefix("nodejs").removesuffix(".x")
+        family = "nodejs"
+    elif runtime in ("provided.al2023", "provided.al2"):
+        tag = runtime.removeprefix("provided.")
+        family = "provided"
+    else:
+        return None
+    return f"{AWS_IMAGE_REPO}/{family}:{tag}{'-arm64' if arm else ''}"
 
 
 def node_image(major: int) -> str:

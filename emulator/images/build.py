@@ -117,9 +117,14 @@ if [ ! -f "$wrapper" ]; then echo "$wrapper: does not exist"; exit 127; fi
 if [ ! -x "$wrapper" ]; then echo "$wrapper: is not an executable"; exit 126; fi
 exec "$wrapper" /var/lang/bin/node "$@" /var/runtime/index.mjs
 """
+# The runtime's AWS SDK for JavaScript v3 is in /var/runtime/node_modules, as on Lambda; the
+# link in /var lets an ES module in /var/task import it (node's ESM resolver ignores NODE_PATH
+# and looks in the node_modules of each parent directory), after /var/task/node_modules, so a
+# function's own copy wins. ⚠ `/var/node_modules` is not on Lambda.
 NODE_DOCKERFILE = (
     f"FROM {BASE_IMAGE}\n{_COMMON_ENV}"
     "COPY node /var/lang/bin/node\nCOPY runtime/ /var/runtime/\n"
+    "RUN ln -s /var/runtime/node_modules /var/node_modules\n"
     'CMD ["index.handler"]\n'
 )
 
@@ -297,9 +302,11 @@ def build(cache: Path, *, force: bool = False, say: Callable[[str], None] = prin
 
 
 def node_context(major: int, exe: str, runtime_dir: Path) -> tuple[dict[str, Any], str]:
-    """The build context's files for one node major, and its digest (bootstrap, node and
-    client): the node binary, Lambda's /var/runtime/index.mjs and the client's `dist/`."""
-    from emulator.sandbox.runtimes.nodejs import DISABLED_FEATURES, NodejsRuntime
+    """The build context's files for one node major, and its digest (bootstrap, node, client
+    and SDK): the node binary, Lambda's /var/runtime/index.mjs, the client's `dist/` and the
+    runtime directory's other packages (the AWS SDK for JavaScript v3, not the client's build
+    tools)."""
+    from emulator.sandbox.runtimes.nodejs import DISABLED_FEATURES, NodejsRuntime, sdk_packages
 
     accepts = NodejsRuntime(runtime_dir.parent.parent, lambda _m: None).accepts
     require, detect = (flag if accepts(exe, flag) else "" for flag, _, _ in DISABLED_FEATURES)
@@ -314,9 +321,15 @@ def node_context(major: int, exe: str, runtime_dir: Path) -> tuple[dict[str, Any
     for path in [ric / "package.json", *sorted((ric / "dist").iterdir())]:
         rel = path.relative_to(runtime_dir)
         files[f"runtime/{rel}"] = (path.read_bytes(), 0o755 if path.suffix == ".node" else 0o644)
+    sdk = sdk_packages(runtime_dir)
+    for name in sdk:
+        for path in sorted((runtime_dir / "node_modules" / name).rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                files[f"runtime/{path.relative_to(runtime_dir)}"] = (path.read_bytes(), 0o644)
     version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
     ric_version = (ric / "package.json").read_text()
-    parts = [NODE_DOCKERFILE, bootstrap, version.stdout, ric_version]
+    # the runtime directory's name carries the SDK set's digest (package.json and lock)
+    parts = [NODE_DOCKERFILE, bootstrap, version.stdout, ric_version, runtime_dir.name]
     return files, hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 

@@ -10,6 +10,7 @@ measures every lesson and returns the table rows.
 
 from __future__ import annotations
 
+import base64
 import json
 import statistics
 import time
@@ -18,7 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from emulator import wire
 from emulator.client import InvokeClient
@@ -27,8 +29,11 @@ from emulator.cost import cost_per_million
 from emulator.embedded import EmbeddedEmulator
 from emulator.lessons.downstream import URL_ENV, DownstreamConfig, DownstreamThread
 from emulator.manifests import load_manifest
-from emulator.metrics.report import Report
+from emulator.metrics.report import Report, parse_report
 from emulator.metrics.trace import read_records
+
+if TYPE_CHECKING:
+    import httpx
 
 SAMPLES_MANIFEST = Path(__file__).resolve().parents[2] / "functions" / "lambda-emu.toml"
 
@@ -45,6 +50,8 @@ class Invocation:
     function_error: str | None
     report: Report
     latency_ms: float  # the caller's: request sent → response received
+    # InvokeWithResponseStream only: request sent → the response's first byte
+    first_byte_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,12 @@ class Sample:
     @property
     def warm_latency_ms(self) -> float:
         return statistics.median(i.latency_ms for i in self.warm) if self.warm else 0.0
+
+    @property
+    def warm_first_byte_ms(self) -> float:
+        """The caller's wait for the first byte of a streamed response, warm median."""
+        waits = [i.first_byte_ms for i in self.warm if i.first_byte_ms is not None]
+        return statistics.median(waits) if waits else 0.0
 
     @property
     def init_ms(self) -> float:
@@ -109,6 +122,7 @@ class LessonBench:
         )
         self.emulator: EmbeddedEmulator | None = None
         self._client: InvokeClient | None = None
+        self._http: httpx.Client | None = None  # InvokeWithResponseStream, read as it comes
 
     def _functions(self) -> tuple[FunctionConfig, ...]:
         out: list[FunctionConfig] = []
@@ -138,6 +152,9 @@ class LessonBench:
             )
             self.emulator = EmbeddedEmulator(cfg).start()
             self._client = InvokeClient(self.emulator.url, timeout=120)
+            import httpx
+
+            self._http = httpx.Client(base_url=self.emulator.url, timeout=120)
         except BaseException:
             self.stop()
             raise
@@ -146,6 +163,8 @@ class LessonBench:
     def stop(self) -> None:
         if self._client is not None:
             self._client.close()
+        if self._http is not None:
+            self._http.close()
         try:
             if self.emulator is not None:
                 self.emulator.stop()
@@ -164,7 +183,9 @@ class LessonBench:
         assert self._client is not None
         self._client.reset(wait=True)
 
-    def invoke(self, name: str, payload: Any = None) -> Invocation:
+    def invoke(self, name: str, payload: Any = None, *, stream: bool = False) -> Invocation:
+        if stream:
+            return self.invoke_stream(name, payload)
         assert self._client is not None
         started = time.perf_counter()
         result = self._client.invoke(name, payload)
@@ -182,6 +203,44 @@ class LessonBench:
         except ValueError:
             body = result.payload.decode(errors="replace")
         return Invocation(result.status, body, result.function_error, report, latency)
+
+    def invoke_stream(self, name: str, payload: Any = None) -> Invocation:
+        """InvokeWithResponseStream with the log tail: the first byte's wait as well; the
+        REPORT comes back in InvokeComplete's LogResult."""
+        from botocore.eventstream import EventStreamBuffer
+
+        assert self._http is not None
+        path = wire.INVOKE_STREAM_PATH.format(FunctionName=quote(name, safe=""))
+        headers = {"Content-Type": "application/json", wire.H_LOG_TYPE: wire.LOG_TYPE_TAIL}
+        body = json.dumps({} if payload is None else payload).encode()
+        first_byte: float | None = None
+        pieces: list[bytes] = []
+        started = time.perf_counter()
+        with self._http.stream("POST", path, content=body, headers=headers) as resp:
+            for piece in resp.iter_raw():
+                if piece and first_byte is None:
+                    first_byte = (time.perf_counter() - started) * 1000
+                pieces.append(piece)
+        latency = (time.perf_counter() - started) * 1000
+        if resp.status_code != 200:
+            text = b"".join(pieces)[:300].decode(errors="replace")
+            raise RuntimeError(f"{name}: HTTP {resp.status_code}: {text}")
+        messages = EventStreamBuffer()
+        messages.add_data(b"".join(pieces))
+        streamed, complete = bytearray(), {}
+        for message in messages:
+            kind = message.headers.get(":event-type")
+            if kind == wire.EVENT_PAYLOAD_CHUNK:
+                streamed += message.payload
+            elif kind == wire.EVENT_INVOKE_COMPLETE:
+                complete = json.loads(message.payload or b"{}")
+        report = parse_report(base64.b64decode(complete.get("LogResult", "")).decode())
+        if report is None:
+            raise RuntimeError(f"{name}: no REPORT in InvokeComplete: {complete}")
+        text = bytes(streamed[:1000]).decode(errors="replace")  # what a failed check shows
+        return Invocation(
+            resp.status_code, text, complete.get("ErrorCode"), report, latency, first_byte
+        )
 
     def _traced_report(self, request_id: str, timeout_s: float = 10.0) -> Report | None:
         assert self.emulator is not None and self.emulator.emulator is not None
@@ -208,18 +267,25 @@ class LessonBench:
         return None
 
     def measure(
-        self, name: str, payload: Any = None, *, warm: int = 3, pause_s: float = 0.0
+        self,
+        name: str,
+        payload: Any = None,
+        *,
+        warm: int = 3,
+        pause_s: float = 0.0,
+        stream: bool = False,
     ) -> Sample:
         """A cold start of `name`, then `warm` invocations one after another (the same
-        environment); `pause_s` between them lets post-response work (extensions) finish."""
+        environment); `pause_s` between them lets post-response work (extensions) finish;
+        `stream` calls InvokeWithResponseStream."""
         self.reset()
-        cold = self.invoke(name, payload)
+        cold = self.invoke(name, payload, stream=stream)
         if not cold.report.cold:
             raise RuntimeError(f"{name}: the first invocation after a reset was not cold")
         warm_runs: list[Invocation] = []
         for _ in range(warm):
             time.sleep(pause_s)
-            warm_runs.append(self.invoke(name, payload))
+            warm_runs.append(self.invoke(name, payload, stream=stream))
         return Sample(name, self.function(name).memory_mb, cold, tuple(warm_runs))
 
 
@@ -241,6 +307,7 @@ class Variant:
     function: str
     payload: Any = None
     memory_mb: int | None = None  # None: the manifest's size
+    stream: bool = False  # called through InvokeWithResponseStream
 
     @property
     def served_as(self) -> str:
@@ -332,7 +399,21 @@ def _killed_at_limit(a: Sample, b: Sample) -> str | None:
     return None
 
 
+def _same_stream(a: Sample, b: Sample) -> str | None:
+    """Both variants answered with the sample's chunks (the buffered one inside a JSON string)."""
+    problem = _no_errors(a, b)
+    if problem is not None:
+        return problem
+    for sample in (a, b):
+        for inv in sample.invocations:
+            if '{\\"seq\\":0' not in str(inv.payload) and '{"seq":0' not in str(inv.payload):
+                return f"{sample.function}: no chunks in {str(inv.payload)[:200]}"
+    return None
+
+
 CPU_N = 2_000_000
+# 1 MiB in 16 writes 20 ms apart: ~300 ms of writing (functions/stream_node/README.md)
+STREAM_EVENT = {"chunks": 16, "chunk_bytes": 65536, "delay_ms": 20}
 FAN_OUT = {"ids": list(range(1, 21)), "concurrency": 10}
 
 
@@ -442,6 +523,15 @@ LESSONS: tuple[Lesson, ...] = (
         check=_both_billed,
     ),
     Lesson(
+        "stream a large response: first byte (Node, 16 x 64 KiB, 20 ms apart)",
+        Variant("buffered result", "stream_node_buffered", STREAM_EVENT, stream=True),
+        Variant("streamifyResponse", "stream_node", STREAM_EVENT, stream=True),
+        "warm_first_byte_ms",
+        "≤ 0.25",
+        lambda r: r <= 0.25,
+        check=_same_stream,
+    ),
+    Lesson(
         "memory_hog killed at its limit (128 MB)",
         Variant("allocate 64 MB", "memory_hog", {"mb": 64}),
         Variant("allocate 300 MB", "memory_hog", {"mb": 300}),
@@ -470,15 +560,15 @@ def run_lessons(
     progress: Callable[[str], None] | None = None,
 ) -> list[Row]:
     """Measure every lesson's two variants (the same variant is measured once)."""
-    measured: dict[tuple[str, str, int, float], Sample] = {}
+    measured: dict[tuple[str, str, int, float, bool], Sample] = {}
 
     def sample(v: Variant, lesson: Lesson) -> Sample:
-        key = (v.served_as, json.dumps(v.payload), lesson.warm, lesson.pause_s)
+        key = (v.served_as, json.dumps(v.payload), lesson.warm, lesson.pause_s, v.stream)
         if key not in measured:
             if progress is not None:
                 progress(f"{lesson.title}: {v.label} ({v.served_as})")
             measured[key] = bench.measure(
-                v.served_as, v.payload, warm=lesson.warm, pause_s=lesson.pause_s
+                v.served_as, v.payload, warm=lesson.warm, pause_s=lesson.pause_s, stream=v.stream
             )
         return measured[key]
 

@@ -27,6 +27,7 @@ FIGURES = {
     "cold_ms": ("Duration, cold start", "ms"),
     "warm_ms": ("Duration, warm median", "ms"),
     "warm_latency_ms": ("caller wait, warm median", "ms"),
+    "warm_first_byte_ms": ("first byte, warm median", "ms"),
     "init_ms": ("Init Duration", "ms"),
     "max_memory_mb": ("Max Memory Used", "MB"),
 }

@@ -45,6 +45,8 @@ _SAM_LABELS: dict[str, str] = {
     "maximum_retry_attempts": "EventInvokeConfig.MaximumRetryAttempts",
     "maximum_event_age": "EventInvokeConfig.MaximumEventAgeInSeconds",
     "on_failure": "EventInvokeConfig.DestinationConfig.OnFailure.Destination",
+    "log_format": "LoggingConfig.LogFormat",
+    "application_log_level": "LoggingConfig.ApplicationLogLevel",
 }
 _CFN_LABELS: dict[str, str] = {**_SAM_LABELS, "code": "Code", "image_uri": "Code.ImageUri"}
 
@@ -277,8 +279,10 @@ class _SamFunction:
             ("ephemeral_storage", "EphemeralStorage", "Size"),
             ("maximum_retry_attempts", "EventInvokeConfig", "MaximumRetryAttempts"),
             ("maximum_event_age", "EventInvokeConfig", "MaximumEventAgeInSeconds"),
+            ("log_format", "LoggingConfig", "LogFormat"),
+            ("application_log_level", "LoggingConfig", "ApplicationLogLevel"),
         ):
-            if key != "ephemeral_storage" and not self.serverless:
+            if key.startswith("maximum_") and not self.serverless:
                 # AWS::Lambda::Function has no EventInvokeConfig (it is a resource of its own)
                 continue
             value = self.nested(prop, sub)

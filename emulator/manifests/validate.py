@@ -108,12 +108,17 @@ KEYS = (
     "provisioned_concurrency",
     "package_type",
     "image_uri",
+    "image",
     "sandbox",
     "layers",
     "maximum_retry_attempts",
     "maximum_event_age",
     "on_failure",
+    "log_format",
+    "application_log_level",
 )
+
+_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
 _T = TypeVar("_T")
 
@@ -241,6 +246,11 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
             )
     elif image_uri is None:
         raise required("image_uri")
+    image = string("image")
+    if image is not None and package_type != "Zip":
+        raise fail(
+            "image", f"is only used for Zip functions (an Image function runs {label('image_uri')})"
+        )
 
     code_dir = base_dir
     if code is not None:
@@ -310,6 +320,24 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
     if on_failure is not None and not on_failure.startswith("function:"):
         on_failure = str((base_dir / on_failure).resolve())  # a JSONL file
 
+    # LoggingConfig (botocore lambda model: LogFormat JSON|Text, ApplicationLogLevel
+    # TRACE|DEBUG|INFO|WARN|ERROR|FATAL, the latter only with the JSON format)
+    log_format = string("log_format") or "Text"
+    if log_format not in ("Text", "JSON"):
+        raise fail("log_format", f"must be 'Text' or 'JSON', got {show(log_format)}")
+    log_level = string("application_log_level")
+    if log_level is not None:
+        if log_level.upper() not in _LOG_LEVELS:
+            raise fail(
+                "application_log_level",
+                f"must be one of {', '.join(_LOG_LEVELS)}, got {show(log_level)}",
+            )
+        if log_format != "JSON":
+            # AWS: "ApplicationLogLevel ... only with LogFormat JSON" (CreateFunction
+            # LoggingConfig docs: log levels require the JSON log format)
+            raise fail("application_log_level", "needs log_format 'JSON', got 'Text'")
+        log_level = log_level.upper()
+
     environment: dict[str, str] = {}
     size = 0
     for key, item in raw.env.items():
@@ -360,11 +388,14 @@ def _validate(path: Path, base_dir: Path, raw: RawFunction) -> FunctionConfig:
         provisioned_concurrency=provisioned,
         package_type=package_type,
         image_uri=image_uri,
+        image=image,
         sandbox=choice("sandbox", _SANDBOXES),
         layers=tuple(layers),
         maximum_retry_attempts=2 if retries is None else retries,
         maximum_event_age_s=21_600 if max_age is None else max_age,
         on_failure=on_failure,
+        log_format="JSON" if log_format == "JSON" else "Text",
+        application_log_level=log_level,
         source=path,
         versions=versions,
         aliases=aliases,

@@ -15,7 +15,13 @@ import numpy as np
 import numpy.typing as npt
 
 from emulator.config import Architecture
-from emulator.cost import MB_PER_GB, SECONDS_PER_MONTH, CostBreakdown, cost
+from emulator.cost import (
+    MB_PER_GB,
+    SECONDS_PER_MONTH,
+    CostBreakdown,
+    cost,
+    provisioned_billed_s,
+)
 from emulator.model.distributions import FloatArray
 from emulator.model.simulator import COLD, PROVISIONED, THROTTLED, Run
 
@@ -203,7 +209,8 @@ def _costs(run: Run, *, memory_mb: int, architecture: Architecture) -> tuple[Cos
                 memory_mb,
                 architecture=architecture,
                 provisioned_share=share,
-                provisioned_allocated_gb_s=allocated_per_s * seconds,
+                # configured for the whole period, billed by the 5 minutes as AWS bills it
+                provisioned_allocated_gb_s=allocated_per_s * provisioned_billed_s(seconds),
             )
         )
     return tuple(out)

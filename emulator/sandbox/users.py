@@ -151,3 +151,30 @@ def staging_dir(paths: list[Path], blocked: list[Path]) -> str:
             continue
         return candidate
     raise SandboxError("no directory to stage the function's paths in (tried /mnt, /media, …)")
+
+
+def under_host_tmp(path: Path) -> bool:
+    return path == Path("/tmp") or path.is_relative_to("/tmp")
+
+
+def private_tmp_script(tmp_dir: Path, paths: list[Path]) -> str:
+    """Shell commands for the launcher (root, in the environment's own mount namespace): bind
+    the environment's own directory on /tmp. The needed paths that live under the host's /tmp
+    (a checkout under /tmp: its code, its virtualenv) are first bound aside, then bound back
+    at the same path inside the private /tmp, so the function still finds them and sees
+    nothing else of the host's /tmp."""
+    q = shlex.quote
+    kept = [p for p in paths if under_host_tmp(p) and p != Path("/tmp") and p.is_dir()]
+    if any(p == Path("/tmp") for p in paths):
+        raise SandboxError("a function that needs all of the host's /tmp cannot have its own")
+    if not kept:
+        return f"mount --bind {q(str(tmp_dir))} /tmp"
+    staging = staging_dir(kept, [])
+    lines = [f"mount -t tmpfs -o mode=700 lambda-emu-stage {staging}"]
+    for i, p in enumerate(kept):
+        lines.append(f"mkdir {staging}/{i} && mount --bind {q(str(p))} {staging}/{i}")
+    lines.append(f"mount --bind {q(str(tmp_dir))} /tmp")
+    for i, p in enumerate(kept):
+        lines.append(f"mkdir -p {q(str(p))} && mount --bind {staging}/{i} {q(str(p))}")
+    lines.append(f"umount -l {staging}")
+    return " &&\n".join(lines)

@@ -13,11 +13,34 @@ import pytest
 SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
 
 
+def _engine() -> bool:
+    from emulator.sandbox.docker import engine_answers
+
+    return engine_answers()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_short_soak_loses_and_leaks_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("sandbox", "seconds", "users"),
+    [
+        ("process", 20, 50),
+        # shorter and fewer users in containers: a container start costs ~10x a process's,
+        # and CI's 20 minutes are shared
+        pytest.param(
+            "docker",
+            15,
+            20,
+            marks=pytest.mark.skipif(not _engine(), reason="no Docker engine answers"),
+        ),
+    ],
+)
+def test_short_soak_loses_and_leaks_nothing(
+    capsys: pytest.CaptureFixture[str], sandbox: str, seconds: int, users: int
+) -> None:
+    cmd = [sys.executable, str(SOAK), "--seconds", str(seconds), "--users", str(users), "--json"]
     done = subprocess.run(
-        [sys.executable, str(SOAK), "--seconds", "20", "--users", "50", "--json"],
+        [*cmd, "--sandbox", sandbox],
         capture_output=True,
         text=True,
         timeout=540,
@@ -32,6 +55,7 @@ def test_short_soak_loses_and_leaks_nothing(capsys: pytest.CaptureFixture[str]) 
     assert result["lost"] == 0, result
     assert result["answered"] == result["sent"]
     assert result["leaked_processes"] == 0 and result["leaked_cgroups"] == 0
+    assert result["leaked_containers"] == 0
     assert result["emulator_exit"] == 0
     # the faults were really injected, and each was answered in Lambda's shape
     assert {"Runtime.ExitError", "Sandbox.Timedout", "RuntimeError"} <= set(result["error_types"])

@@ -164,6 +164,34 @@ class Cgroup:
         caps = Capabilities("v2", memory=True, memory_peak=True, cpu=True, cpuacct=True)
         return cls(CgroupBackend("v2", caps), f"pid-{pid}", dirs)
 
+    @classmethod
+    def of_container(cls, container_id: str, root: Path = CGROUP_ROOT) -> Cgroup | None:
+        """A container's cgroup in the engine host's tree mounted at `root` (where docker's
+        cgroupfs or systemd driver puts it), for its counters: a compose emulator sees the
+        tree read-only and sends every change through the engine's API."""
+        places = (f"docker/{container_id}", f"system.slice/docker-{container_id}.scope")
+        dirs: dict[str, Path] = {}
+        for rel in places:
+            if (root / rel / "cgroup.controllers").exists():
+                caps = Capabilities("v2", memory=True, memory_peak=True, cpu=True, cpuacct=True)
+                return cls(
+                    CgroupBackend("v2", caps), f"ctr-{container_id[:12]}", {"unified": root / rel}
+                )
+            for c in ("memory", "cpu", "cpuacct", "freezer", "pids"):
+                d = root / c / rel
+                if d.is_dir():
+                    dirs[c] = d
+            if "memory" in dirs:
+                caps = Capabilities(
+                    "v1",
+                    memory=True,
+                    memory_peak=True,
+                    cpu="cpu" in dirs,
+                    cpuacct="cpuacct" in dirs,
+                )
+                return cls(CgroupBackend("v1", caps), f"ctr-{container_id[:12]}", dirs)
+        return None
+
     def _counter(self, controller: str, name: str) -> bytes:
         """A counter file's current contents, through a descriptor kept open (one pread a
         read: counters are read on every invocation, and opening costs more than reading)."""

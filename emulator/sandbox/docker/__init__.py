@@ -59,6 +59,10 @@ def factory(settings: SandboxSettings) -> DockerSandboxFactory:
         warn=settings.warn,
         function_user=cfg.function_user,
         resolver=settings.resolver,
+        api_only=cfg.docker_api_only,
+        engine_cgroups=cfg.docker_cgroups,
+        base_images=cfg.base_images,
+        runtime_images=cfg.runtime_images,
     )
     for name in made.remove_stale():
         settings.warn(f"removed a stale container of a previous run: {name}")

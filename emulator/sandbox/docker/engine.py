@@ -102,6 +102,16 @@ def container_user(setting: str) -> str | None:
 def code_archive(code_dir: Path) -> bytes:
     """The code directory as a tar for /var/task: owned by root, readable by everyone,
     executables kept executable (what Lambda's unpacked deployment package looks like)."""
+    return _archive([(code_dir, "")])
+
+
+def layers_archive(layers: tuple[Path, ...]) -> bytes:
+    """The layers as one tar for `/` that fills /opt, in the function's order: a later layer's
+    file overwrites an earlier one's, as Lambda merges layers into /opt."""
+    return _archive([(layer, "opt/") for layer in layers], root="opt")
+
+
+def _archive(dirs: list[tuple[Path, str]], root: str | None = None) -> bytes:
     import io
     import tarfile
 
@@ -118,8 +128,13 @@ def code_archive(code_dir: Path) -> bytes:
 
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for child in sorted(code_dir.iterdir()):
-            tar.add(child, arcname=child.name, filter=normalise)
+        if root is not None:
+            info = tarfile.TarInfo(root)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        for folder, prefix in dirs:
+            for child in sorted(folder.iterdir()):
+                tar.add(child, arcname=prefix + child.name, filter=normalise)
     return buf.getvalue()
 
 

@@ -33,6 +33,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ from emulator.sandbox.docker.engine import (
     _docker,
     _in_container,
     code_archive,
+    layers_archive,
 )
 from emulator.sandbox.ulimits import docker_ulimits
 
@@ -59,7 +61,26 @@ TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
 DEPS_DIR = "/var/lambda-emu/deps"  # a function's requirements.txt, installed by the emulator
 OUTPUT_FIFO = "/var/lambda-emu/output"
+GO_FIFO = "/var/lambda-emu/go"
+EXTENSIONS_DIR = "/opt/extensions"
 _OUTPUT_WRAPPER = f'exec "$@" >{OUTPUT_FIFO} 2>&1'
+# With external extensions: start each (the names before "--", from the merged
+# /opt/extensions, stdin closed, without the variables Lambda keeps from extensions:
+# LAMBDA_SPEC §3), then wait for "go" on the go FIFO before exec'ing the runtime, as Lambda
+# starts the runtime once every extension has registered (the process sandbox's launcher).
+# docker-init is pid 1, so this shell, and the runtime it becomes, is pid 2.
+_EXTENSIONS_WRAPPER = f"""exec >{OUTPUT_FIFO} 2>&1 3<{GO_FIFO}
+while [ "$1" != "--" ]; do
+  env -u AWS_EXECUTION_ENV -u AWS_LAMBDA_LOG_GROUP_NAME -u AWS_LAMBDA_LOG_STREAM_NAME \
+    -u AWS_XRAY_CONTEXT_MISSING -u AWS_XRAY_DAEMON_ADDRESS -u LAMBDA_RUNTIME_DIR \
+    -u LAMBDA_TASK_ROOT -u _AWS_XRAY_DAEMON_ADDRESS -u _AWS_XRAY_DAEMON_PORT -u _HANDLER \
+    -u PYTHONPATH "{EXTENSIONS_DIR}/$1" </dev/null 3<&- &
+  shift
+done; shift
+read -r go <&3 || exit 0
+exec "$@" 3<&-
+"""
+RUNTIME_PID = 2  # in the container's pid namespace (see above)
 
 
 class DockerSandbox:
@@ -80,10 +101,17 @@ class DockerSandbox:
         self.container: Any = None
         self.container_id: str | None = None
         self._host_pid: int | None = None
+        self._visible_pid: int | None = None  # seen, but left to the API (--docker-api-only)
         self._cgroup: Cgroup | None = None
         self._read_fd: int | None = None
         self._keep_fd: int | None = None  # our own write end: no EOF before the container's
         self._fifo: Path | None = None
+        self._go_fd: int | None = None  # the go FIFO, with external extensions
+        self._go: Path | None = None
+        self._go_done_fd: int | None = None
+        self._others: tuple[float, bool] = (0.0, True)
+        self._api = factory.api_only  # every change through the engine's API (compose mode)
+        self._api_op: asyncio.Future[None] | None = None  # the last queued API call
         self._frozen = False
         self._refreshing = False
         self._started = False
@@ -98,8 +126,9 @@ class DockerSandbox:
 
     def admits(self, peer: tuple[str, int], port: int) -> bool:
         """The container's own processes only, where the emulator sees its host pid (host
-        networking, same pid namespace as the engine); else any peer ⚠ (compose mode)."""
-        pid = self._host_pid
+        networking, same pid namespace as the engine: the compose emulator has `pid: host`);
+        else any peer ⚠."""
+        pid = self._host_pid or self._visible_pid
         if pid is None:
             return True
         return peers.connection_from_tree(peer, ("127.0.0.1", port), pid)
@@ -130,6 +159,13 @@ class DockerSandbox:
         self._fifo = fifo
         self._read_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         self._keep_fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        if self.spec.extensions:
+            go = tmp_dir / "go"
+            os.mkfifo(go)
+            os.chmod(go, 0o644)
+            self._go = go
+            # read-write: the container's open for reading returns at once (a writer exists)
+            self._go_fd = os.open(go, os.O_RDWR | os.O_NONBLOCK)
         try:
             self.container = await loop.run_in_executor(None, self._create)
         except Exception as exc:
@@ -148,10 +184,15 @@ class DockerSandbox:
             for source, target in plan.mounts
         ]
         mounts.append(docker.types.Mount(OUTPUT_FIFO, str(self._fifo), type="bind"))
+        wrapper = ["/bin/sh", "-c", _OUTPUT_WRAPPER, "lambda-emu"]
+        if self._go is not None:
+            mounts.append(docker.types.Mount(GO_FIFO, str(self._go), type="bind", read_only=True))
+            names = [path.name for path in self.spec.extensions]
+            wrapper = ["/bin/sh", "-c", _EXTENSIONS_WRAPPER, "lambda-emu", *names, "--"]
         memory = self.spec.memory_mb * 1024 * 1024
         container = self._factory.client.containers.create(
             plan.image,
-            entrypoint=["/bin/sh", "-c", _OUTPUT_WRAPPER, "lambda-emu", *info.entrypoint],
+            entrypoint=[*wrapper, *(plan.entrypoint or info.entrypoint)],
             command=command,
             environment=self._environment(),
             mounts=mounts,
@@ -187,6 +228,8 @@ class DockerSandbox:
             # when the environment is made (as a deployment would).
             try:
                 container.put_archive(TASK_ROOT, code_archive(plan.code_dir))
+                if plan.layers:
+                    container.put_archive("/", layers_archive(plan.layers))
             except Exception:
                 with contextlib.suppress(Exception):
                     container.remove(force=True)
@@ -206,9 +249,19 @@ class DockerSandbox:
             pid = int(self.container.attrs["State"]["Pid"])
         except Exception:
             pid = 0
-        if pid > 0 and self.container_id and _in_container(pid, self.container_id):
+        visible = pid > 0 and self.container_id and _in_container(pid, self.container_id)
+        if visible and not self._api:
             self._host_pid = pid  # the emulator shares the engine's pid namespace: it sees it
             self._cgroup = Cgroup.of_process(pid)
+        else:
+            # the engine is only an API away (compose, Docker Desktop): counters from its host's
+            # cgroup tree where that is mounted here, changes through the API
+            self._api = True
+            if visible:
+                self._visible_pid = pid  # for the Runtime API owner check alone
+            root = self._factory.engine_cgroups
+            if root is not None and self.container_id:
+                self._cgroup = Cgroup.of_container(self.container_id, root)
         threading.Thread(target=self._wait, name=f"wait-{self.container_id}", daemon=True).start()
 
     def _wait(self) -> None:
@@ -240,6 +293,62 @@ class DockerSandbox:
         self._read_available()
         self.exited.set_result(ExitStatus(returncode, oom_killed=oom))
 
+    # --- extensions (SupportsExtensions) ---------------------------------------------------
+    def start_runtime(self) -> None:
+        fd, self._go_fd = self._go_fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):  # a container that died shows up as an exit
+            os.write(fd, b"go\n")
+        # kept open until stop: closing the only writer before the shell reads is harmless
+        # (the line is in the pipe), but the read end would then see EOF on a second read
+        self._go_done_fd = fd
+
+    def signal_runtime(self, sig: int) -> None:
+        if not self._started or self.exited.done():
+            return
+        pid = self._runtime_host_pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+            return
+        container = self.container
+        self._through_api(
+            lambda: container.exec_run(  # the shell's kill: minimal images have no /bin/kill
+                ["/bin/sh", "-c", f"kill -{int(sig)} {RUNTIME_PID}"], user="root"
+            )
+        )
+
+    def _runtime_host_pid(self) -> int | None:
+        """The runtime's host pid: docker-init's only child that is not an extension (the
+        first child it started), where the emulator sees the host's pids."""
+        init = self._host_pid
+        if init is None:
+            return None
+        try:
+            children = Path(f"/proc/{init}/task/{init}/children").read_text().split()
+        except OSError:
+            return None
+        return int(children[0]) if children else None
+
+    def others_alive(self) -> bool:
+        if not self._started or self.exited.done():
+            return False
+        init = self._host_pid
+        if init is not None:
+            return len(peers.tree(init)) > 2  # docker-init, the runtime, anything else
+        # through the API (compose): at most one listing every 0.2 s
+        now = time.monotonic()
+        at, alive = self._others
+        if now - at < 0.2:
+            return alive
+        try:
+            alive = len(self.container.top().get("Processes") or []) > 2
+        except Exception:
+            alive = False
+        self._others = (now, alive)
+        return alive
+
     # --- output --------------------------------------------------------------------------
     def _read_available(self) -> None:
         # the FIFO stays open (a writer end is kept) across the container's life: no EOF here
@@ -255,9 +364,11 @@ class DockerSandbox:
             if self._loop is not None:
                 self._loop.remove_reader(fd)
             os.close(fd)
-        keep, self._keep_fd = self._keep_fd, None
-        if keep is not None:
-            os.close(keep)
+        for name in ("_keep_fd", "_go_fd", "_go_done_fd"):
+            keep = getattr(self, name, None)
+            setattr(self, name, None)
+            if keep is not None:
+                os.close(keep)
 
     # --- limits and freezing -------------------------------------------------------------
     # Where the emulator does not see the container's cgroup (it runs in a container itself,
@@ -274,25 +385,31 @@ class DockerSandbox:
         period = self._factory.cpu_period_us
         quota = max(1000, round(share.applied * period))
         cgroup = self._cgroup
-        if cgroup is not None and _quietly(lambda: cgroup.set_cpu(share.applied, period)):
+        if (
+            not self._api
+            and cgroup is not None
+            and _quietly(lambda: cgroup.set_cpu(share.applied, period))
+        ):
             return
         container = self.container
-
-        def update() -> None:
-            with contextlib.suppress(Exception):
-                container.update(cpu_period=period, cpu_quota=quota)
-
-        self._in_background(update)
+        self._through_api(lambda: container.update(cpu_period=period, cpu_quota=quota))
 
     def freeze(self) -> None:
-        """Docker's pause (the freezer cgroup), where the emulator sees the cgroup. Through
-        the API a pause/unpause pair would add two round trips to every invocation, so
-        without the cgroup the environment idles unfrozen (the runtime waits in /next)."""
+        """Docker's pause. Where the emulator sees the container's cgroup, its freezer is
+        written directly (no round trip on the hot path; `docker ps` still says Up). Through
+        the API (compose mode) the container is paused with `POST /containers/{id}/pause`, so
+        `docker ps` shows it Paused, and unpaused before its next invocation is delivered: the
+        unpause round trip is then on the warm path (docs/docker.md gives its cost)."""
         if self._frozen or not self._started or self.exited.done():
             return
         self._sample_peak()
         cgroup = self._cgroup
-        if cgroup is not None and _quietly(lambda: cgroup.freeze(v1=True)):
+        if self._api:
+            if cgroup is None:
+                self._refresh_peak()
+            self._frozen = True
+            self._through_api(self._pause)
+        elif cgroup is not None and _quietly(lambda: cgroup.freeze(v1=True)):
             self._frozen = True
         else:
             self._refresh_peak()
@@ -301,9 +418,44 @@ class DockerSandbox:
         if not self._frozen:
             return
         self._frozen = False
+        if self._api:
+            # queued after the pause: the invocation's event waits in the runtime's socket
+            # until the container runs again
+            container_id = self.container_id
+            self._through_api(lambda: self._factory.client.api.unpause(container_id))
+            return
         cgroup = self._cgroup
         if cgroup is not None:
             _quietly(lambda: cgroup.thaw(v1=True))
+
+    def _pause(self) -> None:
+        """`POST /containers/{id}/pause`, tried again a few times: runc gives up ("unable to
+        freeze") when a task does not reach the frozen state soon enough (v1 freezer)."""
+        for attempt in range(6):
+            if not self._frozen:
+                return  # thawed meanwhile: the unpause queued after this one finds it running
+            try:
+                self._factory.client.api.pause(self.container_id)
+                return
+            except Exception:
+                time.sleep(0.05 * (attempt + 1))
+
+    def _through_api(self, call: Callable[[], object]) -> None:
+        """An engine API call, off the event loop, after the ones queued before it (a pause
+        and the unpause that follows must reach the engine in that order)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        before = self._api_op
+
+        async def run() -> None:
+            if before is not None:
+                with contextlib.suppress(BaseException):
+                    await before
+            with contextlib.suppress(Exception):  # the container may be gone meanwhile
+                await loop.run_in_executor(None, call)
+
+        self._api_op = asyncio.ensure_future(run(), loop=loop)
 
     # --- counters ------------------------------------------------------------------------
     def _stats(self) -> dict[str, Any]:
@@ -368,6 +520,9 @@ class DockerSandbox:
         loop = asyncio.get_running_loop()
         if self._frozen:
             self.thaw()
+        if self._api_op is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(self._api_op), 10.0)
         if grace_s > 0 and self._started and not self.exited.done():
             with contextlib.suppress(Exception):
                 await loop.run_in_executor(None, lambda: container.kill(signal="SIGTERM"))

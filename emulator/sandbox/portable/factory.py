@@ -67,6 +67,17 @@ class PortableSandboxFactory:
         why = "forced by --sandbox portable" if self.forced else f"{self.caps.platform} host"
         return f"⚠ PORTABLE SANDBOX ({why}): NO LIMITS ENFORCED: {NOT_ENFORCED}"
 
+    def isolation_gaps(self) -> list[str]:
+        """Nothing is isolated here (emulator/sandbox/process/factory.py says the same)."""
+        from emulator.sandbox import capabilities
+
+        uid = capabilities.euid()
+        return [
+            f"runs as uid {uid}, the emulator's" if uid is not None else "runs as your user",
+            "sees the host's /tmp",
+            "can write its code directory",
+        ]
+
     def remove_stale(self) -> list[str]:
         return []
 

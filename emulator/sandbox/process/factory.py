@@ -83,6 +83,17 @@ class ProcessSandboxFactory:
         paths = ", code on /var/task" if self.lambda_paths else ""
         return f"{line}, functions run as {whom}{paths}"
 
+    def isolation_gaps(self) -> list[str]:
+        """Where a function's isolation does not hold here (empty: it holds wherever its code
+        lives: its own user, its own /tmp, its code read-only)."""
+        gaps: list[str] = []
+        if self.user is None:
+            uid = os.geteuid()
+            gaps.append(f"runs as uid {uid}" + (" (root)" if uid == 0 else ", the emulator's"))
+        if not self.private_tmp:
+            gaps += ["sees the host's /tmp", "can write its code directory"]
+        return gaps
+
     @property
     def function_uid(self) -> int:
         return self.user.uid if self.user is not None else os.geteuid()

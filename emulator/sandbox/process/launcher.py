@@ -7,10 +7,10 @@ import contextlib
 import os
 from pathlib import Path
 
-from emulator.sandbox.base import SandboxSpec
 from emulator.sandbox.ulimits import LAMBDA_NPROC, LAMBDA_RLIMITS
 
-# Joins the cgroup(s) given before "--", binds the private /tmp, makes the code directory
+# Joins the cgroup(s) given before "--", binds the private /tmp (its "tmp" script keeps what
+# the function needs of the host's /tmp: users.private_tmp_script), makes the code directory
 # read-only (in its own mount namespace: the host still writes it), then execs the runtime.
 # With a task overlay (RuntimeCommand.task_overlay) the code directory is instead covered by a
 # read-only overlay of itself and that directory: the function's cached node_modules then
@@ -36,7 +36,7 @@ LAUNCHER = """
 tmp=$1; code=$2; paths=$3; overlay=$4; prep=$5; drop=$6; shift 6
 while [ "$1" != "--" ]; do echo $$ > "$1" || exit 111; shift; done; shift
 if [ -n "$prep" ]; then eval "$prep" || exit 114; fi
-if [ -n "$tmp" ]; then mount --bind "$tmp" /tmp || exit 112; fi
+if [ -n "$tmp" ]; then eval "$tmp" || exit 112; fi
 if [ -n "$overlay" ]; then
   mount -t overlay lambda-emu-task -o "lowerdir=$code:$overlay" "$code" || exit 116
 elif [ -n "$code" ]; then
@@ -69,13 +69,6 @@ def overlay_sources(overlay: Path) -> list[Path]:
     links = [p for p in modules.glob("*") if p.is_symlink()]
     links += [p for p in modules.glob("@*/*") if p.is_symlink()]
     return sorted({Path(os.readlink(p)).parent for p in links})
-
-
-def needs_host_tmp(spec: SandboxSpec) -> bool:
-    """A private /tmp would hide the function's own files if they live under /tmp."""
-    paths = [str(spec.cwd), spec.argv[0], *spec.env.get("PYTHONPATH", "").split(os.pathsep)]
-    paths += [spec.env.get("LAMBDA_TASK_ROOT", ""), spec.env.get("LAMBDA_RUNTIME_DIR", "")]
-    return any(p == "/tmp" or p.startswith("/tmp/") for p in paths if p)
 
 
 def limit_data(pid: int, memory_mb: int) -> None:

@@ -23,7 +23,6 @@ from emulator.sandbox.process.launcher import (
     LAUNCHER,
     limit_data,
     limit_like_lambda,
-    needs_host_tmp,
     overlay_option_safe,
     overlay_sources,
     remove_tree,
@@ -103,7 +102,7 @@ class ProcessSandbox:
             self.cgroup.set_pids()
             self.cgroup.set_cpu(None)  # Lambda runs init unthrottled; the quota comes at init end
             procs = [str(f) for f in self.cgroup.procs_files()]
-        private = self._private_tmp and not needs_host_tmp(self.spec)
+        private = self._private_tmp
         extensions = [str(p) for p in self.spec.extensions]
         launched = bool(procs or private or extensions)
         overlay = self.spec.task_overlay
@@ -111,14 +110,15 @@ class ProcessSandbox:
             overlay = None
             env.update(self.spec.env_unmounted)
         if launched:
-            tmp = str(self.spec.tmp_dir) if private else ""
+            needed = self._needed_paths(env, overlay) if private else []
+            tmp = users.private_tmp_script(self.spec.tmp_dir, needed) if private else ""
             if private:
                 # Lambda's /tmp is drwxrwxrwt owned by root (LocalStack's AWS-recorded
                 # TestLambdaBehavior::test_runtime_introspection_x86, 2025-11)
                 os.chmod(self.spec.tmp_dir, 0o1777)
             # the code directory is read-only to the function, as /var/task is on Lambda
             code = str(self.spec.cwd) if private else ""
-            prep, drop = self._as_user(env, overlay) if private else ("", "")
+            prep, drop = self._as_user(needed) if private else ("", "")
             paths = ""
             if private and self._lambda_paths:
                 paths, env, argv = self._under_lambda_paths(env)
@@ -180,18 +180,27 @@ class ProcessSandbox:
             argv,
         )
 
-    def _as_user(self, env: dict[str, str], overlay: Path | None) -> tuple[str, str]:
+    def _needed_paths(self, env: dict[str, str], overlay: Path | None) -> list[Path]:
+        """The directories the function needs to see (its interpreter, code, modules,
+        layers, extensions, wrapper), wherever they live."""
+        spec = self.spec
+        extras = [spec.tmp_dir, *(p.parent for p in spec.extensions)]
+        extras += [Path(a).parent for a in spec.runtime_argv() if a.startswith("/")]
+        if spec.exec_wrapper and spec.exec_wrapper.startswith("/"):
+            extras.append(Path(spec.exec_wrapper).parent)
+        if overlay is not None:  # and where its links point (the cached node_modules, layers)
+            extras += [overlay, *overlay_sources(overlay)]
+        paths = users.needed_paths(spec.argv[0], spec.cwd, env, extras)
+        return [p for p in paths if p != Path(os.path.realpath(spec.tmp_dir))]
+
+    def _as_user(self, needed: list[Path]) -> tuple[str, str]:
         """The launcher's "prep" and "drop" when the function runs as another user: only
         with a private mount namespace, where the paths it needs can be exposed."""
         user = self._user
         if user is None:
             return "", ""
-        spec = self.spec
-        extras = [spec.tmp_dir, *(p.parent for p in spec.extensions)]
-        if overlay is not None:  # and where its links point (the cached node_modules, layers)
-            extras += [overlay, *overlay_sources(overlay)]
-        paths = users.needed_paths(spec.argv[0], spec.cwd, env, extras)
         self.user = user
+        paths = [*needed, Path(os.path.realpath(self.spec.tmp_dir))]
         return users.exposure_script(paths, user), " ".join(user.setpriv())
 
     async def start(self) -> None:

@@ -15,14 +15,23 @@ features Lambda disables per runtime (DISABLED_FEATURES). `index.mjs` is Lambda'
 it starts the client with `LAMBDA_TASK_ROOT` and `_HANDLER`, without the line the client's
 command-line entry (`bin/index.mjs`) prints first, which AWS's runtime does not print.
 
-The client lives in a cached runtime directory per node major (Lambda's `/var/runtime`); a
+The client lives in a cached runtime directory per node major (Lambda's `/var/runtime`), beside
+a documented subset of the AWS SDK for JavaScript v3 (SDK_PACKAGES at SDK_VERSION, locked by
+`nodejs-sdk.lock.json`), as Lambda's nodejs18.x and later have the SDK in
+`/var/runtime/node_modules` ("The Node.js 18 and later runtimes include AWS SDK for JavaScript
+v3", docs lambda-nodejs.html). The client (built once per major) and the SDK (installed once with
+`npm ci`) are cached apart and hard-linked together into that directory, so changing the SDK set
+never rebuilds the client. `LAMBDA_EMU_NODEJS_RUNTIME_PACKAGES` adds packages to the set. A
 function's `package.json` dependencies are installed once into a cached directory keyed by
 their content, as `sam build` would (`npm ci` when there is a lockfile). The function sees them
 where Lambda has them, as `node_modules` inside its code directory (/var/task/node_modules):
-the process sandbox overlays a directory holding only that link on the code directory
-(`RuntimeCommand.task_overlay`), so ES modules, which ignore NODE_PATH, import them too. With
-layers, that `node_modules` links each package of the dependencies and the layers instead
-(`merged_overlay`): Lambda's nodejs18.x and later let ES modules import from NODE_PATH.
+the process sandbox overlays on the code directory one holding a `node_modules` of links
+(`RuntimeCommand.task_overlay`, `merged_overlay`) to each package of the dependencies, then of
+the layers, then of the runtime directory, each name from its first source, so ES modules, which
+ignore NODE_PATH, import them too: Lambda's nodejs18.x and later let ES modules import from
+NODE_PATH. The runtime's packages come last, as `/var/runtime/node_modules` comes after the code
+and the layers, and a `node_modules` the code ships itself stays on top (overlayfs merges it):
+a function's own copy of an SDK package wins, as on Lambda.
 
 `NODE_PATH` is the bootstrap's, `/opt` mapped to each layer and `/var/task` to the code:
 `/opt/nodejs/nodeNN/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:
@@ -70,6 +79,63 @@ ENTRY_LEGACY = (
 )
 ENTRY_MODERN = 'import "aws-lambda-ric";\n'
 NPM_FLAGS = ("--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error")
+
+# The AWS SDK for JavaScript v3 in the runtime directory. Lambda installs hundreds of `@aws-sdk/*`
+# clients at "a specific minor version, NOT the latest" (aws-sdk-js-v3 README, "Working with the
+# SDK in Lambda"), updated without notice; the per-runtime versions were removed from the
+# runtimes page in 2024 (aws/aws-sdk-js-v3#6159). Here: the most used clients, at the newest
+# release whose `engines` still accept node 18 (3.968.0 and later need node >= 20), so one
+# locked set serves nodejs18.x through 22.x. Other packages must be bundled, or added with
+# LAMBDA_EMU_NODEJS_RUNTIME_PACKAGES (space- or comma-separated npm specs; an `@aws-sdk/*` name
+# without a version gets SDK_VERSION, any other one npm's latest, resolved once).
+SDK_VERSION = "3.967.0"
+SDK_PACKAGES: tuple[str, ...] = tuple(
+    f"@aws-sdk/{name}"
+    for name in (
+        "client-s3",
+        "client-dynamodb",
+        "lib-dynamodb",
+        "client-sqs",
+        "client-sns",
+        "client-lambda",
+        "client-secrets-manager",
+        "client-ssm",
+        "client-sts",
+        "client-eventbridge",
+        "client-kinesis",
+        "client-cloudwatch",
+        "client-cloudwatch-logs",
+        "client-kms",
+        "client-sfn",
+        "client-sesv2",
+        "client-apigatewaymanagementapi",
+        "credential-providers",
+        "lib-storage",
+        "s3-request-presigner",
+    )
+)
+SDK_LOCK = Path(__file__).with_name("nodejs-sdk.lock.json")
+RUNTIME_PACKAGES_VARIABLE = "LAMBDA_EMU_NODEJS_RUNTIME_PACKAGES"
+
+
+def _split_spec(spec: str) -> tuple[str, str]:
+    """("name", "version range") of an npm spec such as `@scope/name@1.2.3` or `name`."""
+    at = spec.rfind("@")
+    if at > 0:
+        return spec[:at], spec[at + 1 :] or "latest"
+    return spec, SDK_VERSION if spec.startswith("@aws-sdk/") else "latest"
+
+
+def extra_runtime_packages(value: str) -> dict[str, str]:
+    """LAMBDA_EMU_NODEJS_RUNTIME_PACKAGES as package.json dependencies."""
+    specs = [s for s in re.split(r"[\s,]+", value.strip()) if s]
+    return dict(_split_spec(s) for s in specs)
+
+
+def sdk_manifest(extra: dict[str, str]) -> dict[str, object]:
+    """The package.json of the runtime's SDK directory (the lockfile's root when no extras)."""
+    deps = {name: SDK_VERSION for name in SDK_PACKAGES}
+    return {"name": "lambda-emu-nodejs-runtime", "private": True, "dependencies": deps | extra}
 
 
 # Experimental node features Lambda turns off, per runtime, and the flag in the function's
@@ -121,53 +187,42 @@ def ca_bundle() -> str | None:
     return next((p for p in CA_BUNDLES if os.path.isfile(p)), None)
 
 
-def task_overlay(deps: Path) -> Path:
-    """A directory holding only `node_modules`, a link to the installed dependencies: the
-    sandbox overlays it on the code directory, so the function finds them as it would in
-    Lambda's /var/task/node_modules (the link is absolute: it is seen from the code)."""
-    overlay = deps / "task"
-    link = overlay / "node_modules"
-    if not link.is_symlink():
-        overlay.mkdir(exist_ok=True)
-        tmp = overlay / f".node_modules.{os.getpid()}"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(deps / "node_modules", target_is_directory=True)
-        tmp.replace(link)
-    return overlay
-
-
 def _packages(source: Path) -> list[str]:
     """The package names in a node_modules directory ("name" and "@scope/name")."""
     names: list[str] = []
     try:
-        entries = sorted(source.iterdir())
+        entries = sorted(os.listdir(source))
     except OSError:
         return names
-    for entry in entries:
-        if entry.name.startswith("."):
+    for name in entries:
+        if name.startswith("."):
             continue
-        if entry.name.startswith("@") and entry.is_dir():
-            names += [f"{entry.name}/{sub.name}" for sub in sorted(entry.iterdir())]
+        scope = os.path.join(source, name)
+        if name.startswith("@") and os.path.isdir(scope):
+            names += [f"{name}/{sub}" for sub in sorted(os.listdir(scope))]
         else:
-            names.append(entry.name)
+            names.append(name)
     return names
 
 
 def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
     """A `node_modules` of links to every package of `sources`, the first source that has a
-    package providing it: the dependencies, then the layers in NODE_PATH's order. Overlaid
+    package providing it: the dependencies, then the layers in NODE_PATH's order, then the
+    runtime directory's (the SDK), as /var/runtime/node_modules ends NODE_PATH. Overlaid
     on the code, it lets an ES module import a layer's package as Lambda's nodejs18.x and
     later do ("searches the folders listed in NODE_PATH when loading ES modules", AWS Compute
     blog, Node.js 18.x runtime now available in AWS Lambda), which node's own resolver and
     AWS's client do not. ⚠ Packages a layer gains after the start show up at the next start."""
-    links: dict[str, Path] = {}
+    links: dict[str, str] = {}
     for source in sources:
         for name in _packages(source):
-            links.setdefault(name, source / name)
+            links.setdefault(name, f"{source}/{name}")
     listing = "\0".join(f"{name}={target}" for name, target in sorted(links.items()))
-    digest = hashlib.sha256(listing.encode()).hexdigest()[:16]
+    # "2": overlays made before held a `.ready` file, which showed in /var/task
+    digest = hashlib.sha256(f"2\0{listing}".encode()).hexdigest()[:16]
     overlay = cache_dir / "tasks" / f"{function}-{digest}"
-    if (overlay / ".ready").exists():
+    # complete once it exists (renamed into place); no marker inside: all of it shows in /var/task
+    if overlay.is_dir():
         return overlay
     tmp = overlay.with_name(f"{overlay.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -176,12 +231,56 @@ def merged_overlay(cache_dir: Path, function: str, sources: list[Path]) -> Path:
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(target, target_is_directory=True)
     (tmp / "node_modules").mkdir(parents=True, exist_ok=True)
-    (tmp / ".ready").write_text(listing)
     try:
         tmp.rename(overlay)
     except OSError:  # another process made it first
         shutil.rmtree(tmp, ignore_errors=True)
     return overlay
+
+
+def sdk_packages(runtime_dir: Path) -> list[str]:
+    """The packages of a runtime directory that came from its SDK directory (`.ready` names
+    it): what the docker image copies."""
+    try:
+        sdk = Path((runtime_dir / ".ready").read_text().splitlines()[1])
+    except (OSError, IndexError):
+        return []
+    return _packages(sdk / "node_modules")
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links refused
+        shutil.copy2(src, dst)
+
+
+def runtime_with_sdk(client: Path, sdk: Path, target: Path) -> Path:
+    """Lambda's `/var/runtime` for one major: the client directory's `index.mjs` and a
+    `node_modules` holding every package of the SDK directory, then the client's packages the
+    SDK does not have (aws-lambda-ric and its build tools), hard-linked (copied across file
+    systems) so that it is one self-contained tree, bound as is on /var/runtime."""
+    if (target / ".ready").exists():
+        return target
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "node_modules").mkdir(parents=True)
+    shutil.copy2(client / "index.mjs", tmp / "index.mjs")
+    taken: list[str] = []
+    for source in (sdk / "node_modules", client / "node_modules"):
+        for name in _packages(source):
+            if name in taken:
+                continue
+            taken.append(name)
+            dest = tmp / "node_modules" / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(source / name, dest, symlinks=True, copy_function=_link_or_copy)
+    (tmp / ".ready").write_text("\n".join([str(client), str(sdk)]))
+    try:
+        tmp.rename(target)
+    except OSError:  # another process made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def _node_major(exe: str) -> int | None:
@@ -202,9 +301,18 @@ def _is_local_spec(spec: object) -> bool:
 class NodejsRuntime:
     family = "nodejs"
 
-    def __init__(self, cache_dir: Path, warn: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        warn: Callable[[str], None],
+        extra_packages: dict[str, str] | None = None,
+    ) -> None:
         self.cache_dir = cache_dir
         self._warn = warn
+        if extra_packages is None:  # the machine's setting, read once per runtime table
+            extra_packages = extra_runtime_packages(os.environ.get(RUNTIME_PACKAGES_VARIABLE, ""))
+        self.extra_packages = extra_packages
+        self._sdk_dir: Path | None = None
         self._nodes: dict[int, str] | None = None
         self._runtime_dirs: dict[int, Path] = {}
         self._accepted: dict[tuple[str, str], bool] = {}
@@ -291,18 +399,46 @@ class NodejsRuntime:
             raise SandboxError("npm is not on this machine: it installs the Node.js runtime")
         return [npm]
 
-    def runtime_dir(self, major: int, exe: str) -> Path:
-        if major not in self._runtime_dirs:
-            version = ric_version(major)
-            package = {"private": True, "dependencies": {"aws-lambda-ric": version}}
-            entry = ENTRY_MODERN if version == RIC_MODERN else ENTRY_LEGACY
-            self._runtime_dirs[major] = filled_once(
-                self.cache_dir / "runtimes" / f"nodejs{major}",
-                [*self._npm(exe), "install", *NPM_FLAGS],
-                f"the nodejs{major} runtime (aws-lambda-ric {version})",
-                files={"package.json": json.dumps(package).encode(), "index.mjs": entry.encode()},
+    def client_dir(self, major: int, exe: str) -> Path:
+        """aws-lambda-ric for one node major, built once (Lambda's /var/runtime without the SDK)."""
+        version = ric_version(major)
+        package = {"private": True, "dependencies": {"aws-lambda-ric": version}}
+        entry = ENTRY_MODERN if version == RIC_MODERN else ENTRY_LEGACY
+        return filled_once(
+            self.cache_dir / "runtimes" / f"nodejs{major}",
+            [*self._npm(exe), "install", *NPM_FLAGS],
+            f"the nodejs{major} runtime (aws-lambda-ric {version})",
+            files={"package.json": json.dumps(package).encode(), "index.mjs": entry.encode()},
+            env=self._npm_env(exe),
+        )
+
+    def sdk_dir(self, exe: str) -> Path:
+        """The runtime's SDK packages, installed once per set: `npm ci` from the locked set,
+        `npm install` (the lock kept for what it holds) when packages are added."""
+        if self._sdk_dir is None:
+            manifest = json.dumps(sdk_manifest(self.extra_packages), indent=2).encode()
+            files = {"package.json": manifest}
+            if SDK_LOCK.is_file():
+                files["package-lock.json"] = SDK_LOCK.read_bytes()
+            verb = "ci" if "package-lock.json" in files and not self.extra_packages else "install"
+            digest = hashlib.sha256(b"\0".join(files.values())).hexdigest()[:16]
+            self._sdk_dir = filled_once(
+                self.cache_dir / "runtimes" / f"nodejs-sdk-{digest}",
+                [*self._npm(exe), verb, "--omit=dev", "--ignore-scripts", *NPM_FLAGS],
+                f"the AWS SDK for JavaScript v3 of the Node.js runtime (npm {verb})",
+                files=files,
                 env=self._npm_env(exe),
             )
+        return self._sdk_dir
+
+    def runtime_dir(self, major: int, exe: str) -> Path:
+        """Lambda's /var/runtime for a node major: the client and the SDK (both npm, once)."""
+        if major not in self._runtime_dirs:
+            client = self.client_dir(major, exe)
+            sdk = self.sdk_dir(exe)
+            digest = sdk.name.removeprefix("nodejs-sdk-")
+            target = self.cache_dir / "runtimes" / f"nodejs{major}-sdk-{digest}"
+            self._runtime_dirs[major] = runtime_with_sdk(client, sdk, target)
         return self._runtime_dirs[major]
 
     def deps_dir(self, fn: FunctionConfig, major: int, exe: str) -> Path | None:
@@ -371,13 +507,12 @@ class NodejsRuntime:
         # the handler's own directory by `require` and by ES modules' `import` alike (which
         # ignores NODE_PATH). Without a mount namespace for that overlay they go first on
         # NODE_PATH instead, where `import` does not find them (⚠).
+        # The runtime's packages (the SDK) come last, after the code's and the layers', as
+        # /var/runtime/node_modules does on NODE_PATH: what the function brings wins.
         overlay = unmounted = None
-        layers = [p for p in layer_paths(fn.layers, wanted) if os.path.isdir(p)]
-        if layers:
-            sources = [*([deps / "node_modules"] if deps else []), *map(Path, layers)]
-            overlay = merged_overlay(self.cache_dir, fn.name, sources)
-        elif deps is not None:
-            overlay = task_overlay(deps)
+        layers = [Path(p) for p in layer_paths(fn.layers, wanted) if os.path.isdir(p)]
+        sources = [*([deps / "node_modules"] if deps else []), *layers, rdir / "node_modules"]
+        overlay = merged_overlay(self.cache_dir, fn.name, sources)
         if deps is not None:
             unmounted = {"NODE_PATH": os.pathsep.join([str(deps / "node_modules"), *path])}
         return RuntimeCommand(

@@ -153,22 +153,105 @@ pub fn encode_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<u8> {
+    let length = (method != "GET" || !body.is_empty()).then_some(body.len());
+    let mut req = encode_head(method, path, host, headers, length).into_bytes();
+    req.extend_from_slice(body);
+    req
+}
+
+/// The request line and headers, up to the empty line; `Content-Length` when `length` is set.
+fn encode_head(
+    method: &str,
+    path: &str,
+    host: &str,
+    headers: &[(&str, &str)],
+    length: Option<usize>,
+) -> String {
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lambda-emu-rust-runtime/0.1\r\n"
     );
-    for (name, value) in headers {
-        head.push_str(name);
-        head.push_str(": ");
-        head.push_str(&clean(value));
-        head.push_str("\r\n");
-    }
-    if method != "GET" || !body.is_empty() {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    push_fields(&mut head, headers);
+    if let Some(n) = length {
+        head.push_str(&format!("Content-Length: {n}\r\n"));
     }
     head.push_str("\r\n");
-    let mut req = head.into_bytes();
-    req.extend_from_slice(body);
-    req
+    head
+}
+
+fn push_fields(out: &mut String, fields: &[(&str, &str)]) {
+    for (name, value) in fields {
+        out.push_str(name);
+        out.push_str(": ");
+        out.push_str(&clean(value));
+        out.push_str("\r\n");
+    }
+}
+
+/// A request whose body goes out as it is produced (`Transfer-Encoding: chunked`, RFC 9112
+/// §7.1): one HTTP chunk per `write_chunk`, then `finish` with optional trailer fields and
+/// read the answer. The connection is the client's kept-alive one.
+pub struct ChunkedRequest<'a> {
+    client: &'a mut Client,
+    conn: BufReader<TcpStream>,
+    method: String,
+}
+
+impl Client {
+    /// Sends the head of a chunked request; `headers` should name the trailers it will send
+    /// (`Trailer:`). Transfer-Encoding is added here.
+    pub fn start_chunked(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> io::Result<ChunkedRequest<'_>> {
+        let mut fields = headers.to_vec();
+        fields.push(("Transfer-Encoding", "chunked"));
+        let head = encode_head(method, path, &self.addr, &fields, None);
+        let mut conn = match self.conn.take() {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        if let Err(e) = conn.get_mut().write_all(head.as_bytes()) {
+            // a kept-alive connection the server had dropped: once more on a new one
+            conn = self.connect()?;
+            conn.get_mut().write_all(head.as_bytes()).map_err(|_| e)?;
+        }
+        Ok(ChunkedRequest {
+            client: self,
+            conn,
+            method: method.to_owned(),
+        })
+    }
+}
+
+impl ChunkedRequest<'_> {
+    /// One chunk, written at once (TCP_NODELAY: it leaves now). Empty data sends nothing:
+    /// a zero-length chunk would end the body.
+    pub fn write_chunk(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let size = format!("{:x}\r\n", data.len());
+        let mut chunk = Vec::with_capacity(size.len() + data.len() + 2);
+        chunk.extend_from_slice(size.as_bytes());
+        chunk.extend_from_slice(data);
+        chunk.extend_from_slice(b"\r\n");
+        self.conn.get_mut().write_all(&chunk)
+    }
+
+    /// The last chunk, the trailer fields, and the server's answer.
+    pub fn finish(mut self, trailers: &[(&str, &str)]) -> io::Result<Response> {
+        let mut end = String::from("0\r\n");
+        push_fields(&mut end, trailers);
+        end.push_str("\r\n");
+        self.conn.get_mut().write_all(end.as_bytes())?;
+        let resp = read_response(&mut self.conn, &self.method)?;
+        if resp.keep_alive {
+            self.client.conn = Some(self.conn);
+        }
+        Ok(resp)
+    }
 }
 
 fn invalid(msg: impl Into<String>) -> io::Error {
@@ -354,6 +437,41 @@ mod tests {
         assert!(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n").is_err());
         assert!(parse("SMTP 220 hello\r\n\r\n").is_err());
         assert!(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err());
+    }
+
+    #[test]
+    fn chunked_request_sends_chunks_and_trailers() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !got.ends_with(b"0\r\nX-T: a\r\n\r\n") {
+                let n = sock.read(&mut buf).unwrap();
+                assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&got));
+                got.extend_from_slice(&buf[..n]);
+            }
+            sock.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok")
+                .unwrap();
+            String::from_utf8(got).unwrap()
+        });
+        let mut client = Client::new(&addr);
+        let mut req = client
+            .start_chunked("POST", "/r", &[("Trailer", "X-T")])
+            .unwrap();
+        req.write_chunk(b"hello").unwrap();
+        req.write_chunk(b"").unwrap();
+        req.write_chunk(&[b'x'; 17]).unwrap();
+        let resp = req.finish(&[("X-T", "a")]).unwrap();
+        assert_eq!((resp.status, resp.body.as_slice()), (202, b"ok".as_slice()));
+        let sent = server.join().unwrap();
+        assert!(sent.starts_with("POST /r HTTP/1.1\r\n"));
+        assert!(sent.contains("Trailer: X-T\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        assert!(
+            sent.ends_with("\r\n\r\n5\r\nhello\r\n11\r\nxxxxxxxxxxxxxxxxx\r\n0\r\nX-T: a\r\n\r\n")
+        );
     }
 
     #[test]

@@ -17,9 +17,13 @@
 //!   non-200 answer to `/next`, or a broken connection ends the process with exit status 1;
 //! - a panic in the handler (or in init) is reported as an error of type `Panic` before the
 //!   process aborts (release builds use `panic = "abort"`).
+//!
+//! `run_streaming` is the same loop for a handler that streams its response (Lambda's
+//! `streaming` response mode: see `stream`).
 
 mod http;
 pub mod json;
+pub mod stream;
 
 use std::fmt;
 use std::io::Write;
@@ -28,8 +32,9 @@ use std::sync::{Mutex, TryLockError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use json::{error_body, escape as json_escape};
+pub use stream::{HTTP_INTEGRATION, ResponseStream};
 
-const API: &str = "/2018-06-01";
+pub(crate) const API: &str = "/2018-06-01";
 
 /// The function's settings, from the environment Lambda gives a runtime (LAMBDA_SPEC.md §5).
 #[derive(Debug, Clone)]
@@ -140,31 +145,7 @@ where
     I: FnOnce(&Config) -> Result<H, Error>,
     H: FnMut(&[u8], &Context) -> HandlerResult,
 {
-    let api = match std::env::var("AWS_LAMBDA_RUNTIME_API") {
-        Ok(v) if !v.trim().is_empty() => v.trim().to_owned(),
-        _ => fatal("AWS_LAMBDA_RUNTIME_API is not set: this bootstrap must run inside Lambda"),
-    };
-    let config = Config::from_env(api);
-    install_panic_hook(&config.runtime_api);
-    let mut client = http::Client::new(&config.runtime_api);
-
-    let mut handler = match init(&config) {
-        Ok(h) => h,
-        Err(e) => {
-            log!("[ERROR] init failed: {e}");
-            let body = error_body(&e.error_type, &e.message);
-            // Whatever the answer, the environment is unusable: exit 1 as the RIC does.
-            post(
-                &mut client,
-                &format!("{API}/runtime/init/error"),
-                Some(&e.error_type),
-                &body,
-            );
-            process::exit(1);
-        }
-    };
-    set_phase(Phase::Idle);
-
+    let (mut client, mut handler) = start(init);
     loop {
         let (ctx, event) = next_invocation(&mut client);
         set_phase(Phase::Invoke(ctx.request_id.clone()));
@@ -180,18 +161,85 @@ where
                     &body,
                 );
             }
-            Err(e) => {
+            Err(e) => post_error(&mut client, &ctx, &e),
+        }
+    }
+}
+
+/// Runs `handler` for every invocation, its response streamed as it writes it (see
+/// `stream::ResponseStream`); never returns. An error returned before the first write is
+/// POSTed to `/error` as usual; one returned after it ends the stream with the error
+/// trailers, as AWS's Node.js runtime does.
+pub fn run_streaming<H>(handler: H) -> !
+where
+    H: FnMut(&[u8], &Context, &mut ResponseStream<'_>) -> Result<(), Error>,
+{
+    let (mut client, mut handler) = start(move |_| Ok(handler));
+    loop {
+        let (ctx, event) = next_invocation(&mut client);
+        set_phase(Phase::Invoke(ctx.request_id.clone()));
+        let id = encode_path_segment(&ctx.request_id);
+        let path = format!("{API}/runtime/invocation/{id}/response");
+        let mut stream = ResponseStream::new(&mut client, &path);
+        let result = handler(&event, &ctx, &mut stream);
+        set_phase(Phase::Idle);
+        match result {
+            Ok(()) => check(&path, stream.finish(None)),
+            Err(e) if stream.started() => {
                 log!("[ERROR] {}\t{e}", ctx.request_id);
-                let body = error_body(&e.error_type, &e.message);
-                post(
-                    &mut client,
-                    &format!("{API}/runtime/invocation/{id}/error"),
-                    Some(&e.error_type),
-                    body.as_bytes(),
-                );
+                check(&path, stream.finish(Some(&e)));
+            }
+            Err(e) => {
+                drop(stream);
+                post_error(&mut client, &ctx, &e);
             }
         }
     }
+}
+
+/// The environment, the panic hook and `init` (its error is reported to `/runtime/init/error`,
+/// then the process exits 1).
+fn start<I, H>(init: I) -> (http::Client, H)
+where
+    I: FnOnce(&Config) -> Result<H, Error>,
+{
+    let api = match std::env::var("AWS_LAMBDA_RUNTIME_API") {
+        Ok(v) if !v.trim().is_empty() => v.trim().to_owned(),
+        _ => fatal("AWS_LAMBDA_RUNTIME_API is not set: this bootstrap must run inside Lambda"),
+    };
+    let config = Config::from_env(api);
+    install_panic_hook(&config.runtime_api);
+    let mut client = http::Client::new(&config.runtime_api);
+
+    let handler = match init(&config) {
+        Ok(h) => h,
+        Err(e) => {
+            log!("[ERROR] init failed: {e}");
+            let body = error_body(&e.error_type, &e.message);
+            // Whatever the answer, the environment is unusable: exit 1 as the RIC does.
+            post(
+                &mut client,
+                &format!("{API}/runtime/init/error"),
+                Some(&e.error_type),
+                &body,
+            );
+            process::exit(1);
+        }
+    };
+    set_phase(Phase::Idle);
+    (client, handler)
+}
+
+fn post_error(client: &mut http::Client, ctx: &Context, e: &Error) {
+    log!("[ERROR] {}\t{e}", ctx.request_id);
+    let id = encode_path_segment(&ctx.request_id);
+    let body = error_body(&e.error_type, &e.message);
+    post(
+        client,
+        &format!("{API}/runtime/invocation/{id}/error"),
+        Some(&e.error_type),
+        body.as_bytes(),
+    );
 }
 
 fn fatal(msg: impl fmt::Display) -> ! {
@@ -254,7 +302,13 @@ fn post(client: &mut http::Client, path: &str, error_type: Option<&str>, body: i
     if let Some(t) = error_type {
         headers.push(("Lambda-Runtime-Function-Error-Type", t));
     }
-    match client.request("POST", path, &headers, body.as_ref()) {
+    check(path, client.request("POST", path, &headers, body.as_ref()));
+}
+
+/// The Runtime API's answer to a POST: 2xx done, 4xx logged (the loop goes on), 5xx or no
+/// answer: exit 1.
+fn check(path: &str, answer: std::io::Result<http::Response>) {
+    match answer {
         Ok(r) if (200..300).contains(&r.status) => {}
         Ok(r) if r.status >= 500 => fatal(format_args!(
             "POST {path}: HTTP {} {}",
