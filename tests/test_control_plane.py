@@ -49,8 +49,12 @@ HANDLER_V2 = HANDLER_V1.replace('"v1"', '"v2"')
 def package(source: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        # a fixed timestamp: the same source, the same bytes (and CodeSha256)
-        archive.writestr(zipfile.ZipInfo("app.py", (2026, 1, 1, 0, 0, 0)), source)
+        # a fixed timestamp: the same source, the same bytes (and CodeSha256); mode 644, as
+        # Lambda needs its files readable (docs: gettingstarted-package.html; writestr's
+        # default for a bare ZipInfo is 600, which the function's user cannot read, as on AWS)
+        info = zipfile.ZipInfo("app.py", (2026, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        archive.writestr(info, source)
     return buffer.getvalue()
 
 
