@@ -71,6 +71,17 @@ def _check_sandbox(sandbox: str) -> str:
     return sandbox
 
 
+def _has_manifest(directory: Path) -> bool:
+    from emulator.errors import ManifestError
+    from emulator.manifests import find_manifest
+
+    try:
+        find_manifest(directory)
+    except ManifestError:
+        return False
+    return True
+
+
 @app.command()
 def serve(
     manifest: ManifestOpt = None,
@@ -159,17 +170,43 @@ def serve(
     body_timeout: Annotated[
         float, typer.Option(help="408 a request body not complete in this time (0: never).")
     ] = 60.0,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Start without the functions an earlier run created through the Lambda API "
+            "(they live in --state-dir/functions).",
+        ),
+    ] = False,
+    s3_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="CreateFunction's S3Bucket/S3Key read <s3-dir>/<bucket>/<key> "
+            "(default: --state-dir/s3)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the Invoke API for the manifest's functions (boto3, AWS CLI, SDKs), and its API
     Gateway routes and function URLs."""
     if debug is not None and sandbox == "docker":
         raise fail("--debug: needs the process sandbox (--sandbox auto or process)")
     kind = _check_sandbox(sandbox)
-    found = manifest_path(manifest)
     params = cli_common.parameter_overrides(parameter_overrides)
     overrides = read_overrides(env_file, env_vars, debug)
-    functions = overridden(load_functions(found, params), overrides)
-    http = load_http_config(found, functions, params)
+    found: Path | None = None
+    if manifest is not None or _has_manifest(Path.cwd()):
+        found = manifest_path(manifest)
+        functions = overridden(load_functions(found, params), overrides)
+        http = load_http_config(found, functions, params)
+    else:  # only the functions created through the Lambda API (docs/control-plane.md)
+        from emulator.frontdoor.model import HttpConfig
+
+        functions, http = (), HttpConfig()
+        typer.echo(
+            "lambda-emu: no lambda-emu.toml or template.yaml here: serving the functions "
+            "created through the Lambda API only",
+            err=True,
+        )
     from emulator.frontdoor.sigv4 import local_credentials
 
     cfg = _emulator_config(
@@ -203,6 +240,8 @@ def serve(
         hot_reload=reload,
         parameter_overrides=params,
         overrides=overrides,
+        fresh=fresh,
+        s3_dir=s3_dir.resolve() if s3_dir is not None else None,
     )
     if base_images not in ("auto", "aws", "local"):
         raise fail(f"--base-images: must be auto, aws or local, got {base_images!r}")

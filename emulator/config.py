@@ -230,6 +230,11 @@ class EmulatorConfig:
     idle_timeout_s: float | None = 60.0
     header_timeout_s: float | None = 10.0
     body_timeout_s: float | None = 60.0
+    # The Lambda control plane (emulator/controlplane/): functions created through the API
+    # live in state_dir/functions; `fresh` starts without them. CreateFunction's
+    # S3Bucket/S3Key read <s3_dir>/<bucket>/<key> (default: state_dir/s3) ⚠ no S3 here.
+    fresh: bool = False
+    s3_dir: Path | None = None
 
     def __post_init__(self) -> None:
         # Runtimes run with their code directory as cwd, so every path they are given

@@ -7,7 +7,11 @@ LambdaEmuError
 │   ├── TooManyRequests            429 TooManyRequestsException (with Reason)
 │   ├── RequestTooLarge            413 RequestEntityTooLargeException
 │   ├── InvalidRequestContent      400 InvalidRequestContentException
-│   └── InvalidParameterValue      400 InvalidParameterValueException
+│   ├── InvalidParameterValue      400 InvalidParameterValueException
+│   ├── ResourceConflict           409 ResourceConflictException
+│   ├── PreconditionFailed         412 PreconditionFailedException
+│   ├── CodeStorageExceeded        400 CodeStorageExceededException
+│   └── ProvisionedConfigNotFound  404 ProvisionedConcurrencyConfigNotFoundException
 ├── RuntimeApiError            answered to a runtime on the Runtime API
 │   ├── InvalidRequestID           400
 │   ├── InvalidStateTransition     403
@@ -101,6 +105,26 @@ class InvalidRequestContent(ServiceError):
 class InvalidParameterValue(ServiceError):
     status = 400
     error_type = wire.INVALID_PARAMETER_VALUE
+
+
+class ResourceConflict(ServiceError):
+    status = 409
+    error_type = wire.RESOURCE_CONFLICT
+
+
+class PreconditionFailed(ServiceError):
+    status = 412
+    error_type = wire.PRECONDITION_FAILED
+
+
+class CodeStorageExceeded(ServiceError):
+    status = 400
+    error_type = wire.CODE_STORAGE_EXCEEDED
+
+
+class ProvisionedConfigNotFound(ServiceError):
+    status = 404
+    error_type = wire.PROVISIONED_CONFIG_NOT_FOUND
 
 
 class RuntimeApiError(LambdaEmuError):

@@ -139,7 +139,9 @@ class Reloader:
                     break  # a code directory appeared or moved: watch the new set
 
     async def apply(self, paths: list[Path]) -> None:
-        old = {fn.name: fn for fn in self.functions.configs()}
+        # the manifest's functions only: those created through the Lambda API (no source)
+        # are the control plane's (docs/control-plane.md)
+        old = {fn.name: fn for fn in self.functions.configs() if fn.source is not None}
         new = old
         http: HttpConfig | None = None
         resolved = {p.resolve() for p in paths}

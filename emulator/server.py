@@ -28,6 +28,13 @@ from emulator.api.invoke_stream import InvokeStreamApi
 from emulator.api.routes import Router
 from emulator.arns import ArnScheme
 from emulator.config import EmulatorConfig, FunctionConfig
+from emulator.controlplane.aliases_api import AliasesApi
+from emulator.controlplane.functions_api import FunctionsApi
+from emulator.controlplane.plane import ControlPlane
+from emulator.controlplane.policy_api import PolicyApi
+from emulator.controlplane.settings_api import SettingsApi
+from emulator.controlplane.store import CREATE_REQUEST_MAX_BYTES
+from emulator.controlplane.urls_api import UrlsApi
 from emulator.engine.destinations import FailureDestinations
 from emulator.engine.events import EventQueue, EventSettings
 from emulator.engine.eventstore import EventStore
@@ -104,6 +111,17 @@ class Emulator:
             on_internal_error=self.report_internal_error,
             warn=warn,
         )
+        self.controlplane = ControlPlane(
+            self.functions,
+            self.arns,
+            cfg.state_dir,
+            s3_dir=cfg.s3_dir or cfg.state_dir / "s3",
+            account_concurrency=cfg.account_concurrency,
+            http=lambda: self.frontdoor.config,
+            on_http=self.update_http,
+            warn=warn,
+        )
+        functions_api = FunctionsApi(self.controlplane)
         self.server = HttpServer(
             Router(
                 "invoke",
@@ -112,11 +130,17 @@ class Emulator:
                     "invoke_stream": self.invoke_stream,
                     "control": self.control,
                     "urls": self.frontdoor,
+                    "functions": functions_api,
+                    "aliases": AliasesApi(functions_api),
+                    "settings": SettingsApi(self.controlplane, functions_api),
+                    "url_configs": UrlsApi(functions_api),
+                    "policy": PolicyApi(functions_api),
                 },
             ),
             host=cfg.host,
             port=cfg.port,
-            max_body=8 * 1024 * 1024,
+            # CreateFunction's limit (a 50 MB zip, base64); the Invoke API checks its own 6 MB
+            max_body=CREATE_REQUEST_MAX_BYTES + 1,
             on_handler_error=self.report_internal_error,
             # function URLs need every header as received; the Invoke API alone does not
             raw_headers=bool(cfg.http.urls),
@@ -161,6 +185,10 @@ class Emulator:
     def http_routes(self) -> list[dict[str, object]]:
         """Every API route and function URL served, with its address (start lines, health)."""
         return self.frontdoor.describe(self.api_url, self.url)
+
+    async def _manifest_http(self, http: HttpConfig) -> None:
+        """A hot-reloaded manifest's routes and URLs, with the Lambda API's URLs kept."""
+        await self.update_http(self.controlplane.merge_http(http))
 
     async def update_http(self, http: HttpConfig) -> None:
         """Serve a new front-door configuration (hot reload): the api listener starts when
@@ -233,6 +261,7 @@ class Emulator:
             if gaps:
                 self.warn(f"⚠ function '{name}' is not isolated: it {', '.join(gaps)}")
         await self.functions.start(self.cfg.functions)
+        await self.controlplane.restore(fresh=self.cfg.fresh)
         recovered = self.events.recover()
         if recovered:
             self.warn(f"delivering {recovered} Event invocation(s) queued by a previous run")
@@ -257,7 +286,7 @@ class Emulator:
                 self.warn,
                 overrides=self.cfg.overrides,
                 http=self.cfg.http,
-                on_http=self.update_http,
+                on_http=self._manifest_http,
                 settings=StackSettings(
                     self.cfg.parameter_overrides, self.cfg.region, self.cfg.account_id
                 ),
@@ -299,6 +328,7 @@ class Emulator:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
+        await self.controlplane.close()
         deadline = time.monotonic() + drain_s
         while self.functions.busy_count and time.monotonic() < deadline:
             await asyncio.sleep(0.02)

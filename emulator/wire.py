@@ -92,6 +92,11 @@ TOO_MANY_REQUESTS: Final = "TooManyRequestsException"
 REQUEST_TOO_LARGE: Final = "RequestEntityTooLargeException"
 INVALID_REQUEST_CONTENT: Final = "InvalidRequestContentException"
 INVALID_PARAMETER_VALUE: Final = "InvalidParameterValueException"
+# the control plane's (emulator/controlplane/)
+RESOURCE_CONFLICT: Final = "ResourceConflictException"
+PRECONDITION_FAILED: Final = "PreconditionFailedException"
+CODE_STORAGE_EXCEEDED: Final = "CodeStorageExceededException"
+PROVISIONED_CONFIG_NOT_FOUND: Final = "ProvisionedConcurrencyConfigNotFoundException"
 SERVICE_EXCEPTION: Final = "ServiceException"
 UNSUPPORTED_MEDIA_TYPE: Final = "UnsupportedMediaTypeException"
 

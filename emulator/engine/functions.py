@@ -20,6 +20,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import replace
 
 from emulator.config import LATEST_VERSION, AliasConfig, FunctionConfig, VersionConfig
 from emulator.engine.pool import FunctionPool
@@ -109,20 +110,50 @@ class FunctionRegistry(Mapping[str, FunctionPool]):
     def aliases(self, name: str) -> Mapping[str, AliasConfig]:
         return dict(self._aliases.get(name, {}))
 
-    async def publish(self, name: str) -> str:
+    async def publish(self, name: str, snapshot: FunctionConfig | None = None) -> str:
         """PublishVersion: a new numbered version, a snapshot of `$LATEST`'s configuration,
-        with a pool of its own. Returns its number."""
+        with a pool of its own. Returns its number. The control plane passes its own
+        `snapshot` (its number in `version`; code of its own) when it restores a version."""
         latest = self._pools[name].fn
         published = self._published.setdefault(name, {})
-        number = str(max((int(v) for v in published), default=0) + 1)
-        pool = await self._start_pool(latest.published(VersionConfig(number)))
-        published[number] = pool
+        if snapshot is None:
+            number = str(max((int(v) for v in published), default=0) + 1)
+            snapshot = latest.published(VersionConfig(number))
+        pool = await self._start_pool(snapshot)
+        published[snapshot.version] = pool
         self._share_concurrency(name)
-        return number
+        return snapshot.version
 
     def put_alias(self, name: str, alias: AliasConfig) -> None:
         """CreateAlias / UpdateAlias (the version and its weights exist: the caller checks)."""
         self._aliases.setdefault(name, {})[alias.name] = alias
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._aliases.get(name, {}).pop(alias, None)
+
+    def configure(self, name: str, versions: tuple[str, ...], **settings: object) -> None:
+        """Settings that leave the environments be (reserved concurrency, event invoke
+        config), as on Lambda: these versions' pools read them from the next invocation on."""
+        for version in versions:
+            pool = self.pool_for(name, version)
+            if pool is not None:
+                pool.fn = replace(pool.fn, **settings)  # type: ignore[arg-type]
+
+    async def remove_version(self, name: str, version: str) -> None:
+        """DeleteFunction of one version: its pool drained and removed."""
+        pool = self._published.get(name, {}).pop(version, None)
+        if pool is not None:
+            self._share_concurrency(name)
+            await self._drain(pool)
+
+    async def update(self, fn: FunctionConfig) -> None:
+        """One pool's new configuration (`fn.version`: `$LATEST` or a published version),
+        its versions and aliases untouched (the control plane's UpdateFunctionCode, …
+        Configuration, provisioned concurrency): new invocations go to fresh environments."""
+        pool = self.pool_for(fn.name, fn.version)
+        if pool is None:
+            raise KeyError(f"{fn.name}:{fn.version}")
+        await pool.reload(fn, await self._prepare(fn))
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self, functions: tuple[FunctionConfig, ...]) -> None:
