@@ -98,6 +98,7 @@ def served(
     if kind == "docker" and not docker_images_ready():
         pytest.skip("the local runtime images are missing (lambda-emu images build)")
     cpu = tmp_path_factory.mktemp("cpu")
+    cpu.chmod(0o755)  # readable by the function's user, as Lambda needs its code to be
     (cpu / "app.py").write_text(CPU_APP)
     base = FunctionConfig(name="cpu128", runtime="python3.11", handler="app.handler", code_dir=cpu)
     functions = tuple(fn for fn in load_manifest(FUNCTIONS / "lambda-emu.toml") if fn.name in CORE)

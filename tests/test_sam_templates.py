@@ -370,7 +370,11 @@ def served_app(tmp_path: Path) -> Iterator[Path]:
     )
     (tmp_path / "build").mkdir()
     with zipfile.ZipFile(tmp_path / "build" / "zipped.zip", "w") as package:
-        package.writestr("app.py", ZIPPED_APP)
+        # mode 644, as `zip` keeps a file's mode: a bare writestr entry is 600, which the
+        # function's user cannot read (on Lambda too: docs gettingstarted-package "permissions")
+        entry = zipfile.ZipInfo("app.py")
+        entry.external_attr = 0o100644 << 16
+        package.writestr(entry, ZIPPED_APP)
     yield _template(tmp_path, SERVED)
 
 

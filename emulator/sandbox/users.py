@@ -104,7 +104,9 @@ def needed_paths(argv0: str, cwd: Path, env: dict[str, str], extras: list[Path])
     found = [prefix, cwd, *extras]
     for key in ("PYTHONPATH", "NODE_PATH"):
         found += [Path(p) for p in env.get(key, "").split(os.pathsep) if p]
-    resolved = sorted({Path(os.path.realpath(p)) for p in found if p.is_absolute()})
+    # "/" itself (the prefix of a program at the root, such as a missing exec wrapper's
+    # /wrapper.sh) is always reachable: exposing it would leave nowhere to stage
+    resolved = sorted({Path(os.path.realpath(p)) for p in found if p.is_absolute()} - {Path("/")})
     out: list[Path] = []
     for p in resolved:  # sorted: a parent comes before what it contains
         if not any(p.is_relative_to(kept) for kept in out):
