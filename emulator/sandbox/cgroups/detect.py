@@ -159,7 +159,9 @@ def _detect_v2(root: Path, name: str) -> CgroupBackend | None:
         probe.rmdir()
     backend = CgroupBackend("v2", caps, {"unified": base})
     if caps.cpu:
-        backend.weigh({"unified": base}, CPU_WEIGHT_FACTOR)  # see set_weight
+        backend.weigh({"unified": base}, CPU_WEIGHT_FACTOR)  # see Cgroup.set_weight
+        # the emulator's own leaf, beside its environments, as heavy: it serves their APIs
+        backend.weigh({"unified": base / "emulator"}, CPU_WEIGHT_FACTOR)
     return backend
 
 
