@@ -16,8 +16,8 @@ is bounded by what the environment does, not by the clock:
   environment that never returns is reset at its function's deadline, and its waiter goes cold).
 
 A busy environment is left to finish and the request starts a new one, as Lambda does.
-Sandboxes that cannot tell how their runtime was scheduled (containers, the in-memory fake,
-hosts without /proc) fall back to the wall clock: `HANDOFF_GRACE_S`. (Our rule: Lambda does not
+Sandboxes that cannot tell how their runtime was scheduled (the compose emulator's containers,
+the in-memory fake, hosts without /proc) fall back to the wall clock: `HANDOFF_GRACE_S`. (Our rule: Lambda does not
 document the mechanism. See docs/fidelity.md.)
 """
 
