@@ -44,7 +44,31 @@ def _fn(name: str, code: str, memory: int) -> FunctionConfig:
     )
 
 
-async def _durations(emu: Emulator, name: str, n: int, reps: int) -> list[float]:
+# Per size, what the host's load cost the long workload: the trace's host_wait_ms (time
+# runnable within the quota yet off a CPU) and the CPU share obtained, summed over its runs.
+HOST: dict[int, dict[str, float]] = {}
+
+
+def _host_costs(emu: Emulator, name: str, request_ids: list[str]) -> dict[str, float]:
+    emu.trace.flush()
+    path = emu.trace.path
+    wanted = set(request_ids)
+    records = []
+    if path is not None and path.exists():
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if record["request_id"] in wanted:
+                records.append(record)
+    duration = sum(r["duration_ms"] for r in records) or 1.0
+    return {
+        "host_wait_pct": 100 * sum(r.get("host_wait_ms", 0.0) for r in records) / duration,
+        "cpu_share": sum(r["cpu_user_ms"] + r["cpu_system_ms"] for r in records) / duration,
+    }
+
+
+async def _durations(
+    emu: Emulator, name: str, n: int, reps: int, ids: list[str] | None = None
+) -> list[float]:
     out = []
     async with httpx.AsyncClient(base_url=emu.url, timeout=120) as client:
         for _ in range(reps):
@@ -56,6 +80,8 @@ async def _durations(emu: Emulator, name: str, n: int, reps: int) -> list[float]
             report = parse_report(base64.b64decode(r.headers["x-amz-log-result"]).decode())
             assert report is not None and r.status_code == 200, r.content
             out.append(report.duration_ms)
+            if ids is not None:
+                ids.append(r.headers["x-amzn-requestid"])
     return out
 
 
@@ -79,7 +105,11 @@ async def scaling(
         for label, n, reps in workloads:
             result[label] = {}
             for mb in SIZES:
-                result[label][mb] = statistics.median(await _durations(emu, f"cpu_{mb}", n, reps))
+                ids: list[str] = []
+                durations = await _durations(emu, f"cpu_{mb}", n, reps, ids)
+                result[label][mb] = statistics.median(durations)
+                if label == "long":
+                    HOST[mb] = _host_costs(emu, f"cpu_{mb}", ids)
     finally:
         await emu.stop()
     return result
@@ -128,7 +158,15 @@ def _table(label: str, durations: dict[int, float]) -> list[dict[str, float]]:
         rows.append({"memory_mb": mb, "duration_ms": round(durations[mb], 2),
                      "ratio": round(measured, 3), "expected": round(expected, 3),
                      "error_pct": round(error, 1)})  # fmt: skip
-        print(f"{mb:>6} {durations[mb]:>12.1f} {measured:>9.2f} {expected:>9.2f} {error:>+6.1f}%")
+        host = ""
+        if label.startswith("long") and mb in HOST:
+            cost = HOST[mb]
+            host = f"   host wait {cost['host_wait_pct']:5.1f}%  CPU share {cost['cpu_share']:.3f}"
+            rows[-1].update({k: round(v, 3) for k, v in cost.items()})
+        print(
+            f"{mb:>6} {durations[mb]:>12.1f} {measured:>9.2f} {expected:>9.2f} {error:>+6.1f}%"
+            + host
+        )
     return rows
 
 

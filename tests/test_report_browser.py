@@ -163,6 +163,20 @@ def _check_charts(driver: Any, within: str = "section.function") -> None:
 
 
 @pytest.mark.slow
+def _check_live_charts(driver: Any) -> None:
+    """`_check_charts` on a page that redraws its charts as it polls: a chart replaced while it
+    was read is read again, from the redrawn page."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(20):
+        try:
+            _check_charts(driver)
+            return
+        except StaleElementReferenceException:
+            continue
+    _check_charts(driver)
+
+
 def test_tab_page_and_report_of_a_real_run_render_in_chromium(
     chromium: Any, tmp_path: Path
 ) -> None:
@@ -187,7 +201,7 @@ def test_tab_page_and_report_of_a_real_run_render_in_chromium(
                 break
             time.sleep(0.5)
         chromium.get(f"{base}/lambda?function=echo")
-        _check_charts(chromium)
+        _check_live_charts(chromium)
         chromium.save_screenshot(str(IMG / "locust-lambda-page.png"))
         chromium.get(f"{base}/")
         deadline = time.monotonic() + 30
@@ -200,8 +214,15 @@ def test_tab_page_and_report_of_a_real_run_render_in_chromium(
             time.sleep(0.5)
         else:
             raise AssertionError("no Lambda tab in Locust's UI")
-        time.sleep(2.5)  # the UI polls /stats/requests every 2 s to fill the tab
-        body = chromium.find_element(By.TAG_NAME, "body").text
+        # the UI polls /stats/requests every 2 s to fill the tab: until it has (a loaded host
+        # may take several polls)
+        deadline = time.monotonic() + 60
+        body = ""
+        while time.monotonic() < deadline:
+            body = chromium.find_element(By.TAG_NAME, "body").text
+            if "Cold starts" in body and "/lambda" in body:
+                break
+            time.sleep(0.5)
         assert "Cold starts" in body and "/lambda" in body
         # the tab's charts: the Lambda page in a frame above the table (loadtests/webtab.py)
         frame = chromium.find_element(By.ID, "lambda-charts")

@@ -21,6 +21,7 @@ from waiting import docker_images_ready
 from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmbeddedEmulator
+from emulator.engine.states import EnvState
 from emulator.server import Emulator
 
 FUNCTIONS = Path(__file__).parent / "functions"
@@ -149,8 +150,9 @@ def test_an_idle_environment_is_frozen_and_runs_again(
 
     async def frozen(emu: Emulator) -> bool:
         (env,) = emu.functions["contract"].envs
-        for _ in range(200):
-            if not env.freezer.pending:  # the freeze has been applied
+        for _ in range(3000):
+            # back in /next (idle), and the freeze applied where the sandbox freezes
+            if env.state is EnvState.READY and not env.freezer.pending:
                 return True
             await asyncio.sleep(0.01)
         return False

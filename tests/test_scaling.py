@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import eventually
 
 from emulator.client import InvokeResult
 from emulator.embedded import EmulatorThread
+from emulator.engine.states import EnvState
 from emulator.metrics.report import parse_report
+from emulator.server import Emulator
 
 
 def _concurrently(invoke: Any, name: str, n: int, payload: dict[str, Any]) -> list[InvokeResult]:
@@ -81,13 +84,17 @@ def test_sequential_calls_stay_on_one_warm_environment(
     assert all(rep is not None and not rep.cold for rep in reports[1:])
 
 
+async def _sleepy_invoking(emu: Emulator) -> bool:
+    return any(env.state is EnvState.INVOKING for env in emu.functions["sleepy"].envs)
+
+
 def test_reset_retires_busy_environments_after_their_invocation(
     invoke: Any, lambda_reset: EmulatorThread
 ) -> None:
     assert invoke("sleepy", {"sleep": 0}).report is not None  # one warm environment
     with ThreadPoolExecutor(1) as pool:
         busy = pool.submit(invoke, "sleepy", {"sleep": 0.5})
-        time.sleep(0.2)  # it is running now
+        eventually(lambda: lambda_reset.call(_sleepy_invoking), "the invocation running")
         lambda_reset.call(lambda emu: emu.functions["sleepy"].reset())
         first = busy.result()
     assert first.function_error is None and first.report is not None and not first.report.cold

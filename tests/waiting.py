@@ -16,6 +16,22 @@ def eventually(check: Callable[[], bool], what: str, within_s: float = 30.0) -> 
     raise AssertionError(f"not seen within {within_s} s: {what}")
 
 
+def while_progressing(
+    check: Callable[[], bool], progress: Callable[[], object], what: str, stall_s: float = 30.0
+) -> None:
+    """Wait for `check` for as long as `progress()` keeps changing (events delivered, say):
+    only `stall_s` without any progress fails, so a loaded host makes it slower, not red."""
+    last = progress()
+    deadline = time.monotonic() + stall_s
+    while not check():
+        now = progress()
+        if now != last:
+            last, deadline = now, time.monotonic() + stall_s
+        elif time.monotonic() > deadline:
+            raise AssertionError(f"no progress for {stall_s} s (at {last!r}): {what}")
+        time.sleep(0.05)
+
+
 def docker_images_ready() -> bool:
     """A Docker engine answers and the local python image is built and current."""
     from emulator.images import PYTHON_IMAGE

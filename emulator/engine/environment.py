@@ -62,11 +62,17 @@ from emulator.metrics.logs import EnvironmentLog, InvocationLog, LogSink
 from emulator.metrics.report import start_line
 from emulator.sandbox.base import (
     ExitStatus,
+    ReportsHostWait,
     Sandbox,
     SandboxFactory,
     SupportsExtensions,
 )
 from emulator.sandbox.runtimes import RuntimeCommand
+
+# The host's load is said (once a minute at most, in the function's log, never in REPORT or a
+# tail) when an invocation waited this long for a CPU its quota allowed, and a tenth or more.
+HOST_WAIT_NOTE_S = 0.005
+HOST_WAIT_NOTE_EVERY_S = 60.0
 
 
 @dataclass(slots=True)
@@ -129,6 +135,9 @@ class ExecutionEnvironment:
         )
         self._stopping: asyncio.Task[None] | None = None
         self._cpu_mark = (0.0, 0.0)
+        self._host_wait_mark = 0.0
+        self._host_wait_reader: Callable[[], float | None] | None = None
+        self._host_wait_noted = -HOST_WAIT_NOTE_EVERY_S
         self._shutdown_reason = "spindown"
         bind, self._advertise = sandboxes.runtime_api_host(fn)
         self.runtime = RuntimeApi(
@@ -243,6 +252,8 @@ class ExecutionEnvironment:
             extensions=self.extension_paths,
         )
         sandbox = self._sandboxes.create(spec, self.log.feed)
+        if isinstance(sandbox, ReportsHostWait):
+            self._host_wait_reader = sandbox.host_wait_seconds
         self.freezer.sandbox = sandbox
         self.sandbox = sandbox
         await sandbox.stage()
@@ -467,6 +478,7 @@ class ExecutionEnvironment:
             cpu=self._cpu_since_last(sandbox),
             counters=self._counters,
             telemetry=self.extensions.record if self.extensions.count else None,
+            host_wait=self._host_wait_since_last(run, ended),
         )
         self.log.invocation = None
         self.last_used = time.monotonic()
@@ -492,6 +504,28 @@ class ExecutionEnvironment:
         last_user, last_system = self._cpu_mark
         self._cpu_mark = (user, system)
         return max(0.0, user - last_user), max(0.0, system - last_system)
+
+    def _host_wait_since_last(self, run: _Run, ended: float) -> float | None:
+        """Time the runtime waited for a CPU its quota allowed since the previous invocation
+        ended: the host's load, not its limit. Said when it is a tenth of the invocation or
+        more, as durations then read long (docs/fidelity.md, "CPU under contention")."""
+        reader = self._host_wait_reader
+        total = reader() if reader is not None else None
+        if total is None:
+            return None
+        waited, self._host_wait_mark = max(0.0, total - self._host_wait_mark), total
+        span = ended - run.started + (run.init_ms or 0.0) / 1000
+        if waited > max(HOST_WAIT_NOTE_S, span / 10):
+            now = time.monotonic()
+            if now - self._host_wait_noted > HOST_WAIT_NOTE_EVERY_S:
+                self._host_wait_noted = now
+                self._logs.write(
+                    self.fn.name,
+                    f"lambda-emu: the host could not give environment {self.id} its CPU share: "
+                    f"it waited {waited * 1000:.0f} ms for a CPU in {span * 1000:.0f} ms "
+                    "(durations read long; see host_wait_ms in the trace)",
+                )
+        return waited
 
     # --- idle: freeze and thaw ----------------------------------------------------------------
     def _went_idle(self) -> None:

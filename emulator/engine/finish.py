@@ -80,6 +80,7 @@ class InvocationLedger:
         cpu: tuple[float, float],
         counters: FunctionCounters,
         telemetry: Telemetry | None = None,
+        host_wait: float | None = None,
     ) -> Report:
         duration_ms = (ended - started) * 1000
         report = Report(
@@ -125,6 +126,7 @@ class InvocationLedger:
                 cpu=cpu,
                 streamed_bytes=outcome.streamed_bytes,
                 first_byte_at=outcome.first_byte_at,
+                host_wait=host_wait,
             )
         )
         return report

@@ -28,6 +28,7 @@ from emulator import errors, wire
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.engine.environment import ExecutionEnvironment
 from emulator.engine.finish import FunctionCounters, InvocationLedger, Outcome
+from emulator.engine.handoff import HANDOFF_CHECK_S, HandoffWatch
 from emulator.engine.invocation import Invocation, InvocationResult
 from emulator.engine.outcomes import InitFailure
 from emulator.engine.states import EnvState
@@ -39,13 +40,6 @@ from emulator.sandbox.runtimes import RuntimeCommand
 # Lambda: 1,000 new execution environments every 10 s per function, refilled continuously.
 SCALING_BURST = 1000
 SCALING_REFILL_PER_S = 100.0
-# An environment that has answered and is about to call /next is preferred to a cold start
-# for up to this long. Lambda's front end keeps sequential callers on one warm environment;
-# without this, the race between a client's next request and the runtime's /next would make
-# spurious cold starts locally. The runtime is usually back in /next within a millisecond, but
-# a loaded host can leave it unscheduled for tens or hundreds of ms, which Lambda's would not
-# be. (Our choice: Lambda does not document the mechanism.)
-HANDOFF_GRACE_S = 0.5
 
 
 class AccountConcurrency:
@@ -84,6 +78,9 @@ class FunctionPool:
         self._idle_provisioned: list[ExecutionEnvironment] = []
         self._busy: set[ExecutionEnvironment] = set()
         self._handoff: deque[asyncio.Future[ExecutionEnvironment | None]] = deque()
+        # Finishing environments a waiting request found busy with work of their own: later
+        # requests do not wait for them (engine/handoff.py).
+        self._overdue: set[ExecutionEnvironment] = set()
         self._tokens = float(SCALING_BURST)
         self._tokens_at = time.monotonic()
         self._stopping: set[asyncio.Task[None]] = set()
@@ -257,6 +254,7 @@ class FunctionPool:
             self._account.in_use -= 1
 
     def _on_ready(self, env: ExecutionEnvironment) -> None:
+        self._overdue.discard(env)
         if self.closed or env.generation != self.generation:
             self._release(env)
             self._stop(env)
@@ -274,6 +272,7 @@ class FunctionPool:
 
     def _on_gone(self, env: ExecutionEnvironment) -> None:
         self.envs.discard(env)
+        self._overdue.discard(env)
         self._release(env)
         if self._handoff and self.finishing < len(self._handoff):
             waiter = self._handoff.popleft()  # it waited for this one: it goes cold now
@@ -316,20 +315,60 @@ class FunctionPool:
 
     @property
     def finishing(self) -> int:
-        return sum(1 for env in self._busy if env.state is EnvState.FINISHING)
+        """Environments that have answered and are on their way back to /next."""
+        return sum(
+            1 for env in self._busy if env.state is EnvState.FINISHING and env not in self._overdue
+        )
 
     async def _await_handoff(self) -> ExecutionEnvironment | None:
+        """Wait for a finishing environment while one is still on its way back to /next,
+        bounded by its progress rather than the clock (engine/handoff.py); None: go cold."""
         waiter: asyncio.Future[ExecutionEnvironment | None] = (
             asyncio.get_running_loop().create_future()
         )
         self._handoff.append(waiter)
+        watches: dict[ExecutionEnvironment, HandoffWatch] = {}
         try:
-            return await asyncio.wait_for(waiter, HANDOFF_GRACE_S)
-        except TimeoutError:
-            return None
+            if self._idle or self._idle_provisioned:
+                return None  # one came back before this request began waiting
+            self._handing_off(waiter, watches)
+            while True:
+                await asyncio.wait((waiter,), timeout=HANDOFF_CHECK_S)
+                if waiter.done():
+                    return waiter.result()
+                if not self._handing_off(waiter, watches):
+                    # One more turn of the loop before giving up: a /next that arrived while
+                    # the emulator itself was starved is read first.
+                    await asyncio.wait((waiter,), timeout=0.001)
+                    return waiter.result() if waiter.done() else None
         finally:
             with contextlib.suppress(ValueError):
                 self._handoff.remove(waiter)
+
+    def _handing_off(
+        self,
+        waiter: asyncio.Future[ExecutionEnvironment | None],
+        watches: dict[ExecutionEnvironment, HandoffWatch],
+    ) -> bool:
+        """Whether enough finishing environments are still on their way back for `waiter`
+        (by its place in the queue); the ones busy with work of their own become overdue."""
+        now = time.monotonic()
+        handing = 0
+        for env in self._busy:
+            if env.state is not EnvState.FINISHING or env in self._overdue:
+                continue
+            watch = watches.get(env)
+            if watch is None:
+                watches[env] = HandoffWatch(env.sandbox, now)
+            elif watch.busy(now):
+                self._overdue.add(env)
+                continue
+            handing += 1
+        try:
+            place = self._handoff.index(waiter)
+        except ValueError:
+            return False
+        return handing > place
 
     # --- invoking ---------------------------------------------------------------------------
     def submit(self, inv: Invocation) -> None:
@@ -372,6 +411,12 @@ class FunctionPool:
 
     async def _after_handoff(self, inv: Invocation) -> None:
         env = await self._await_handoff()
+        if env is None:
+            # It came back before this request's wait began (this task's first step), or
+            # another one did meanwhile: idle, and warm.
+            env = self._take_idle()
+            if env is not None:
+                self._mark_busy(env)
         if env is not None:
             self.counters.invocations += 1
             env.invoke(inv)

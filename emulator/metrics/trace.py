@@ -35,6 +35,7 @@ def invocation_line(
     cpu: tuple[float, float],
     streamed_bytes: int | None = None,
     first_byte_at: float | None = None,
+    host_wait: float | None = None,
 ) -> str:
     """One invocation record as a JSON line (fields in docs/trace-format.md). Formatted by
     hand: this runs once per invocation on the hot path (a dataclass and json.dumps cost
@@ -49,6 +50,8 @@ def invocation_line(
     if streamed_bytes is not None:  # a streamed response: its size and first byte
         first = "null" if first_byte_at is None else f"{(first_byte_at - started) * 1000:.3f}"
         streamed = f',"streamed_bytes":{streamed_bytes},"first_byte_ms":{first}'
+    if host_wait is not None:  # the host's load, where the sandbox can tell
+        streamed += f',"host_wait_ms":{host_wait * 1000:.1f}'
     return (
         f'{{"v":{SCHEMA_VERSION},"request_id":"{report.request_id}","function":"{function}",'
         f'"environment_id":"{environment_id}","invocation_type":"{invocation_type}",'

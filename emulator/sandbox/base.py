@@ -181,6 +181,25 @@ class SupportsExtensions(Protocol):
         """Whether any process of the environment other than the runtime still runs."""
 
 
+@runtime_checkable
+class ReportsScheduling(Protocol):
+    """A sandbox that can tell how the host scheduled its runtime: the pool's hand-off tells a
+    runtime starved by a loaded host from one busy with work of its own (engine/handoff.py)."""
+
+    def scheduling(self) -> tuple[float, float] | None:
+        """(seconds on a CPU, seconds runnable but waiting for one) of the runtime so far,
+        summed over its threads; None when unknown."""
+
+
+@runtime_checkable
+class ReportsHostWait(Protocol):
+    """A sandbox that can tell how long its runtime waited for a CPU its quota allowed."""
+
+    def host_wait_seconds(self) -> float | None:
+        """Seconds the runtime's main thread was runnable, not throttled by its quota, yet
+        not on a CPU, so far; None when unknown."""
+
+
 class SandboxFactory(Protocol):
     """Makes the sandboxes of one kind. A kind is one module with a factory that follows this
     protocol, plus one row of the sandbox table (emulator/sandbox/registry.py)."""

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from test_serve_cli import FUNCTIONS, _alive, _serve
-from waiting import eventually
+from waiting import eventually, while_progressing
 
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmulatorThread
@@ -225,7 +225,9 @@ def test_many_events_are_each_delivered_once(tmp_path: Path, n: int) -> None:
             }
         assert emu.emulator is not None
         events = emu.emulator.events
-        eventually(lambda: events.delivered == n, f"{n} events delivered")
+        while_progressing(
+            lambda: events.delivered == n, lambda: events.delivered, f"{n} events delivered"
+        )
         _flush(emu)
     finally:
         emu.stop()

@@ -18,6 +18,7 @@ Foreign errors (OSError from cgroupfs) are translated to `SandboxError` here.
 
 from emulator.sandbox.cgroups.cgroup import (
     CGROUP_ROOT,
+    CPU_WEIGHT_FACTOR,
     DEFAULT_CPU_PERIOD_US,
     MB_PER_VCPU,
     PIDS_LIMIT,
@@ -36,6 +37,7 @@ from emulator.sandbox.cgroups.detect import (
 
 __all__ = [
     "CGROUP_ROOT",
+    "CPU_WEIGHT_FACTOR",
     "DEFAULT_CPU_PERIOD_US",
     "MB_PER_VCPU",
     "PIDS_LIMIT",

@@ -22,6 +22,11 @@ MB_PER_VCPU = 1769
 # The kernel's minimum quota is 1 ms, and 128 MB is 1/13.8 vCPU, so the period must be ≥ 13.8 ms
 # for 128 MB to be exact; 20 ms keeps every size exact and short invocations smooth.
 DEFAULT_CPU_PERIOD_US = 20_000
+# CPU weight of environment cgroups, in the kernel's default units (v1 cpu.shares 1024, v2
+# cpu.weight 100): ten times a plain process's. A throttled environment gets a few ms of quota
+# per period and loses what it cannot use within the period; at this weight it runs as soon as
+# its quota allows, while the quota still caps it (docs/fidelity.md, "CPU under contention").
+CPU_WEIGHT_FACTOR = 10
 PIDS_LIMIT = 1024  # Lambda: 1,024 processes/threads per environment
 # The v2 controllers an emulator enables for its environments, where the hierarchy has them.
 V2_CONTROLLERS = ("memory", "cpu", "pids")
@@ -254,6 +259,12 @@ class Cgroup:
             _write(d / "cpu.cfs_quota_us", "-1" if quota == "max" else quota)
         return True
 
+    def set_weight(self, factor: float = CPU_WEIGHT_FACTOR) -> bool:
+        """CPU weight `factor` times the default; False where there is no CPU controller."""
+        if not self.backend.caps.cpu:
+            return False
+        return self.backend.weigh(self.dirs, factor)
+
     def set_pids(self, limit: int = PIDS_LIMIT) -> None:
         if not self.backend.caps.pids:
             return
@@ -289,6 +300,16 @@ class Cgroup:
         if b"user" not in stat:
             return None
         return int(stat[b"user"]) / _CLK_TCK, int(stat[b"system"]) / _CLK_TCK
+
+    def throttled_seconds(self) -> float | None:
+        """Time the CPU quota held this cgroup back so far (cpu.stat)."""
+        if not self.backend.caps.cpu:
+            return None
+        if self.version == "v2":
+            raw = _fields(self._counter("unified", "cpu.stat")).get(b"throttled_usec")
+            return int(raw) / 1e6 if raw is not None else None
+        raw = _fields(self._counter("cpu", "cpu.stat")).get(b"throttled_time")
+        return int(raw) / 1e9 if raw is not None else None
 
     def oom_killed(self) -> bool:
         if not self.backend.caps.memory:
@@ -387,6 +408,22 @@ class CgroupBackend:
                 # OOM kills, not pauses, a cgroup over its limit
                 _write(dirs["memory"] / "memory.oom_control", "0")
         return Cgroup(self, name, dirs)
+
+    def weigh(self, dirs: dict[str, Path], factor: float) -> bool:
+        """Write a CPU weight of `factor` times the default into `dirs`' CPU controller."""
+        if self.version == "v2":
+            d = dirs.get("unified")
+            path, value = (d / "cpu.weight" if d else None), min(10_000, round(100 * factor))
+        else:
+            d = dirs.get("cpu")
+            path, value = (d / "cpu.shares" if d else None), min(262_144, round(1024 * factor))
+        if path is None or not path.exists():
+            return False
+        try:
+            path.write_text(str(value))
+        except OSError:
+            return False
+        return True
 
     def remove_all(self) -> None:
         """Remove every environment cgroup and this emulator's base directories."""

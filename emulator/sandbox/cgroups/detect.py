@@ -13,6 +13,7 @@ from pathlib import Path
 
 from emulator.sandbox.cgroups.cgroup import (
     CGROUP_ROOT,
+    CPU_WEIGHT_FACTOR,
     MB_PER_VCPU,
     V2_CONTROLLERS,
     Capabilities,
@@ -156,7 +157,12 @@ def _detect_v2(root: Path, name: str) -> CgroupBackend | None:
     )
     with contextlib.suppress(OSError):
         probe.rmdir()
-    return CgroupBackend("v2", caps, {"unified": base})
+    backend = CgroupBackend("v2", caps, {"unified": base})
+    if caps.cpu:
+        backend.weigh({"unified": base}, CPU_WEIGHT_FACTOR)  # see Cgroup.set_weight
+        # the emulator's own leaf, beside its environments, as heavy: it serves their APIs
+        backend.weigh({"unified": base / "emulator"}, CPU_WEIGHT_FACTOR)
+    return backend
 
 
 def _why_missing(root: Path, own: Path, available: set[str], enabled: set[str]) -> str:
@@ -228,7 +234,11 @@ def _detect_v1(root: Path, name: str) -> CgroupBackend | None:
         if unified is not None
         else (),
     )
-    return CgroupBackend("v1", caps, bases)
+    backend = CgroupBackend("v1", caps, bases)
+    if caps.cpu:
+        # environments' weight counts against the host's processes only through this one's
+        backend.weigh(bases, CPU_WEIGHT_FACTOR)
+    return backend
 
 
 def detect(prefer: str = "auto", root: Path = CGROUP_ROOT) -> CgroupBackend | None:

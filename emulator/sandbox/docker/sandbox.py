@@ -52,6 +52,7 @@ from emulator.sandbox.docker.engine import (
     code_archive,
     layers_archive,
 )
+from emulator.sandbox.process.procfs import scheduling_ns
 from emulator.sandbox.ulimits import docker_ulimits
 
 if TYPE_CHECKING:
@@ -123,6 +124,15 @@ class DockerSandbox:
     @property
     def pid(self) -> int | None:
         return self._host_pid
+
+    def scheduling(self) -> tuple[float, float] | None:
+        """(ReportsScheduling) Where the emulator sees the container's host pid: its main
+        process's time on a CPU and waiting for one, for the pool's hand-off."""
+        pid = self._host_pid
+        if pid is None:
+            return None
+        ns = scheduling_ns(pid)
+        return None if ns is None else (ns[0] / 1e9, ns[1] / 1e9)
 
     def admits(self, peer: tuple[str, int], port: int) -> bool:
         """The container's own processes only, where the emulator sees its host pid (host

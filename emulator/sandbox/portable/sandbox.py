@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from emulator.errors import SandboxError
 from emulator.sandbox.base import ExitStatus, OutputCallback, SandboxSpec, read_output
 from emulator.sandbox.capabilities import HostCapabilities
+from emulator.sandbox.process.procfs import scheduling_ns
 
 if TYPE_CHECKING:
     import psutil
@@ -85,6 +86,15 @@ class PortableSandbox:
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
+
+    def scheduling(self) -> tuple[float, float] | None:
+        """(ReportsScheduling) Where /proc tells it (Linux): the runtime's time on a CPU and
+        waiting for one, for the pool's hand-off; elsewhere None (a wall-clock grace)."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return None
+        ns = scheduling_ns(proc.pid)
+        return None if ns is None else (ns[0] / 1e9, ns[1] / 1e9)
 
     def admits(self, peer: tuple[str, int], port: int) -> bool:
         return True  # no owner check here (said at start): any local process is admitted

@@ -63,3 +63,21 @@ def group_members(pgid: int) -> list[int]:
         if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
             out.append(int(name))
     return out
+
+
+def scheduling_ns(pid: int) -> tuple[int, int] | None:
+    """(time on a CPU, time runnable but waiting for one), in ns, summed over the threads of
+    a process (/proc/<pid>/task/*/schedstat; time in a throttled cgroup counts as waiting).
+    None where the kernel does not say (no /proc, no schedstat)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    running = waiting = 0
+    for tid in tids:
+        fields = read_proc(f"/proc/{pid}/task/{tid}/schedstat").split()
+        if len(fields) < 2:
+            continue
+        running += int(fields[0])
+        waiting += int(fields[1])
+    return running, waiting

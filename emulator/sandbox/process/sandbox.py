@@ -27,7 +27,13 @@ from emulator.sandbox.process.launcher import (
     overlay_sources,
     remove_tree,
 )
-from emulator.sandbox.process.procfs import CLK_TCK, cpu_ticks, group_members, status_kb
+from emulator.sandbox.process.procfs import (
+    CLK_TCK,
+    cpu_ticks,
+    group_members,
+    scheduling_ns,
+    status_kb,
+)
 from emulator.sandbox.users import FunctionUser
 
 DEEP_FREEZE_AFTER_S = 1.0
@@ -75,6 +81,7 @@ class ProcessSandbox:
         self._hwm_at = 0.0  # when the processes' peak RSS was last read
         self._hwm_at_peak: int | None = -1  # the cgroup's peak then
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._schedstat: int | None = None  # the runtime's /proc/<pid>/schedstat, kept open
         self.exited: asyncio.Future[ExitStatus]
 
     @property
@@ -280,7 +287,9 @@ class ProcessSandbox:
     def init_finished(self) -> None:
         if self.cgroup is not None and self.spec.cpu_quota:
             share = cpu_share(self.spec.memory_mb)
-            self.cgroup.set_cpu(share.applied, self._cpu_period_us)
+            if self.cgroup.set_cpu(share.applied, self._cpu_period_us):
+                # promptly when the quota allows, so a loaded host does not eat the quota
+                self.cgroup.set_weight()
 
     # Freezing is two-level, for the hot path's sake (measured here, per invocation): SIGSTOP
     # of the process group at once (~7 µs, and the runtime wakes fast), deepened to the
@@ -379,6 +388,33 @@ class ProcessSandbox:
             self._cpu = (user / CLK_TCK, system / CLK_TCK)
         return self._cpu
 
+    def scheduling(self) -> tuple[float, float] | None:
+        """(seconds on a CPU, seconds runnable but waiting for one) of the runtime's process
+        so far (ReportsScheduling)."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return None
+        ns = scheduling_ns(proc.pid)
+        return None if ns is None else (ns[0] / 1e9, ns[1] / 1e9)
+
+    def host_wait_seconds(self) -> float | None:
+        """(ReportsHostWait) The runtime's main thread's time runnable but off a CPU, less the
+        time its quota throttled the cgroup: what the host's other load cost it. ⚠ The main
+        thread only, where Python and Node handlers run; the cgroup's throttled time is per
+        CPU, close to the thread's own for a single-threaded function."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return None
+        try:
+            if self._schedstat is None:
+                self._schedstat = os.open(f"/proc/{proc.pid}/schedstat", os.O_RDONLY)
+            fields = os.pread(self._schedstat, 128, 0).split()
+            waited = int(fields[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return None
+        throttled = self.cgroup.throttled_seconds() if self.cgroup is not None else None
+        return waited - (throttled or 0.0)
+
     # --- teardown ------------------------------------------------------------------------
     def _signal_group(self, sig: int) -> None:
         proc = self._proc
@@ -414,6 +450,10 @@ class ProcessSandbox:
                 proc.wait(1.0)
             self._reap()
         self._close_output()
+        if self._schedstat is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._schedstat)
+            self._schedstat = None
         if self._go is not None:  # extensions started, the runtime never was
             with contextlib.suppress(OSError):
                 self._go.close()
