@@ -12,7 +12,8 @@ only there (`lambda_paths = true`; off by default, see docs/fidelity.md):
 
 - when the host has no `/var/task` or `/var/runtime`, `/var` is covered by an overlay whose
   upper layer is a tmpfs of the namespace, so the two directories can be made without
-  writing the host's `/var`; mounts *below* the host's `/var` are not seen through it ⚠;
+  writing the host's `/var`; every entry of the host's `/var` (with the mounts below it) is
+  then bound back over its copy, so writes under `/var/tmp` and the rest reach the host;
 - the code directory is bound read-only on `/var/task`, the runtime directory on
   `/var/runtime` (empty for `provided.*`, whose runtime is the function's own bootstrap);
 - when the function runs as a user of its own (`nobody`, emulator/sandbox/users.py), the
@@ -67,10 +68,20 @@ def mount_script(code: Path, runtime: Path | None, user: FunctionUser | None = N
     lines = [
         f"mount -t tmpfs -o mode=700 lambda-emu-stage {stage} &&",
         f"if [ ! -d {TASK_ROOT} ] || [ ! -d {RUNTIME_DIR} ]; then",
-        f"  mkdir {stage}/upper {stage}/work &&",
+        f"  mkdir {stage}/upper {stage}/work {stage}/host &&",
+        f"  mount --rbind /var {stage}/host &&",
         "  mount -t overlay lambda-emu-var"
         f" -o lowerdir=/var,upperdir={stage}/upper,workdir={stage}/work /var &&",
-        f"  mkdir -p {TASK_ROOT} {RUNTIME_DIR}",
+        f"  mkdir -p {TASK_ROOT} {RUNTIME_DIR} &&",
+        # the host's own /var entries are bound back over the overlay's copies, with the
+        # mounts below them: what the function writes under /var/tmp (a checkout there, a
+        # log) reaches the host, and only /var/task and /var/runtime are the namespace's own
+        f"  for e in {stage}/host/* {stage}/host/.[!.]*; do",
+        '    n="${e##*/}"',
+        '    if [ -d "$e" ] && [ ! -L "$e" ] && [ "$n" != task ] && [ "$n" != runtime ]; then',
+        '      mount --rbind "$e" "/var/$n"',
+        "    fi",
+        "  done",
         "fi &&",
     ]
     if user is not None:
