@@ -264,7 +264,10 @@ def test_delegated_subtree_of_a_non_root_user(delegated: tuple[pwd.struct_passwd
     # pytest's own temporary directories are root's alone
     tmp_path = Path(tempfile.mkdtemp(prefix="lambda-emu-v2-"))
     tmp_path.chmod(0o777)
-    manifest = tmp_path / "lambda-emu.toml"
+    # the manifest in a directory of its own: hot reload watches the manifest's directory,
+    # and tmp_path (the user's HOME here) holds a link to root's whole runtime cache
+    (tmp_path / "app").mkdir(mode=0o777)
+    manifest = tmp_path / "app" / "lambda-emu.toml"
     hog = ROOT / "functions" / "memory_hog"
     manifest.write_text(
         f'[functions.hog]\nruntime = "python3.11"\nhandler = "app.handler"\n'
