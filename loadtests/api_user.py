@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from locust import User, task
@@ -36,69 +36,12 @@ from locust.env import Environment
 from loadtests.http import HttpTarget, PathParams, api_request_id, parse_headers
 from loadtests.payloads import Payloads
 from loadtests.routes import RouteSample
-from loadtests.user import CLIENTS, NETWORK_TIMEOUT_S
+from loadtests.user import Transport as HttpTransport
+from loadtests.user import make_transport
 
 
 class RequestFailed(Exception):
     """A request Locust lists under Failures (status >= 400, or no answer)."""
-
-
-class HttpTransport(Protocol):
-    def request(
-        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        """(status, headers with lower-case names, body)"""
-        ...
-
-    def close(self) -> None: ...
-
-
-class FastHttpTransport:
-    """geventhttpclient, one keep-alive connection per user (FastHttpUser's engine)."""
-
-    def __init__(self, base_url: str) -> None:
-        from geventhttpclient import HTTPClient
-
-        self._client = HTTPClient.from_url(
-            base_url, concurrency=1, network_timeout=NETWORK_TIMEOUT_S, connection_timeout=10.0
-        )
-
-    def request(
-        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        resp = self._client.request(method, path, body=body, headers=dict(headers))
-        try:
-            content = resp.read()
-        finally:
-            resp.release()
-        return resp.status_code, {k.lower(): v for k, v in resp.items()}, content
-
-    def close(self) -> None:
-        self._client.close()
-
-
-class HttpxTransport:
-    def __init__(self, base_url: str) -> None:
-        import httpx
-
-        self._client = httpx.Client(base_url=base_url, timeout=NETWORK_TIMEOUT_S)
-
-    def request(
-        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        resp = self._client.request(method, path, content=body, headers=dict(headers))
-        return resp.status_code, resp.headers, resp.content
-
-    def close(self) -> None:
-        self._client.close()
-
-
-def make_transport(kind: str, base_url: str) -> HttpTransport:
-    if kind == "httpx":
-        return HttpxTransport(base_url)
-    if kind == "fasthttp":
-        return FastHttpTransport(base_url)
-    raise ValueError(f"unknown client {kind!r} (known: {', '.join(CLIENTS)})")
 
 
 class ApiClient:

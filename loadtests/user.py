@@ -52,9 +52,9 @@ class InvokeFailed(Exception):
 
 
 class Transport(Protocol):
-    def post(
-        self, path: str, body: bytes, headers: dict[str, str]
-    ) -> tuple[int, Mapping[str, str], bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> Answer:
         """(status, headers with lower-case names, body)"""
         ...
 
@@ -71,10 +71,10 @@ class FastHttpTransport:
             host, concurrency=1, network_timeout=NETWORK_TIMEOUT_S, connection_timeout=10.0
         )
 
-    def post(
-        self, path: str, body: bytes, headers: dict[str, str]
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        resp = self._client.post(path, body=body, headers=headers)
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> Answer:
+        resp = self._client.request(method, path, body=body, headers=dict(headers))
         try:
             content = resp.read()
         finally:
@@ -91,10 +91,10 @@ class HttpxTransport:
 
         self._client = httpx.Client(base_url=host, timeout=NETWORK_TIMEOUT_S)
 
-    def post(
-        self, path: str, body: bytes, headers: dict[str, str]
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        resp = self._client.post(path, content=body, headers=headers)
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> Answer:
+        resp = self._client.request(method, path, content=body, headers=dict(headers))
         return resp.status_code, resp.headers, resp.content
 
     def close(self) -> None:
@@ -136,7 +136,7 @@ class LambdaClient:
         started = time.perf_counter()
         status, length = 0, 0
         try:
-            status, resp_headers, content = self.transport.post(path, body, headers)
+            status, resp_headers, content = self.transport.request("POST", path, body, headers)
             answer = classify(status, resp_headers, content)
             length = len(content)
         except Exception as exc:  # connection refused, reset, timeout: reported, not raised
