@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,9 @@ DEBOUNCE_MS = 300
 # it is live (watchfiles has no other "ready" signal).
 IDLE_YIELD_MS = 200
 WATCH_READY_S = 5.0
+
+# what the watcher's thread hands the loop: a batch of (change, path), or how it ended
+_Batch = set[tuple[object, str]] | Exception | None
 
 
 def changed_functions(functions: Iterable[FunctionConfig], paths: Iterable[Path]) -> set[str]:
@@ -86,16 +90,24 @@ class Reloader:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._watching = asyncio.Event()
+        self._thread_stop = threading.Event()
 
     async def start(self) -> None:
         """Start watching; returns once the watcher is live, so no edit made after `serve`
-        printed its address is missed."""
+        printed its address is missed, or after WATCH_READY_S, saying so: the watcher walks
+        every directory it follows (in a thread: a huge tree never holds up serving)."""
         self._task = asyncio.get_running_loop().create_task(self._watch())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._watching.wait(), WATCH_READY_S)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._watching.wait()), WATCH_READY_S)
+        except TimeoutError:
+            self.warn(
+                f"hot reload: the watcher is still walking {', '.join(map(str, self._roots()))}"
+                " (a large tree); edits made before it is live are not seen"
+            )
 
     async def stop(self) -> None:
         self._stop.set()
+        self._thread_stop.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -112,31 +124,35 @@ class Reloader:
         return sorted(roots)
 
     async def _watch(self) -> None:
-        import watchfiles
-
         ignored = [self.state_dir]
+        loop = asyncio.get_running_loop()
         while not self._stop.is_set():
             roots = self._roots()
-            async for changes in watchfiles.awatch(
-                *roots,
-                stop_event=self._stop,
-                debounce=DEBOUNCE_MS,
-                recursive=True,
-                ignore_permission_denied=True,
-                rust_timeout=IDLE_YIELD_MS,
-                yield_on_timeout=True,
-            ):
-                self._watching.set()
-                paths = [Path(p) for _, p in changes]
-                paths = [p for p in paths if relevant(p, ignored)]
-                if not paths:
-                    continue
-                try:
-                    await self.apply(paths)
-                except Exception as exc:  # never let a reload take the emulator down
-                    self.warn(f"hot reload failed: {exc!r}")
-                if self._roots() != roots:
-                    break  # a code directory appeared or moved: watch the new set
+            batches: asyncio.Queue[_Batch] = asyncio.Queue()
+            stop = self._thread_stop = threading.Event()
+            threading.Thread(
+                target=_watch_in_thread,
+                args=(roots, stop, loop, batches),
+                name="lambda-emu-reload",
+                daemon=True,  # it may still be walking a huge tree when the emulator stops
+            ).start()
+            try:
+                while isinstance(changes := await batches.get(), set):
+                    self._watching.set()
+                    paths = [p for p in (Path(p) for _, p in changes) if relevant(p, ignored)]
+                    if not paths:
+                        continue
+                    try:
+                        await self.apply(paths)
+                    except Exception as exc:  # never let a reload take the emulator down
+                        self.warn(f"hot reload failed: {exc!r}")
+                    if self._roots() != roots:
+                        break  # a code directory appeared or moved: watch the new set
+            finally:
+                stop.set()
+            if isinstance(changes, Exception):
+                self.warn(f"hot reload stopped: the watcher failed: {changes!r}")
+                return
 
     async def apply(self, paths: list[Path]) -> None:
         # the manifest's functions only: those created through the Lambda API (no source)
@@ -183,3 +199,40 @@ class Reloader:
             self.warn("hot reload: HTTP routes and function URLs updated")
         if touched or added or removed or http_changed:
             self.reloads += 1
+
+
+def _watch_in_thread(
+    roots: list[Path],
+    stop: threading.Event,
+    loop: asyncio.AbstractEventLoop,
+    batches: asyncio.Queue[_Batch],
+) -> None:
+    """watchfiles' blocking watcher: setting it up walks every directory under `roots`, which
+    must not hold up the event loop. Each batch (an empty one every IDLE_YIELD_MS: the first
+    says the watcher is live) goes to the loop; then None when the watcher ends, or the
+    exception that ended it."""
+    import watchfiles
+
+    def put(item: _Batch) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed first
+            loop.call_soon_threadsafe(batches.put_nowait, item)
+
+    end: _Batch = None
+    try:
+        for changes in watchfiles.watch(
+            *roots,
+            stop_event=stop,
+            debounce=DEBOUNCE_MS,
+            recursive=True,
+            ignore_permission_denied=True,
+            rust_timeout=IDLE_YIELD_MS,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        ):
+            if stop.is_set():
+                break
+            put(set(changes))
+    except Exception as exc:  # a root gone, no inotify watches left: said by the loop
+        end = exc
+    finally:
+        put(end)

@@ -121,6 +121,7 @@ class Emulator:
             on_http=self.update_http,
             warn=warn,
         )
+        self.invoke_api.state_of = self.controlplane.unserved_state
         functions_api = FunctionsApi(self.controlplane)
         self.server = HttpServer(
             Router(

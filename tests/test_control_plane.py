@@ -901,3 +901,72 @@ def test_a_hot_reload_keeps_api_functions_and_the_manifest_wins(tmp_path: Path) 
         assert json.loads(urlopen(serve.url + "/lambda-url/cp-hot/").read())["code"] == "v1"
     finally:
         serve.stop()
+
+
+# An in-tree PEP 517 backend (no download) whose wheel is built only once the test says so:
+# the function's requirements.txt keeps it Pending for as long as the test needs.
+SLOW_BACKEND = """
+import os, time, zipfile
+from pathlib import Path
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    go = Path(__file__).parent / "go"
+    deadline = time.monotonic() + 300
+    while not go.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    name = "slowdep-1.0-py3-none-any.whl"
+    info = "slowdep-1.0.dist-info/"
+    files = {
+        "slowdep.py": "X = 1\\n",
+        info + "METADATA": "Metadata-Version: 2.1\\nName: slowdep\\nVersion: 1.0\\n",
+        info + "WHEEL": "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\n"
+        "Tag: py3-none-any\\n",
+    }
+    files[info + "RECORD"] = "".join(f"{f},,\\n" for f in [*files, info + "RECORD"])
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:
+        for path, text in files.items():
+            wheel.writestr(path, text)
+    return name
+"""
+
+
+def test_invoking_a_function_still_being_created_is_a_conflict(client: Any, tmp_path: Path) -> None:
+    """AWS answers 409 ResourceConflictException while a new function is Pending (recorded:
+    remotion-dev/remotion#1186, 2022-08), not 404."""
+    dep = tmp_path / "slowdep"
+    dep.mkdir()
+    (dep / "backend.py").write_text(SLOW_BACKEND)
+    (dep / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in (("app.py", HANDLER_V1), ("requirements.txt", f"{dep}\n")):
+            info = zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, text)
+    client.create_function(
+        FunctionName="pending-fn",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )
+    try:
+        assert client.get_function(FunctionName="pending-fn")["Configuration"]["State"] == (
+            "Pending"
+        )
+        with pytest.raises(ClientError) as caught:
+            client.invoke(FunctionName="pending-fn", Payload=b"{}")
+        error = caught.value.response
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 409
+        assert error["Error"]["Code"] == "ResourceConflictException"
+        assert error["Error"]["Message"] == (
+            "The operation cannot be performed at this time. The function is currently in the "
+            "following state: Pending"
+        )
+    finally:
+        (dep / "go").touch()
+    wait_active(client, "pending-fn")
+    assert invoke(client, "pending-fn")[1]["code"] == "v1"
+    client.delete_function(FunctionName="pending-fn")

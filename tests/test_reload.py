@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from waiting import eventually
@@ -112,3 +114,48 @@ def test_manifest_changes_apply_and_a_broken_manifest_keeps_serving(
     manifest.write_text(MANIFEST.format(memory=256))  # "other" removed
     eventually(lambda: _invoke(served, "other")[0] == 404, "other removed")
     assert _invoke(served, "fn")[0] == 200
+
+
+def test_a_watcher_still_walking_a_large_tree_does_not_hold_up_serving(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Setting the watcher up walks every directory it follows (a node_modules next to the
+    manifest: minutes). It runs in a thread: serving starts, says the watcher is not live yet,
+    and edits are followed once it is."""
+    import watchfiles
+
+    from emulator import reload
+
+    walked = threading.Event()
+    real_watch = watchfiles.watch
+
+    def slow_walk(*args: Any, **kwargs: Any) -> Iterator[set[tuple[watchfiles.Change, str]]]:
+        walked.wait(60)  # stands for the walk of a huge tree
+        yield from real_watch(*args, **kwargs)
+
+    monkeypatch.setattr(watchfiles, "watch", slow_walk)
+    monkeypatch.setattr(reload, "WATCH_READY_S", 0.2)
+    manifest = project / "lambda-emu.toml"
+    cfg = EmulatorConfig(
+        functions=load_manifest(manifest),
+        port=0,
+        state_dir=project / "state",
+        log_to_terminal=False,
+        manifest_path=manifest,
+        hot_reload=True,
+    )
+    running = EmulatorThread(cfg).start()
+    try:
+        assert "the watcher is still walking" in capfd.readouterr().err
+        status, body, _ = _invoke(running, "fn")  # served while the walk goes on
+        assert status == 200 and body["version"] == 1
+        walked.set()
+        assert running.emulator is not None and running.emulator.reloader is not None
+        live = running.emulator.reloader._watching
+        eventually(live.is_set, "the watcher live")
+        (project / "fn" / "app.py").write_text(APP.format(version=2))
+        eventually(lambda: _reloads(running) >= 1, "a reload")
+        assert _invoke(running, "fn")[1]["version"] == 2
+    finally:
+        walked.set()
+        running.stop()

@@ -9,13 +9,13 @@ from __future__ import annotations
 import errno
 import os
 import pwd
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from answers import assert_oom_killed
+from waiting import eventually
 
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmulatorThread
@@ -91,15 +91,11 @@ def test_idle_environment_is_frozen_and_thawed(
 ) -> None:
     pid = invoke("sleepy", {"sleep": 0}).json()["pid"]
     sandbox = _sandbox(lambda_emulator, "sleepy")
-    deadline = time.monotonic() + 5
-    while _proc_state(pid) != "T" and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _proc_state(pid) == "T"  # stopped while it waits on /next
+    # stopped while it waits on /next
+    eventually(lambda: _proc_state(pid) == "T", f"runtime {pid} stopped")
     assert sandbox.frozen in ("stopped", "cgroup")
     if sandbox.cgroup is not None and sandbox.cgroup.backend.caps.freezer:
-        deadline = time.monotonic() + 5
-        while sandbox.frozen != "cgroup" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: sandbox.frozen == "cgroup", "the environment's cgroup frozen")
         events = (sandbox.cgroup.dirs["unified"] / "cgroup.events").read_text()
         assert "frozen 1" in events
     after = invoke("sleepy", {"sleep": 0})

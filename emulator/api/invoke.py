@@ -61,6 +61,8 @@ class InvokeApi:
         self.events = events
         self.arns = arns
         self._internal_error = on_internal_error
+        # the state of a function the control plane knows but does not serve yet (Pending)
+        self.state_of: Callable[[str], str | None] = lambda name: None
 
     # --- handlers (rows of emulator/api/routes.py) ----------------------------------------
     def invoke(self, request: Request) -> Response | Reply:
@@ -89,6 +91,13 @@ class InvokeApi:
             and qualifier in (None, wire.LATEST)
         ):
             pool = self.functions.default()  # RIE's one endpoint reaches the default function
+        if pool is None and (state := self.state_of(name)) is not None:
+            # recorded by a caller invoking right after CreateFunction
+            # (remotion-dev/remotion#1186, 2022-08)
+            raise errors.ResourceConflict(
+                "The operation cannot be performed at this time. The function is currently in "
+                f"the following state: {state}"
+            )
         if pool is None:
             # Invoke names the unqualified function by its $LATEST ARN (LocalStack's
             # AWS-recorded TestLambdaFeatures::test_invoke_exceptions, 2025-11), an unknown

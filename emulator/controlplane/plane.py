@@ -131,6 +131,13 @@ class ControlPlane:
             return None
         return self._manifest_view(pool.fn)
 
+    def unserved_state(self, name: str) -> str | None:
+        """`Pending` for an API function being created (not served yet), else None."""
+        record = self.records.get(name)
+        if record is None or record.origin != "api" or name in self.registry:
+            return None
+        return record.state if record.state == "Pending" else None
+
     def require(self, name: str, qualifier: str | None = None) -> FunctionRecord:
         record = self.record(name)
         if record is None:
