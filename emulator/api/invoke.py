@@ -134,7 +134,7 @@ class InvokeApi:
             json.loads(payload)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise errors.InvalidRequestContent(parse_error_message(payload)) from exc
-        client_context = _client_context(request.headers.get(wire.H_CALLER_CLIENT_CONTEXT))
+        client_context = client_context_header(request.headers.get(wire.H_CALLER_CLIENT_CONTEXT))
         if kind == wire.INVOCATION_DRY_RUN:
             return Response(204, headers=[(wire.H_AMZN_REQUEST_ID, str(uuid.uuid4()))])
         inv = Invocation(
@@ -169,7 +169,7 @@ class InvokeApi:
             reply.send(service_error(failure, inv.request_id))
 
 
-def _client_context(raw: str | None) -> str | None:
+def client_context_header(raw: str | None) -> str | None:
     """The caller's `X-Amz-Client-Context` (base64 JSON), decoded for the runtime."""
     if not raw:
         return None

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from emulator import errors, wire
 from emulator.api import eventstream
-from emulator.api.invoke import InvokeApi, _client_context
+from emulator.api.invoke import InvokeApi, client_context_header
 from emulator.api.payload_errors import parse_error_message
 from emulator.api.responses import service_error
 from emulator.arns import ValidationError
@@ -75,7 +75,7 @@ class InvokeStreamApi:
             json.loads(payload)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise errors.InvalidRequestContent(parse_error_message(payload)) from exc
-        client_context = _client_context(request.headers.get(wire.H_CALLER_CLIENT_CONTEXT))
+        client_context = client_context_header(request.headers.get(wire.H_CALLER_CLIENT_CONTEXT))
         if kind == wire.INVOCATION_DRY_RUN:
             return Response(204, headers=[(wire.H_AMZN_REQUEST_ID, new_request_id())])
         inv = Invocation(
