@@ -345,6 +345,11 @@ Resources:
       Environment:
         Variables:
           GREETING: !Ref Greeting
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {Path: /zipped, Method: GET}
+      FunctionUrlConfig: {AuthType: NONE}
 """
 
 ZIPPED_APP = """\
@@ -403,6 +408,40 @@ def test_zip_code_layer_and_auto_publish_alias(served_app: Path, tmp_path: Path)
         assert answers["1"][0] == "1" and answers["1"][1]["arn"] == f"{arn}:1"
         assert answers["$LATEST"][1]["version"] == "$LATEST"
         assert answers["$LATEST"][1]["init"] == "on-demand"
+        assert emu.internal_errors == []
+
+
+def test_auto_publish_alias_routes_and_url_invoke_the_alias(
+    served_app: Path, tmp_path: Path
+) -> None:
+    """SAM points the function's API events and its URL at the alias it publishes
+    (samtranslator/model/sam_resources.py: `_construct_function_url` targets the alias's ARN;
+    the events get the alias as their function)."""
+    (fn,) = load_manifest(served_app)
+    http = load_http(served_app, (fn,))
+    assert [(r.route_key, r.qualifier) for r in http.routes] == [("GET /zipped", "live")]
+    assert [(u.function, u.qualifier) for u in http.urls] == [("Zipped", "live")]
+    cfg = EmulatorConfig(
+        functions=(fn,),
+        port=0,
+        api_port=0,
+        http=http,
+        state_dir=tmp_path / "state",
+        log_to_terminal=False,
+    )
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:Zipped:live"
+    with EmbeddedEmulator(cfg) as emu:
+        assert emu.api_url is not None
+        for url in (f"{emu.api_url}/zipped", f"{emu.url}/lambda-url/Zipped/"):
+            answer = httpx.get(url, timeout=60)
+            assert answer.status_code == 200, answer.text
+            # version 1 through the alias, in the alias's provisioned environment
+            assert answer.json() == {
+                "message": "hello from a layer",
+                "version": "1",
+                "init": "provisioned-concurrency",
+                "arn": arn,
+            }
         assert emu.internal_errors == []
 
 

@@ -48,6 +48,7 @@ class Exchange:
         "method",
         "origin",
         "path",
+        "qualifier",
         "reply",
         "request_ids",
         "route",
@@ -68,6 +69,7 @@ class Exchange:
         self.api_request_id = ""
         self.route: str | None = None
         self.function: str | None = None
+        self.qualifier: str | None = None  # the alias the route or URL invokes
         self.request_ids: list[str] = []
         self.authorizer: dict[str, Any] | None = None
         self.authorizer_ms: float | None = None

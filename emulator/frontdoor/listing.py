@@ -28,6 +28,7 @@ def describe(config: HttpConfig, api_url: str | None, invoke_url: str) -> list[d
                 "method": route.method,
                 "url": f"{api_url}{path}" if api_url else None,
                 "function": route.function,
+                "qualifier": route.qualifier,
                 "payload": route.payload_version,
                 "authorizer": auth.name if auth is not None else None,
             }
@@ -42,6 +43,7 @@ def describe(config: HttpConfig, api_url: str | None, invoke_url: str) -> list[d
                 "method": "ANY",
                 "url": f"{invoke_url}{wire.LAMBDA_URL_PREFIX}/{url.function}/",
                 "function": url.function,
+                "qualifier": url.qualifier,
                 "payload": "2.0",
                 "authorizer": None,
                 "auth_type": url.auth_type,
@@ -53,15 +55,16 @@ def describe(config: HttpConfig, api_url: str | None, invoke_url: str) -> list[d
 def describe_line(entry: Mapping[str, Any]) -> str:
     """`GET http://127.0.0.1:3000/items/{id} → items (HTTP API ServerlessHttpApi, payload 2.0,
     authorizer auth)`: one start line per route or URL."""
+    target = entry["function"] + (f":{entry['qualifier']}" if entry.get("qualifier") else "")
     if entry["kind"] == "url":
-        return f"ANY {entry['url']}… → {entry['function']} (function URL, {entry['auth_type']})"
+        return f"ANY {entry['url']}… → {target} (function URL, {entry['auth_type']})"
     kind = "HTTP API" if entry["kind"] == "http" else "REST API"
     extra = f", authorizer {entry['authorizer']}" if entry["authorizer"] else ""
     method = "ANY" if entry["route"] == DEFAULT_ROUTE else entry["method"]
     where = entry["url"] or "(api listener not started)"
     label = " ($default)" if entry["route"] == DEFAULT_ROUTE else ""
     return (
-        f"{method} {where}{label} → {entry['function']} ({kind} {entry['api']}, "
+        f"{method} {where}{label} → {target} ({kind} {entry['api']}, "
         f"payload {entry['payload']}{extra})"
     )
 

@@ -108,6 +108,8 @@ class HttpRoute:
     # the Authorizer.name that guards it; None: the API's default; "NONE": explicitly open
     authorizer: str | None = None
     origin: str = ""  # where the manifest declares it, for one-line errors
+    # the alias the integration invokes (SAM's AutoPublishAlias), else None: $LATEST
+    qualifier: str | None = None
 
     @property
     def route_key(self) -> str:
@@ -123,6 +125,7 @@ class FunctionUrl:
     auth_type: UrlAuthType = "NONE"
     cors: Cors | None = None
     invoke_mode: InvokeMode = "BUFFERED"
+    qualifier: str | None = None  # the alias it targets (SAM's AutoPublishAlias), else None
 
     @property
     def url_id(self) -> str:

@@ -148,7 +148,7 @@ class FrontDoor:
             return self._done(ex, responses.failure(ex.service, "no_route", ex.api_request_id))
         route = match.route
         route_key = ex.route = route.route_key
-        ex.function = route.function
+        ex.function, ex.qualifier = route.function, route.qualifier
         if api.kind == "http" and api.cors is not None:
             ex.cors = api.cors
         if request.truncated or request.body_size > API_MAX_BODY:
@@ -194,7 +194,7 @@ class FrontDoor:
             ex.api_request_id = new_request_id()
             return self._done(ex, responses.failure("url", "no_url", ex.api_request_id))
         ex.api_id = self._ids[f"url:{name}"]
-        ex.function = url.function
+        ex.function, ex.qualifier = url.function, url.qualifier
         ex.cors = url.cors
         request_id = new_request_id()
         ex.api_request_id = request_id
@@ -376,7 +376,7 @@ class FrontDoor:
         streamed: bool = False,
     ) -> None:
         assert ex.function is not None
-        pool = self.functions.get(ex.function)
+        pool = self.functions.resolve(ex.function, ex.qualifier)
         if pool is None:  # removed by a hot reload: API Gateway's answer to a failed invoke
             self._send(ex, responses.failure(ex.service, "function_error", ex.api_request_id))
             return
@@ -393,8 +393,9 @@ class FrontDoor:
         inv = Invocation(
             function_name=pool.fn.name,
             payload=payload,
-            invoked_arn=self.arns.function_arn(pool.fn.name),
+            invoked_arn=self.arns.function_arn(pool.fn.name, ex.qualifier),
             trace_id=target.trace_id,
+            executed_version=pool.fn.version,
         )
         if request_id is not None:
             inv.request_id = request_id

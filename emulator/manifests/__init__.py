@@ -17,6 +17,7 @@ message (`ManifestError`: file, function, field) is shared.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -99,9 +100,24 @@ def load_http(
         return assemble(path, read_native_http(path, _read_text(path), names))
     if suffix in (".yaml", ".yml"):
         drafts = read_sam_http(path, _read_text(path), names, settings)
-        return assemble(path, drafts, none_needs_default=True)
+        return _on_published_aliases(assemble(path, drafts, none_needs_default=True), functions)
     raise ManifestError(
         path, f"expected a .toml (lambda-emu) or .yaml/.yml (SAM) file, got '{path.name}'"
+    )
+
+
+def _on_published_aliases(http: HttpConfig, functions: tuple[FunctionConfig, ...]) -> HttpConfig:
+    """SAM points a function's API events and its URL at the alias AutoPublishAlias publishes
+    (samtranslator/model/sam_resources.py: the events get the alias as their function, the
+    URL's TargetFunctionArn is the alias's ARN); in a SAM template that alias is a function's
+    only one."""
+    alias = {fn.name: fn.aliases[0].name for fn in functions if fn.aliases}
+    if not alias:
+        return http
+    return replace(
+        http,
+        routes=tuple(replace(r, qualifier=alias.get(r.function)) for r in http.routes),
+        urls=tuple(replace(u, qualifier=alias.get(u.function)) for u in http.urls),
     )
 
 
