@@ -85,7 +85,13 @@ HTTP_API = HttpApi(
         }
     ),
 )
-REST_API = HttpApi(name="Rest", kind="rest", stage="Prod", cors=Cors(allow_origins=("*",)))
+REST_API = HttpApi(
+    name="Rest",
+    kind="rest",
+    stage="Prod",
+    cors=Cors(allow_origins=("*",)),
+    binary_media_types=("image/png",),
+)
 
 
 def _route(api: str, method: str, path: str, fn: str = "http_echo", **kw: Any) -> HttpRoute:
@@ -107,6 +113,7 @@ ROUTES = (
     _route("Rest", "GET", "/rest/items/{id}", payload_version="1.0"),
     _route("Rest", "POST", "/rest/items", payload_version="1.0"),
     _route("Rest", "GET", "/rest/boom", "http_boom", payload_version="1.0"),
+    _route("Rest", "GET", "/rest/binary", "http_binary", payload_version="1.0"),
 )
 URLS = (
     FunctionUrl("http_echo", cors=Cors(allow_origins=("*",), allow_methods=("*",))),
@@ -297,6 +304,25 @@ def test_simplified_and_binary_responses(api: httpx.Client) -> None:
         api.post("/items/1/x", content=b'{"a":1}', headers={"content-type": "application/json"})
     )["event"]
     assert event["isBase64Encoded"] is False and event["body"] == '{"a":1}'
+
+
+def test_rest_binary_media_types(api: httpx.Client) -> None:
+    """REST APIs: only a body whose Content-Type is one of binaryMediaTypes reaches the function
+    base64-encoded, and a base64 answer is decoded only when the first Accept type is one
+    (LocalStack's AWS-validated test_aws_proxy_binary_response; docs/frontdoor-spec.md)."""
+    payload = bytes(range(256))
+    event = _echoed(
+        api.post("/rest/items", content=payload, headers={"content-type": "image/png"})
+    )["event"]
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == payload
+    event = _echoed(
+        api.post("/rest/items", content=b"plain words", headers={"content-type": "text/plain"})
+    )["event"]
+    assert event["isBase64Encoded"] is False and event["body"] == "plain words"
+    decoded = api.get("/rest/binary", headers={"accept": "image/png"})
+    assert decoded.status_code == 200 and decoded.content == payload
+    verbatim = api.get("/rest/binary", headers={"accept": "application/json"})
+    assert verbatim.status_code == 200 and verbatim.text == base64.b64encode(payload).decode()
 
 
 # --- errors -------------------------------------------------------------------------------

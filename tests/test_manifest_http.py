@@ -1497,3 +1497,34 @@ def test_the_documented_toml_example_loads(tmp_path: Path) -> None:
     assert [route.route_key for route in http.routes] == ["GET /items/{id}"]
     assert http.apis[0].authorizers["auth"].ttl_s == 300
     assert http.urls[0].function == "items"
+
+
+def test_rest_binary_media_types_from_sam_and_native(tmp_path: Path) -> None:
+    """SAM's BinaryMediaTypes (Globals.Api or the API's own; `~1` is `/`) and the native
+    `binary_media_types`; an HTTP API has none (a one-line error)."""
+    sam = _sam(
+        tmp_path,
+        _events("Get:\n  Type: Api\n  Properties: {Path: /img, Method: get}"),
+        globals_="Api:\n  BinaryMediaTypes: ['image~1png', 'application/*']",
+    )
+    (api,) = _load(sam).apis
+    assert (api.kind, api.binary_media_types) == ("rest", ("image/png", "application/*"))
+    native = _native(
+        tmp_path,
+        """
+        [apis.shop]
+        type = "rest"
+        binary_media_types = ["image/*"]
+        [[apis.shop.routes]]
+        route = "GET /img"
+        function = "items"
+        """,
+    )
+    (api,) = _load(native).apis
+    assert api.binary_media_types == ("image/*",)
+    native.write_text(native.read_text().replace('type = "rest"', 'type = "http"'))
+    assert "binary_media_types" in str(_error(native))
+    native.write_text(
+        native.read_text().replace('type = "http"', 'type = "rest"').replace('"image/*"', '"png"')
+    )
+    assert "must be media types like 'image/png' or 'image/*', got 'png'" in str(_error(native))

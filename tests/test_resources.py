@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from answers import assert_oom_killed
-from waiting import eventually
+from waiting import SLOWDOWN, eventually
 
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmulatorThread
@@ -117,11 +117,14 @@ def hog_fn() -> FunctionConfig:
         runtime="python3.11",
         handler="app.handler",
         code_dir=FUNCTIONS.parent.parent / "functions" / "memory_hog",
+        timeout_s=round(3 * SLOWDOWN),
     )
 
 
 def _invoke(url: str, name: str, payload: bytes) -> httpx.Response:
-    return httpx.post(f"{url}/2015-03-31/functions/{name}/invocations", content=payload, timeout=60)
+    return httpx.post(
+        f"{url}/2015-03-31/functions/{name}/invocations", content=payload, timeout=60 * SLOWDOWN
+    )
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])

@@ -3,8 +3,14 @@ deadline only stops a test that would otherwise hang)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+
+# How much slower than this host the tests run: the cgroup v2 lane (scripts/test-cgroup-v2)
+# runs the resource tests in an emulated VM where Python is ~11x slower, and stretches the
+# functions' and inits' time limits by this factor (1 elsewhere).
+SLOWDOWN = float(os.environ.get("LAMBDA_EMU_TEST_SLOWDOWN", "1"))
 
 
 def eventually(check: Callable[[], bool], what: str, within_s: float = 30.0) -> None:

@@ -89,6 +89,9 @@ class HttpApi:
     authorizers: Mapping[str, Authorizer] = field(default_factory=lambda: MappingProxyType({}))
     default_authorizer: str | None = None  # applies to routes that name none
     source: Path | None = None
+    # REST binaryMediaTypes ("image/png", "image/*", "*/*"): a matching request body reaches
+    # the function base64-encoded, and a base64 answer is decoded for a matching Accept
+    binary_media_types: tuple[str, ...] = ()
 
     @property
     def api_id(self) -> str:

@@ -166,6 +166,7 @@ class FrontDoor:
             path_parameters=match.path_parameters,
             stage_variables=api.stage_variables,
             is_rest=api.kind == "rest",
+            binary_media_types=api.binary_media_types,
             extended_request_id=(
                 events.extended_request_id(ex.api_request_id) if api.kind == "rest" else ""
             ),

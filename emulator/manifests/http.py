@@ -483,3 +483,18 @@ def _check_rest_siblings(
 def _names(items: Iterable[str]) -> str:
     listed = ", ".join(items)
     return listed or "none declared"
+
+
+def binary_media_types(scope: Scope, value: object, kind: ApiKind, key: str) -> tuple[str, ...]:
+    """REST `binaryMediaTypes`: media types, `type/*` or `*/*`. SAM writes `/` as `~1` (as in
+    JSON Pointer: sam-resource-api.html#sam-api-binarymediatypes); both forms are read."""
+    if kind != "rest":
+        raise scope.fail('is a REST API setting (type = "rest"); HTTP APIs have none', key)
+    types = tuple(item.replace("~1", "/") for item in scope.strings(value, key))
+    for item in types:
+        main, slash, sub = item.partition("/")
+        if not (main and slash and sub) or " " in item:
+            raise scope.fail(
+                f"must be media types like 'image/png' or 'image/*', got {item!r}", key
+            )
+    return types

@@ -4,6 +4,7 @@
     type = "http"                       # or "rest"
     stage = "$default"
     stage_variables = { env = "dev" }
+    binary_media_types = ["image/png"] # REST only
     cors = { allow_origins = ["*"], ... }
     default_authorizer = "auth"
     [apis.shop.authorizers.auth]
@@ -48,6 +49,7 @@ API_KEYS = (
     "default_authorizer",
     "authorizers",
     "routes",
+    "binary_media_types",
 )
 AUTHORIZER_KEYS = (
     "function",
@@ -131,6 +133,11 @@ def _read_api(
             else scope.string(default_authorizer, "default_authorizer")
         ),
         source=scope.path,
+        binary_media_types=(
+            http.binary_media_types(scope, table["binary_media_types"], kind, "binary_media_types")
+            if "binary_media_types" in table
+            else ()
+        ),
     )
     drafts.apis.append(ApiDraft(api, scope, "default_authorizer"))
     routes = table.get("routes", [])

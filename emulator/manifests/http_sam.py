@@ -50,7 +50,7 @@ IMPLICIT: dict[ApiKind, str] = {"http": "ServerlessHttpApi", "rest": "Serverless
 _IMPLICIT_STAGE: dict[ApiKind, str] = {"http": "$default", "rest": "Prod"}
 _GLOBALS: dict[ApiKind, str] = {"http": "HttpApi", "rest": "Api"}
 # What SAM accepts under Globals.HttpApi / Globals.Api (SAMT plugins/globals/globals.py);
-# of these we read Auth, StageVariables/Variables and CorsConfiguration/Cors.
+# of these we read Auth, StageVariables/Variables, CorsConfiguration/Cors and BinaryMediaTypes.
 _GLOBAL_KEYS: dict[ApiKind, tuple[str, ...]] = {
     "http": (
         "Auth",
@@ -272,6 +272,14 @@ class _SamHttp:
                         "DefaultAuthorizer",
                     )
 
+        binary: tuple[str, ...] = ()
+        picked = pick("BinaryMediaTypes") if kind == "rest" else None
+        if picked is not None:
+            value, where = picked
+            binary = http.binary_media_types(
+                where, self.sam.literal(where, value, "BinaryMediaTypes"), kind, "BinaryMediaTypes"
+            )
+
         api = HttpApi(
             name=name,
             kind=kind,
@@ -281,6 +289,7 @@ class _SamHttp:
             authorizers=MappingProxyType(authorizers),
             default_authorizer=default_authorizer,
             source=self.path,
+            binary_media_types=binary,
         )
         draft = ApiDraft(api, auth_scope, "DefaultAuthorizer")
         self.apis[name] = draft
