@@ -46,10 +46,9 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def served(project: Path) -> Iterator[EmulatorThread]:
+def _hot_reloading(project: Path) -> EmulatorConfig:
     manifest = project / "lambda-emu.toml"
-    cfg = EmulatorConfig(
+    return EmulatorConfig(
         functions=load_manifest(manifest),
         port=0,
         state_dir=project / "state",
@@ -57,7 +56,11 @@ def served(project: Path) -> Iterator[EmulatorThread]:
         manifest_path=manifest,
         hot_reload=True,
     )
-    running = EmulatorThread(cfg).start()
+
+
+@pytest.fixture
+def served(project: Path) -> Iterator[EmulatorThread]:
+    running = EmulatorThread(_hot_reloading(project)).start()
     try:
         yield running
     finally:
@@ -135,16 +138,7 @@ def test_a_watcher_still_walking_a_large_tree_does_not_hold_up_serving(
 
     monkeypatch.setattr(watchfiles, "watch", slow_walk)
     monkeypatch.setattr(reload, "WATCH_READY_S", 0.2)
-    manifest = project / "lambda-emu.toml"
-    cfg = EmulatorConfig(
-        functions=load_manifest(manifest),
-        port=0,
-        state_dir=project / "state",
-        log_to_terminal=False,
-        manifest_path=manifest,
-        hot_reload=True,
-    )
-    running = EmulatorThread(cfg).start()
+    running = EmulatorThread(_hot_reloading(project)).start()
     try:
         assert "the watcher is still walking" in capfd.readouterr().err
         status, body, _ = _invoke(running, "fn")  # served while the walk goes on
