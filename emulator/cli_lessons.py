@@ -92,18 +92,18 @@ def downstream(
 ) -> None:
     """Serve the samples' local downstream service (users, posts, comments, files, secrets)."""
     import asyncio
-    import contextlib
 
     from emulator.lessons.downstream import DownstreamConfig, DownstreamService
+    from emulator.loops import stop_on_signals
 
     async def serve() -> None:
         service = DownstreamService(DownstreamConfig(host=host, port=port, delay_ms=delay_ms))
-        await service.start()
-        typer.echo(f"downstream: serving on {service.url} ({delay_ms:g} ms per call)", err=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await service.stop()
+        with stop_on_signals() as stop:
+            await service.start()
+            typer.echo(f"downstream: serving on {service.url} ({delay_ms:g} ms per call)", err=True)
+            try:
+                await stop.wait()
+            finally:
+                await service.stop()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+    asyncio.run(serve())

@@ -7,7 +7,9 @@ run on the loop this module gives, so a benchmark of one measures what the other
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import contextlib
+import signal
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
@@ -26,3 +28,22 @@ def run(coro: Coroutine[Any, Any, _T]) -> _T:
     """Run `coro` to completion on a new loop of the kind `new_event_loop` gives."""
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(coro)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[asyncio.Event]:
+    """An event that SIGINT or SIGTERM sets, on the running loop; the handlers removed on the
+    way out. Set explicitly, they also stop a process that a shell started in the background,
+    where SIGINT arrives ignored (no KeyboardInterrupt would ever come)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, not main thread
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        yield stop
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -45,6 +44,7 @@ from emulator.engine.pool import AccountConcurrency, FunctionPool
 from emulator.frontdoor.model import HttpConfig
 from emulator.frontdoor.server import API_MAX_BODY, FrontDoor
 from emulator.httpserver import HttpServer, connection_timeouts
+from emulator.loops import stop_on_signals
 from emulator.metrics.logs import LogSink
 from emulator.metrics.sampler import Sampler
 from emulator.metrics.trace import TraceWriter, trace_path
@@ -374,18 +374,10 @@ class Emulator:
 async def run(cfg: EmulatorConfig, *, on_started: Callable[[Emulator], None]) -> None:
     """Serve until SIGINT or SIGTERM, then stop cleanly (handlers restored on the way out)."""
     emulator = Emulator(cfg)
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    try:
-        await emulator.start()
-        on_started(emulator)
-        await stop.wait()
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-        await emulator.stop()
+    with stop_on_signals() as stop:
+        try:
+            await emulator.start()
+            on_started(emulator)
+            await stop.wait()
+        finally:
+            await emulator.stop()

@@ -218,7 +218,10 @@ def test_the_downstream_service_overlaps_its_delays() -> None:
         service.stop()
 
 
-def test_the_downstream_command_serves_until_terminated() -> None:
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_the_downstream_command_serves_until_terminated(stop: str) -> None:
+    """Stopped cleanly by either signal, even when started as a shell starts a background job:
+    with SIGINT ignored (Python then never raises KeyboardInterrupt)."""
     import re
     import signal
     import subprocess
@@ -226,7 +229,14 @@ def test_the_downstream_command_serves_until_terminated() -> None:
 
     import httpx
 
-    argv = [sys.executable, "-m", "emulator.cli", "downstream", "--port", "0", "--delay-ms", "0"]
+    command = [sys.executable, "-m", "emulator.cli", "downstream", "--port", "0", "--delay-ms", "0"]
+    # SIGINT ignored, then exec: an ignored signal stays ignored across exec, as in a shell's
+    # background job
+    ignoring = (
+        "import os, signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        f"os.execv({command[0]!r}, {command!r})"
+    )
+    argv = [sys.executable, "-c", ignoring]
     with subprocess.Popen(argv, stderr=subprocess.PIPE, text=True) as proc:
         try:
             assert proc.stderr is not None
@@ -234,8 +244,8 @@ def test_the_downstream_command_serves_until_terminated() -> None:
             match = re.search(r"serving on (http://\S+)", line)
             assert match, line
             assert httpx.get(f"{match.group(1)}/users/3", timeout=10).json()["id"] == 3
-            proc.send_signal(signal.SIGINT)
-            assert proc.wait(30) == 0
+            proc.send_signal(getattr(signal, stop))
+            assert proc.wait(60) == 0
         finally:
             if proc.poll() is None:
                 proc.kill()
