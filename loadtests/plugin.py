@@ -278,7 +278,7 @@ class LambdaPlugin:
         stream = (context or {}).get("stream")  # StreamingLambdaUser's
         if isinstance(stream, StreamSample):
             self.stats.record_stream(
-                stream.target, stream.ttfb_ms, stream.ttlb_ms, stream.payload_bytes
+                stream.target, stream.ttfb_ms, stream.ttlb_ms, stream.payload_bytes, stream.cold
             )
         answer = (context or {}).get("lambda")
         if isinstance(answer, InvokeAnswer):

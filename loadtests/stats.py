@@ -5,7 +5,8 @@ invocations were cold, their Init Duration, Max Memory Used, throttles and what 
 cost. `LambdaStats` collects that from each invocation's REPORT line (or from its absence):
 
     record(outcome, latency_ms, report)   one invocation, on the process that sent it
-    record_stream(target, ttfb, ttlb, n)  a streamed response's first and last byte, per target
+    record_stream(target, ttfb, ttlb, n, cold)  a streamed response's first and last byte, per
+                                      target (TTFB also cold/warm where the REPORT says)
     serialize() -> dict                   the counts since the last call (a worker's report)
     merge(dict)                           add a worker's report (on the master)
 
@@ -102,23 +103,35 @@ class StreamStats:
     ttfb_ms: Histogram = field(default_factory=Histogram)
     ttlb_ms: Histogram = field(default_factory=Histogram)
     payload_bytes: Histogram = field(default_factory=Histogram)
+    # the same first bytes split by the REPORT's cold start, where the call returned one
+    # (InvokeWithResponseStream; a function URL answers none)
+    ttfb_cold_ms: Histogram = field(default_factory=Histogram)
+    ttfb_warm_ms: Histogram = field(default_factory=Histogram)
 
-    def record(self, ttfb_ms: float, ttlb_ms: float, payload_bytes: int) -> None:
+    def record(
+        self, ttfb_ms: float, ttlb_ms: float, payload_bytes: int, cold: bool | None = None
+    ) -> None:
         self.ttfb_ms.add(ttfb_ms)
         self.ttlb_ms.add(ttlb_ms)
         self.payload_bytes.add(payload_bytes)
+        if cold is not None:
+            (self.ttfb_cold_ms if cold else self.ttfb_warm_ms).add(ttfb_ms)
 
     def serialize(self) -> dict[str, Any]:
         return {
             "ttfb_ms": self.ttfb_ms.serialize(),
             "ttlb_ms": self.ttlb_ms.serialize(),
             "payload_bytes": self.payload_bytes.serialize(),
+            "ttfb_cold_ms": self.ttfb_cold_ms.serialize(),
+            "ttfb_warm_ms": self.ttfb_warm_ms.serialize(),
         }
 
     def merge(self, data: dict[str, Any]) -> None:
         self.ttfb_ms.merge(data["ttfb_ms"])
         self.ttlb_ms.merge(data["ttlb_ms"])
         self.payload_bytes.merge(data["payload_bytes"])
+        self.ttfb_cold_ms.merge(data["ttfb_cold_ms"])
+        self.ttfb_warm_ms.merge(data["ttfb_warm_ms"])
 
 
 _HISTOGRAMS = (
@@ -153,9 +166,15 @@ class LambdaStats:
     streams: dict[str, StreamStats] = field(default_factory=dict)
 
     def record_stream(
-        self, target: str, ttfb_ms: float, ttlb_ms: float, payload_bytes: int
+        self,
+        target: str,
+        ttfb_ms: float,
+        ttlb_ms: float,
+        payload_bytes: int,
+        cold: bool | None = None,
     ) -> None:
-        self.streams.setdefault(target, StreamStats()).record(ttfb_ms, ttlb_ms, payload_bytes)
+        stream = self.streams.setdefault(target, StreamStats())
+        stream.record(ttfb_ms, ttlb_ms, payload_bytes, cold)
 
     def record(
         self,

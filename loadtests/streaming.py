@@ -248,6 +248,7 @@ class StreamSample:
     ttfb_ms: float
     ttlb_ms: float
     payload_bytes: int
+    cold: bool | None = None  # from the REPORT in InvokeComplete; None: no REPORT (a URL)
 
 
 @dataclass
@@ -282,7 +283,9 @@ class StreamResult:
         """None when no payload byte arrived (an error before the stream, an empty stream)."""
         if self.ttfb_ms is None:
             return None
-        return StreamSample(self.target, self.ttfb_ms, self.ttlb_ms, self.payload_bytes)
+        report = self.report
+        cold = report.cold if report is not None else None
+        return StreamSample(self.target, self.ttfb_ms, self.ttlb_ms, self.payload_bytes, cold)
 
     def answer(self) -> InvokeAnswer:
         """What it means for the load run, as `loadtests.invoke.classify` names outcomes."""

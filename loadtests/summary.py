@@ -104,6 +104,9 @@ def _stream_summary(target: str, stream: StreamStats) -> dict[str, Any]:
         "label": STREAM_LABELS.get(target, target),
         "responses": stream.ttlb_ms.count,
         "ttfb_ms": stream.ttfb_ms.summary(),
+        # split by the REPORT's cold start where the call returned one (count 0 for a URL)
+        "ttfb_cold_ms": stream.ttfb_cold_ms.summary(),
+        "ttfb_warm_ms": stream.ttfb_warm_ms.summary(),
         "ttlb_ms": stream.ttlb_ms.summary(),
         "payload_bytes": {
             "total": int(sizes.total),
@@ -247,6 +250,10 @@ def stream_rows(streaming: dict[str, Any]) -> list[tuple[str, str]]:
         out.append((f"{label}: streamed responses", str(stream["responses"])))
         for p in ("p50", "p95", "p99"):
             out.append((f"{label}: TTFB {p}", _ms(stream["ttfb_ms"][p])))
+        for kind in ("cold", "warm"):
+            split = stream.get(f"ttfb_{kind}_ms") or {}
+            if split.get("count"):
+                out.append((f"{label}: TTFB {kind} p50", _ms(split["p50"])))
         for p in ("p50", "p95", "p99"):
             out.append((f"{label}: TTLB {p}", _ms(stream["ttlb_ms"][p])))
         rate, mean = stream["mb_per_s"], stream["payload_bytes"]["mean"]

@@ -254,6 +254,9 @@ def test_a_headless_streaming_load_run_prints_ttfb_percentiles(tmp_path: Path) -
     # the REPORT came back in InvokeComplete: the run knows the Invoke API calls' cold starts;
     # a URL returns none, so each URL call was joined with the emulator's trace record of it
     assert summary["cold_starts"] >= 1 and summary["errors"] == 0
+    invoke = streams["invoke_stream"]
+    split = invoke["ttfb_cold_ms"]["count"] + invoke["ttfb_warm_ms"]["count"]
+    assert split == invoke["responses"]  # every InvokeWithResponseStream call said cold or warm
     url = summary["routes"]["POST /lambda-url/stream_rust/"]
     assert url["requests"] == url["correlated"] == streams["function_url"]["responses"]
     assert summary["outcomes"]["invoked"] == 0
@@ -405,7 +408,9 @@ def test_the_stream_connection_replaces_a_kept_alive_connection_the_server_dropp
 def test_stream_stats_merge_and_summarise_per_target() -> None:
     worker_a, worker_b, master = LambdaStats(), LambdaStats(), LambdaStats()
     for i in range(1, 11):
-        worker_a.record_stream("invoke_stream", ttfb_ms=i, ttlb_ms=10 * i, payload_bytes=1000)
+        worker_a.record_stream(
+            "invoke_stream", ttfb_ms=i, ttlb_ms=10 * i, payload_bytes=1000, cold=i == 10
+        )
     worker_b.record_stream("function_url", ttfb_ms=5, ttlb_ms=50, payload_bytes=2000)
     master.merge(worker_a.take())
     master.merge(json.loads(json.dumps(worker_b.take())))  # as Locust sends it
@@ -418,9 +423,16 @@ def test_stream_stats_merge_and_summarise_per_target() -> None:
     assert (invoke["ttlb_ms"]["p50"], invoke["ttlb_ms"]["p99"]) == (50.0, 100.0)
     assert invoke["payload_bytes"] == {"total": 10_000, "mean": 1000.0}
     assert invoke["mb_per_s"] == round(10_000 / 0.55 / 1e6, 3)
+    # the first bytes split by the REPORT's cold start; a URL's (no REPORT) are in neither
+    assert (invoke["ttfb_cold_ms"]["count"], invoke["ttfb_cold_ms"]["p50"]) == (1, 10.0)
+    assert (invoke["ttfb_warm_ms"]["count"], invoke["ttfb_warm_ms"]["max"]) == (9, 9.0)
     url = summary["streaming"]["function_url"]
     assert url["label"] == "function URL" and url["responses"] == 1
+    assert url["ttfb_cold_ms"]["count"] == url["ttfb_warm_ms"]["count"] == 0
     metrics = {r["metric"]: r["value"] for r in rows(summary)}
+    assert metrics["InvokeWithResponseStream: TTFB cold p50"] == "10 ms"
+    assert metrics["InvokeWithResponseStream: TTFB warm p50"] == "5 ms"
+    assert "function URL: TTFB cold p50" not in metrics
     assert metrics["InvokeWithResponseStream: TTFB p95"] == "10 ms"
     assert metrics["function URL: TTLB p50"] == "50 ms"
     assert "function URL: TTFB p99" in render_text(summary)
