@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.error import HTTPError
 from urllib.request import urlopen
 
 import pytest
@@ -970,3 +971,32 @@ def test_invoking_a_function_still_being_created_is_a_conflict(client: Any, tmp_
     wait_active(client, "pending-fn")
     assert invoke(client, "pending-fn")[1]["code"] == "v1"
     client.delete_function(FunctionName="pending-fn")
+
+
+def test_an_aliass_function_url_is_served(client: Any, emulator: EmbeddedEmulator) -> None:
+    """CreateFunctionUrlConfig with a Qualifier (an alias): served at /lambda-url/<name>:<alias>/,
+    invoking the alias's version, beside the function's own URL ($LATEST)."""
+    create(client, "cp-alias-url")
+    wait_active(client, "cp-alias-url")
+    client.publish_version(FunctionName="cp-alias-url")
+    client.create_alias(FunctionName="cp-alias-url", Name="live", FunctionVersion="1")
+    client.update_function_code(FunctionName="cp-alias-url", ZipFile=package(HANDLER_V2))
+    wait_updated(client, "cp-alias-url")
+    own = client.create_function_url_config(FunctionName="cp-alias-url", AuthType="NONE")
+    live = client.create_function_url_config(
+        FunctionName="cp-alias-url", Qualifier="live", AuthType="NONE"
+    )
+    assert live["FunctionArn"] == ARN + "cp-alias-url:live"
+    assert live["FunctionUrl"] != own["FunctionUrl"]
+    base = emulator.url + "/lambda-url/cp-alias-url"
+    latest = json.loads(urlopen(base + "/").read())
+    aliased = json.loads(urlopen(base + ":live/").read())
+    assert (latest["code"], latest["version"]) == ("v2", "$LATEST")
+    assert (aliased["code"], aliased["version"]) == ("v1", "1")
+    client.delete_function_url_config(FunctionName="cp-alias-url", Qualifier="live")
+    with pytest.raises(HTTPError) as gone:
+        urlopen(base + ":live/")
+    gone.value.close()  # its unread body holds the connection
+    assert gone.value.code == 403  # a URL that does not exist: Lambda's Forbidden
+    assert json.loads(urlopen(base + "/").read())["code"] == "v2"  # the function's own stays
+    client.delete_function(FunctionName="cp-alias-url")

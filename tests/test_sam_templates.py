@@ -432,7 +432,10 @@ def test_auto_publish_alias_routes_and_url_invoke_the_alias(
     arn = "arn:aws:lambda:us-east-1:123456789012:function:Zipped:live"
     with EmbeddedEmulator(cfg) as emu:
         assert emu.api_url is not None
-        for url in (f"{emu.api_url}/zipped", f"{emu.url}/lambda-url/Zipped/"):
+        # the URL is the alias's: /lambda-url/Zipped:live/, and, the function's only one, also
+        # /lambda-url/Zipped/
+        urls = ("/lambda-url/Zipped/", "/lambda-url/Zipped:live/")
+        for url in (f"{emu.api_url}/zipped", *(emu.url + path for path in urls)):
             answer = httpx.get(url, timeout=60)
             assert answer.status_code == 200, answer.text
             # version 1 through the alias, in the alias's provisioned environment

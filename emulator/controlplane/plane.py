@@ -94,8 +94,8 @@ class ControlPlane:
         for name in record.aliases:
             self.registry.put_alias(record.name, self.alias_config(record, name))
         self.activate(record)
-        if "" in record.urls:
-            await self.serve_url(record.name, record.urls[""])
+        for qualifier, config in record.urls.items():
+            await self.serve_url(record.name, qualifier, config)
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -368,36 +368,30 @@ class ControlPlane:
             self.store.delete(name)
         await self.registry.remove(name)
         http = self._http()
-        if http.url(name) is not None:
+        if any(u.function == name for u in http.urls):
             await self._on_http(
                 replace(http, urls=tuple(u for u in http.urls if u.function != name))
             )
 
     # --- function URLs (the front door serves them) ---------------------------------------------
-    async def serve_url(self, name: str, config: dict[str, Any] | None) -> None:
+    async def serve_url(self, name: str, qualifier: str, config: dict[str, Any] | None) -> None:
+        """Serve (or, with None, stop serving) the URL of `name` ("" qualifier) or of its
+        alias `qualifier`, at /lambda-url/<name>/ or /lambda-url/<name>:<alias>/."""
         http = self._http()
-        urls = tuple(u for u in http.urls if u.function != name)
+        alias = qualifier or None
+        urls = tuple(u for u in http.urls if (u.function, u.qualifier) != (name, alias))
         if config is not None:
-            urls += (
-                FunctionUrl(
-                    function=name,
-                    auth_type=config["AuthType"],
-                    invoke_mode=config.get("InvokeMode") or "BUFFERED",
-                ),
-            )
+            urls += (_function_url(name, qualifier, config),)
         await self._on_http(replace(http, urls=urls))
 
     def merge_http(self, http: HttpConfig) -> HttpConfig:
         """A manifest's front-door configuration (hot reload) with the URLs of the functions
         created through the API kept."""
         ours = [
-            FunctionUrl(
-                function=name,
-                auth_type=record.urls[""]["AuthType"],
-                invoke_mode=record.urls[""].get("InvokeMode") or "BUFFERED",
-            )
+            _function_url(name, qualifier, config)
             for name, record in self.records.items()
-            if record.origin == "api" and "" in record.urls
+            if record.origin == "api"
+            for qualifier, config in record.urls.items()
         ]
         kept = tuple(u for u in http.urls if u.function not in {u.function for u in ours})
         return replace(http, urls=kept + tuple(ours))
@@ -407,6 +401,16 @@ class ControlPlane:
 
     def code_usage(self) -> int:
         return self.store.code_bytes()
+
+
+def _function_url(name: str, qualifier: str, config: dict[str, Any]) -> FunctionUrl:
+    """⚠ The configuration's Cors is stored, not applied."""
+    return FunctionUrl(
+        function=name,
+        auth_type=config["AuthType"],
+        invoke_mode=config.get("InvokeMode") or "BUFFERED",
+        qualifier=qualifier or None,
+    )
 
 
 def _stable(thing: object) -> str:

@@ -102,8 +102,7 @@ class UrlsApi:
             "LastModifiedTime": stamp,
         }
         self.plane.save(record)
-        if not qualifier:  # ⚠ an alias's URL is stored, not served
-            await self.plane.serve_url(record.name, record.urls[qualifier])
+        await self.plane.serve_url(record.name, qualifier, record.urls[qualifier])
         return created(self._url_shape(record, qualifier, full=False))
 
     def get_url(self, request: Request) -> Response:
@@ -124,8 +123,7 @@ class UrlsApi:
                 config[key] = body[key]
         config["LastModifiedTime"] = _iso_micro()
         self.plane.save(record)
-        if not qualifier:
-            await self.plane.serve_url(record.name, config)
+        await self.plane.serve_url(record.name, qualifier, config)
         out = self._url_shape(record, qualifier, full=False)
         out["LastModifiedTime"] = config["LastModifiedTime"]
         return json_response(out)
@@ -136,6 +134,5 @@ class UrlsApi:
             raise errors.ResourceNotFound("The resource you requested does not exist.")
         del record.urls[qualifier]
         self.plane.save(record)
-        if not qualifier:
-            await self.plane.serve_url(record.name, None)
+        await self.plane.serve_url(record.name, qualifier, None)
         return no_content()

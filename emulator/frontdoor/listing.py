@@ -41,7 +41,7 @@ def describe(config: HttpConfig, api_url: str | None, invoke_url: str) -> list[d
                 "api_id": url.url_id,
                 "route": DEFAULT_ROUTE,
                 "method": "ANY",
-                "url": f"{invoke_url}{wire.LAMBDA_URL_PREFIX}/{url.function}/",
+                "url": f"{invoke_url}{wire.LAMBDA_URL_PREFIX}/{url.name}/",
                 "function": url.function,
                 "qualifier": url.qualifier,
                 "payload": "2.0",

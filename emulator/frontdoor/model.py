@@ -131,9 +131,14 @@ class FunctionUrl:
     qualifier: str | None = None  # the alias it targets (SAM's AutoPublishAlias), else None
 
     @property
+    def name(self) -> str:
+        """Its name under /lambda-url/: the function's, or `Function:alias` for an alias's."""
+        return self.function if self.qualifier is None else f"{self.function}:{self.qualifier}"
+
+    @property
     def url_id(self) -> str:
         """The 32-character lowercase id of `https://<id>.lambda-url.<region>.on.aws/`."""
-        return stable_id("url", self.function, length=32)
+        return stable_id("url", self.name, length=32)
 
 
 @dataclass(frozen=True)
@@ -150,9 +155,13 @@ class HttpConfig:
                 return api
         return None
 
-    def url(self, function: str) -> FunctionUrl | None:
+    def url(self, name: str) -> FunctionUrl | None:
+        """The URL named `name` ("Function" or "Function:alias"), else the function's first."""
         for url in self.urls:
-            if url.function == function:
+            if url.name == name:
+                return url
+        for url in self.urls:
+            if url.function == name:
                 return url
         return None
 

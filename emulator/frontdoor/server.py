@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import contextvars
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -105,10 +106,16 @@ class FrontDoor:
     def update(self, config: HttpConfig) -> None:
         self.config = config
         self.table = RouteTable(config)
-        self._urls = {url.function: url for url in config.urls}
+        # /lambda-url/<name>/: "Function" or "Function:alias"; a function whose one URL is an
+        # alias's (SAM's AutoPublishAlias) is also reached by the function's name
+        self._urls = {url.name: url for url in config.urls}
+        per_function = Counter(url.function for url in config.urls)
+        for url in config.urls:
+            if per_function[url.function] == 1:
+                self._urls.setdefault(url.function, url)
         # ids are hashes of names: computed once per configuration, not per request
         self._ids = {api.name: api.api_id for api in config.apis}
-        self._ids.update({f"url:{url.function}": url.url_id for url in config.urls})
+        self._ids.update({f"url:{url.name}": url.url_id for url in config.urls})
         self._domains = {
             api.name: f"{api.api_id}.execute-api.{self.region}.amazonaws.com" for api in config.apis
         }
@@ -191,10 +198,10 @@ class FrontDoor:
         ex = Exchange("url", request.method, raw_path, headers.get(cors.H_ORIGIN))
         ex.route = DEFAULT_ROUTE
         url = self._urls.get(name)
-        if url is None or name not in self.functions:
+        if url is None or url.function not in self.functions:
             ex.api_request_id = new_request_id()
             return self._done(ex, responses.failure("url", "no_url", ex.api_request_id))
-        ex.api_id = self._ids[f"url:{name}"]
+        ex.api_id = self._ids[f"url:{url.name}"]
         ex.function, ex.qualifier = url.function, url.qualifier
         ex.cors = url.cors
         request_id = new_request_id()
