@@ -10,6 +10,9 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
+
+from emulator.embedded import EmbeddedEmulator
 
 BIN = Path(sys.executable).parent
 HANG_S = 600.0
@@ -89,3 +92,17 @@ class Serve:
         self._reader.join()
         if self.proc.stderr is not None:
             self.proc.stderr.close()
+
+
+def trace_record(emu: EmbeddedEmulator, request_id: str) -> dict[str, Any] | None:
+    """The emulator's trace record of invocation `request_id` (the trace flushed first)."""
+    from emulator.metrics.trace import read_records
+
+    async def flush(e: Any) -> None:
+        e.trace.flush()
+
+    emu.call(flush)
+    assert emu.emulator is not None and emu.emulator.trace.path is not None
+    return next(
+        (r for r in read_records(emu.emulator.trace.path) if r["request_id"] == request_id), None
+    )

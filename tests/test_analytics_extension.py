@@ -8,16 +8,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import pytest
+from serving import trace_record
 from waiting import eventually
 
 from emulator.client import InvokeClient, InvokeResult
 from emulator.config import EmulatorConfig
 from emulator.embedded import EmulatorThread
 from emulator.manifests import load_manifest
-from emulator.metrics.trace import read_records
 
 SAMPLES = Path(__file__).resolve().parent.parent / "functions" / "lambda-emu.toml"
 NAMES = ("analytics_inline", "analytics_extension")
@@ -42,11 +41,8 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorThread
         state_dir=tmp_path_factory.mktemp("analytics"),
         log_to_terminal=False,
     )
-    running = EmulatorThread(cfg).start()
-    try:
+    with EmulatorThread(cfg) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _invoke(emu: EmulatorThread, name: str) -> InvokeResult:
@@ -55,17 +51,6 @@ def _invoke(emu: EmulatorThread, name: str) -> InvokeResult:
     assert result.status == 200 and result.function_error is None, result.payload
     assert result.json() == {"greeting": "hello x"}
     return result
-
-
-def _record(emu: EmulatorThread, request_id: str) -> dict[str, Any] | None:
-    async def flush(e: Any) -> None:
-        e.trace.flush()
-
-    emu.call(flush)
-    assert emu.emulator is not None and emu.emulator.trace.path is not None
-    return next(
-        (r for r in read_records(emu.emulator.trace.path) if r["request_id"] == request_id), None
-    )
 
 
 def test_inline_analytics_are_sent_before_the_response(samples: EmulatorThread) -> None:
@@ -85,8 +70,8 @@ def test_the_extension_sends_the_analytics_after_the_response(samples: EmulatorT
         # ended, so the log tail that came with it has no REPORT yet
         assert result.report is None
         request_id = result.request_id
-        eventually(lambda: _record(samples, request_id) is not None, "the REPORT")  # noqa: B023
-        record = _record(samples, request_id)
+        eventually(lambda: trace_record(samples, request_id) is not None, "the REPORT")  # noqa: B023
+        record = trace_record(samples, request_id)
         assert record is not None
         assert record["cold"] is (i == 0)  # the second reuses the environment
         # the extension sent the analytics (its round trip is a sleep of FLUSH_MS, the one

@@ -24,7 +24,7 @@ import pytest
 import test_faults as faults  # the core's scenarios, called with this module's fixtures
 import test_invoke_boto3 as core
 from answers import assert_oom_killed
-from waiting import docker_images_ready, eventually
+from waiting import docker_images_ready, docker_leftovers, eventually
 
 from emulator.client import InvokeResult
 from emulator.config import EmulatorConfig, FunctionConfig
@@ -82,14 +82,6 @@ def handler(event, context):
 """
 
 
-def _leftovers(function: str | None = None) -> list[str]:
-    """Containers this test process's emulators made (of `function`) that still exist."""
-    cmd = ["docker", "ps", "-aq", "--filter", f"label={docker.LABEL_OWNER}={docker.owner_token()}"]
-    if function is not None:
-        cmd += ["--filter", f"label={docker.LABEL_FUNCTION}={function}"]
-    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
-
-
 @pytest.fixture(scope="module", params=SANDBOXES)
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -122,7 +114,7 @@ def served(
     finally:
         running.stop()
     if kind == "docker":
-        assert _leftovers() == []
+        assert docker_leftovers() == []
 
 
 @pytest.fixture
@@ -347,7 +339,7 @@ def test_hot_reload_retires_containers(tmp_path: Path) -> None:
         with httpx.Client(base_url=emu.url, timeout=60) as http:
             url = "/2015-03-31/functions/reloaded/invocations"
             assert http.post(url, content=b"{}").json() == {"version": 1}
-            first = _leftovers("reloaded")
+            first = docker_leftovers("reloaded")
             assert len(first) >= 1
             app.write_text("def handler(event, context):\n    return {'version': 2}\n")
             deadline = time.monotonic() + 30
@@ -358,12 +350,12 @@ def test_hot_reload_retires_containers(tmp_path: Path) -> None:
                     break
                 time.sleep(0.2)
             assert body == {"version": 2}
-            while set(first) & set(_leftovers("reloaded")) and time.monotonic() < deadline:
+            while set(first) & set(docker_leftovers("reloaded")) and time.monotonic() < deadline:
                 time.sleep(0.1)  # the old generation's container is drained and removed
-            assert not set(first) & set(_leftovers("reloaded"))
+            assert not set(first) & set(docker_leftovers("reloaded"))
     finally:
         emu.stop()
-    assert _leftovers("reloaded") == []
+    assert docker_leftovers("reloaded") == []
 
 
 def test_compose_file_validates() -> None:
@@ -544,7 +536,7 @@ def test_nothing_left_after_stop(tmp_path: Path) -> None:
         cgroup_dirs = [d for s in started if s._cgroup for d in s._cgroup.dirs.values()]
     finally:
         emu.stop()
-    assert _leftovers("left_echo") == []
+    assert docker_leftovers("left_echo") == []
     assert not [p for p in pids if p and Path(f"/proc/{p}").exists()]
     assert cgroup_dirs and not [d for d in cgroup_dirs if d.exists()]
     assert ids and not [i for i in ids if i and _containers_of("left_echo")]

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from answers import assert_oom_killed
-from waiting import docker_images_ready, eventually
+from waiting import docker_images_ready, docker_leftovers, eventually
 
 from emulator.client import InvokeResult
 from emulator.config import EmulatorConfig, FunctionConfig
@@ -68,16 +68,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorThread]
         state_dir=tmp_path_factory.mktemp("emu"),
         log_to_terminal=False,
     )
-    running = EmulatorThread(cfg).start()
-    try:
+    with EmulatorThread(cfg) as running:
         yield running
-    finally:
-        running.stop()
-    owner = f"label={docker.LABEL_OWNER}={docker.owner_token()}"
-    left = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", owner], capture_output=True, check=True
-    )
-    assert left.stdout.split() == []
+    assert docker_leftovers() == []
 
 
 @pytest.fixture

@@ -10,16 +10,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import pytest
-from waiting import docker_images_ready, eventually
+from serving import trace_record
+from waiting import docker_images_ready, docker_leftovers, eventually
 
 from emulator.client import InvokeClient
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.embedded import EmulatorThread
 from emulator.manifests import load_manifest
-from emulator.metrics.trace import read_records
 from emulator.pytest_plugin import boto3_client
 from emulator.sandbox import docker
 
@@ -86,27 +85,9 @@ def served(
         state_dir=tmp_path_factory.mktemp("emu"),
         log_to_terminal=False,
     )
-    running = EmulatorThread(cfg).start()
-    try:
+    with EmulatorThread(cfg) as running:
         yield running
-    finally:
-        running.stop()
-    owner = f"label={docker.LABEL_OWNER}={docker.owner_token()}"
-    left = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", owner], capture_output=True, check=True
-    )
-    assert left.stdout.split() == []
-
-
-def _record(emu: EmulatorThread, request_id: str) -> dict[str, Any] | None:
-    async def flush(e: Any) -> None:
-        e.trace.flush()
-
-    emu.call(flush)
-    assert emu.emulator is not None and emu.emulator.trace.path is not None
-    return next(
-        (r for r in read_records(emu.emulator.trace.path) if r["request_id"] == request_id), None
-    )
+    assert docker_leftovers() == []
 
 
 def test_layers_merge_into_opt_in_order(served: EmulatorThread) -> None:
@@ -134,8 +115,8 @@ def test_the_extension_sample_runs_in_a_container(served: EmulatorThread) -> Non
             assert "FunctionError" not in resp, body
             assert body == {"greeting": "hello x"}
             request_id = resp["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
-            eventually(lambda: _record(served, request_id) is not None, "the REPORT")  # noqa: B023
-            record = _record(served, request_id)
+            eventually(lambda: trace_record(served, request_id) is not None, "the REPORT")  # noqa: B023
+            record = trace_record(served, request_id)
             assert record is not None and record["cold"] is (i == 0)
             # the extension's flush (a sleep of FLUSH_MS) happened inside the invoke phase
             assert record["duration_ms"] >= FLUSH_MS and record["billed_ms"] >= FLUSH_MS

@@ -58,12 +58,9 @@ def emulator() -> Iterator[EmbeddedEmulator]:
         state_dir=Path(tempfile.mkdtemp(prefix="lambda-emu-auth-")),
         log_to_terminal=False,
     )
-    running = EmbeddedEmulator(cfg).start()
-    try:
+    with EmbeddedEmulator(cfg) as running:
         yield running
-    finally:
-        running.stop()
-        assert running.internal_errors == []
+    assert running.internal_errors == []
 
 
 class InvokeApi:

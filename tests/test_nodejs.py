@@ -47,12 +47,9 @@ def node_emulator() -> Iterator[EmbeddedEmulator]:
         state_dir=Path(tempfile.mkdtemp(prefix="lambda-emu-node-")),
         log_to_terminal=False,
     )
-    emulator = EmbeddedEmulator(cfg).start()
-    try:
+    with EmbeddedEmulator(cfg) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
-        assert emulator.internal_errors == []
+    assert emulator.internal_errors == []
 
 
 @pytest.fixture(scope="module")

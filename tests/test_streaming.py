@@ -96,12 +96,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, probes: Path) -> Iterator[E
         log_to_terminal=False,
         http=http,
     )
-    emulator = EmbeddedEmulator(cfg).start()
-    try:
+    with EmbeddedEmulator(cfg) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
-        assert emulator.internal_errors == []
+    assert emulator.internal_errors == []
 
 
 @pytest.fixture(scope="module")

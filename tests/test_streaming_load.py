@@ -75,12 +75,9 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedEmulat
         state_dir=tmp_path_factory.mktemp("stream-samples"),
         log_to_terminal=False,
     )
-    emulator = EmbeddedEmulator(cfg).start()
-    try:
+    with EmbeddedEmulator(cfg) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
-        assert emulator.internal_errors == []
+    assert emulator.internal_errors == []
 
 
 @pytest.fixture(scope="module")

@@ -51,3 +51,15 @@ def docker_images_ready() -> bool:
         return current(client, PYTHON_IMAGE, recipe_digest())
     finally:
         client.close()
+
+
+def docker_leftovers(function: str | None = None) -> list[str]:
+    """Containers this test process's emulators made (of `function`) that still exist."""
+    import subprocess
+
+    from emulator.sandbox import docker
+
+    cmd = ["docker", "ps", "-aq", "--filter", f"label={docker.LABEL_OWNER}={docker.owner_token()}"]
+    if function is not None:
+        cmd += ["--filter", f"label={docker.LABEL_FUNCTION}={function}"]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()

@@ -9,11 +9,11 @@ on the docker sandbox is `bench/soak.py --sandbox docker` (test_soak.py runs it 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waiting import docker_leftovers
 
 from emulator.config import EmulatorConfig
 from emulator.embedded import EmulatorThread
@@ -58,14 +58,7 @@ def fault_emulator(
         init_timeout_s=10.0,  # a container's start is slower than a process's
         event_retry_delay_scale=0.01,
     )
-    running = EmulatorThread(cfg).start()
-    try:
+    with EmulatorThread(cfg) as running:
         yield running
-    finally:
-        running.stop()
     assert not suite_processes(fault_token), "function processes outlived the emulator"
-    owner = f"label={docker.LABEL_OWNER}={docker.owner_token()}"
-    left = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", owner], capture_output=True, check=True
-    )
-    assert left.stdout.split() == [], "containers outlived the emulator"
+    assert docker_leftovers() == [], "containers outlived the emulator"
